@@ -1,0 +1,158 @@
+/**
+ * Every error intercom-bridge throws or records. Callers branch on `code` (or `instanceof`), never on message text.
+ * The mapping from codes to HTTP statuses lives in `src/http/status.ts` and nowhere else (STYLE §9).
+ */
+
+/** All stable error codes. */
+export const ERROR_CODES = [
+  "IB_ERR_SIGNATURE_MISSING",
+  "IB_ERR_SIGNATURE_INVALID",
+  "IB_ERR_PAYLOAD_INVALID",
+  "IB_ERR_STALE_NOTIFICATION",
+  "IB_ERR_BODY_TOO_LARGE",
+  "IB_ERR_RAW_BODY_UNAVAILABLE",
+  "IB_ERR_METHOD_NOT_ALLOWED",
+  "IB_ERR_UNSUPPORTED_MEDIA_TYPE",
+  "IB_ERR_CONFIG",
+  "IB_ERR_STORE_UNAVAILABLE",
+  "IB_ERR_EVENT_INVALID",
+  "IB_ERR_INTERCOM_API",
+  "IB_ERR_RATE_LIMITED",
+  "IB_ERR_HANDLER_MISSING",
+  "IB_ERR_HANDLER_TIMEOUT",
+  "IB_ERR_UNRECOVERABLE",
+  "IB_ERR_RETRY_LATER",
+  "IB_ERR_FORWARD_FAILED",
+  "IB_ERR_UNAUTHORIZED",
+  "IB_ERR_NOT_FOUND",
+  "IB_ERR_CONFLICT",
+  "IB_ERR_SHUTTING_DOWN",
+] as const;
+
+/** A stable, documented error code. */
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+/** The base class of every error intercom-bridge defines. */
+export class IntercomBridgeError extends Error {
+  /** Stable machine-readable code. */
+  readonly code: ErrorCode;
+  constructor(code: ErrorCode, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = new.target.name;
+    this.code = code;
+  }
+}
+
+/** The request's `X-Hub-Signature` is missing or does not match any configured secret. */
+export class SignatureVerificationError extends IntercomBridgeError {
+  constructor(code: "IB_ERR_SIGNATURE_MISSING" | "IB_ERR_SIGNATURE_INVALID", message: string) {
+    super(code, message);
+  }
+}
+
+/** An option is missing or invalid. Thrown at construction time, naming the option. */
+export class ConfigError extends IntercomBridgeError {
+  constructor(message: string, options?: ErrorOptions) {
+    super("IB_ERR_CONFIG", message, options);
+  }
+}
+
+/** The store could not be reached or did not answer in time. The driver's error is in `cause`. */
+export class StoreError extends IntercomBridgeError {
+  constructor(message: string, options?: ErrorOptions) {
+    super("IB_ERR_STORE_UNAVAILABLE", message, options);
+  }
+}
+
+/** The body is not a valid Intercom notification. `reason` says which envelope check failed. */
+export class PayloadError extends IntercomBridgeError {
+  /** Which check failed; stable. */
+  readonly reason: PayloadErrorReason;
+  constructor(reason: PayloadErrorReason, message: string) {
+    super("IB_ERR_PAYLOAD_INVALID", message);
+    this.reason = reason;
+  }
+}
+
+/** The envelope check that failed in {@link PayloadError}. */
+export type PayloadErrorReason =
+  | "invalid_json"
+  | "not_an_object"
+  | "not_a_notification"
+  | "missing_topic"
+  | "missing_item"
+  | "invalid_created_at";
+
+/**
+ * Thrown by a handler to dead-letter its delivery now, without further attempts
+ * (BullMQ's `UnrecoverableError`).
+ */
+export class UnrecoverableError extends IntercomBridgeError {
+  constructor(message = "Unrecoverable error", options?: ErrorOptions) {
+    super("IB_ERR_UNRECOVERABLE", message, options);
+  }
+}
+
+/** Thrown by a handler to run its delivery again after `delayMs`, without using an attempt. */
+export class RetryLaterError extends IntercomBridgeError {
+  /** Milliseconds to wait before the next run. */
+  readonly delayMs: number;
+  constructor(delayMs: number, message = `Retry requested in ${delayMs} ms`) {
+    super("IB_ERR_RETRY_LATER", message);
+    if (!Number.isFinite(delayMs) || delayMs < 0) throw new ConfigError("RetryLaterError delayMs must be a number >= 0");
+    this.delayMs = delayMs;
+  }
+}
+
+/** Thrown by a job runner to pause its whole queue for `retryAfterMs` without using an attempt. */
+export class RateLimitedError extends IntercomBridgeError {
+  /** Milliseconds until the queue may run again. */
+  readonly retryAfterMs: number;
+  constructor(retryAfterMs: number, message = `Rate limited for ${retryAfterMs} ms`) {
+    super("IB_ERR_RATE_LIMITED", message);
+    this.retryAfterMs = Math.max(0, retryAfterMs);
+  }
+}
+
+/** One problem found in an outbound event. */
+export interface EventValidationIssue {
+  /** The field, e.g. `event_name` or `metadata.plan`. */
+  field: string;
+  /** Why it is invalid, in one sentence. */
+  message: string;
+}
+
+/** An outbound event failed validation; `issues` lists every problem at once. */
+export class EventValidationError extends IntercomBridgeError {
+  readonly issues: readonly EventValidationIssue[];
+  constructor(issues: readonly EventValidationIssue[]) {
+    super("IB_ERR_EVENT_INVALID", `Invalid event: ${issues.map((i) => `${i.field}: ${i.message}`).join("; ")}`);
+    this.issues = issues;
+  }
+}
+
+/** Intercom's REST API answered with an error. */
+export class IntercomApiError extends IntercomBridgeError {
+  readonly status: number;
+  /** Intercom's first error `code` from an `error.list` body, if any. */
+  readonly intercomCode: string | undefined;
+  readonly requestId: string | undefined;
+  constructor(status: number, message: string, details: { intercomCode?: string; requestId?: string } = {}) {
+    super("IB_ERR_INTERCOM_API", message);
+    this.status = status;
+    this.intercomCode = details.intercomCode;
+    this.requestId = details.requestId;
+  }
+}
+
+/** Extracts a `{ code, message }` pair from anything thrown, for storing as a delivery's last error. */
+export function describeError(error: unknown): { name: string; code?: string; message: string } {
+  if (error instanceof IntercomApiError) {
+    return { name: error.name, code: error.intercomCode ?? error.code, message: error.message };
+  }
+  if (error instanceof Error) {
+    const code = (error as { code?: unknown }).code;
+    return typeof code === "string" ? { name: error.name, code, message: error.message } : { name: error.name, message: error.message };
+  }
+  return { name: "NonError", message: String(error) };
+}

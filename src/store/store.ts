@@ -1,0 +1,152 @@
+import type {
+  JobDetail,
+  JobFilter,
+  JobId,
+  JobRunner,
+  JobSummary,
+  Page,
+  QueueName,
+  QueueStats,
+  ReceivedBucket,
+  RecordDetail,
+  RecordSummary,
+  RetryPolicy,
+  StoredRecord,
+} from "../queue/types.js";
+
+/** One delivery to create with a record. */
+export interface DeliveryInput {
+  /** Stable handler or forward-target name. */
+  target: string;
+  retry: RetryPolicy;
+  /**
+   * Deliveries sharing an ordering key run one at a time, in (`record.createdAt`, receive) order.
+   * Null: no ordering constraint.
+   */
+  orderingKey: string | null;
+}
+
+/** Input of {@link Store.enqueue}. */
+export interface EnqueueInput {
+  /** Decides duplicates: a second enqueue with the same key within `dedupeTtlMs` stores nothing. Scoped per queue. */
+  dedupeKey: string;
+  /** How long the dedupe key is remembered, ms. */
+  dedupeTtlMs: number;
+  record: StoredRecord;
+  /** One job per entry. Empty: the record is kept (for operators) with no delivery. */
+  deliveries: readonly DeliveryInput[];
+}
+
+/** Result of {@link Store.enqueue}. */
+export type EnqueueResult =
+  | { status: "enqueued"; recordId: string; jobIds: JobId[] }
+  | { status: "duplicate"; recordId: string | null };
+
+/** Events a processor reports, past tense (BullMQ `WorkerListener` style). */
+export interface ProcessorEvents {
+  /** A run started. */
+  started: (e: { jobId: JobId; target: string; attempt: number; queue: QueueName }) => void;
+  /** A run finished, whatever its outcome; `durationMs` is wall time. */
+  finished: (e: {
+    jobId: JobId;
+    target: string;
+    attempt: number;
+    queue: QueueName;
+    durationMs: number;
+    outcome: "completed" | "failed" | "dead" | "retry-later" | "rate-limited";
+    error?: unknown;
+  }) => void;
+}
+
+/** Options of {@link Store.process}. */
+export interface ProcessOptions {
+  /** Runs at once in this process. @defaultValue 8 */
+  concurrency: number;
+  /** How long a claim lasts without renewal before another worker may take the job, ms. @defaultValue 30_000 */
+  leaseMs: number;
+  /** How often to look for due work when idle, ms (stores with push notification may ignore it). @defaultValue 200 */
+  pollMs?: number;
+  /** Honour `orderingKey` (one running delivery per key, in order). @defaultValue true */
+  ordered?: boolean;
+  /** Reports runs, for logs and metrics. */
+  on?: Partial<ProcessorEvents>;
+}
+
+/** A running processor. */
+export interface Processor {
+  /**
+   * Stops claiming, waits up to `timeoutMs` for running jobs, then aborts the rest and releases them
+   * (they become due again at once, without using an attempt).
+   */
+  close(timeoutMs?: number): Promise<void>;
+  /** Jobs running in this processor now. */
+  readonly running: number;
+}
+
+/** A fixed-window rate budget shared by every process using the same store. */
+export interface SharedLimiter {
+  /**
+   * Takes one unit of `max` per `windowMs` window. Returns 0 when granted, otherwise the ms to wait before trying
+   * again (end of window or of a pause).
+   */
+  acquire(max: number, windowMs: number): Promise<number>;
+  /** Nothing is granted before `untilMs` (epoch ms); a later pause extends, an earlier one does not shorten. */
+  pauseUntil(untilMs: number, reason: string): Promise<void>;
+  /** Lifts a pause now. */
+  resume(): Promise<void>;
+  /** Current usage and pause, for metrics and the dashboard. */
+  state(): Promise<{ windowStart: number; used: number; pausedUntil: number | null; pauseReason: string | null }>;
+}
+
+/** Result of {@link Store.requeue}. */
+export type RequeueResult = "requeued" | "not-found" | "conflict";
+
+/**
+ * The storage contract every backend (memory, SQLite, Redis) satisfies and one conformance suite checks
+ * (`test/conformance/store.suite.ts`). It speaks in records and deliveries, not SQL or Redis.
+ */
+export interface Store {
+  /** A short name for logs (`memory`, `sqlite`, `redis`). */
+  readonly kind: string;
+  /**
+   * Atomically: remember `dedupeKey`, store the record and one job per delivery. All or nothing; durable when the
+   * promise resolves. A second call with a remembered key stores nothing and answers `duplicate`.
+   * @throws {StoreError} when the store is unreachable.
+   */
+  enqueue(input: EnqueueInput): Promise<EnqueueResult>;
+  /** Runs `run` over due jobs of `queue` until the processor is closed. */
+  process(queue: QueueName, run: JobRunner, opts: ProcessOptions): Processor;
+  /** Deliveries, newest record first. */
+  listJobs(filter: JobFilter): Promise<Page<JobSummary>>;
+  /** Records with their deliveries, newest first; `state` keeps records with at least one delivery in that state. */
+  listRecords(filter: JobFilter): Promise<Page<RecordSummary>>;
+  /** Counts the deliveries a filter selects (for "replay N deliveries?" confirmations). */
+  countJobs(filter: JobFilter): Promise<number>;
+  /** One delivery with its record and history. */
+  getJob(id: JobId): Promise<JobDetail | undefined>;
+  /** One record with all its deliveries. */
+  getRecord(recordId: string): Promise<RecordDetail | undefined>;
+  /**
+   * Makes a `dead`, `failed` or `done` delivery due now with its attempts reset. `running` and `pending` ones are a
+   * `conflict`.
+   */
+  requeue(id: JobId): Promise<RequeueResult>;
+  /** Requeues every `dead`/`failed`/`done` delivery the filter selects; returns how many. */
+  requeueMany(filter: JobFilter): Promise<number>;
+  /** Adds deliveries to an existing record (replay to handlers that did not exist when it arrived). */
+  addDeliveries(recordId: string, deliveries: readonly DeliveryInput[]): Promise<JobId[]>;
+  /** Counts per queue and state, and the oldest due delivery. */
+  stats(): Promise<QueueStats>;
+  /** Records received since `sinceMs`, per `bucketMs` bucket and topic. */
+  receivedHistogram(queue: QueueName, sinceMs: number, bucketMs: number): Promise<ReceivedBucket[]>;
+  /** A rate budget shared by all processes on this store, by name. */
+  limiter(name: string): SharedLimiter;
+  /** Adds members to a named set; returns the set's size afterwards (e.g. distinct outbound event names). */
+  addToSet(name: string, members: readonly string[]): Promise<number>;
+  /** Members of a named set. */
+  setMembers(name: string): Promise<string[]>;
+  /** Resolves when the store answers; rejects with {@link StoreError} otherwise. */
+  ping(): Promise<void>;
+  /** Stops processors (waiting for running jobs), then releases connections. Idempotent. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,63 @@
+import { topicNames, topicCatalogue } from "./generated/topic-names.js";
+import type { TopicItemMap } from "./item-map.js";
+
+export { topicNames, topicCatalogue };
+export type { TopicItemMap };
+
+/** Every topic Intercom documents or is seen sending (facts §1.8, §1.9). */
+export type IntercomTopic = (typeof topicNames)[number];
+
+type Group<T> = T extends `${infer G}.${string}` ? G : never;
+
+/** What `on()` accepts: an exact topic, a `group.*` pattern, or `*`. */
+export type TopicPattern = IntercomTopic | `${Group<IntercomTopic>}.*` | "*";
+
+/** The topics a pattern matches. */
+export type ExpandPattern<P> = P extends "*"
+  ? IntercomTopic
+  : P extends `${infer G}.*`
+    ? Extract<IntercomTopic, `${G}.${string}`>
+    : Extract<P, IntercomTopic>;
+
+/**
+ * An Intercom webhook notification (facts §1.7). Only the envelope is checked at runtime; `data.item` is typed by
+ * topic but loose on purpose (fields optional, extras allowed).
+ */
+export interface IntercomNotification<TTopic extends string = IntercomTopic> {
+  type: "notification_event";
+  /** `notif_<uuid>`; `null` on `ping`. */
+  id: string | null;
+  topic: TTopic;
+  /** The workspace the notification comes from (one subscription serves every installing workspace). */
+  app_id: string;
+  /** Unix seconds. Intercom does not order deliveries; use this. */
+  created_at: number;
+  first_sent_at?: number;
+  delivered_at?: number;
+  delivery_attempts?: number;
+  delivery_status?: string | null;
+  self?: string | null;
+  links?: Record<string, unknown>;
+  data: {
+    type: "notification_event_data";
+    item: TTopic extends IntercomTopic ? TopicItemMap[TTopic] : unknown;
+  };
+}
+
+/** The notification type a handler for pattern `P` receives; distributes over topics so `switch (n.topic)` narrows. */
+export type NotificationFor<P extends string> = P extends TopicPattern
+  ? { [T in ExpandPattern<P>]: IntercomNotification<T> }[ExpandPattern<P>]
+  : IntercomNotification<string>;
+
+/** True when `topic` is in the catalogue. */
+export function isKnownTopic(topic: string): topic is IntercomTopic {
+  return KNOWN.has(topic);
+}
+const KNOWN: ReadonlySet<string> = new Set(topicNames);
+
+/** True when `pattern` (exact, `group.*` or `*`) matches `topic`. `conversation.*` does not match `conversation_part.x`. */
+export function topicMatches(pattern: string, topic: string): boolean {
+  if (pattern === "*") return true;
+  if (pattern.endsWith(".*")) return topic.startsWith(pattern.slice(0, -1));
+  return pattern === topic;
+}
