@@ -1,0 +1,31 @@
+#!/usr/bin/env node
+import { Command, CommanderError } from "commander";
+import { readFileSync } from "node:fs";
+import { registerCommands } from "./commands/index.js";
+
+const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
+
+/** Builds the `intercom-bridge` program. Exported for tests (`exitOverride` keeps the process alive). */
+export function createProgram(): Command {
+  const program = new Command("intercom-bridge")
+    .description("Intercom webhooks in (verified, stored before 200, deduplicated, retried, replayable) and Data Events out (validated, durable, rate-paced).")
+    .version(pkg.version, "-v, --version", "print the version")
+    .showHelpAfterError();
+  registerCommands(program);
+  return program;
+}
+
+const isMain = process.argv[1] !== undefined && import.meta.url === new URL(`file://${process.argv[1]}`).href;
+if (isMain || process.argv[1]?.endsWith("/intercom-bridge") || process.argv[1]?.endsWith("/cli/main.js")) {
+  const program = createProgram();
+  program.exitOverride();
+  program.parseAsync(process.argv).catch((err: unknown) => {
+    if (err instanceof CommanderError) {
+      // help and version exit 0; usage errors exit 2 (STYLE §10).
+      process.exit(err.exitCode === 0 ? 0 : 2);
+    }
+    const e = err as { message?: string; code?: string };
+    process.stderr.write(`intercom-bridge: ${e.code ? `${e.code}: ` : ""}${e.message ?? String(err)}\n`);
+    process.exit(1);
+  });
+}

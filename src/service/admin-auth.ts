@@ -1,0 +1,19 @@
+import { createHash, timingSafeEqual } from "node:crypto";
+
+/**
+ * Checks an `Authorization: Bearer <token>` header against the admin token in constant time (both sides are hashed
+ * first, so their lengths never leak and `timingSafeEqual` never throws).
+ */
+export function isAuthorizedAdmin(header: string | readonly string[] | undefined, adminToken: string): boolean {
+  if (typeof header !== "string" || adminToken.length === 0) return false;
+  const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
+  if (!m?.[1]) return false;
+  return tokensEqual(m[1], adminToken);
+}
+
+/** Constant-time comparison of two tokens of any length. */
+export function tokensEqual(given: string, expected: string): boolean {
+  const a = createHash("sha256").update(given).digest();
+  const b = createHash("sha256").update(expected).digest();
+  return timingSafeEqual(a, b);
+}
