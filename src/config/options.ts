@@ -13,7 +13,7 @@ export const DEFAULTS = Object.freeze({
   retry: Object.freeze({
     maxAttempts: 8,
     backoff: Object.freeze({ type: "exponential", delayMs: 1_000, jitter: 0.2, maxDelayMs: 3_600_000 }),
-  }) as RetryPolicy,
+  }),
   /** Per-run handler timeout. */
   handlerTimeoutMs: 30_000,
   /** Deliveries running at once per process. */

@@ -110,7 +110,7 @@ export function createRouter(options: RouterOptions = {}): Router {
 
   return {
     on(pattern, handler, opts = {}) {
-      const patterns = (typeof pattern === "string" ? [pattern] : [...(pattern as readonly string[])]) as string[];
+      const patterns = (typeof pattern === "string" ? [pattern] : [...(pattern as readonly string[])]);
       if (patterns.length === 0) throw new ConfigError("on() needs at least one topic or pattern");
       const { name, ...rest } = opts;
       return add(name ?? defaultName(patterns.join(",")), patterns, handler as Handler, rest);
