@@ -8,7 +8,6 @@ export const ERROR_CODES = [
   "IB_ERR_SIGNATURE_MISSING",
   "IB_ERR_SIGNATURE_INVALID",
   "IB_ERR_PAYLOAD_INVALID",
-  "IB_ERR_STALE_NOTIFICATION",
   "IB_ERR_BODY_TOO_LARGE",
   "IB_ERR_RAW_BODY_UNAVAILABLE",
   "IB_ERR_METHOD_NOT_ALLOWED",
@@ -81,15 +80,32 @@ export type PayloadErrorReason =
   | "not_a_notification"
   | "missing_topic"
   | "missing_item"
-  | "invalid_created_at";
+  | "invalid_created_at"
+  | "stale";
 
 /**
  * Thrown by a handler to dead-letter its delivery now, without further attempts
  * (BullMQ's `UnrecoverableError`).
  */
 export class UnrecoverableError extends IntercomBridgeError {
-  constructor(message = "Unrecoverable error", options?: ErrorOptions) {
-    super("IB_ERR_UNRECOVERABLE", message, options);
+  constructor(message = "Unrecoverable error", options?: ErrorOptions & { code?: ErrorCode }) {
+    super(options?.code ?? "IB_ERR_UNRECOVERABLE", message, options);
+  }
+}
+
+/** A delivery names a handler or target that is no longer registered (renamed or removed in a deploy). */
+export class HandlerMissingError extends UnrecoverableError {
+  constructor(target: string) {
+    super(`No handler or forward target named "${target}" is registered; register it and replay this delivery`, {
+      code: "IB_ERR_HANDLER_MISSING",
+    });
+  }
+}
+
+/** A handler run exceeded its timeout; its signal was aborted. Retried like any failure. */
+export class HandlerTimeoutError extends IntercomBridgeError {
+  constructor(target: string, timeoutMs: number) {
+    super("IB_ERR_HANDLER_TIMEOUT", `Handler "${target}" did not finish within ${timeoutMs} ms`);
   }
 }
 

@@ -17,6 +17,8 @@ export interface HandlerContext {
   deliveryId: string;
   /** The handler's registered name. */
   name: string;
+  /** The notification body exactly as received (e.g. to forward or archive it byte for byte). */
+  rawBody: string;
 }
 
 /** A notification handler. Resolve = done; throw to retry (see `UnrecoverableError`, `RetryLaterError`). */
