@@ -1,6 +1,7 @@
 import type { Command } from "commander";
+import { registerServeCommand } from "./serve.js";
 
 /** Adds every subcommand. Each command lives in its own file and exports `register…Command(program)`. */
-export function registerCommands(_program: Command): void {
-  // Commands register here, one line each.
+export function registerCommands(program: Command): void {
+  registerServeCommand(program);
 }

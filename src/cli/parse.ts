@@ -1,0 +1,35 @@
+import { InvalidArgumentError } from "commander";
+import { ConfigError } from "../core/errors.js";
+import { parseDuration } from "../config/options.js";
+
+/** commander parser: an integer >= min. */
+export function intArg(min: number): (value: string) => number {
+  return (value) => {
+    if (!/^\d+$/.test(value.trim()) || Number(value) < min) throw new InvalidArgumentError(`must be an integer >= ${min}`);
+    return Number(value);
+  };
+}
+
+/** commander parser: a duration (`500ms`, `30s`, `15m`, `2h`, `7d`, or integer ms). */
+export function durationArg(value: string): number {
+  try {
+    return parseDuration(value, "duration");
+  } catch (err) {
+    throw new InvalidArgumentError((err as ConfigError).message.replace(/^duration /, ""));
+  }
+}
+
+/** commander parser: a time, as ISO-8601, unix seconds, or an age like `2h` (meaning "2 hours ago"). Returns epoch ms. */
+export function timeArg(value: string): number {
+  const v = value.trim();
+  if (/^\d{9,10}$/.test(v)) return Number(v) * 1000;
+  if (/^\d+(\.\d+)?\s*(ms|s|m|h|d)$/.test(v)) return Date.now() - parseDuration(v, "time");
+  const t = Date.parse(v);
+  if (Number.isNaN(t)) throw new InvalidArgumentError("must be an ISO time, unix seconds, or an age such as 2h or 7d");
+  return t;
+}
+
+/** commander reducer for repeatable options. */
+export function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
+}

@@ -1,0 +1,30 @@
+/**
+ * Environment variables the service and CLI read (STYLE §8). The library never reads `process.env`.
+ */
+export const ENV = Object.freeze({
+  clientSecret: ["INTERCOM_CLIENT_SECRET", "INTERCOM_WEBHOOK_SECRET"],
+  store: "INTERCOM_BRIDGE_STORE",
+  handlers: "INTERCOM_BRIDGE_HANDLERS",
+  forward: "INTERCOM_BRIDGE_FORWARD",
+  forwardSecret: "INTERCOM_BRIDGE_FORWARD_SECRET",
+  adminToken: "INTERCOM_BRIDGE_ADMIN_TOKEN",
+  redisPrefix: "INTERCOM_BRIDGE_REDIS_PREFIX",
+  accessToken: "INTERCOM_ACCESS_TOKEN",
+  region: "INTERCOM_REGION",
+  apiBaseUrl: "INTERCOM_API_BASE_URL",
+  intercomVersion: "INTERCOM_VERSION",
+});
+
+/** The client secrets from `INTERCOM_CLIENT_SECRET` (or its alias `INTERCOM_WEBHOOK_SECRET`), comma-separated for rotation. */
+export function secretsFromEnv(env: NodeJS.ProcessEnv = process.env): string[] {
+  const raw = env["INTERCOM_CLIENT_SECRET"] ?? env["INTERCOM_WEBHOOK_SECRET"] ?? "";
+  return splitList(raw);
+}
+
+/** Splits a comma-separated list, trimming blanks. */
+export function splitList(raw: string): string[] {
+  return raw
+    .split(",")
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
+}

@@ -1,0 +1,253 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+import Fastify, { type FastifyInstance } from "fastify";
+import { ConfigError } from "../core/errors.js";
+import type { Logger } from "../core/logger.js";
+import { createReceiver, type Receiver } from "../core/receiver.js";
+import type { Handler } from "../core/router.js";
+import { handleNodeRequest, send } from "../http/node.js";
+import type { Store } from "../store/store.js";
+import { createForwardHandler, type ForwardTarget } from "./forward.js";
+import { createMetrics, type ServiceMetrics } from "./metrics.js";
+
+/** Options of {@link createService}; `intercom-bridge serve` maps its flags and environment onto these. */
+export interface ServiceOptions {
+  /** Client secret(s); empty = generate a development secret in `dataDir` (with a warning). */
+  secrets: readonly string[];
+  store: Store;
+  /** Directory for generated secrets and tokens. @defaultValue "./data" */
+  dataDir?: string;
+  /** @defaultValue 8080 */
+  port?: number;
+  /** @defaultValue "127.0.0.1" */
+  host?: string;
+  /** Webhook path. @defaultValue "/webhooks/intercom" */
+  webhookPath?: string;
+  /** Path of a `.js`/`.mjs` module whose default export maps patterns to handlers. */
+  handlersModule?: string;
+  /** Forward targets (`pattern=url`). */
+  forwards?: readonly ForwardTarget[];
+  /** Secret used to sign forwarded bodies. @defaultValue the first client secret */
+  forwardSecret?: string;
+  /** @defaultValue 8 */
+  maxAttempts?: number;
+  /** First retry delay, ms (doubling, capped at 1 h). @defaultValue 1000 */
+  retryBaseMs?: number;
+  /** @defaultValue 30_000 */
+  handlerTimeoutMs?: number;
+  /** @defaultValue 8 */
+  concurrency?: number;
+  /** @defaultValue 7 days */
+  dedupeRetentionMs?: number;
+  /** @defaultValue 1 MiB */
+  maxBodyBytes?: number;
+  /** Lease of a running delivery, ms. @defaultValue 30_000 */
+  leaseMs?: number;
+  /** pino level. @defaultValue "info" */
+  logLevel?: string;
+  /** Bearer token of `/api/*` and the dashboard; empty = generate one in `dataDir` and print the dashboard URL once. */
+  adminToken?: string;
+  /** Grace period for in-flight work on shutdown, ms. @defaultValue 10_000 */
+  shutdownTimeoutMs?: number;
+  /** Extra route registration (outbound API, dashboard), called with the app before it listens. */
+  plugins?: ReadonlyArray<(ctx: ServiceContext) => Promise<void> | void>;
+}
+
+/** What plugins receive. */
+export interface ServiceContext {
+  app: FastifyInstance;
+  receiver: Receiver;
+  store: Store;
+  metrics: ServiceMetrics;
+  adminToken: string;
+  log: Logger;
+  /** Registers an extra readiness check; it throws (or rejects) when not ready. */
+  addReadinessCheck(name: string, check: () => Promise<void>): void;
+  /** Registers work to run on shutdown, after the HTTP server stopped accepting. */
+  onClose(fn: () => Promise<void>): void;
+}
+
+/** A composed, not yet listening service. */
+export interface Service extends Omit<ServiceContext, "addReadinessCheck" | "onClose"> {
+  /** Starts workers and listens; resolves with the base URL. */
+  listen(): Promise<string>;
+  /** Stops accepting, finishes or releases in-flight work within the grace period, closes the store. */
+  close(): Promise<void>;
+}
+
+/** The composition root: the only place fastify and a concrete store meet the library. */
+export async function createService(options: ServiceOptions): Promise<Service> {
+  const dataDir = resolve(options.dataDir ?? "./data");
+  const webhookPath = options.webhookPath ?? "/webhooks/intercom";
+  let serverRef: Server | undefined;
+  let hot: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
+  const app = Fastify({
+    logger: { level: options.logLevel ?? "info", redact: ["req.headers.authorization", "req.headers[\"x-hub-signature\"]"] },
+    disableRequestLogging: false,
+    bodyLimit: options.maxBodyBytes ?? 1_048_576,
+    serverFactory: (fastifyHandler) => {
+      // The webhook path bypasses fastify's routing: this is the hot path Intercom waits on.
+      serverRef = createServer((req, res) => {
+        const url = req.url ?? "/";
+        const q = url.indexOf("?");
+        if ((q === -1 ? url : url.slice(0, q)) === webhookPath && hot) hot(req, res);
+        else fastifyHandler(req, res);
+      });
+      serverRef.keepAliveTimeout = 65_000;
+      return serverRef;
+    },
+  });
+  const log = app.log as unknown as Logger;
+
+  const secrets = options.secrets.length > 0 ? options.secrets : [loadOrCreateSecret(dataDir, "dev-client-secret", log, "secret")];
+  const store = options.store;
+  const metrics = createMetrics(store);
+  const receiver = createReceiver({
+    secrets,
+    store,
+    log,
+    ...(options.maxBodyBytes !== undefined ? { maxBodyBytes: options.maxBodyBytes } : {}),
+    ...(options.dedupeRetentionMs !== undefined ? { dedupeTtlMs: options.dedupeRetentionMs } : {}),
+    ...(options.handlerTimeoutMs !== undefined ? { handlerTimeoutMs: options.handlerTimeoutMs } : {}),
+    ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
+    ...(options.leaseMs !== undefined ? { leaseMs: options.leaseMs } : {}),
+    retry: {
+      ...(options.maxAttempts !== undefined ? { maxAttempts: options.maxAttempts } : {}),
+      ...(options.retryBaseMs !== undefined ? { backoff: { type: "exponential", delayMs: options.retryBaseMs, jitter: 0.2, maxDelayMs: 3_600_000 } } : {}),
+    },
+    on: metrics.processorEvents,
+  });
+  receiver.onReceived((r) => metrics.observeReceived(r.topic, r.status === "duplicate" ? "duplicate" : "accepted"));
+
+  if (options.handlersModule) await loadHandlers(receiver, options.handlersModule);
+  registerForwards(receiver, options.forwards ?? [], options.forwardSecret ?? secrets[0]!);
+
+  hot = (req, res) => {
+    handleNodeRequest(receiver, req).then(
+      (r) => {
+        if (r.status !== 200) {
+          const code = r.body ? ((JSON.parse(r.body) as { error?: { code?: string } }).error?.code ?? String(r.status)) : String(r.status);
+          metrics.observeReceived(null, code);
+          log.warn({ status: r.status, code, method: req.method }, "webhook request refused");
+        }
+        send(res, r);
+      },
+      (err: unknown) => {
+        log.error({ err }, "webhook handler failed");
+        send(res, { status: 500, headers: { "content-type": "application/json" }, body: '{"error":{"code":"IB_ERR_INTERNAL","message":"Internal error"}}' });
+      },
+    );
+  };
+
+  const adminToken = options.adminToken && options.adminToken.length > 0 ? options.adminToken : loadOrCreateSecret(dataDir, "admin-token", log, "admin");
+  const readiness = new Map<string, () => Promise<void>>([["store", () => store.ping()]]);
+  const closers: Array<() => Promise<void>> = [];
+
+  app.get("/healthz", async () => ({ status: "ok" }));
+  app.get("/readyz", async (_req, reply) => {
+    const checks: Record<string, string> = {};
+    let ready = true;
+    for (const [name, check] of readiness) {
+      try {
+        await withDeadline(check(), 2_000);
+        checks[name] = "ok";
+      } catch (err) {
+        ready = false;
+        checks[name] = (err as Error).message;
+      }
+    }
+    return reply.code(ready ? 200 : 503).send({ ready, checks });
+  });
+  app.get("/metrics", async (_req, reply) => {
+    const body = await metrics.registry.metrics();
+    return reply.type(metrics.registry.contentType).send(body);
+  });
+
+  const ctx: ServiceContext = {
+    app,
+    receiver,
+    store,
+    metrics,
+    adminToken,
+    log,
+    addReadinessCheck: (name, check) => readiness.set(name, check),
+    onClose: (fn) => closers.push(fn),
+  };
+  for (const plugin of options.plugins ?? []) await plugin(ctx);
+
+  let closing: Promise<void> | undefined;
+  return {
+    app,
+    receiver,
+    store,
+    metrics,
+    adminToken,
+    log,
+    async listen() {
+      receiver.start();
+      const address = await app.listen({ port: options.port ?? 8080, host: options.host ?? "127.0.0.1" });
+      return address;
+    },
+    close() {
+      closing ??= (async () => {
+        const deadline = options.shutdownTimeoutMs ?? 10_000;
+        // Stop accepting first; in-flight requests finish (their data is committed before they answer).
+        serverRef?.closeIdleConnections();
+        await app.close();
+        for (const fn of closers) await fn().catch((err: unknown) => log.error({ err }, "shutdown step failed"));
+        await receiver.close(deadline);
+      })();
+      return closing;
+    },
+  };
+}
+
+async function loadHandlers(receiver: Receiver, modulePath: string): Promise<void> {
+  const abs = resolve(modulePath);
+  if (!existsSync(abs)) throw new ConfigError(`--handlers: module "${modulePath}" does not exist`);
+  const mod = (await import(pathToFileURL(abs).href)) as { default?: unknown };
+  const map = mod.default;
+  if (!map || typeof map !== "object") {
+    throw new ConfigError(`--handlers: "${modulePath}" must default-export an object mapping topic patterns to handlers`);
+  }
+  for (const [pattern, handler] of Object.entries(map as Record<string, unknown>)) {
+    if (typeof handler !== "function") throw new ConfigError(`--handlers: "${pattern}" in "${modulePath}" is not a function`);
+    receiver.router.register(pattern, [pattern], handler as Handler);
+  }
+}
+
+function registerForwards(receiver: Receiver, forwards: readonly ForwardTarget[], secret: string): void {
+  const byUrl = new Map<string, string[]>();
+  for (const f of forwards) byUrl.set(f.url, [...(byUrl.get(f.url) ?? []), f.pattern]);
+  for (const [url, patterns] of byUrl) receiver.router.register(`forward:${url}`, patterns, createForwardHandler(url, secret));
+}
+
+function loadOrCreateSecret(dataDir: string, file: string, log: Logger, kind: "secret" | "admin"): string {
+  const path = join(dataDir, file);
+  if (existsSync(path)) return readFileSync(path, "utf8").trim();
+  mkdirSync(dataDir, { recursive: true });
+  const value = randomBytes(24).toString("base64url");
+  writeFileSync(path, value + "\n", { mode: 0o600 });
+  if (kind === "secret") {
+    // Printed once, on creation, to the terminal (not the structured log) so `simulate` users can sign with it.
+    process.stderr.write(
+      `\n  WARNING: no INTERCOM_CLIENT_SECRET set. Generated a development secret in ${path}:\n    ${value}\n  \`intercom-bridge simulate\` uses it automatically. Set INTERCOM_CLIENT_SECRET to your app's client secret in production.\n\n`,
+    );
+    log.warn(
+      { file: path },
+      "No INTERCOM_CLIENT_SECRET set: generated a DEVELOPMENT client secret (stored in the file named here). Only requests signed with it are accepted; set INTERCOM_CLIENT_SECRET to your app's client secret for production.",
+    );
+  } else {
+    process.stderr.write(`\n  No INTERCOM_BRIDGE_ADMIN_TOKEN set. Generated an admin token in ${path}:\n    ${value}\n  Sign in to the dashboard (/dashboard) with it.\n\n`);
+    log.warn({ file: path }, "No INTERCOM_BRIDGE_ADMIN_TOKEN set: generated an admin token for the dashboard and /api (stored in the file named here)");
+  }
+  return value;
+}
+
+function withDeadline<T>(p: Promise<T>, ms: number): Promise<T> {
+  let t: NodeJS.Timeout | undefined;
+  return Promise.race([p, new Promise<never>((_, rej) => (t = setTimeout(() => rej(new Error(`no answer within ${ms} ms`)), ms)))]).finally(() => clearTimeout(t));
+}
