@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from "commander";
-import { ConfigError } from "../core/errors.js";
+import type { ConfigError } from "../core/errors.js";
 import { parseDuration } from "../config/options.js";
 
 /** commander parser: an integer >= min. */

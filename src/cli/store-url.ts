@@ -40,6 +40,6 @@ export function dataDirOf(url: string): string {
   return "./data";
 }
 
-async function openRedis(url: string, _options: OpenStoreOptions): Promise<Store> {
-  throw new ConfigError(`--store "${url}": the Redis store is not available in this build`);
+function openRedis(url: string, _options: OpenStoreOptions): Promise<Store> {
+  return Promise.reject(new ConfigError(`--store "${url}": the Redis store is not available in this build`));
 }

@@ -83,7 +83,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
   const dataDir = resolve(options.dataDir ?? "./data");
   const webhookPath = options.webhookPath ?? "/webhooks/intercom";
   let serverRef: Server | undefined;
-  let hot: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
+  const hotPath: { handle?: (req: IncomingMessage, res: ServerResponse) => void } = {};
   const app = Fastify({
     logger: { level: options.logLevel ?? "info", redact: ["req.headers.authorization", "req.headers[\"x-hub-signature\"]"] },
     disableRequestLogging: false,
@@ -93,7 +93,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
       serverRef = createServer((req, res) => {
         const url = req.url ?? "/";
         const q = url.indexOf("?");
-        if ((q === -1 ? url : url.slice(0, q)) === webhookPath && hot) hot(req, res);
+        if ((q === -1 ? url : url.slice(0, q)) === webhookPath && hotPath.handle) hotPath.handle(req, res);
         else fastifyHandler(req, res);
       });
       serverRef.keepAliveTimeout = 65_000;
@@ -125,7 +125,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
   if (options.handlersModule) await loadHandlers(receiver, options.handlersModule);
   registerForwards(receiver, options.forwards ?? [], options.forwardSecret ?? secrets[0]!);
 
-  hot = (req, res) => {
+  hotPath.handle = (req, res) => {
     handleNodeRequest(receiver, req).then(
       (r) => {
         if (r.status !== 200) {
@@ -146,7 +146,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
   const readiness = new Map<string, () => Promise<void>>([["store", () => store.ping()]]);
   const closers: Array<() => Promise<void>> = [];
 
-  app.get("/healthz", async () => ({ status: "ok" }));
+  app.get("/healthz", (_req, reply) => reply.send({ status: "ok" }));
   app.get("/readyz", async (_req, reply) => {
     const checks: Record<string, string> = {};
     let ready = true;

@@ -1,7 +1,11 @@
 import type { Command } from "commander";
 import { registerServeCommand } from "./serve.js";
+import { registerOperatorCommands } from "./operator.js";
+import { registerSimulateCommand } from "./simulate.js";
 
 /** Adds every subcommand. Each command lives in its own file and exports `register…Command(program)`. */
 export function registerCommands(program: Command): void {
   registerServeCommand(program);
+  registerOperatorCommands(program);
+  registerSimulateCommand(program);
 }
