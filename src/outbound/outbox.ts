@@ -1,0 +1,409 @@
+import { createHash } from "node:crypto";
+import type { IntercomClient } from "intercom-client";
+import { systemClock, type Clock } from "../core/clock.js";
+import {
+  ConfigError,
+  EventValidationError,
+  IntercomApiError,
+  RateLimitedError,
+  UnrecoverableError,
+  type EventValidationIssue,
+} from "../core/errors.js";
+import { createLogger, type Logger } from "../core/logger.js";
+import { DEFAULTS, requireInt, resolveRetry } from "../config/options.js";
+import type { Job, JobId, JobState, JobSummary, RetryPolicy } from "../queue/types.js";
+import type { Processor, Store } from "../store/store.js";
+import { classifySendResult } from "./classify.js";
+import { createEventNameTracker, DEFAULT_MAX_EVENT_NAMES } from "./event-names.js";
+import { createIntercomEventSender, type IntercomEventSender, type IntercomRegion } from "./intercom-api.js";
+import {
+  budgetPerWindow,
+  createRateGate,
+  DEFAULT_RATE_LIMIT_PER_MINUTE,
+  DEFAULT_RATE_LIMIT_WINDOW_MS,
+  OUTBOX_LIMITER,
+  PAUSE_REASON_UNAUTHORIZED,
+  type RateGate,
+} from "./rate-limit.js";
+import { checkEvent, type DataEvent, type ValidateEventOptions } from "./validate-event.js";
+
+/** The stable delivery target name of outbound events (STYLE §5). */
+export const OUTBOX_TARGET = "intercom-events";
+
+/** Outbox retry policy: 10 attempts, exponential from 1 s, ±20 % jitter, capped at 5 min; 429 uses no attempt (STYLE §8). */
+export const DEFAULT_OUTBOX_RETRY: RetryPolicy = Object.freeze({
+  maxAttempts: 10,
+  backoff: Object.freeze({ type: "exponential" as const, delayMs: 1_000, jitter: 0.2, maxDelayMs: 300_000 }),
+});
+
+/** How long sending pauses after a 401/403 before one event probes the token again, ms. */
+export const DEFAULT_UNAUTHORIZED_PAUSE_MS = 300_000;
+
+/** Options of {@link createEventTracker}. */
+export interface EventTrackerOptions {
+  /** Where events are kept until Intercom has them. */
+  store: Store;
+  /** Intercom access token (write permission). Required unless `client` is given. Never logged. */
+  token?: string;
+  /** API region. @defaultValue "us" */
+  region?: IntercomRegion;
+  /** Overrides the regional host (`fake-intercom`, proxies). @defaultValue the region's host */
+  baseUrl?: string;
+  /** Pinned `Intercom-Version`. @defaultValue "2.14" */
+  intercomVersion?: string;
+  /** Your configured `intercom-client` v7 client; its retries are switched off per request. */
+  client?: IntercomClient;
+  /** Per-request timeout, ms. @defaultValue 10_000 */
+  timeoutMs?: number;
+  /** Intercom rate limit, requests per minute, until `X-RateLimit-Limit` says otherwise. @defaultValue 10_000 */
+  rateLimitPerMinute?: number;
+  /** Rate-limit window, ms (Intercom uses 10 s windows; facts §2.6). @defaultValue 10_000 */
+  rateLimitWindowMs?: number;
+  /** Retry policy for 5xx, 408, timeouts and network errors. @defaultValue 10 attempts, exponential 1 s ×2, cap 5 min */
+  retry?: Partial<RetryPolicy>;
+  /** Requests in flight at once in this process. @defaultValue 8 */
+  concurrency?: number;
+  /** Lease of a running delivery, ms. @defaultValue 30_000 */
+  leaseMs?: number;
+  /** Idle poll interval of the worker, ms. @defaultValue 200 */
+  pollMs?: number;
+  /** How long an event's store key is remembered (re-sends within it are skipped), ms. @defaultValue 7 days */
+  dedupeTtlMs?: number;
+  /** More than 10 metadata keys: refuse (`"error"`) or keep the first 10 with a warning. @defaultValue "error" */
+  metadataOverflow?: ValidateEventOptions["metadataOverflow"];
+  /** Distinct event names before a warning (Intercom keeps 120 active ones). @defaultValue 120 */
+  maxEventNames?: number;
+  /** Pause after a 401/403 before the next event probes the token again, ms. @defaultValue 300_000 */
+  unauthorizedPauseMs?: number;
+  /** Logger; pino fits. @defaultValue no logging */
+  log?: Partial<Logger>;
+  /** Time source (tests). @defaultValue the system clock */
+  clock?: Clock;
+}
+
+/** What {@link EventTracker.track} resolves with once the event is durable. */
+export interface TrackResult {
+  /** The stored record id. */
+  id: string;
+  /** The delivery id, for `events retry` and status look-ups. */
+  jobId: JobId | null;
+  /** True when this exact event (same store key) was stored before; nothing new was stored. */
+  isDuplicate: boolean;
+  /** The event as stored, `created_at` stamped. */
+  event: DataEvent;
+  /** Things Intercom accepts but may not do as you expect (rewritten names, dropped metadata, name cap). */
+  warnings: EventValidationIssue[];
+}
+
+/** Options of one {@link EventTracker.track} call. */
+export interface TrackOptions {
+  /** Store key to use instead of the one derived from (identifiers, name, `created_at`). */
+  dedupeKey?: string;
+}
+
+/** Sending status, for logs, metrics and readiness. */
+export interface OutboxStatus {
+  /** `sending`, or why nothing is sent right now. */
+  state: "sending" | "paused-rate-limited" | "paused-unauthorized" | "paused";
+  /** End of the current pause, epoch ms, or null. */
+  pausedUntil: number | null;
+  pauseReason: string | null;
+  /** Budget per window in use (corrected from `X-RateLimit-Limit`). */
+  perWindow: number;
+  windowMs: number;
+  /** Last 401/403 seen by this process, epoch ms, or null. */
+  lastUnauthorizedAt: number | null;
+  /** Requests in flight in this process. */
+  inFlight: number;
+}
+
+/** The Data Events outbox. */
+export interface EventTracker {
+  /** Validates, then stores one event; resolves once it is durable. @throws {EventValidationError} */
+  track(event: unknown, options?: TrackOptions): Promise<TrackResult>;
+  /** Validates every event first (issue fields are prefixed `[i].`), then stores them all. @throws {EventValidationError} */
+  trackMany(events: readonly unknown[]): Promise<TrackResult[]>;
+  /** Resolves when every event tracked so far by this tracker is sent or failed (needs a worker somewhere). */
+  flush(timeoutMs?: number): Promise<void>;
+  /** Waits until the given deliveries are `done` or `dead` (or `timeoutMs` passes); returns their current summaries. */
+  waitFor(jobIds: readonly JobId[], timeoutMs?: number): Promise<JobSummary[]>;
+  /** Starts the worker in this process. Idempotent. */
+  start(): void;
+  /** Stops the worker (running sends finish or are released). Does not close the store. */
+  close(): Promise<void>;
+  /** Current sending status. */
+  status(): Promise<OutboxStatus>;
+  /** Lifts a pause (after fixing the token) for every instance sharing the store. */
+  resume(): Promise<void>;
+}
+
+/** The default store key of an event: Intercom's own identity of an event (contact, name, `created_at`; facts §2.3). */
+export function eventDedupeKey(event: DataEvent): string {
+  const id = JSON.stringify([event.user_id ?? null, event.id ?? null, event.email ?? null, event.event_name, event.created_at]);
+  return `evt_${createHash("sha256").update(id).digest("hex").slice(0, 40)}`;
+}
+
+const TERMINAL: ReadonlySet<JobState> = new Set<JobState>(["done", "dead"]);
+
+/**
+ * Creates the durable Data Events outbox: `track()` validates and stores; the worker (`start()`) sends with the
+ * `intercom-client` SDK, paced to Intercom's window budget shared through the store, and classifies every answer.
+ *
+ * Pauses: a 429 stops every instance until `X-RateLimit-Reset`. A 401/403 stops every instance for
+ * `unauthorizedPauseMs`; then the next event probes the token (pausing again if it is still refused), or an operator
+ * lifts the pause at once with `resume()` / `intercom-bridge events resume`. Events wait meanwhile; none fails.
+ * @example
+ * const tracker = createEventTracker({ store, token: process.env.INTERCOM_ACCESS_TOKEN!, region: "eu" });
+ * tracker.start();
+ * const { id } = await tracker.track({ event_name: "invited-friend", user_id: "42" });
+ * await tracker.flush();
+ * await tracker.close();
+ */
+export function createEventTracker(options: EventTrackerOptions): EventTracker {
+  const { store } = options;
+  if (options.store === undefined) throw new ConfigError("store is required");
+  const clock = options.clock ?? systemClock;
+  const log: Logger = createLogger(options.log);
+  const retry = resolveRetry(DEFAULT_OUTBOX_RETRY, options.retry);
+  const concurrency = requireInt(options.concurrency ?? 8, "concurrency", 1, 1000);
+  const leaseMs = requireInt(options.leaseMs ?? DEFAULTS.leaseMs, "leaseMs", 10);
+  const windowMs = requireInt(options.rateLimitWindowMs ?? DEFAULT_RATE_LIMIT_WINDOW_MS, "rateLimitWindowMs", 100);
+  const perMinute = requireInt(options.rateLimitPerMinute ?? DEFAULT_RATE_LIMIT_PER_MINUTE, "rateLimitPerMinute", 1);
+  const dedupeTtlMs = requireInt(options.dedupeTtlMs ?? DEFAULTS.dedupeTtlMs, "dedupeTtlMs", 0);
+  const unauthorizedPauseMs = requireInt(options.unauthorizedPauseMs ?? DEFAULT_UNAUTHORIZED_PAUSE_MS, "unauthorizedPauseMs", 1);
+  const validateOptions: ValidateEventOptions = { metadataOverflow: options.metadataOverflow ?? "error" };
+  const names = createEventNameTracker(store, options.maxEventNames ?? DEFAULT_MAX_EVENT_NAMES);
+  const limiter = store.limiter(OUTBOX_LIMITER);
+  const gate: RateGate = createRateGate({
+    limiter,
+    clock,
+    windowMs,
+    initialPerWindow: budgetPerWindow(perMinute, windowMs),
+    maxInlineWaitMs: Math.min(15_000, Math.floor(leaseMs / 2)),
+  });
+  let sender: IntercomEventSender | undefined;
+  const getSender = (): IntercomEventSender => {
+    const o: Parameters<typeof createIntercomEventSender>[0] = {};
+    if (options.token !== undefined) o.token = options.token;
+    if (options.region !== undefined) o.region = options.region;
+    if (options.baseUrl !== undefined) o.baseUrl = options.baseUrl;
+    if (options.intercomVersion !== undefined) o.intercomVersion = options.intercomVersion;
+    if (options.timeoutMs !== undefined) o.timeoutMs = options.timeoutMs;
+    if (options.client !== undefined) o.client = options.client;
+    return (sender ??= createIntercomEventSender(o));
+  };
+  // Fail at construction, not on the first send, when the token or URL is missing (STYLE §8).
+  getSender();
+
+  let processor: Processor | undefined;
+  let inFlight = 0;
+  let lastUnauthorizedAt: number | null = null;
+  let isUnauthorized = false;
+  const pending = new Set<JobId>();
+  const locallyTerminal = new Set<JobId>();
+  let waiting = 0;
+  let wakers: (() => void)[] = [];
+
+  const settle = (jobId: JobId): void => {
+    pending.delete(jobId);
+    if (waiting > 0) locallyTerminal.add(jobId);
+    const ws = wakers;
+    wakers = [];
+    for (const w of ws) w();
+  };
+
+  const run = async (job: Job, signal: AbortSignal): Promise<void> => {
+    const event = JSON.parse(job.record.body) as DataEvent;
+    await gate.acquire(signal);
+    inFlight++;
+    let result;
+    try {
+      result = await getSender().send(event, signal);
+    } finally {
+      inFlight--;
+    }
+    await gate.observe(result.rateLimit, inFlight);
+    const now = clock.now();
+    const outcome = classifySendResult(result, now);
+    switch (outcome.kind) {
+      case "sent":
+        if (isUnauthorized) {
+          isUnauthorized = false;
+          log.info({ jobId: job.id }, "Intercom accepted the access token again; outbound events resumed");
+        }
+        return;
+      case "rate-limited":
+        await gate.pause(outcome.resumeAtMs, "rate-limited");
+        log.warn({ resumeAt: new Date(outcome.resumeAtMs).toISOString() }, "Intercom answered 429; outbound events paused until the window resets");
+        throw new RateLimitedError(outcome.resumeAtMs - now, `Intercom 429 rate_limit_exceeded; paused until ${new Date(outcome.resumeAtMs).toISOString()}`);
+      case "unauthorized": {
+        lastUnauthorizedAt = now;
+        const until = now + unauthorizedPauseMs;
+        if (!isUnauthorized) {
+          isUnauthorized = true;
+          // Loud once per pause, not once per event; the token itself is never logged.
+          log.error(
+            { status: outcome.status, pausedUntil: new Date(until).toISOString() },
+            `Intercom rejected the access token (${outcome.status}); ALL outbound events are paused. Fix INTERCOM_ACCESS_TOKEN (write permission), then run "intercom-bridge events resume" or wait for the automatic re-check.`,
+          );
+        }
+        await gate.pause(until, PAUSE_REASON_UNAUTHORIZED);
+        throw new RateLimitedError(Math.min(unauthorizedPauseMs, 30_000), `${outcome.reason}; outbound events paused (unauthorized)`);
+      }
+      case "retry":
+        throw new IntercomApiError(outcome.status ?? 0, outcome.reason, withDetails(result));
+      case "failed":
+        // Keeps Intercom's status, code and message in the message; the store records it as the job's last error.
+        throw new UnrecoverableError(outcome.reason, { cause: new IntercomApiError(outcome.status, outcome.reason, withDetails(result)) });
+    }
+  };
+
+  const track = async (input: unknown, trackOptions: TrackOptions = {}): Promise<TrackResult> => {
+    const checked = checkEvent(input, { ...validateOptions, nowMs: clock.now() });
+    if (!checked.ok) throw new EventValidationError(checked.issues);
+    return store_(checked.event, checked.warnings, trackOptions);
+  };
+
+  const store_ = async (event: DataEvent, warnings: EventValidationIssue[], trackOptions: TrackOptions): Promise<TrackResult> => {
+    const nameWarning = await names.note(event.event_name);
+    if (nameWarning) warnings.push(nameWarning);
+    if (warnings.length > 0) log.warn({ event_name: event.event_name, warnings }, "Outbound event accepted with warnings");
+    const result = await store.enqueue({
+      dedupeKey: trackOptions.dedupeKey ?? eventDedupeKey(event),
+      dedupeTtlMs,
+      record: {
+        queue: "outbox",
+        topic: event.event_name,
+        body: JSON.stringify(event),
+        appId: null,
+        notificationId: null,
+        itemId: event.user_id ?? event.id ?? event.email ?? null,
+        createdAt: event.created_at,
+      },
+      deliveries: [{ target: OUTBOX_TARGET, retry, orderingKey: null }],
+    });
+    if (result.status === "enqueued") {
+      const jobId = result.jobIds[0] ?? null;
+      if (jobId !== null) pending.add(jobId);
+      return { id: result.recordId, jobId, isDuplicate: false, event, warnings };
+    }
+    let jobId: JobId | null = null;
+    let stored = event;
+    if (result.recordId !== null) {
+      const detail = await store.getRecord(result.recordId);
+      const job = detail?.jobs[0];
+      if (job) {
+        jobId = job.id;
+        if (!TERMINAL.has(job.state)) pending.add(job.id);
+      }
+      if (detail) stored = JSON.parse(detail.record.body) as DataEvent;
+    }
+    return { id: result.recordId ?? "", jobId, isDuplicate: true, event: stored, warnings };
+  };
+
+  const waitFor = async (jobIds: readonly JobId[], timeoutMs = Number.POSITIVE_INFINITY): Promise<JobSummary[]> => {
+    const deadline = clock.now() + timeoutMs;
+    const open = new Set(jobIds);
+    waiting++;
+    try {
+      let pollEveryMs = 20;
+      while (open.size > 0) {
+        // Completions in this process arrive through processor events; jobs run elsewhere are polled, a slice at a time.
+        for (const id of open) if (locallyTerminal.has(id)) open.delete(id);
+        let progressed = false;
+        for (const id of [...open].slice(0, 100)) {
+          const job = await store.getJob(id);
+          if (job === undefined || TERMINAL.has(job.state)) {
+            open.delete(id);
+            progressed = true;
+          }
+        }
+        if (open.size === 0 || clock.now() >= deadline) break;
+        pollEveryMs = progressed ? 20 : Math.min(1_000, pollEveryMs * 2);
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, Math.min(pollEveryMs, Math.max(1, deadline - clock.now())));
+          wakers.push(() => {
+            clearTimeout(timer);
+            resolve();
+          });
+        });
+      }
+    } finally {
+      waiting--;
+      if (waiting === 0) locallyTerminal.clear();
+    }
+    const out: JobSummary[] = [];
+    for (const id of jobIds) {
+      const job = await store.getJob(id);
+      if (job) out.push(job);
+    }
+    return out;
+  };
+
+  return {
+    track,
+    async trackMany(inputs) {
+      const now = clock.now();
+      const checked = inputs.map((e) => checkEvent(e, { ...validateOptions, nowMs: now }));
+      const issues = checked.flatMap((c, i) => (c.ok ? [] : c.issues.map((x) => ({ field: `[${i}].${x.field}`, message: x.message }))));
+      if (issues.length > 0) throw new EventValidationError(issues);
+      const out: TrackResult[] = [];
+      for (const c of checked) if (c.ok) out.push(await store_(c.event, c.warnings, {}));
+      return out;
+    },
+    async flush(timeoutMs) {
+      await waitFor([...pending], timeoutMs);
+    },
+    waitFor,
+    start() {
+      processor ??= store.process("outbox", run, {
+        concurrency,
+        leaseMs,
+        ordered: false,
+        ...(options.pollMs !== undefined ? { pollMs: options.pollMs } : {}),
+        on: {
+          finished: (e) => {
+            if (e.outcome === "completed" || e.outcome === "dead") settle(e.jobId);
+          },
+        },
+      });
+    },
+    async close() {
+      const p = processor;
+      processor = undefined;
+      if (p) await p.close();
+    },
+    async status() {
+      const s = await limiter.state();
+      const now = clock.now();
+      const paused = s.pausedUntil !== null && s.pausedUntil > now;
+      const state: OutboxStatus["state"] = !paused
+        ? "sending"
+        : s.pauseReason === PAUSE_REASON_UNAUTHORIZED
+          ? "paused-unauthorized"
+          : s.pauseReason === "rate-limited"
+            ? "paused-rate-limited"
+            : "paused";
+      return {
+        state,
+        pausedUntil: paused ? s.pausedUntil : null,
+        pauseReason: paused ? s.pauseReason : null,
+        perWindow: gate.perWindow,
+        windowMs,
+        lastUnauthorizedAt,
+        inFlight,
+      };
+    },
+    async resume() {
+      isUnauthorized = false;
+      await limiter.resume();
+    },
+  };
+}
+
+function withDetails(r: { errorCode?: string; requestId?: string }): { intercomCode?: string; requestId?: string } {
+  const d: { intercomCode?: string; requestId?: string } = {};
+  if (r.errorCode !== undefined) d.intercomCode = r.errorCode;
+  if (r.requestId !== undefined) d.requestId = r.requestId;
+  return d;
+}
