@@ -1,0 +1,117 @@
+/**
+ * `npm run bench:ingest`: webhook ingest throughput, alternating in each round
+ *   (a) a bare node:http server that reads the body and answers 200,
+ *   (b) the reference guide's Express handler (express.raw + HMAC + timingSafeEqual, in-memory processing),
+ *   (c) `intercom-bridge serve` on SQLite (synchronous=FULL) with a no-op handler,
+ *   (d) `intercom-bridge serve` on Redis, when Redis answers at REDIS_URL,
+ * with autocannon (50 connections, 3 s warm-up, 10 s measured; pre-built signed 1.5 KB bodies, unique ids).
+ * Prints req/s, p50/p99 latency and non-2xx per run, the ratios c/a, c/b (and d/a) per round and their medians.
+ * Environment: ROUNDS (default 3), DURATION_S (10), WARMUP_S (3), CONNECTIONS (50), REDIS_URL.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { SECRET, buildSignedBodies, fmt, freePort, median, runLoad, startServer, stopServer, type LoadResult } from "./lib.js";
+import { redisVariant } from "./redis-variant.js";
+
+const ROUNDS = Number(process.env.ROUNDS ?? 3);
+const DURATION_S = Number(process.env.DURATION_S ?? 10);
+const WARMUP_S = Number(process.env.WARMUP_S ?? 3);
+const CONNECTIONS = Number(process.env.CONNECTIONS ?? 50);
+const root = fileURLToPath(new URL("..", import.meta.url));
+const cli = join(root, "dist/cli/main.js");
+
+interface Variant {
+  key: string;
+  name: string;
+  start(port: number): Promise<{ stop(): Promise<void> }>;
+}
+
+const variants: Variant[] = [
+  {
+    key: "a",
+    name: "bare node:http",
+    async start(port) {
+      const child = await startServer("node", [join(root, "bench/servers/bare.mjs")], { PORT: String(port) }, `http://127.0.0.1:${port}/`);
+      return { stop: () => stopServer(child) };
+    },
+  },
+  {
+    key: "b",
+    name: "reference Express",
+    async start(port) {
+      const child = await startServer("node", [join(root, "bench/servers/reference-express.mjs")], { PORT: String(port), INTERCOM_WEBHOOK_SECRET: SECRET }, `http://127.0.0.1:${port}/`);
+      return { stop: () => stopServer(child) };
+    },
+  },
+  {
+    key: "c",
+    name: "serve (SQLite, FULL)",
+    async start(port) {
+      const dir = mkdtempSync(join(tmpdir(), "ib-bench-"));
+      const child = await startServer(
+        "node",
+        [cli, "serve", "--port", String(port), "--store", `sqlite:${join(dir, "bench.db")}`, "--handlers", join(root, "bench/servers/noop-handlers.mjs"), "--log-level", "warn"],
+        { INTERCOM_CLIENT_SECRET: SECRET, INTERCOM_BRIDGE_ADMIN_TOKEN: "bench-admin" },
+        `http://127.0.0.1:${port}/healthz`,
+      );
+      return {
+        async stop() {
+          await stopServer(child);
+          rmSync(dir, { recursive: true, force: true });
+        },
+      };
+    },
+  },
+];
+
+async function main(): Promise<void> {
+  const redis = await redisVariant(root, cli);
+  if (redis) variants.push(redis);
+  else process.stdout.write("(d) skipped: no Redis at REDIS_URL\n");
+  const perRequestBudget = Math.ceil(40_000 * (DURATION_S + WARMUP_S));
+  process.stdout.write(`Building ${fmt(perRequestBudget)} signed 1.5 KB notifications...\n`);
+  const bodies = buildSignedBodies(perRequestBudget);
+  process.stdout.write(`autocannon: ${CONNECTIONS} connections, ${WARMUP_S} s warm-up, ${DURATION_S} s measured, ${ROUNDS} rounds\n\n`);
+  const rounds: Array<Record<string, LoadResult>> = [];
+  for (let r = 1; r <= ROUNDS; r++) {
+    const round: Record<string, LoadResult> = {};
+    for (const v of variants) {
+      const port = await freePort();
+      const server = await v.start(port);
+      try {
+        round[v.key] = await runLoad(v.name, `http://127.0.0.1:${port}/webhooks/intercom`, bodies, { connections: CONNECTIONS, durationS: DURATION_S, warmupS: WARMUP_S });
+      } finally {
+        await server.stop();
+      }
+      const x = round[v.key]!;
+      process.stdout.write(
+        `round ${r} (${v.key}) ${v.name.padEnd(22)} ${fmt(x.rps).padStart(7)} req/s  p50 ${fmt(x.p50, 1).padStart(5)} ms  p99 ${fmt(x.p99, 1).padStart(6)} ms  non-2xx ${x.non2xx}  errors ${x.errors}\n`,
+      );
+    }
+    const a = round["a"]!.rps;
+    const line = [`round ${r}: c/a ${(round["c"]!.rps / a).toFixed(2)}`, `c/b ${(round["c"]!.rps / round["b"]!.rps).toFixed(2)}`];
+    if (round["d"]) line.push(`d/a ${(round["d"].rps / a).toFixed(2)}`);
+    process.stdout.write(line.join("  ") + "\n\n");
+    rounds.push(round);
+  }
+  const ratio = (x: string, y: string): number => median(rounds.map((r) => r[x]!.rps / r[y]!.rps));
+  process.stdout.write("Medians over rounds:\n");
+  for (const v of variants) {
+    const rs = rounds.map((r) => r[v.key]!);
+    process.stdout.write(
+      `  (${v.key}) ${v.name.padEnd(22)} ${fmt(median(rs.map((x) => x.rps))).padStart(7)} req/s  p50 ${fmt(median(rs.map((x) => x.p50)), 1)} ms  p99 ${fmt(median(rs.map((x) => x.p99)), 1)} ms  non-2xx total ${rs.reduce((s, x) => s + x.non2xx, 0)}\n`,
+    );
+  }
+  process.stdout.write(`  c/a ${ratio("c", "a").toFixed(2)} (target >= 0.5)   c/b ${ratio("c", "b").toFixed(2)} (target >= 3)\n`);
+  if (variants.some((v) => v.key === "d")) process.stdout.write(`  d/a ${ratio("d", "a").toFixed(2)} (target >= 0.4)\n`);
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  },
+);

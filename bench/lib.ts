@@ -1,0 +1,124 @@
+/**
+ * Shared helpers for the benchmark scripts: child servers, free ports, signed bodies, autocannon runs, statistics.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { createServer } from "node:net";
+import autocannon from "autocannon";
+import { sign } from "../src/core/signature.js";
+
+export const SECRET = "bench-secret";
+
+/** A free TCP port on 127.0.0.1. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.listen(0, "127.0.0.1", () => {
+      const addr = srv.address();
+      srv.close(() => (typeof addr === "object" && addr ? resolve(addr.port) : reject(new Error("no port"))));
+    });
+  });
+}
+
+/** Starts a child process and resolves once `url` answers (any status). */
+export async function startServer(cmd: string, args: string[], env: NodeJS.ProcessEnv, readyUrl: string, timeoutMs = 30_000): Promise<ChildProcess> {
+  const child = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ["ignore", "ignore", "pipe"] });
+  let stderr = "";
+  child.stderr?.on("data", (d: Buffer) => (stderr += d.toString()));
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`${cmd} ${args.join(" ")} exited ${child.exitCode}: ${stderr}`);
+    try {
+      await fetch(readyUrl, { method: "HEAD" });
+      return child;
+    } catch {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  child.kill("SIGKILL");
+  throw new Error(`${cmd} did not become ready: ${stderr}`);
+}
+
+/** Stops a child politely, then firmly. */
+export async function stopServer(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  const exited = new Promise<void>((r) => child.once("exit", () => r()));
+  child.kill("SIGTERM");
+  const t = setTimeout(() => child.kill("SIGKILL"), 15_000);
+  await exited;
+  clearTimeout(t);
+}
+
+/** Pre-built signed notification bodies of about `sizeBytes`, each with a unique id (signing inside the load generator would saturate it). */
+export function buildSignedBodies(count: number, sizeBytes = 1536): Array<{ body: Buffer; signature: string }> {
+  const template = JSON.parse(readFileSync(new URL("../samples/intercom/conversation_admin_single_created.json", import.meta.url), "utf8")) as Record<string, unknown>;
+  const now = Math.floor(Date.now() / 1000);
+  const probe = JSON.stringify({ ...template, id: `notif_${randomUUID()}`, created_at: now, bench_padding: "" });
+  const padding = "x".repeat(Math.max(0, sizeBytes - Buffer.byteLength(probe)));
+  const out: Array<{ body: Buffer; signature: string }> = new Array(count);
+  for (let i = 0; i < count; i++) {
+    const body = Buffer.from(JSON.stringify({ ...template, id: `notif_${randomUUID()}`, created_at: now, bench_padding: padding }));
+    out[i] = { body, signature: sign(body, SECRET) };
+  }
+  return out;
+}
+
+/** One load run's figures. */
+export interface LoadResult {
+  name: string;
+  rps: number;
+  p50: number;
+  p99: number;
+  non2xx: number;
+  errors: number;
+  total: number;
+}
+
+/** Runs autocannon against `url` with bodies taken in order from `bodies` (one per request, never repeated). */
+export async function runLoad(
+  name: string,
+  url: string,
+  bodies: ReadonlyArray<{ body: Buffer; signature: string }>,
+  opts: { connections: number; durationS: number; warmupS: number },
+): Promise<LoadResult> {
+  let next = 0;
+  // `warmup` is supported by autocannon but missing from its type definitions.
+  const options = {
+    url,
+    connections: opts.connections,
+    duration: opts.durationS,
+    warmup: { connections: opts.connections, duration: opts.warmupS },
+    requests: [
+      {
+        method: "POST",
+        setupRequest: (req) => {
+          const b = bodies[next++ % bodies.length]!;
+          return { ...req, body: b.body, headers: { "content-type": "application/json", "x-hub-signature": b.signature } };
+        },
+      },
+    ],
+  } as autocannon.Options;
+  const result = await autocannon(options);
+  return {
+    name,
+    rps: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    non2xx: result.non2xx,
+    errors: result.errors + result.timeouts,
+    total: result.requests.total,
+  };
+}
+
+/** Median of numbers. */
+export function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+/** Fixed-width figure. */
+export function fmt(n: number, digits = 0): string {
+  return n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
+}
