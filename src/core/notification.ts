@@ -68,7 +68,8 @@ export function itemIdOf(n: IntercomNotification<string>): string | null {
   if (!item || typeof item !== "object") return null;
   const direct = item["id"] ?? item["conversation_id"];
   if (typeof direct === "string" || typeof direct === "number") return String(direct);
-  for (const key of ["ticket", "conversation", "contact", "company"]) {
+  // `user` covers the legacy 1.x `user_tag` item ({user, tag}; facts §1.9).
+  for (const key of ["ticket", "conversation", "contact", "user", "company"]) {
     const nested = item[key] as Record<string, unknown> | undefined;
     const id = nested && typeof nested === "object" ? nested["id"] : undefined;
     if (typeof id === "string" || typeof id === "number") return String(id);
