@@ -35,7 +35,10 @@ export interface FakeIntercomFaults {
   failStatus?: number;
   /** Fraction (0–1) of `POST /events` answering `failStatus`, at random. @defaultValue 0 */
   failRate?: number;
-  /** Delay before answering every request, ms (set above the client timeout to simulate a hang). @defaultValue 0 */
+  /**
+   * Delay before answering every request, ms; the request itself is processed at once, like a slow Intercom that
+   * stored the event but answered late. Set above the client timeout to simulate a hang. @defaultValue 0
+   */
   delayMs?: number;
   /** Replace the accepted token (to simulate a revoked token). */
   token?: string;
@@ -124,7 +127,9 @@ export async function startFakeIntercom(options: FakeIntercomOptions = {}): Prom
   const windowMs = options.windowMs ?? 10_000;
   const maxEventNames = options.maxEventNames ?? 120;
   const contactExists =
-    options.contactExists ?? ((c: { user_id?: string; id?: string; email?: string }) => ![c.user_id, c.id, c.email].some((v) => v?.startsWith("missing")));
+    options.contactExists ??
+    ((c: { user_id?: string; id?: string; email?: string }) =>
+      ![c.user_id, c.id, c.email].some((v) => v?.startsWith("missing")));
   let token = options.token ?? "test-token";
   let faults: Required<Omit<FakeIntercomFaults, "token">> = { failNext: 0, failStatus: 500, failRate: 0, delayMs: 0 };
   let stats = EMPTY_STATS();
@@ -139,8 +144,14 @@ export async function startFakeIntercom(options: FakeIntercomOptions = {}): Prom
   };
   const send = (res: ServerResponse, status: number, body: string, headers: Record<string, string> = {}): void => {
     count(status);
-    res.writeHead(status, { ...(body ? { "content-type": "application/json" } : {}), ...headers });
-    res.end(body);
+    const write = (): void => {
+      if (res.destroyed) return;
+      res.writeHead(status, { ...(body ? { "content-type": "application/json" } : {}), ...headers });
+      res.end(body);
+    };
+    // A slow answer: the request is processed at once (as a slow Intercom may have done) and answered late.
+    if (faults.delayMs > 0 && !(res.req.url ?? "").startsWith("/_fake/")) setTimeout(write, faults.delayMs);
+    else write();
   };
 
   const handleEvents = async (req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> => {
@@ -161,7 +172,8 @@ export async function startFakeIntercom(options: FakeIntercomOptions = {}): Prom
     const rl = {
       "x-ratelimit-limit": String(limit),
       "x-ratelimit-remaining": String(Math.max(0, limit - windowCount)),
-      "x-ratelimit-reset": String(Math.ceil((ws + windowMs) / 1000)),
+      // Unix seconds as Intercom sends; fractional only when a test window is not whole seconds.
+      "x-ratelimit-reset": String((ws + windowMs) / 1000),
     };
     if (req.method === "POST") {
       stats.requests++;
@@ -170,19 +182,36 @@ export async function startFakeIntercom(options: FakeIntercomOptions = {}): Prom
     if (windowCount > limit) {
       stats.rateLimited++;
       stats.rateLimitedByWindow[ws] = (stats.rateLimitedByWindow[ws] ?? 0) + 1;
-      return send(res, 429, errorList("rate_limit_exceeded", `Exceeded rate limit of ${limit} in ${windowMs / 1000}_seconds`), rl);
+      return send(
+        res,
+        429,
+        errorList("rate_limit_exceeded", `Exceeded rate limit of ${limit} in ${windowMs / 1000}_seconds`),
+        rl,
+      );
     }
 
     if (req.method === "GET") {
-      if (url.searchParams.get("type") !== "user") return send(res, 400, errorList("parameter_invalid", "type must be user"), rl);
+      if (url.searchParams.get("type") !== "user")
+        return send(res, 400, errorList("parameter_invalid", "type must be user"), rl);
       const uid = url.searchParams.get("user_id");
       const email = url.searchParams.get("email");
       const iid = url.searchParams.get("intercom_user_id");
-      if (uid === null && email === null && iid === null) return send(res, 400, errorList("parameter_not_found", "user_id, email or intercom_user_id required"), rl);
+      if (uid === null && email === null && iid === null)
+        return send(res, 400, errorList("parameter_not_found", "user_id, email or intercom_user_id required"), rl);
       const list = stored
-        .filter((e) => (uid !== null && e.user_id === uid) || (email !== null && e.email === email) || (iid !== null && e.id === iid))
+        .filter(
+          (e) =>
+            (uid !== null && e.user_id === uid) ||
+            (email !== null && e.email === email) ||
+            (iid !== null && e.id === iid),
+        )
         .map(({ receivedAtMs: _r, ...e }) => ({ type: "event", ...e }));
-      return send(res, 200, JSON.stringify({ type: "event.list", events: list, pages: { next: null, since: null } }), rl);
+      return send(
+        res,
+        200,
+        JSON.stringify({ type: "event.list", events: list, pages: { next: null, since: null } }),
+        rl,
+      );
     }
 
     const raw = await readBody(req);
@@ -194,14 +223,27 @@ export async function startFakeIntercom(options: FakeIntercomOptions = {}): Prom
     }
     if (faults.failNext > 0 || (faults.failRate > 0 && Math.random() < faults.failRate)) {
       if (faults.failNext > 0) faults.failNext--;
-      return send(res, faults.failStatus, faults.failStatus >= 500 ? errorList("server_error", "Injected server error") : "", rl);
+      return send(
+        res,
+        faults.failStatus,
+        faults.failStatus >= 500 ? errorList("server_error", "Injected server error") : "",
+        rl,
+      );
     }
     const e = body as Partial<FakeStoredEvent> | null;
     if (typeof e !== "object" || e === null || typeof e.event_name !== "string" || e.event_name === "") {
       return send(res, 400, errorList("parameter_not_found", "event_name not specified"), rl);
     }
-    if (typeof e.created_at !== "number") return send(res, 400, errorList("parameter_not_found", "created_at not specified"), rl);
-    const ident = typeof e.user_id === "string" ? `u:${e.user_id}` : typeof e.id === "string" ? `i:${e.id}` : typeof e.email === "string" ? `e:${e.email}` : null;
+    if (typeof e.created_at !== "number")
+      return send(res, 400, errorList("parameter_not_found", "created_at not specified"), rl);
+    const ident =
+      typeof e.user_id === "string"
+        ? `u:${e.user_id}`
+        : typeof e.id === "string"
+          ? `i:${e.id}`
+          : typeof e.email === "string"
+            ? `e:${e.email}`
+            : null;
     if (ident === null) return send(res, 400, errorList("parameter_not_found", "user_id, id or email required"), rl);
     let metadata: Record<string, unknown> | undefined;
     if (e.metadata !== undefined) {
@@ -213,7 +255,10 @@ export async function startFakeIntercom(options: FakeIntercomOptions = {}): Prom
         const ok =
           typeof v === "string" ||
           typeof v === "number" ||
-          (typeof v === "object" && v !== null && !Array.isArray(v) && ["amount,currency", "url,value"].includes(Object.keys(v).sort().join(",")));
+          (typeof v === "object" &&
+            v !== null &&
+            !Array.isArray(v) &&
+            ["amount,currency", "url,value"].includes(Object.keys(v).sort().join(",")));
         if (!ok) return send(res, 400, errorList("parameter_invalid", "Invalid metadata"), rl);
       }
       // Intercom keeps the first 10 keys and silently ignores the rest (facts §2.3).
@@ -237,7 +282,13 @@ export async function startFakeIntercom(options: FakeIntercomOptions = {}): Prom
     keys.add(key);
     names.add(name);
     stats.accepted++;
-    stored.push({ ...c, event_name: e.event_name, created_at: e.created_at, ...(metadata ? { metadata } : {}), receivedAtMs: now });
+    stored.push({
+      ...c,
+      event_name: e.event_name,
+      created_at: e.created_at,
+      ...(metadata ? { metadata } : {}),
+      receivedAtMs: now,
+    });
     return send(res, 202, "", rl);
   };
 
@@ -261,9 +312,8 @@ export async function startFakeIntercom(options: FakeIntercomOptions = {}): Prom
         }
         return send(res, 404, errorList("not_found", "Unknown control endpoint"));
       }
-      if (faults.delayMs > 0) await new Promise((r) => setTimeout(r, faults.delayMs));
-      if (res.destroyed) return;
-      if (url.pathname === "/events" && (req.method === "POST" || req.method === "GET")) return handleEvents(req, res, url);
+      if (url.pathname === "/events" && (req.method === "POST" || req.method === "GET"))
+        return handleEvents(req, res, url);
       return send(res, 404, errorList("not_found", "Resource Not Found"));
     };
     run().catch(() => {

@@ -102,7 +102,9 @@ function errorListOf(body: unknown): { code?: string; message?: string; requestI
   }
   if (typeof body !== "object" || body === null) return {};
   const b = body as { request_id?: unknown; errors?: unknown };
-  const first = Array.isArray(b.errors) ? (b.errors[0] as { code?: unknown; message?: unknown } | undefined) : undefined;
+  const first = Array.isArray(b.errors)
+    ? (b.errors[0] as { code?: unknown; message?: unknown } | undefined)
+    : undefined;
   const out: { code?: string; message?: string; requestId?: string } = {};
   if (typeof first?.code === "string") out.code = first.code;
   if (typeof first?.message === "string") out.message = first.message;
@@ -144,14 +146,27 @@ export function createIntercomEventSender(options: IntercomApiOptions): Intercom
       try {
         const { rawResponse } = await client.events.create(request, requestOptions).withRawResponse();
         const get = headerGetter(rawResponse);
-        return { status: rawResponse.status, rateLimit: parseRateLimitHeaders(get), retryAfterMs: parseRetryAfter(get("retry-after"), Date.now()) };
+        return {
+          status: rawResponse.status,
+          rateLimit: parseRateLimitHeaders(get),
+          retryAfterMs: parseRetryAfter(get("retry-after"), Date.now()),
+        };
       } catch (error) {
         if (error instanceof IntercomTimeoutError) {
-          return { status: null, rateLimit: null, retryAfterMs: null, transportError: "timeout", errorMessage: `no answer within ${timeoutMs} ms` };
+          return {
+            status: null,
+            rateLimit: null,
+            retryAfterMs: null,
+            transportError: "timeout",
+            errorMessage: `no answer within ${timeoutMs} ms`,
+          };
         }
         if (error instanceof IntercomError) {
           const get = headerGetter(error.rawResponse);
-          const base = { rateLimit: parseRateLimitHeaders(get), retryAfterMs: parseRetryAfter(get("retry-after"), Date.now()) };
+          const base = {
+            rateLimit: parseRateLimitHeaders(get),
+            retryAfterMs: parseRetryAfter(get("retry-after"), Date.now()),
+          };
           if (error.statusCode === undefined) {
             const aborted = signal?.aborted === true;
             // Only the transport's message; the SDK's message never includes the token.
@@ -166,7 +181,13 @@ export function createIntercomEventSender(options: IntercomApiOptions): Intercom
           return out;
         }
         const msg = error instanceof Error ? error.message : String(error);
-        return { status: null, rateLimit: null, retryAfterMs: null, transportError: signal?.aborted ? "aborted" : "network", errorMessage: msg };
+        return {
+          status: null,
+          rateLimit: null,
+          retryAfterMs: null,
+          transportError: signal?.aborted ? "aborted" : "network",
+          errorMessage: msg,
+        };
       }
     },
   };

@@ -75,6 +75,11 @@ export interface EventTrackerOptions {
   maxEventNames?: number;
   /** Pause after a 401/403 before the next event probes the token again, ms. @defaultValue 300_000 */
   unauthorizedPauseMs?: number;
+  /**
+   * During a long pause (401/403), how often this process checks whether the pause was lifted elsewhere, ms.
+   * @defaultValue 5_000
+   */
+  pauseRecheckMs?: number;
   /** Logger; pino fits. @defaultValue no logging */
   log?: Partial<Logger>;
   /** Time source (tests). @defaultValue the system clock */
@@ -139,7 +144,13 @@ export interface EventTracker {
 
 /** The default store key of an event: Intercom's own identity of an event (contact, name, `created_at`; facts §2.3). */
 export function eventDedupeKey(event: DataEvent): string {
-  const id = JSON.stringify([event.user_id ?? null, event.id ?? null, event.email ?? null, event.event_name, event.created_at]);
+  const id = JSON.stringify([
+    event.user_id ?? null,
+    event.id ?? null,
+    event.email ?? null,
+    event.event_name,
+    event.created_at,
+  ]);
   return `evt_${createHash("sha256").update(id).digest("hex").slice(0, 40)}`;
 }
 
@@ -170,7 +181,12 @@ export function createEventTracker(options: EventTrackerOptions): EventTracker {
   const windowMs = requireInt(options.rateLimitWindowMs ?? DEFAULT_RATE_LIMIT_WINDOW_MS, "rateLimitWindowMs", 100);
   const perMinute = requireInt(options.rateLimitPerMinute ?? DEFAULT_RATE_LIMIT_PER_MINUTE, "rateLimitPerMinute", 1);
   const dedupeTtlMs = requireInt(options.dedupeTtlMs ?? DEFAULTS.dedupeTtlMs, "dedupeTtlMs", 0);
-  const unauthorizedPauseMs = requireInt(options.unauthorizedPauseMs ?? DEFAULT_UNAUTHORIZED_PAUSE_MS, "unauthorizedPauseMs", 1);
+  const unauthorizedPauseMs = requireInt(
+    options.unauthorizedPauseMs ?? DEFAULT_UNAUTHORIZED_PAUSE_MS,
+    "unauthorizedPauseMs",
+    1,
+  );
+  const pauseRecheckMs = requireInt(options.pauseRecheckMs ?? 5_000, "pauseRecheckMs", 1);
   const validateOptions: ValidateEventOptions = { metadataOverflow: options.metadataOverflow ?? "error" };
   const names = createEventNameTracker(store, options.maxEventNames ?? DEFAULT_MAX_EVENT_NAMES);
   const limiter = store.limiter(OUTBOX_LIMITER);
@@ -180,6 +196,7 @@ export function createEventTracker(options: EventTrackerOptions): EventTracker {
     windowMs,
     initialPerWindow: budgetPerWindow(perMinute, windowMs),
     maxInlineWaitMs: Math.min(15_000, Math.floor(leaseMs / 2)),
+    pauseRecheckMs,
   });
   let sender: IntercomEventSender | undefined;
   const getSender = (): IntercomEventSender => {
@@ -199,6 +216,7 @@ export function createEventTracker(options: EventTrackerOptions): EventTracker {
   let inFlight = 0;
   let lastUnauthorizedAt: number | null = null;
   let isUnauthorized = false;
+  let rateLimitLoggedUntil = 0;
   const pending = new Set<JobId>();
   const locallyTerminal = new Set<JobId>();
   let waiting = 0;
@@ -234,8 +252,17 @@ export function createEventTracker(options: EventTrackerOptions): EventTracker {
         return;
       case "rate-limited":
         await gate.pause(outcome.resumeAtMs, "rate-limited");
-        log.warn({ resumeAt: new Date(outcome.resumeAtMs).toISOString() }, "Intercom answered 429; outbound events paused until the window resets");
-        throw new RateLimitedError(outcome.resumeAtMs - now, `Intercom 429 rate_limit_exceeded; paused until ${new Date(outcome.resumeAtMs).toISOString()}`);
+        if (outcome.resumeAtMs > rateLimitLoggedUntil) {
+          rateLimitLoggedUntil = outcome.resumeAtMs;
+          log.warn(
+            { resumeAt: new Date(outcome.resumeAtMs).toISOString() },
+            "Intercom answered 429; outbound events paused until the window resets",
+          );
+        }
+        throw new RateLimitedError(
+          outcome.resumeAtMs - now,
+          `Intercom 429 rate_limit_exceeded; paused until ${new Date(outcome.resumeAtMs).toISOString()}`,
+        );
       case "unauthorized": {
         lastUnauthorizedAt = now;
         const until = now + unauthorizedPauseMs;
@@ -248,13 +275,18 @@ export function createEventTracker(options: EventTrackerOptions): EventTracker {
           );
         }
         await gate.pause(until, PAUSE_REASON_UNAUTHORIZED);
-        throw new RateLimitedError(Math.min(unauthorizedPauseMs, 30_000), `${outcome.reason}; outbound events paused (unauthorized)`);
+        throw new RateLimitedError(
+          Math.min(unauthorizedPauseMs, pauseRecheckMs),
+          `${outcome.reason}; outbound events paused (unauthorized)`,
+        );
       }
       case "retry":
         throw new IntercomApiError(outcome.status ?? 0, outcome.reason, withDetails(result));
       case "failed":
         // Keeps Intercom's status, code and message in the message; the store records it as the job's last error.
-        throw new UnrecoverableError(outcome.reason, { cause: new IntercomApiError(outcome.status, outcome.reason, withDetails(result)) });
+        throw new UnrecoverableError(outcome.reason, {
+          cause: new IntercomApiError(outcome.status, outcome.reason, withDetails(result)),
+        });
     }
   };
 
@@ -264,10 +296,15 @@ export function createEventTracker(options: EventTrackerOptions): EventTracker {
     return store_(checked.event, checked.warnings, trackOptions);
   };
 
-  const store_ = async (event: DataEvent, warnings: EventValidationIssue[], trackOptions: TrackOptions): Promise<TrackResult> => {
+  const store_ = async (
+    event: DataEvent,
+    warnings: EventValidationIssue[],
+    trackOptions: TrackOptions,
+  ): Promise<TrackResult> => {
     const nameWarning = await names.note(event.event_name);
     if (nameWarning) warnings.push(nameWarning);
-    if (warnings.length > 0) log.warn({ event_name: event.event_name, warnings }, "Outbound event accepted with warnings");
+    if (warnings.length > 0)
+      log.warn({ event_name: event.event_name, warnings }, "Outbound event accepted with warnings");
     const result = await store.enqueue({
       dedupeKey: trackOptions.dedupeKey ?? eventDedupeKey(event),
       dedupeTtlMs,
@@ -309,12 +346,15 @@ export function createEventTracker(options: EventTrackerOptions): EventTracker {
       let pollEveryMs = 20;
       while (open.size > 0) {
         // Completions in this process arrive through processor events; jobs run elsewhere are polled, a slice at a time.
-        for (const id of open) if (locallyTerminal.has(id)) open.delete(id);
+        // A local completion is confirmed from the store (its settlement may still be on the way).
+        const candidates = new Set([...open].slice(0, 100));
+        for (const id of locallyTerminal) if (open.has(id)) candidates.add(id);
         let progressed = false;
-        for (const id of [...open].slice(0, 100)) {
+        for (const id of candidates) {
           const job = await store.getJob(id);
           if (job === undefined || TERMINAL.has(job.state)) {
             open.delete(id);
+            locallyTerminal.delete(id);
             progressed = true;
           }
         }
@@ -345,7 +385,9 @@ export function createEventTracker(options: EventTrackerOptions): EventTracker {
     async trackMany(inputs) {
       const now = clock.now();
       const checked = inputs.map((e) => checkEvent(e, { ...validateOptions, nowMs: now }));
-      const issues = checked.flatMap((c, i) => (c.ok ? [] : c.issues.map((x) => ({ field: `[${i}].${x.field}`, message: x.message }))));
+      const issues = checked.flatMap((c, i) =>
+        c.ok ? [] : c.issues.map((x) => ({ field: `[${i}].${x.field}`, message: x.message })),
+      );
       if (issues.length > 0) throw new EventValidationError(issues);
       const out: TrackResult[] = [];
       for (const c of checked) if (c.ok) out.push(await store_(c.event, c.warnings, {}));

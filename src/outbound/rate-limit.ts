@@ -58,6 +58,11 @@ export interface RateGateOptions {
    * pauses the queue instead of holding leases. @defaultValue 15_000
    */
   maxInlineWaitMs?: number;
+  /**
+   * Longest the processor pauses the queue in one go during a long pause, ms, so a pause lifted elsewhere
+   * (`events resume`) takes effect within this time. @defaultValue 5_000
+   */
+  pauseRecheckMs?: number;
 }
 
 /**
@@ -81,9 +86,12 @@ export interface RateGate {
 /** Creates a {@link RateGate}. */
 export function createRateGate(options: RateGateOptions): RateGate {
   const { limiter, clock, windowMs } = options;
-  if (!Number.isInteger(windowMs) || windowMs < 100) throw new ConfigError("rateLimitWindowMs must be an integer >= 100");
-  if (!Number.isInteger(options.initialPerWindow) || options.initialPerWindow < 1) throw new ConfigError("rate limit per window must be an integer >= 1");
+  if (!Number.isInteger(windowMs) || windowMs < 100)
+    throw new ConfigError("rateLimitWindowMs must be an integer >= 100");
+  if (!Number.isInteger(options.initialPerWindow) || options.initialPerWindow < 1)
+    throw new ConfigError("rate limit per window must be an integer >= 1");
   const maxInlineWaitMs = options.maxInlineWaitMs ?? 15_000;
+  const pauseRecheckMs = options.pauseRecheckMs ?? 5_000;
   let perWindow = options.initialPerWindow;
   let pausedUntilMs = 0;
 
@@ -96,19 +104,21 @@ export function createRateGate(options: RateGateOptions): RateGate {
         signal.throwIfAborted();
         const waitMs = await limiter.acquire(perWindow, windowMs);
         if (waitMs <= 0) return;
-        if (waitMs > maxInlineWaitMs) throw new RateLimitedError(waitMs, `Outbox paused for ${waitMs} ms`);
+        if (waitMs > maxInlineWaitMs)
+          throw new RateLimitedError(Math.min(waitMs, pauseRecheckMs), `Outbox paused for ${waitMs} ms`);
         await clock.sleep(waitMs, signal);
       }
     },
     async observe(info, othersInFlight) {
       if (info === null) return;
-      if (info.limit !== null && info.limit >= 1 && Math.floor(info.limit) !== perWindow) perWindow = Math.floor(info.limit);
+      if (info.limit !== null && info.limit >= 1 && Math.floor(info.limit) !== perWindow)
+        perWindow = Math.floor(info.limit);
       if (info.remaining === null || info.resetAtMs === null || info.remaining > othersInFlight) return;
       if (info.resetAtMs <= clock.now() || info.resetAtMs <= pausedUntilMs) return;
       // The requests already on their way may use up what is left. When our window matches the server's and the
       // server has counted no more than we granted, our own budget already stops us in time; otherwise (another
       // client on the same token, clock skew, other window edges) send nothing more until the server's reset.
-      if (info.remaining > 0 && info.limit !== null) {
+      if (info.limit !== null) {
         const state = await limiter.state();
         const isAligned = Math.abs(state.windowStart + windowMs - info.resetAtMs) < 1_000;
         const serverCount = info.limit - info.remaining;

@@ -128,7 +128,10 @@ function checkMetadataValue(key: string, value: unknown, issues: EventValidation
   if (typeof value === "string") {
     const chars = [...value].length;
     if (chars > MAX_METADATA_STRING_CHARS) {
-      issues.push({ field, message: `string is ${chars} characters; Intercom allows at most ${MAX_METADATA_STRING_CHARS}` });
+      issues.push({
+        field,
+        message: `string is ${chars} characters; Intercom allows at most ${MAX_METADATA_STRING_CHARS}`,
+      });
     }
     return;
   }
@@ -151,16 +154,24 @@ function checkMetadataValue(key: string, value: unknown, issues: EventValidation
   if (isPlainObject(value)) {
     const keys = Object.keys(value).sort().join(",");
     if (keys === "url,value") {
-      if (typeof value.url !== "string" || !LINK.test(value.url)) issues.push({ field: `${field}.url`, message: "rich link url must be an http(s) URL" });
-      if (typeof value.value !== "string") issues.push({ field: `${field}.value`, message: "rich link value must be a string" });
+      if (typeof value.url !== "string" || !LINK.test(value.url))
+        issues.push({ field: `${field}.url`, message: "rich link url must be an http(s) URL" });
+      if (typeof value.value !== "string")
+        issues.push({ field: `${field}.value`, message: "rich link value must be a string" });
       else if ([...value.value].length > MAX_METADATA_STRING_CHARS) {
-        issues.push({ field: `${field}.value`, message: `string is longer than ${MAX_METADATA_STRING_CHARS} characters` });
+        issues.push({
+          field: `${field}.value`,
+          message: `string is longer than ${MAX_METADATA_STRING_CHARS} characters`,
+        });
       }
       return;
     }
     if (keys === "amount,currency") {
       if (typeof value.amount !== "number" || !Number.isInteger(value.amount) || value.amount <= 0) {
-        issues.push({ field: `${field}.amount`, message: "monetary amount must be a positive integer number of cents (34999 for 349.99)" });
+        issues.push({
+          field: `${field}.amount`,
+          message: "monetary amount must be a positive integer number of cents (34999 for 349.99)",
+        });
       }
       if (typeof value.currency !== "string" || !/^[A-Za-z]{3}$/.test(value.currency)) {
         issues.push({ field: `${field}.currency`, message: 'currency must be a 3-letter ISO 4217 code such as "eur"' });
@@ -169,7 +180,8 @@ function checkMetadataValue(key: string, value: unknown, issues: EventValidation
     }
     issues.push({
       field,
-      message: "nested objects are not allowed in metadata; only a rich link {url, value} or a monetary amount {amount, currency}",
+      message:
+        "nested objects are not allowed in metadata; only a rich link {url, value} or a monetary amount {amount, currency}",
     });
     return;
   }
@@ -184,7 +196,11 @@ export function checkEvent(input: unknown, options: ValidateEventOptions = {}): 
   const issues: EventValidationIssue[] = [];
   const warnings: EventValidationIssue[] = [];
   if (!isPlainObject(input)) {
-    return { ok: false, issues: [{ field: "(event)", message: `an event must be a JSON object; got ${describe(input)}` }], warnings };
+    return {
+      ok: false,
+      issues: [{ field: "(event)", message: `an event must be a JSON object; got ${describe(input)}` }],
+      warnings,
+    };
   }
 
   for (const key of Object.keys(input)) {
@@ -199,9 +215,11 @@ export function checkEvent(input: unknown, options: ValidateEventOptions = {}): 
 
   const name = input.event_name;
   if (typeof name !== "string" || name.trim() === "") {
-    if (!("eventName" in input)) issues.push({ field: "event_name", message: name === undefined ? "is required" : "must be a non-empty string" });
+    if (!("eventName" in input))
+      issues.push({ field: "event_name", message: name === undefined ? "is required" : "must be a non-empty string" });
   } else {
-    if (/[.$]/.test(name)) warnings.push({ field: "event_name", message: `contains "." or "$", which Intercom rewrites to "-"` });
+    if (/[.$]/.test(name))
+      warnings.push({ field: "event_name", message: `contains "." or "$", which Intercom rewrites to "-"` });
     if (name !== name.toLowerCase()) {
       warnings.push({ field: "event_name", message: "is not lowercase; Intercom treats names case-insensitively" });
     }
@@ -221,7 +239,10 @@ export function checkEvent(input: unknown, options: ValidateEventOptions = {}): 
     const v = input[f];
     if (v === undefined) continue;
     if (typeof v !== "string" || v.trim() === "") {
-      issues.push({ field: f, message: `must be a non-empty string; got ${typeof v === "number" ? `the number ${v} (send it as a string)` : describe(v)}` });
+      issues.push({
+        field: f,
+        message: `must be a non-empty string; got ${typeof v === "number" ? `the number ${v} (send it as a string)` : describe(v)}`,
+      });
     } else {
       hasIdentifier = true;
       if (f === "email" && !v.includes("@")) issues.push({ field: "email", message: "is not an email address" });
@@ -243,7 +264,10 @@ export function checkEvent(input: unknown, options: ValidateEventOptions = {}): 
         const extra = entries.slice(MAX_METADATA_KEYS).map(([k]) => k);
         if (options.metadataOverflow === "truncate") {
           kept = entries.slice(0, MAX_METADATA_KEYS);
-          warnings.push({ field: "metadata", message: `has ${entries.length} keys; dropped ${extra.join(", ")} (Intercom keeps the first ${MAX_METADATA_KEYS})` });
+          warnings.push({
+            field: "metadata",
+            message: `has ${entries.length} keys; dropped ${extra.join(", ")} (Intercom keeps the first ${MAX_METADATA_KEYS})`,
+          });
         } else {
           issues.push({
             field: "metadata",
@@ -254,7 +278,10 @@ export function checkEvent(input: unknown, options: ValidateEventOptions = {}): 
       for (const [key, value] of kept) {
         if (key === "") issues.push({ field: "metadata", message: "has an empty key" });
         else if (FORBIDDEN_KEY_CHARS.test(key)) {
-          issues.push({ field: `metadata.${key}`, message: `key contains a character Intercom forbids (. $ ~ \` ! @ # % ^ & * ' { } | \\ " or NUL)` });
+          issues.push({
+            field: `metadata.${key}`,
+            message: `key contains a character Intercom forbids (. $ ~ \` ! @ # % ^ & * ' { } | \\ " or NUL)`,
+          });
         }
         checkMetadataValue(key, value, issues);
       }
@@ -278,7 +305,10 @@ export function checkEvent(input: unknown, options: ValidateEventOptions = {}): 
  * @example
  * const { event } = validateEvent({ event_name: "invited-friend", user_id: "42", metadata: { plan: "pro" } });
  */
-export function validateEvent(input: unknown, options: ValidateEventOptions = {}): { event: DataEvent; warnings: EventValidationIssue[] } {
+export function validateEvent(
+  input: unknown,
+  options: ValidateEventOptions = {},
+): { event: DataEvent; warnings: EventValidationIssue[] } {
   const result = checkEvent(input, options);
   if (!result.ok) throw new EventValidationError(result.issues);
   return { event: result.event, warnings: result.warnings };

@@ -19,7 +19,10 @@ describe("validateEvent", () => {
       ["a link", { ...base, metadata: { article: "https://example.org/ab1de.html" } }],
       ["a rich link", { ...base, metadata: { article: { url: "https://example.org/a", value: "the dude abides" } } }],
       ["a monetary amount", { ...base, metadata: { price: { amount: 34_999, currency: "eur" } } }],
-      ["exactly 10 metadata keys", { ...base, metadata: Object.fromEntries(Array.from({ length: 10 }, (_, i) => [`k${i}`, i])) }],
+      [
+        "exactly 10 metadata keys",
+        { ...base, metadata: Object.fromEntries(Array.from({ length: 10 }, (_, i) => [`k${i}`, i])) },
+      ],
       ["empty metadata", { ...base, metadata: {} }],
     ];
     it.each(valid)("%s", (_name, input) => {
@@ -43,15 +46,30 @@ describe("validateEvent", () => {
     const invalid: [string, unknown, string, RegExp][] = [
       ["a non-object", "hello", "(event)", /JSON object/],
       ["an array", [base], "(event)", /JSON object/],
-      ["camelCase eventName", { eventName: "invited-friend", user_id: "1", created_at: 1 }, "event_name", /snake_case "event_name"/],
+      [
+        "camelCase eventName",
+        { eventName: "invited-friend", user_id: "1", created_at: 1 },
+        "event_name",
+        /snake_case "event_name"/,
+      ],
       ["camelCase createdAt", { ...base, createdAt: 1 }, "created_at", /snake_case "created_at"/],
-      ["camelCase userId", { event_name: "invited-friend", userId: "1", created_at: 1 }, "user_id", /snake_case "user_id"/],
+      [
+        "camelCase userId",
+        { event_name: "invited-friend", userId: "1", created_at: 1 },
+        "user_id",
+        /snake_case "user_id"/,
+      ],
       ["camelCase intercomUserId", { ...base, intercomUserId: "1" }, "id", /snake_case "id"/],
       ["an unknown field", { ...base, name: "x" }, "name", /unknown field/],
       ["a missing event_name", { user_id: "1", created_at: 1 }, "event_name", /required/],
       ["an empty event_name", { ...base, event_name: "  " }, "event_name", /non-empty/],
       ["a non-string event_name", { ...base, event_name: 5 }, "event_name", /non-empty string/],
-      ["created_at in milliseconds", { ...base, created_at: 1_700_000_000_000 }, "created_at", /milliseconds.*1700000000/],
+      [
+        "created_at in milliseconds",
+        { ...base, created_at: 1_700_000_000_000 },
+        "created_at",
+        /milliseconds.*1700000000/,
+      ],
       ["a fractional created_at", { ...base, created_at: 1.5 }, "created_at", /integer/],
       ["a string created_at", { ...base, created_at: "1700000000" }, "created_at", /not a string/],
       ["a negative created_at", { ...base, created_at: -1 }, "created_at", />= 0/],
@@ -61,25 +79,65 @@ describe("validateEvent", () => {
       ["an email without @", { event_name: "invited-friend", email: "nobody", created_at: 1 }, "email", /not an email/],
       ["metadata that is an array", { ...base, metadata: ["a"] }, "metadata", /flat JSON object/],
       ["metadata that is null", { ...base, metadata: null }, "metadata", /flat JSON object/],
-      ["11 metadata keys", { ...base, metadata: Object.fromEntries(Array.from({ length: 11 }, (_, i) => [`k${i}`, i])) }, "metadata", /11 keys.*drops k10/],
+      [
+        "11 metadata keys",
+        { ...base, metadata: Object.fromEntries(Array.from({ length: 11 }, (_, i) => [`k${i}`, i])) },
+        "metadata",
+        /11 keys.*drops k10/,
+      ],
       ["a key with a dot", { ...base, metadata: { "a.b": "x" } }, "metadata.a.b", /forbids/],
       ["a key with $", { ...base, metadata: { $a: "x" } }, "metadata.$a", /forbids/],
       ["a key with a quote", { ...base, metadata: { 'a"b': "x" } }, 'metadata.a"b', /forbids/],
       ["a key with NUL", { ...base, metadata: { "a\u0000": "x" } }, "metadata.a\u0000", /forbids/],
       ["an empty key", { ...base, metadata: { "": "x" } }, "metadata", /empty key/],
-      ["a 256-character string", { ...base, metadata: { note: "x".repeat(256) } }, "metadata.note", /256 characters.*255/],
+      [
+        "a 256-character string",
+        { ...base, metadata: { note: "x".repeat(256) } },
+        "metadata.note",
+        /256 characters.*255/,
+      ],
       ["a nested object", { ...base, metadata: { user: { plan: "pro" } } }, "metadata.user", /nested objects/],
       ["an array value", { ...base, metadata: { tags: ["a"] } }, "metadata.tags", /arrays/],
       ["a boolean value", { ...base, metadata: { paid: true } }, "metadata.paid", /booleans.*"true"/],
       ["a null value", { ...base, metadata: { plan: null } }, "metadata.plan", /null/],
       ["a non-finite number", { ...base, metadata: { load: Number.NaN } }, "metadata.load", /finite/],
       ["a *_date string", { ...base, metadata: { signup_date: "2024-01-01" } }, "metadata.signup_date", /unix seconds/],
-      ["a *_date in milliseconds", { ...base, metadata: { signup_date: 1_700_000_000_000 } }, "metadata.signup_date", /milliseconds/],
-      ["a rich link without http", { ...base, metadata: { a: { url: "ftp://x", value: "v" } } }, "metadata.a.url", /http/],
-      ["a rich link with a number value", { ...base, metadata: { a: { url: "https://x.y", value: 1 } } }, "metadata.a.value", /string/],
-      ["a fractional amount", { ...base, metadata: { price: { amount: 349.99, currency: "eur" } } }, "metadata.price.amount", /cents/],
-      ["a zero amount", { ...base, metadata: { price: { amount: 0, currency: "eur" } } }, "metadata.price.amount", /positive/],
-      ["a bad currency", { ...base, metadata: { price: { amount: 1, currency: "euro" } } }, "metadata.price.currency", /3-letter/],
+      [
+        "a *_date in milliseconds",
+        { ...base, metadata: { signup_date: 1_700_000_000_000 } },
+        "metadata.signup_date",
+        /milliseconds/,
+      ],
+      [
+        "a rich link without http",
+        { ...base, metadata: { a: { url: "ftp://x", value: "v" } } },
+        "metadata.a.url",
+        /http/,
+      ],
+      [
+        "a rich link with a number value",
+        { ...base, metadata: { a: { url: "https://x.y", value: 1 } } },
+        "metadata.a.value",
+        /string/,
+      ],
+      [
+        "a fractional amount",
+        { ...base, metadata: { price: { amount: 349.99, currency: "eur" } } },
+        "metadata.price.amount",
+        /cents/,
+      ],
+      [
+        "a zero amount",
+        { ...base, metadata: { price: { amount: 0, currency: "eur" } } },
+        "metadata.price.amount",
+        /positive/,
+      ],
+      [
+        "a bad currency",
+        { ...base, metadata: { price: { amount: 1, currency: "euro" } } },
+        "metadata.price.currency",
+        /3-letter/,
+      ],
     ];
     it.each(invalid)("%s", (_name, input, field, message) => {
       const r = checkEvent(input, { nowMs: NOW_MS });
@@ -100,7 +158,9 @@ describe("validateEvent", () => {
     } catch (e) {
       expect(e).toBeInstanceOf(EventValidationError);
       const fields = (e as EventValidationError).issues.map((i) => i.field).sort();
-      expect(fields).toEqual(["created_at", "event_name", "metadata.a", "metadata.b", "metadata.c.d", "metadata.c.d", "user_id"].sort());
+      expect(fields).toEqual(
+        ["created_at", "event_name", "metadata.a", "metadata.b", "metadata.c.d", "metadata.c.d", "user_id"].sort(),
+      );
       expect((e as EventValidationError).code).toBe("IB_ERR_EVENT_INVALID");
     }
   });
@@ -115,7 +175,9 @@ describe("validateEvent", () => {
       const metadata = Object.fromEntries(Array.from({ length: 12 }, (_, i) => [`k${i}`, i]));
       const { event, warnings } = validateEvent({ ...base, metadata }, { metadataOverflow: "truncate" });
       expect(Object.keys(event.metadata ?? {})).toEqual(["k0", "k1", "k2", "k3", "k4", "k5", "k6", "k7", "k8", "k9"]);
-      expect(warnings).toEqual([expect.objectContaining({ field: "metadata", message: expect.stringMatching(/dropped k10, k11/) })]);
+      expect(warnings).toEqual([
+        expect.objectContaining({ field: "metadata", message: expect.stringMatching(/dropped k10, k11/) }),
+      ]);
     });
   });
 
