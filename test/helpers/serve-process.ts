@@ -1,0 +1,101 @@
+/**
+ * Runs `intercom-bridge serve` (from src, through tsx) as a real child process for end-to-end tests.
+ */
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { createServer } from "node:net";
+import { fileURLToPath } from "node:url";
+import { sign } from "../../src/core/signature.js";
+
+export const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+export const CLI = fileURLToPath(new URL("../../src/cli/main.ts", import.meta.url));
+
+/** A free TCP port on 127.0.0.1. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.listen(0, "127.0.0.1", () => {
+      const addr = srv.address();
+      srv.close(() => (typeof addr === "object" && addr ? resolve(addr.port) : reject(new Error("no port"))));
+    });
+  });
+}
+
+/** A running serve process. */
+export interface ServeProcess {
+  child: ChildProcess;
+  port: number;
+  url: string;
+  /** Everything written to stdout and stderr so far. */
+  output(): string;
+  /** Sends a signed notification body; returns status and parsed body. */
+  post(body: string, init?: { secret?: string; headers?: Record<string, string> }): Promise<{ status: number; body: unknown }>;
+  /** SIGTERM and wait for exit; resolves with the exit code. */
+  stop(): Promise<number | null>;
+  /** SIGKILL and wait. */
+  kill9(): Promise<void>;
+}
+
+/** Starts serve with the given flags and environment and waits until /healthz answers. */
+export async function startServe(args: string[], env: Record<string, string>, secret: string): Promise<ServeProcess> {
+  const port = await freePort();
+  const child = spawn(process.execPath, ["--import", "tsx", CLI, "serve", "--port", String(port), "--log-level", "warn", ...args], {
+    cwd: ROOT,
+    env: { ...process.env, INTERCOM_CLIENT_SECRET: secret, INTERCOM_BRIDGE_ADMIN_TOKEN: "test-admin-token", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let out = "";
+  child.stdout!.on("data", (d: Buffer) => (out += d.toString()));
+  child.stderr!.on("data", (d: Buffer) => (out += d.toString()));
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`serve exited with ${child.exitCode}:\n${out}`);
+    try {
+      const res = await fetch(`${url}/healthz`);
+      if (res.ok) break;
+    } catch {
+      /* not yet */
+    }
+    if (Date.now() > deadline) {
+      child.kill("SIGKILL");
+      throw new Error(`serve did not start:\n${out}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  return {
+    child,
+    port,
+    url,
+    output: () => out,
+    async post(body, init = {}) {
+      const res = await fetch(`${url}/webhooks/intercom`, {
+        method: "POST",
+        headers: { "content-type": "application/json", "x-hub-signature": sign(body, init.secret ?? secret), ...init.headers },
+        body,
+      });
+      const text = await res.text();
+      let parsed: unknown = text;
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        /* not JSON */
+      }
+      return { status: res.status, body: parsed };
+    },
+    async stop() {
+      if (child.exitCode === null) child.kill("SIGTERM");
+      return exited;
+    },
+    async kill9() {
+      if (child.exitCode === null) child.kill("SIGKILL");
+      await exited;
+    },
+  };
+}
+
+/** Runs the CLI to completion (through tsx) and returns its exit code and output. */
+export function runCli(args: string[], env: Record<string, string> = {}): { code: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, ["--import", "tsx", CLI, ...args], { cwd: ROOT, env: { ...process.env, ...env }, encoding: "utf8", timeout: 60_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
