@@ -151,7 +151,8 @@ function validatePattern(p: string): void {
   if (typeof p !== "string" || p.length === 0) throw new ConfigError("a topic pattern must be a non-empty string");
   if (p === "*") return;
   const star = p.indexOf("*");
-  if (star !== -1 && !(p.endsWith(".*") && star === p.length - 1)) {
+  // ".*" (an empty group) would silently match nothing.
+  if (star !== -1 && !(p.endsWith(".*") && star === p.length - 1 && p.length > 2)) {
     throw new ConfigError(`topic pattern "${p}" is invalid: use an exact topic, "group.*" or "*"`);
   }
 }
