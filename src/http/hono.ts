@@ -1,0 +1,59 @@
+import type { MiddlewareHandler } from "hono";
+import type { Receiver } from "../core/receiver.js";
+import type { RawBody } from "../core/signature.js";
+import { errorResponse, handleWebhook } from "./handle-webhook.js";
+import { readWebBody, toWebResponse } from "./web.js";
+
+/** Options of {@link createHonoMiddleware}. */
+export interface HonoMiddlewareOptions {
+  /** The webhook path; requests to other paths go to `next()`. @defaultValue "/webhooks/intercom" */
+  path?: string;
+}
+
+/**
+ * A Hono (v4) middleware for Intercom webhooks: on `path` it answers from `c.req.raw` through the Web-standard
+ * handler (`intercom-bridge/web`) and the shared status table; every other path goes to `next()`. Works on every
+ * runtime Hono runs on.
+ *
+ * When an earlier middleware already read the body with `c.req.text()`/`c.req.arrayBuffer()`, the cached exact bytes
+ * are used; after `c.req.json()` alone (or a validator) the bytes are gone and the answer is 500
+ * `IB_ERR_RAW_BODY_UNAVAILABLE`.
+ *
+ * @example
+ * ```ts
+ * import { Hono } from "hono";
+ * import { createIntercomWebhooks } from "intercom-bridge";
+ * import { createHonoMiddleware } from "intercom-bridge/hono";
+ *
+ * const webhooks = createIntercomWebhooks({ secret: process.env.INTERCOM_CLIENT_SECRET! });
+ * const app = new Hono();
+ * app.use(createHonoMiddleware(webhooks, { path: "/webhooks/intercom" }));
+ * ```
+ */
+export function createHonoMiddleware(receiver: Receiver, options: HonoMiddlewareOptions = {}): MiddlewareHandler {
+  const path = options.path ?? "/webhooks/intercom";
+  return async (c, next) => {
+    if (c.req.path !== path) {
+      await next();
+      return;
+    }
+    const request = c.req.raw;
+    const method = request.method;
+    if (method !== "POST") return toWebResponse(await handleWebhook(receiver, { method, headers: request.headers, body: "" }));
+    let body: RawBody | undefined;
+    try {
+      body = request.bodyUsed ? await cachedBody(c.req.bodyCache) : await readWebBody(request, receiver.settings.maxBodyBytes);
+    } catch (error) {
+      return toWebResponse(errorResponse(error));
+    }
+    return toWebResponse(await handleWebhook(receiver, { method, headers: request.headers, body }));
+  };
+}
+
+/** Hono caches what `c.req.text()` / `arrayBuffer()` read; those are the exact bytes. A parsed JSON value is not. */
+async function cachedBody(cache: object): Promise<RawBody | undefined> {
+  const c = cache as { arrayBuffer?: Promise<ArrayBuffer>; text?: Promise<string> };
+  if (c.arrayBuffer) return new Uint8Array(await c.arrayBuffer);
+  if (c.text) return await c.text;
+  return undefined;
+}

@@ -1,0 +1,113 @@
+/**
+ * intercom-bridge: the root entry.
+ *
+ * Exports are listed by name (no `export *`, STYLE §6) so a diff shows every public API change. This entry loads no
+ * optional dependency: no database driver (`better-sqlite3`, `bullmq`, `ioredis`) and no web framework. Those live
+ * behind subpaths: `intercom-bridge/sqlite`, `/redis`, `/node`, `/express`, `/fastify`, `/web`, `/hono`
+ * (checked by `test/integration/package-entry.test.ts`).
+ *
+ * @example
+ * ```ts
+ * import { createIntercomWebhooks } from "intercom-bridge";
+ * import { createNodeMiddleware } from "intercom-bridge/node";
+ * import { createServer } from "node:http";
+ *
+ * const webhooks = createIntercomWebhooks({ secret: process.env.INTERCOM_CLIENT_SECRET! });
+ * webhooks.on("conversation.user.created", async (n) => console.log(n.data.item.id));
+ * webhooks.start();
+ * createServer(createNodeMiddleware(webhooks, { path: "/webhooks/intercom" })).listen(3000);
+ * ```
+ * @packageDocumentation
+ */
+
+// Entry points
+export { createIntercomWebhooks } from "./create-intercom-webhooks.js";
+export type { IntercomWebhooks, IntercomWebhooksOptions, IntercomWebhooksBaseOptions } from "./create-intercom-webhooks.js";
+export { createReceiver } from "./core/receiver.js";
+export type { Receiver, ReceiverOptions, ReceiveInput, ReceiveResult } from "./core/receiver.js";
+export { createRouter } from "./core/router.js";
+export type { Router, RouterOptions, Handler, HandlerContext, HandlerOptions, ErrorHandler, Registration } from "./core/router.js";
+export { defineHandlers } from "./core/define-handlers.js";
+export type { HandlerMap } from "./core/define-handlers.js";
+
+// Signatures and envelopes
+export { sign, verifySignature, signBody, verifyBodySignature } from "./core/signature.js";
+export type { RawBody } from "./core/signature.js";
+export { parseNotification, dedupeKeyOf, itemIdOf } from "./core/notification.js";
+export type { ParseResult } from "./core/notification.js";
+
+// Errors
+export {
+  IntercomBridgeError,
+  SignatureVerificationError,
+  ConfigError,
+  StoreError,
+  PayloadError,
+  UnrecoverableError,
+  RetryLaterError,
+  RateLimitedError,
+  HandlerMissingError,
+  HandlerTimeoutError,
+  EventValidationError,
+  IntercomApiError,
+  ERROR_CODES,
+} from "./core/errors.js";
+export type { ErrorCode, PayloadErrorReason, EventValidationIssue } from "./core/errors.js";
+
+// Topics
+export { topicNames, topicCatalogue, isKnownTopic, topicMatches } from "./topics/index.js";
+export type {
+  IntercomTopic,
+  TopicPattern,
+  ExpandPattern,
+  IntercomNotification,
+  NotificationFor,
+  TopicItemMap,
+} from "./topics/index.js";
+
+// Logging and time
+export type { Logger } from "./core/logger.js";
+export type { Clock } from "./core/clock.js";
+
+// Queue vocabulary and stores
+export { computeBackoff } from "./queue/backoff.js";
+export type {
+  QueueName,
+  Job,
+  JobId,
+  JobState,
+  JobError,
+  JobRunner,
+  JobSummary,
+  JobDetail,
+  JobFilter,
+  AttemptRecord,
+  RetryPolicy,
+  BackoffSpec,
+  StoredRecord,
+  RecordWithId,
+  RecordSummary,
+  RecordDetail,
+  Page,
+  QueueStats,
+  StateCounts,
+} from "./queue/types.js";
+export type {
+  Store,
+  EnqueueInput,
+  EnqueueResult,
+  DeliveryInput,
+  Processor,
+  ProcessOptions,
+  ProcessorEvents,
+  SharedLimiter,
+  RequeueResult,
+} from "./store/store.js";
+export { createMemoryStore, MemoryStore } from "./store/memory-store.js";
+export type { MemoryStoreOptions } from "./store/memory-store.js";
+
+// The framework-free request handler and the status table (adapters are subpath exports)
+export { handleWebhook, errorResponse } from "./http/handle-webhook.js";
+export type { WebhookRequest, WebhookResponse } from "./http/handle-webhook.js";
+export { STATUS_BY_CODE, toErrorResponse } from "./http/status.js";
+export type { ErrorBody } from "./http/status.js";
