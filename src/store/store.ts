@@ -81,6 +81,13 @@ export interface Processor {
   close(timeoutMs?: number): Promise<void>;
   /** Jobs running in this processor now. */
   readonly running: number;
+  /**
+   * Optional test hook (added for the conformance suite's lease-expiry test): simulates this worker dying. It stops
+   * claiming and renewing leases at once and ignores the outcome of running jobs, without aborting or releasing them,
+   * so their leases expire and another processor reclaims them. BullMQ equivalent: `worker.close(true)`.
+   * Backends without it skip that test.
+   */
+  kill?(): Promise<void>;
 }
 
 /** A fixed-window rate budget shared by every process using the same store. */

@@ -1,0 +1,1103 @@
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import Database from "better-sqlite3";
+import type { Database as Db, Statement, Transaction } from "better-sqlite3";
+import { systemClock, type Clock } from "../../core/clock.js";
+import { ConfigError, StoreError } from "../../core/errors.js";
+import type {
+  AttemptRecord,
+  JobDetail,
+  JobError,
+  JobFilter,
+  JobId,
+  JobRunner,
+  JobState,
+  JobSummary,
+  Page,
+  QueueName,
+  QueueStats,
+  ReceivedBucket,
+  RecordDetail,
+  RecordSummary,
+  RecordWithId,
+} from "../../queue/types.js";
+import { JOB_STATES } from "../../queue/types.js";
+import {
+  createRecordIdGenerator,
+  createWorkerId,
+  decodeCursor,
+  emptyStats,
+  encodeCursor,
+  filterStates,
+  jobIdOf,
+  pageLimit,
+  parseJobId,
+  QUEUE_NAMES,
+  validateDelivery,
+  validateEnqueueInput,
+} from "../job-helpers.js";
+import {
+  LEASE_EXPIRED_ERROR,
+  LeaseProcessor,
+  type ClaimedJob,
+  type ExchangeRequest,
+  type ExchangeResult,
+  type LeaseBackend,
+  type QueuePauses,
+  type Settlement,
+} from "../lease-loop.js";
+import type {
+  DeliveryInput,
+  EnqueueInput,
+  EnqueueResult,
+  ProcessOptions,
+  Processor,
+  RequeueResult,
+  SharedLimiter,
+  Store,
+} from "../store.js";
+import { migrate } from "./migrate.js";
+
+/** Options of {@link createSqliteStore}. */
+export interface SqliteStoreOptions {
+  /** Database file; its parent directory is created. `:memory:` works for a single process. */
+  path: string;
+  /**
+   * `FULL` syncs the WAL on every commit, so a resolved `enqueue` survives power loss (a 200 promises that).
+   * `NORMAL` survives a process crash but may lose the last commits on power loss.
+   * @defaultValue "FULL"
+   */
+  synchronous?: "FULL" | "NORMAL";
+  /** How long to wait for another process's write lock before failing, ms. @defaultValue 5000 */
+  busyTimeoutMs?: number;
+  /**
+   * Group commit: how long an `enqueue` may wait for others to share its transaction, ms. 0 = the enqueues of the
+   * same event-loop turn share one commit.
+   * @defaultValue 0
+   */
+  groupCommitWindowMs?: number;
+  /** Group commit: most enqueues in one transaction; a full batch commits at once. @defaultValue 256 */
+  maxBatchSize?: number;
+  /** How often expired dedupe keys are deleted, ms (0 disables). @defaultValue 60000 */
+  purgeIntervalMs?: number;
+  /** Page cache size, KiB. @defaultValue 65536 (64 MiB) */
+  cacheSizeKiB?: number;
+  /** Time source (receive times, due times, dedupe expiry). @defaultValue the system clock */
+  clock?: Clock;
+}
+
+interface PendingEnqueue {
+  input: EnqueueInput;
+  resolve: (r: EnqueueResult) => void;
+  reject: (e: unknown) => void;
+}
+
+interface JobRow {
+  j_seq: number;
+  record_seq: number;
+  idx: number;
+  queue: QueueName;
+  target: string;
+  state: JobState;
+  attempts: number;
+  max_attempts: number;
+  run_at: number | null;
+  updated_at: number;
+  last_error: string | null;
+  record_id: string;
+  topic: string;
+  app_id: string | null;
+  notification_id: string | null;
+  item_id: string | null;
+  created_at: number;
+  received_at: number;
+}
+
+interface RecordRow {
+  seq: number;
+  id: string;
+  queue: QueueName;
+  topic: string;
+  app_id: string | null;
+  notification_id: string | null;
+  item_id: string | null;
+  created_at: number;
+  received_at: number;
+  headers: string | null;
+  body: string;
+}
+
+interface ClaimRow {
+  seq: number;
+  record_seq: number;
+  idx: number;
+  target: string;
+  attempts: number;
+  max_attempts: number;
+  backoff_type: "fixed" | "exponential";
+  backoff_delay_ms: number;
+  backoff_jitter: number | null;
+  backoff_max_ms: number | null;
+}
+
+const JOB_COLUMNS = `j.seq AS j_seq, j.record_seq, j.idx, j.queue, j.target, j.state, j.attempts, j.max_attempts,
+  j.run_at, j.updated_at, j.last_error, r.id AS record_id, r.topic, r.app_id, r.notification_id, r.item_id,
+  r.created_at, r.received_at`;
+const RECORD_COLUMNS = "r.seq, r.id, r.queue, r.topic, r.app_id, r.notification_id, r.item_id, r.created_at, r.received_at";
+/** Received-time slack when turning `since`/`until` into record-seq bounds (batches from several processes interleave). */
+const SEQ_BOUND_SLACK_MS = 10_000;
+const PURGE_CHUNK = 10_000;
+
+function parseError(text: string | null): JobError | null {
+  return text === null ? null : (JSON.parse(text) as JobError);
+}
+
+function wrap(error: unknown, what: string): StoreError {
+  if (error instanceof StoreError) return error;
+  return new StoreError(`SQLite ${what} failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+}
+
+function workerOf(token: string | null): string | undefined {
+  if (token === null) return undefined;
+  const slash = token.indexOf("/");
+  return slash < 0 ? token : token.slice(0, slash);
+}
+
+/** SQL conditions built from a {@link JobFilter}. */
+interface Conditions {
+  sql: string[];
+  params: unknown[];
+}
+
+/**
+ * The default, durable {@link Store}: one SQLite file (better-sqlite3, WAL), a hand-written queue with leases, group
+ * commit for `enqueue`, and versioned migrations. Several processes may share one file: claims are `BEGIN IMMEDIATE`
+ * transactions, so two workers never hold the same delivery. See `src/store/sqlite/README.md` for the data model.
+ *
+ * @example
+ * ```ts
+ * import { createSqliteStore } from "intercom-bridge/sqlite";
+ * const store = createSqliteStore({ path: "./data/intercom-bridge.db" });
+ * ```
+ */
+export class SqliteStore implements Store {
+  /** Always `sqlite`. */
+  readonly kind = "sqlite";
+  /** The database file. */
+  readonly path: string;
+  private readonly db: Db;
+  private readonly clock: Clock;
+  private readonly windowMs: number;
+  private readonly maxBatch: number;
+  private batch: PendingEnqueue[] = [];
+  private batchScheduled: NodeJS.Immediate | NodeJS.Timeout | null = null;
+  private readonly nextRecordId = createRecordIdGenerator();
+  private readonly workerPrefix = createWorkerId(process.pid);
+  private workerCount = 0;
+  private tokenSeq = 0;
+  private readonly pauses: QueuePauses = new Map();
+  private readonly processors = new Set<LeaseProcessor>();
+  private readonly wakeListeners = new Map<QueueName, Set<() => void>>();
+  /** jobId → seq for jobs this store's processors hold, so settlements need no lookup. */
+  private readonly leased = new Map<string, number>();
+  private readonly purgeTimer: NodeJS.Timeout | null;
+  private closing = false;
+  private isOpen = true;
+  private closePromise: Promise<void> | null = null;
+  private readonly backend: LeaseBackend;
+  private readonly dynamic = new Map<string, Statement>();
+  private readonly s: ReturnType<SqliteStore["prepare"]>;
+  private readonly enqueueBatchTxn: Transaction<(items: readonly PendingEnqueue[], now: number) => (EnqueueResult | Error)[]>;
+  private readonly enqueueOneTxn: (input: EnqueueInput, now: number) => EnqueueResult;
+
+  constructor(options: SqliteStoreOptions) {
+    if (typeof options.path !== "string" || options.path.length === 0) throw new ConfigError("path must be a non-empty string");
+    const synchronous = options.synchronous ?? "FULL";
+    if (synchronous !== "FULL" && synchronous !== "NORMAL") throw new ConfigError("synchronous must be FULL or NORMAL");
+    this.path = options.path;
+    this.clock = options.clock ?? systemClock;
+    this.windowMs = Math.max(0, options.groupCommitWindowMs ?? 0);
+    this.maxBatch = Math.max(1, Math.floor(options.maxBatchSize ?? 256));
+    const isMemory = options.path === ":memory:" || options.path.startsWith("file::memory:");
+    try {
+      if (!isMemory) mkdirSync(dirname(options.path), { recursive: true });
+      this.db = new Database(options.path, { timeout: options.busyTimeoutMs ?? 5000 });
+    } catch (error) {
+      throw wrap(error, "open");
+    }
+    try {
+      this.db.pragma("journal_mode = WAL");
+      this.db.pragma(`synchronous = ${synchronous}`);
+      this.db.pragma(`cache_size = -${Math.max(1024, Math.floor(options.cacheSizeKiB ?? 65_536))}`);
+      migrate(this.db);
+      this.s = this.prepare();
+    } catch (error) {
+      this.db.close();
+      throw wrap(error, "open");
+    }
+    this.enqueueOneTxn = this.db.transaction((input: EnqueueInput, now: number) => this.insertOne(input, now));
+    this.enqueueBatchTxn = this.db.transaction((items: readonly PendingEnqueue[], now: number) =>
+      items.map((item) => {
+        try {
+          // Nested transaction = SAVEPOINT: a failing item rolls back alone.
+          return this.enqueueOneTxn(item.input, now);
+        } catch (error) {
+          return error instanceof Error ? error : new Error(String(error));
+        }
+      }),
+    );
+    this.backend = {
+      exchange: (req) => this.run("claim", () => this.exchange(req)),
+      renew: (_queue, leases, until) => this.run("renew", () => this.renew(leases, until)),
+      onWake: (queue, listener) => {
+        let set = this.wakeListeners.get(queue);
+        if (!set) this.wakeListeners.set(queue, (set = new Set()));
+        set.add(listener);
+        return () => set.delete(listener);
+      },
+    };
+    const purgeMs = options.purgeIntervalMs ?? 60_000;
+    this.purgeTimer = purgeMs > 0 ? setInterval(() => void this.purgeExpiredDedupeKeys().catch(() => undefined), purgeMs) : null;
+    this.purgeTimer?.unref();
+  }
+
+  private prepare() {
+    const db = this.db;
+    return {
+      dedupeUpsert: db.prepare(
+        `INSERT INTO dedupe (queue, key, record_id, expires_at) VALUES (?, ?, ?, ?)
+         ON CONFLICT (queue, key) DO UPDATE SET record_id = excluded.record_id, expires_at = excluded.expires_at
+         WHERE dedupe.expires_at <= ?`,
+      ),
+      dedupeGet: db.prepare("SELECT record_id FROM dedupe WHERE queue = ? AND key = ?").pluck(),
+      insertRecord: db.prepare(
+        `INSERT INTO records (id, queue, topic, app_id, notification_id, item_id, created_at, received_at, headers, body)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ),
+      insertJob: db.prepare(
+        `INSERT INTO jobs (record_seq, idx, queue, target, ordering_key, order_created_at, order_received_at, state,
+           attempts, max_attempts, backoff_type, backoff_delay_ms, backoff_jitter, backoff_max_ms, run_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?, ?, ?, ?, ?)`,
+      ),
+      recordBySeq: db.prepare("SELECT * FROM records WHERE seq = ?"),
+      recordById: db.prepare("SELECT * FROM records WHERE id = ?"),
+      maxIdx: db.prepare("SELECT coalesce(max(idx), -1) FROM jobs WHERE record_seq = ?").pluck(),
+      settle: db.prepare(
+        `UPDATE jobs SET state = ?, attempts = ?, run_at = ?, last_error = coalesce(?, last_error), updated_at = ?,
+           lease_owner = NULL, lease_until = NULL, lease_started_at = NULL
+         WHERE seq = ? AND state = 'running' AND lease_owner = ?`,
+      ),
+      insertAttempt: db.prepare(
+        "INSERT INTO attempts (job_seq, attempt, started_at, finished_at, outcome, error, worker) VALUES (?, ?, ?, ?, ?, ?, ?)",
+      ),
+      expired: db.prepare(
+        `SELECT seq, attempts, max_attempts, lease_owner, lease_started_at FROM jobs
+         WHERE queue = ? AND state = 'running' AND lease_until <= ?`,
+      ),
+      expire: db.prepare(
+        `UPDATE jobs SET state = ?, run_at = ?, last_error = ?, updated_at = ?, lease_owner = NULL, lease_until = NULL,
+           lease_started_at = NULL WHERE seq = ?`,
+      ),
+      claimUnordered: db.prepare(
+        `UPDATE jobs SET state = 'running', attempts = attempts + 1, run_at = NULL, updated_at = @now,
+           lease_owner = @token, lease_until = @until, lease_started_at = @now
+         WHERE seq IN (SELECT seq FROM jobs WHERE queue = @queue AND state IN ('pending', 'failed') AND run_at <= @now
+                       ORDER BY run_at, seq LIMIT @limit)
+         RETURNING seq, record_seq, idx, target, attempts, max_attempts, backoff_type, backoff_delay_ms, backoff_jitter, backoff_max_ms`,
+      ),
+      claimOrdered: db.prepare(
+        `UPDATE jobs SET state = 'running', attempts = attempts + 1, run_at = NULL, updated_at = @now,
+           lease_owner = @token, lease_until = @until, lease_started_at = @now
+         WHERE seq IN (
+           SELECT j.seq FROM jobs j
+           WHERE j.queue = @queue AND j.state IN ('pending', 'failed') AND j.run_at <= @now
+             AND (j.ordering_key IS NULL OR (
+               NOT EXISTS (SELECT 1 FROM jobs e WHERE e.queue = j.queue AND e.ordering_key = j.ordering_key
+                             AND e.state IN ('pending', 'failed', 'running')
+                             AND (e.order_created_at, e.order_received_at, e.seq) < (j.order_created_at, j.order_received_at, j.seq))
+               AND NOT EXISTS (SELECT 1 FROM jobs b WHERE b.queue = j.queue AND b.ordering_key = j.ordering_key
+                             AND b.state IN ('pending', 'failed', 'running') AND b.state = 'running')))
+           ORDER BY j.run_at, j.seq LIMIT @limit)
+         RETURNING seq, record_seq, idx, target, attempts, max_attempts, backoff_type, backoff_delay_ms, backoff_jitter, backoff_max_ms`,
+      ),
+      nextRunAt: db.prepare("SELECT min(run_at) FROM jobs WHERE queue = ? AND state IN ('pending', 'failed')").pluck(),
+      hasWork: db
+        .prepare(
+          `SELECT EXISTS (SELECT 1 FROM jobs WHERE queue = @queue AND state IN ('pending', 'failed') AND run_at <= @now)
+               OR EXISTS (SELECT 1 FROM jobs WHERE queue = @queue AND state = 'running' AND lease_until <= @now)`,
+        )
+        .pluck(),
+      renew: db.prepare("UPDATE jobs SET lease_until = ? WHERE seq = ? AND state = 'running' AND lease_owner = ?"),
+      jobSeqById: db.prepare("SELECT j.seq FROM jobs j JOIN records r ON r.seq = j.record_seq WHERE r.id = ? AND j.idx = ?").pluck(),
+      jobById: db.prepare(`SELECT ${JOB_COLUMNS} FROM records r JOIN jobs j ON j.record_seq = r.seq WHERE r.id = ? AND j.idx = ?`),
+      jobsOfRecord: db.prepare(`SELECT ${JOB_COLUMNS} FROM records r JOIN jobs j ON j.record_seq = r.seq WHERE r.seq = ? ORDER BY j.idx`),
+      attemptsOf: db.prepare("SELECT * FROM attempts WHERE job_seq = ? ORDER BY rowid"),
+      requeue: db.prepare(
+        `UPDATE jobs SET state = 'pending', attempts = 0, run_at = ?, updated_at = ?, last_error = NULL
+         WHERE seq = ? AND state IN ('dead', 'failed', 'done')`,
+      ),
+      jobState: db.prepare("SELECT state, queue FROM jobs WHERE seq = ?"),
+      counts: db.prepare("SELECT queue, state, count(*) AS n FROM jobs GROUP BY queue, state"),
+      firstSeqAt: db.prepare("SELECT seq FROM records WHERE received_at >= ? ORDER BY received_at LIMIT 1").pluck(),
+      histogram: db.prepare(
+        `SELECT CAST(@since + ((received_at - @since) / @bucket) * @bucket AS INTEGER) AS bucket_start, topic, count(*) AS n
+         FROM records WHERE queue = @queue AND received_at >= @since GROUP BY bucket_start, topic ORDER BY bucket_start, topic`,
+      ),
+      limiterGet: db.prepare("SELECT window_start, used, paused_until, pause_reason FROM limiters WHERE name = ?"),
+      limiterEnsure: db.prepare("INSERT INTO limiters (name) VALUES (?) ON CONFLICT (name) DO NOTHING"),
+      limiterSet: db.prepare("UPDATE limiters SET window_start = ?, used = ? WHERE name = ?"),
+      limiterPause: db.prepare(
+        `UPDATE limiters SET paused_until = ?, pause_reason = ? WHERE name = ? AND (paused_until IS NULL OR paused_until < ?)`,
+      ),
+      limiterResume: db.prepare("UPDATE limiters SET paused_until = NULL, pause_reason = NULL WHERE name = ?"),
+      setAdd: db.prepare("INSERT INTO sets (name, member) VALUES (?, ?) ON CONFLICT DO NOTHING"),
+      setCount: db.prepare("SELECT count(*) FROM sets WHERE name = ?").pluck(),
+      setMembers: db.prepare("SELECT member FROM sets WHERE name = ? ORDER BY member").pluck(),
+      purge: db.prepare(
+        `DELETE FROM dedupe WHERE (queue, key) IN (SELECT queue, key FROM dedupe WHERE expires_at <= ? LIMIT ${PURGE_CHUNK})`,
+      ),
+      ping: db.prepare("SELECT count(*) FROM sqlite_master").pluck(),
+    };
+  }
+
+  /** Runs a synchronous database call, mapping driver errors (and a closed store) to {@link StoreError}. */
+  private run<T>(what: string, fn: () => T): Promise<T> {
+    if (!this.isOpen) return Promise.reject(new StoreError("Store is closed"));
+    try {
+      return Promise.resolve(fn());
+    } catch (error) {
+      return Promise.reject(error instanceof ConfigError ? error : wrap(error, what));
+    }
+  }
+
+  private wake(queue: QueueName): void {
+    for (const listener of this.wakeListeners.get(queue) ?? []) listener();
+  }
+
+  // ---------------------------------------------------------------- enqueue (group commit)
+
+  /**
+   * See {@link Store.enqueue}. Calls made in the same event-loop turn (or within `groupCommitWindowMs`) share one
+   * transaction; each resolves only after that transaction committed, and one failing item fails alone.
+   */
+  enqueue(input: EnqueueInput): Promise<EnqueueResult> {
+    if (this.closing || !this.isOpen) return Promise.reject(new StoreError("Store is closed"));
+    try {
+      validateEnqueueInput(input);
+    } catch (error) {
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
+    return new Promise<EnqueueResult>((resolve, reject) => {
+      this.batch.push({ input, resolve, reject });
+      if (this.batch.length >= this.maxBatch) this.flushBatch();
+      else if (!this.batchScheduled) {
+        this.batchScheduled = this.windowMs > 0 ? setTimeout(() => this.flushBatch(), this.windowMs) : setImmediate(() => this.flushBatch());
+      }
+    });
+  }
+
+  private flushBatch(): void {
+    if (this.batchScheduled) {
+      clearTimeout(this.batchScheduled as NodeJS.Timeout);
+      clearImmediate(this.batchScheduled as NodeJS.Immediate);
+      this.batchScheduled = null;
+    }
+    const items = this.batch;
+    this.batch = [];
+    if (items.length === 0) return;
+    let results: (EnqueueResult | Error)[];
+    try {
+      if (!this.isOpen) throw new StoreError("Store is closed");
+      results = this.enqueueBatchTxn.immediate(items, this.clock.now());
+    } catch (error) {
+      const e = wrap(error, "enqueue");
+      for (const item of items) item.reject(e);
+      return;
+    }
+    const woken = new Set<QueueName>();
+    results.forEach((result, i) => {
+      const item = items[i];
+      if (!item) return;
+      if (result instanceof Error) item.reject(wrap(result, "enqueue"));
+      else {
+        if (result.status === "enqueued" && result.jobIds.length > 0) woken.add(item.input.record.queue);
+        item.resolve(result);
+      }
+    });
+    for (const q of woken) this.wake(q);
+  }
+
+  private insertOne(input: EnqueueInput, now: number): EnqueueResult {
+    const { record } = input;
+    const id = this.nextRecordId(now);
+    const upsert = this.s.dedupeUpsert.run(record.queue, input.dedupeKey, id, now + input.dedupeTtlMs, now);
+    if (upsert.changes === 0) {
+      const existing = this.s.dedupeGet.get(record.queue, input.dedupeKey) as string | undefined;
+      return { status: "duplicate", recordId: existing ?? null };
+    }
+    const info = this.s.insertRecord.run(
+      id,
+      record.queue,
+      record.topic,
+      record.appId,
+      record.notificationId,
+      record.itemId,
+      record.createdAt,
+      now,
+      record.headers === undefined ? null : JSON.stringify(record.headers),
+      record.body,
+    );
+    const recordSeq = Number(info.lastInsertRowid);
+    const jobIds = this.insertJobs(recordSeq, id, record.queue, record.createdAt, now, 0, input.deliveries);
+    return { status: "enqueued", recordId: id, jobIds };
+  }
+
+  private insertJobs(
+    recordSeq: number,
+    recordId: string,
+    queue: QueueName,
+    createdAt: number,
+    receivedAt: number,
+    firstIdx: number,
+    deliveries: readonly DeliveryInput[],
+  ): JobId[] {
+    const now = this.clock.now();
+    const ids: JobId[] = [];
+    deliveries.forEach((d, i) => {
+      const idx = firstIdx + i;
+      const b = d.retry.backoff;
+      this.s.insertJob.run(
+        recordSeq,
+        idx,
+        queue,
+        d.target,
+        d.orderingKey,
+        createdAt,
+        receivedAt,
+        d.retry.maxAttempts,
+        b.type,
+        b.delayMs,
+        b.jitter ?? null,
+        b.maxDelayMs ?? null,
+        now,
+        now,
+      );
+      ids.push(jobIdOf(recordId, idx));
+    });
+    return ids;
+  }
+
+  // ---------------------------------------------------------------- processing
+
+  /** See {@link Store.process}. Runs the shared lease loop over this file. */
+  process(queue: QueueName, run: JobRunner, opts: ProcessOptions): Processor {
+    if (this.closing || !this.isOpen) throw new StoreError("Store is closed");
+    const processor = new LeaseProcessor(queue, run, opts, {
+      backend: this.backend,
+      pauses: this.pauses,
+      workerId: `${this.workerPrefix}.${++this.workerCount}`,
+      clock: this.clock,
+      onStopped: (p) => this.processors.delete(p),
+    });
+    this.processors.add(processor);
+    return processor;
+  }
+
+  private seqOfJob(jobId: string): number | undefined {
+    const known = this.leased.get(jobId);
+    if (known !== undefined) return known;
+    const parsed = parseJobId(jobId);
+    return parsed ? (this.s.jobSeqById.get(parsed.recordId, parsed.index) as number | undefined) : undefined;
+  }
+
+  private exchange(req: ExchangeRequest): ExchangeResult {
+    const s = this.s;
+    // Cheap read first: an idle poll takes no write lock.
+    if (req.settlements.length === 0 && (req.claim <= 0 || s.hasWork.get({ queue: req.queue, now: req.now }) === 0)) {
+      return { claimed: [], nextRunAt: (s.nextRunAt.get(req.queue) as number | null) ?? null };
+    }
+    const txn = this.db.transaction((): ExchangeResult => {
+      const now = this.clock.now();
+      for (const st of req.settlements) this.applySettlement(st, now);
+      const claimed: ClaimedJob[] = [];
+      if (req.claim > 0) {
+        this.expireLeases(req.queue, now);
+        const token = `${req.owner}/${++this.tokenSeq}`;
+        const rows = (req.ordered ? s.claimOrdered : s.claimUnordered).all({
+          queue: req.queue,
+          now,
+          token,
+          until: now + req.leaseMs,
+          limit: req.claim,
+        }) as ClaimRow[];
+        rows.sort((a, b) => a.seq - b.seq);
+        const records = new Map<number, RecordWithId>();
+        for (const row of rows) {
+          let record = records.get(row.record_seq);
+          if (!record) {
+            const r = s.recordBySeq.get(row.record_seq) as RecordRow | undefined;
+            if (!r) continue;
+            record = toRecord(r);
+            records.set(row.record_seq, record);
+          }
+          const id = jobIdOf(record.id, row.idx);
+          this.leased.set(id, row.seq);
+          const backoff: ClaimedJob["retry"]["backoff"] = { type: row.backoff_type, delayMs: row.backoff_delay_ms };
+          if (row.backoff_jitter !== null) backoff.jitter = row.backoff_jitter;
+          if (row.backoff_max_ms !== null) backoff.maxDelayMs = row.backoff_max_ms;
+          claimed.push({
+            token,
+            retry: { maxAttempts: row.max_attempts, backoff },
+            job: {
+              id,
+              queue: req.queue,
+              target: row.target,
+              attempt: row.attempts,
+              maxAttempts: row.max_attempts,
+              record: { ...record },
+            },
+          });
+        }
+      }
+      return { claimed, nextRunAt: (s.nextRunAt.get(req.queue) as number | null) ?? null };
+    });
+    return txn.immediate();
+  }
+
+  private applySettlement(st: Settlement, now: number): void {
+    const seq = this.seqOfJob(st.jobId);
+    this.leased.delete(st.jobId);
+    if (seq === undefined) return;
+    const info = this.s.settle.run(
+      st.state,
+      st.attempts,
+      st.runAt,
+      st.lastError ? JSON.stringify(st.lastError) : null,
+      now,
+      seq,
+      st.token,
+    );
+    if (info.changes === 0) return; // the lease was lost: another worker owns the job now
+    const r = st.run;
+    this.s.insertAttempt.run(seq, r.attempt, r.startedAt, r.finishedAt, r.outcome, r.error ? JSON.stringify(r.error) : null, r.worker ?? null);
+  }
+
+  private expireLeases(queue: QueueName, now: number): void {
+    const rows = this.s.expired.all(queue, now) as {
+      seq: number;
+      attempts: number;
+      max_attempts: number;
+      lease_owner: string | null;
+      lease_started_at: number | null;
+    }[];
+    const error = JSON.stringify(LEASE_EXPIRED_ERROR);
+    for (const row of rows) {
+      const isLast = row.attempts >= row.max_attempts;
+      this.s.expire.run(isLast ? "dead" : "failed", isLast ? null : now, error, now, row.seq);
+      this.s.insertAttempt.run(row.seq, row.attempts, row.lease_started_at ?? now, now, "lease-expired", error, workerOf(row.lease_owner) ?? null);
+    }
+  }
+
+  private renew(leases: readonly { jobId: string; token: string }[], until: number): string[] {
+    const lost: string[] = [];
+    this.db
+      .transaction(() => {
+        for (const { jobId, token } of leases) {
+          const seq = this.seqOfJob(jobId);
+          if (seq === undefined || this.s.renew.run(until, seq, token).changes === 0) {
+            lost.push(jobId);
+            this.leased.delete(jobId);
+          }
+        }
+      })
+      .immediate();
+    return lost;
+  }
+
+  // ---------------------------------------------------------------- reads
+
+  private recordConditions(filter: JobFilter, c: Conditions): void {
+    if (filter.queue !== undefined) {
+      c.sql.push("r.queue = ?");
+      c.params.push(filter.queue);
+    }
+    if (filter.topic !== undefined && filter.topic !== "*") {
+      if (filter.topic.endsWith(".*")) {
+        const prefix = filter.topic.slice(0, -1); // "group."
+        c.sql.push("r.topic >= ? AND r.topic < ?");
+        c.params.push(prefix, `${prefix.slice(0, -1)}/`); // '/' sorts right after '.'
+      } else {
+        c.sql.push("r.topic = ?");
+        c.params.push(filter.topic);
+      }
+    }
+    for (const [field, column] of [
+      ["appId", "app_id"],
+      ["notificationId", "notification_id"],
+      ["itemId", "item_id"],
+      ["recordId", "id"],
+    ] as const) {
+      const value = filter[field];
+      if (value !== undefined) {
+        c.sql.push(`r.${column} = ?`);
+        c.params.push(value);
+      }
+    }
+    if (filter.since !== undefined) {
+      c.sql.push("r.received_at >= ?");
+      c.params.push(filter.since);
+    }
+    if (filter.until !== undefined) {
+      c.sql.push("r.received_at < ?");
+      c.params.push(filter.until);
+    }
+  }
+
+  /** Record-seq bounds implied by `since`/`until`, so keyset scans stop early instead of filtering every row. */
+  private seqBounds(filter: JobFilter, column: string, c: Conditions): void {
+    if (filter.since !== undefined) {
+      const seq = this.s.firstSeqAt.get(filter.since - SEQ_BOUND_SLACK_MS) as number | undefined;
+      c.sql.push(`${column} >= ?`);
+      c.params.push(seq ?? Number.MAX_SAFE_INTEGER);
+    }
+    if (filter.until !== undefined) {
+      const seq = this.s.firstSeqAt.get(filter.until + SEQ_BOUND_SLACK_MS) as number | undefined;
+      if (seq !== undefined) {
+        c.sql.push(`${column} < ?`);
+        c.params.push(seq);
+      }
+    }
+  }
+
+  private statement(sql: string): Statement {
+    let st = this.dynamic.get(sql);
+    if (!st) {
+      st = this.db.prepare(sql);
+      this.dynamic.set(sql, st);
+    }
+    return st;
+  }
+
+  private static isRecordSelective(filter: JobFilter): boolean {
+    return filter.recordId !== undefined || filter.notificationId !== undefined || filter.itemId !== undefined;
+  }
+
+  /**
+   * Jobs matching `filter`, newest record first, after the keyset position `after` ([record seq, idx]).
+   * Without a selective record filter this runs one index-ordered query per (queue, state) and merges them, so a
+   * page never sorts the whole table.
+   */
+  private jobRows(filter: JobFilter, after: readonly [number, number] | null, limit: number): JobRow[] {
+    const base: Conditions = { sql: [], params: [] };
+    this.recordConditions(filter, base);
+    this.seqBounds(filter, "j.record_seq", base);
+    if (filter.target !== undefined) {
+      base.sql.push("j.target = ?");
+      base.params.push(filter.target);
+    }
+    if (after) {
+      base.sql.push("(j.record_seq, j.idx) < (?, ?)");
+      base.params.push(after[0], after[1]);
+    }
+    const states = filterStates(filter) ?? JOB_STATES;
+    if (SqliteStore.isRecordSelective(filter)) {
+      const c: Conditions = { sql: [...base.sql, `j.state IN (${states.map(() => "?").join(", ")})`], params: [...base.params, ...states] };
+      // CROSS JOIN keeps records as the outer loop, driven by the selective index.
+      const sql = `SELECT ${JOB_COLUMNS} FROM records r CROSS JOIN jobs j ON j.record_seq = r.seq
+        WHERE ${c.sql.join(" AND ")} ORDER BY j.record_seq DESC, j.idx DESC LIMIT ?`;
+      return this.statement(sql).all(...c.params, limit) as JobRow[];
+    }
+    const queues = filter.queue !== undefined ? [filter.queue] : QUEUE_NAMES;
+    const where = base.sql.length > 0 ? ` AND ${base.sql.join(" AND ")}` : "";
+    const sql = `SELECT ${JOB_COLUMNS} FROM jobs j INDEXED BY jobs_state CROSS JOIN records r ON r.seq = j.record_seq
+      WHERE j.queue = ? AND j.state = ?${where} ORDER BY j.record_seq DESC, j.idx DESC LIMIT ?`;
+    const st = this.statement(sql);
+    const rows: JobRow[] = [];
+    for (const q of queues) for (const state of states) rows.push(...(st.all(q, state, ...base.params, limit) as JobRow[]));
+    rows.sort((a, b) => b.record_seq - a.record_seq || b.idx - a.idx);
+    return rows.slice(0, limit);
+  }
+
+  private summaryOf(row: JobRow): JobSummary {
+    return {
+      id: jobIdOf(row.record_id, row.idx),
+      queue: row.queue,
+      recordId: row.record_id,
+      target: row.target,
+      state: row.state,
+      attempts: row.attempts,
+      maxAttempts: row.max_attempts,
+      topic: row.topic,
+      appId: row.app_id,
+      notificationId: row.notification_id,
+      itemId: row.item_id,
+      createdAt: row.created_at,
+      receivedAt: row.received_at,
+      runAt: row.state === "pending" || row.state === "failed" ? row.run_at : null,
+      updatedAt: row.updated_at,
+      lastError: parseError(row.last_error),
+    };
+  }
+
+  private detailOf(row: JobRow, record: RecordWithId): JobDetail {
+    const history = (this.s.attemptsOf.all(row.j_seq) as {
+      attempt: number;
+      started_at: number;
+      finished_at: number;
+      outcome: AttemptRecord["outcome"];
+      error: string | null;
+      worker: string | null;
+    }[]).map((a) => {
+      const entry: AttemptRecord = { attempt: a.attempt, startedAt: a.started_at, finishedAt: a.finished_at, outcome: a.outcome };
+      const error = parseError(a.error);
+      if (error) entry.error = error;
+      if (a.worker !== null) entry.worker = a.worker;
+      return entry;
+    });
+    return { ...this.summaryOf(row), record, history };
+  }
+
+  private decodeJobCursor(cursor: string | undefined): [number, number] | null {
+    if (cursor === undefined) return null;
+    const [seq, idx] = decodeCursor(cursor);
+    if (typeof seq !== "number" || typeof idx !== "number") throw new ConfigError("cursor is not a cursor returned by a previous page");
+    return [seq, idx];
+  }
+
+  /** See {@link Store.listJobs}. Keyset pagination over (record seq, delivery index). */
+  listJobs(filter: JobFilter): Promise<Page<JobSummary>> {
+    return this.run("listJobs", () => {
+      const limit = pageLimit(filter);
+      const rows = this.jobRows(filter, this.decodeJobCursor(filter.cursor), limit + 1);
+      const page = rows.slice(0, limit);
+      const last = page.at(-1);
+      return {
+        items: page.map((r) => this.summaryOf(r)),
+        nextCursor: rows.length > limit && last ? encodeCursor([last.record_seq, last.idx]) : null,
+      };
+    });
+  }
+
+  /** See {@link Store.listRecords}. Keyset pagination over the record seq. */
+  listRecords(filter: JobFilter): Promise<Page<RecordSummary>> {
+    return this.run("listRecords", () => {
+      const limit = pageLimit(filter);
+      let before: number | null = null;
+      if (filter.cursor !== undefined) {
+        const [seq] = decodeCursor(filter.cursor);
+        if (typeof seq !== "number") throw new ConfigError("cursor is not a cursor returned by a previous page");
+        before = seq;
+      }
+      let seqs: number[];
+      if (filter.state !== undefined || filter.target !== undefined) {
+        // Walk matching jobs newest first and keep distinct records.
+        seqs = [];
+        let after: [number, number] | null = before === null ? null : [before, -1];
+        const chunk = Math.max(64, (limit + 1) * 4);
+        while (seqs.length < limit + 1) {
+          const rows = this.jobRows(filter, after, chunk);
+          for (const row of rows) if (seqs.at(-1) !== row.record_seq && seqs.length < limit + 1) seqs.push(row.record_seq);
+          const last = rows.at(-1);
+          if (rows.length < chunk || !last) break;
+          after = [last.record_seq, last.idx];
+        }
+      } else {
+        const c: Conditions = { sql: [], params: [] };
+        this.recordConditions(filter, c);
+        this.seqBounds(filter, "r.seq", c);
+        if (before !== null) {
+          c.sql.push("r.seq < ?");
+          c.params.push(before);
+        }
+        const where = c.sql.length > 0 ? `WHERE ${c.sql.join(" AND ")}` : "";
+        const sql = `SELECT r.seq FROM records r ${where} ORDER BY r.seq DESC LIMIT ?`;
+        seqs = this.statement(sql).pluck().all(...c.params, limit + 1) as number[];
+      }
+      const page = seqs.slice(0, limit);
+      const recordSt = this.statement(`SELECT ${RECORD_COLUMNS} FROM records r WHERE r.seq = ?`);
+      const items = page.map((seq) => {
+        const r = recordSt.get(seq) as Omit<RecordRow, "headers" | "body">;
+        return {
+          record: {
+            id: r.id,
+            queue: r.queue,
+            topic: r.topic,
+            appId: r.app_id,
+            notificationId: r.notification_id,
+            itemId: r.item_id,
+            createdAt: r.created_at,
+            receivedAt: r.received_at,
+          },
+          jobs: (this.s.jobsOfRecord.all(seq) as JobRow[]).map((j) => this.summaryOf(j)),
+        };
+      });
+      const last = page.at(-1);
+      return { items, nextCursor: seqs.length > limit && last !== undefined ? encodeCursor([last]) : null };
+    });
+  }
+
+  /** See {@link Store.countJobs}. */
+  countJobs(filter: JobFilter): Promise<number> {
+    return this.run("countJobs", () => {
+      const c = this.jobConditions(filter);
+      const where = c.sql.length > 0 ? `WHERE ${c.sql.join(" AND ")}` : "";
+      return this.statement(`SELECT count(*) FROM jobs j JOIN records r ON r.seq = j.record_seq ${where}`).pluck().get(...c.params) as number;
+    });
+  }
+
+  private jobConditions(filter: JobFilter): Conditions {
+    const c: Conditions = { sql: [], params: [] };
+    this.recordConditions(filter, c);
+    this.seqBounds(filter, "j.record_seq", c);
+    const states = filterStates(filter);
+    if (states) {
+      c.sql.push(`j.state IN (${states.map(() => "?").join(", ")})`);
+      c.params.push(...states);
+    }
+    if (filter.queue !== undefined) {
+      c.sql.push("j.queue = ?");
+      c.params.push(filter.queue);
+    }
+    if (filter.target !== undefined) {
+      c.sql.push("j.target = ?");
+      c.params.push(filter.target);
+    }
+    return c;
+  }
+
+  /** See {@link Store.getJob}. */
+  getJob(id: JobId): Promise<JobDetail | undefined> {
+    return this.run("getJob", () => {
+      const parsed = parseJobId(id);
+      if (!parsed) return undefined;
+      const row = this.s.jobById.get(parsed.recordId, parsed.index) as JobRow | undefined;
+      if (!row) return undefined;
+      const r = this.s.recordBySeq.get(row.record_seq) as RecordRow;
+      return this.detailOf(row, toRecord(r));
+    });
+  }
+
+  /** See {@link Store.getRecord}. */
+  getRecord(recordId: string): Promise<RecordDetail | undefined> {
+    return this.run("getRecord", () => {
+      const r = this.s.recordById.get(recordId) as RecordRow | undefined;
+      if (!r) return undefined;
+      const record = toRecord(r);
+      const jobs = (this.s.jobsOfRecord.all(r.seq) as JobRow[]).map((row) => this.detailOf(row, { ...record }));
+      return { record, jobs };
+    });
+  }
+
+  /** See {@link Store.requeue}. */
+  requeue(id: JobId): Promise<RequeueResult> {
+    return this.run("requeue", (): RequeueResult => {
+      const parsed = parseJobId(id);
+      const seq = parsed ? (this.s.jobSeqById.get(parsed.recordId, parsed.index) as number | undefined) : undefined;
+      if (seq === undefined) return "not-found";
+      const now = this.clock.now();
+      if (this.s.requeue.run(now, now, seq).changes === 0) return "conflict";
+      const row = this.s.jobState.get(seq) as { queue: QueueName } | undefined;
+      if (row) this.wake(row.queue);
+      return "requeued";
+    });
+  }
+
+  /** See {@link Store.requeueMany}. */
+  requeueMany(filter: JobFilter): Promise<number> {
+    return this.run("requeueMany", () => {
+      const c = this.jobConditions(filter);
+      c.sql.push("j.state IN ('dead', 'failed', 'done')");
+      const now = this.clock.now();
+      const sql = `UPDATE jobs SET state = 'pending', attempts = 0, run_at = ?, updated_at = ?, last_error = NULL
+        WHERE seq IN (SELECT j.seq FROM jobs j JOIN records r ON r.seq = j.record_seq WHERE ${c.sql.join(" AND ")})`;
+      const n = this.db.transaction(() => this.statement(sql).run(now, now, ...c.params).changes).immediate();
+      if (n > 0) for (const q of filter.queue !== undefined ? [filter.queue] : QUEUE_NAMES) this.wake(q);
+      return n;
+    });
+  }
+
+  /** See {@link Store.addDeliveries}. */
+  addDeliveries(recordId: string, deliveries: readonly DeliveryInput[]): Promise<JobId[]> {
+    return this.run("addDeliveries", () => {
+      deliveries.forEach((d, i) => validateDelivery(d, i));
+      const ids = this.db
+        .transaction(() => {
+          const r = this.s.recordById.get(recordId) as RecordRow | undefined;
+          if (!r) throw new StoreError(`Record ${recordId} not found`);
+          const first = (this.s.maxIdx.get(r.seq) as number) + 1;
+          return { queue: r.queue, ids: this.insertJobs(r.seq, r.id, r.queue, r.created_at, r.received_at, first, deliveries) };
+        })
+        .immediate();
+      if (ids.ids.length > 0) this.wake(ids.queue);
+      return ids.ids;
+    });
+  }
+
+  /** See {@link Store.stats}. */
+  stats(): Promise<QueueStats> {
+    return this.run("stats", () => {
+      const stats = emptyStats();
+      for (const row of this.s.counts.all() as { queue: QueueName; state: JobState; n: number }[]) {
+        if (row.queue in stats.counts && row.state in stats.counts[row.queue]) stats.counts[row.queue][row.state] = row.n;
+      }
+      for (const q of QUEUE_NAMES) stats.oldestDueAt[q] = (this.s.nextRunAt.get(q) as number | null) ?? null;
+      return stats;
+    });
+  }
+
+  /** See {@link Store.receivedHistogram}. */
+  receivedHistogram(queue: QueueName, sinceMs: number, bucketMs: number): Promise<ReceivedBucket[]> {
+    return this.run("receivedHistogram", () =>
+      (
+        this.s.histogram.all({ queue, since: Math.floor(sinceMs), bucket: Math.max(1, Math.floor(bucketMs)) }) as {
+          bucket_start: number;
+          topic: string;
+          n: number;
+        }[]
+      ).map((r) => ({ bucketStart: r.bucket_start, topic: r.topic, count: r.n })),
+    );
+  }
+
+  /** See {@link Store.limiter}. The budget lives in the `limiters` table, so every process on this file shares it. */
+  limiter(name: string): SharedLimiter {
+    type Row = { window_start: number; used: number; paused_until: number | null; pause_reason: string | null };
+    const read = (): Row => {
+      this.s.limiterEnsure.run(name);
+      return this.s.limiterGet.get(name) as Row;
+    };
+    return {
+      acquire: (max, windowMs) =>
+        this.run("limiter", () =>
+          this.db
+            .transaction((): number => {
+              const row = read();
+              const now = this.clock.now();
+              if (row.paused_until !== null && row.paused_until > now) return row.paused_until - now;
+              const size = Math.max(1, windowMs);
+              const windowStart = Math.floor(now / size) * size;
+              const used = row.window_start === windowStart ? row.used : 0;
+              if (used < max) {
+                this.s.limiterSet.run(windowStart, used + 1, name);
+                return 0;
+              }
+              if (row.window_start !== windowStart) this.s.limiterSet.run(windowStart, used, name);
+              return Math.max(1, windowStart + size - now);
+            })
+            .immediate(),
+        ),
+      pauseUntil: (untilMs, reason) =>
+        this.run("limiter", () => {
+          this.db
+            .transaction(() => {
+              this.s.limiterEnsure.run(name);
+              this.s.limiterPause.run(untilMs, reason, name, untilMs);
+            })
+            .immediate();
+        }),
+      resume: () =>
+        this.run("limiter", () => {
+          this.s.limiterResume.run(name);
+        }),
+      state: () =>
+        this.run("limiter", () => {
+          const row = (this.s.limiterGet.get(name) as Row | undefined) ?? { window_start: 0, used: 0, paused_until: null, pause_reason: null };
+          const isPaused = row.paused_until !== null && row.paused_until > this.clock.now();
+          return {
+            windowStart: row.window_start,
+            used: row.used,
+            pausedUntil: isPaused ? row.paused_until : null,
+            pauseReason: isPaused ? row.pause_reason : null,
+          };
+        }),
+    };
+  }
+
+  /** See {@link Store.addToSet}. */
+  addToSet(name: string, members: readonly string[]): Promise<number> {
+    return this.run("addToSet", () =>
+      this.db
+        .transaction(() => {
+          for (const m of members) this.s.setAdd.run(name, m);
+          return this.s.setCount.get(name) as number;
+        })
+        .immediate(),
+    );
+  }
+
+  /** See {@link Store.setMembers}. */
+  setMembers(name: string): Promise<string[]> {
+    return this.run("setMembers", () => this.s.setMembers.all(name) as string[]);
+  }
+
+  /**
+   * Deletes expired dedupe keys (in chunks of 10,000, each its own transaction). Runs every `purgeIntervalMs`;
+   * callable directly. Returns how many keys were deleted.
+   */
+  purgeExpiredDedupeKeys(): Promise<number> {
+    return this.run("purge", () => {
+      let total = 0;
+      for (let i = 0; i < 100; i++) {
+        const n = this.s.purge.run(this.clock.now()).changes;
+        total += n;
+        if (n < PURGE_CHUNK) break;
+      }
+      return total;
+    });
+  }
+
+  /** See {@link Store.ping}: reads the schema; rejects with {@link StoreError} once closed or on a broken file. */
+  ping(): Promise<void> {
+    return this.run("ping", () => {
+      this.s.ping.get();
+    });
+  }
+
+  /**
+   * See {@link Store.close}: refuses new enqueues, commits the pending batch, closes processors (waiting for running
+   * jobs), then closes the database. Idempotent.
+   */
+  close(): Promise<void> {
+    this.closePromise ??= (async () => {
+      this.closing = true;
+      this.flushBatch();
+      await Promise.all([...this.processors].map((p) => p.close()));
+      if (this.purgeTimer) clearInterval(this.purgeTimer);
+      this.isOpen = false;
+      try {
+        this.db.pragma("optimize");
+      } catch {
+        // best effort
+      }
+      this.db.close();
+    })();
+    return this.closePromise;
+  }
+}
+
+function toRecord(r: RecordRow): RecordWithId {
+  const record: RecordWithId = {
+    id: r.id,
+    queue: r.queue,
+    topic: r.topic,
+    body: r.body,
+    appId: r.app_id,
+    notificationId: r.notification_id,
+    itemId: r.item_id,
+    createdAt: r.created_at,
+    receivedAt: r.received_at,
+  };
+  if (r.headers !== null) record.headers = JSON.parse(r.headers) as Record<string, string>;
+  return record;
+}
+
+/**
+ * Opens (creating if needed) a SQLite store: WAL, `synchronous=FULL` by default, migrations applied.
+ * @throws {StoreError} when the file cannot be opened or is not a database.
+ * @example
+ * ```ts
+ * const store = createSqliteStore({ path: "./data/intercom-bridge.db" });
+ * ```
+ */
+export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
+  return new SqliteStore(options);
+}
