@@ -1,0 +1,99 @@
+/**
+ * The few Lua scripts the Redis store needs that BullMQ does not provide: compare-and-delete of a dedupe claim, the
+ * per-ordering-key line + lock, and the shared fixed-window limiter. Queueing, retries, stalled-job recovery and the
+ * queue-wide rate limit stay BullMQ's. Internal.
+ */
+import type { Redis } from "ioredis";
+
+/** KEYS[1] dedupe key; ARGV[1] expected value. Deletes the key only if it still holds our claim. */
+const DEDUPE_ABORT = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0`;
+
+/**
+ * KEYS[1] ordering line (zset), KEYS[2] ordering lock; ARGV[1] job id, ARGV[2] lock ttl ms, ARGV[3] score.
+ * 1: the job is first in line and now holds the lock (re-entrant for the same job). 0: not first. -1: first, but
+ * another delivery of the key still holds the lock.
+ */
+const ORDER_ACQUIRE = `
+if not redis.call('ZSCORE', KEYS[1], ARGV[1]) then redis.call('ZADD', KEYS[1], ARGV[3], ARGV[1]) end
+local head = redis.call('ZRANGE', KEYS[1], 0, 0)[1]
+if head ~= ARGV[1] then return 0 end
+local cur = redis.call('GET', KEYS[2])
+if cur and cur ~= ARGV[1] then return -1 end
+redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[2])
+return 1`;
+
+/**
+ * KEYS[1] ordering line, KEYS[2] ordering lock; ARGV[1] job id, ARGV[2] "1" to leave the line (done/dead).
+ * Releases the lock if held by the job; returns the new head of the line (or nil).
+ */
+const ORDER_RELEASE = `
+if ARGV[2] == '1' then redis.call('ZREM', KEYS[1], ARGV[1]) end
+if redis.call('GET', KEYS[2]) == ARGV[1] then redis.call('DEL', KEYS[2]) end
+local head = redis.call('ZRANGE', KEYS[1], 0, 0)[1]
+if head then return head end
+return false`;
+
+/** KEYS[1] ordering lock; ARGV[1] job id, ARGV[2] ttl ms. Extends the lock if the job still holds it. */
+const ORDER_EXTEND = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 0`;
+
+/**
+ * KEYS[1] limiter hash; ARGV[1] max, ARGV[2] window ms. Uses the server clock so every instance agrees.
+ * Returns 0 when granted, else ms to wait.
+ */
+const LIMITER_ACQUIRE = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local pu = tonumber(redis.call('HGET', KEYS[1], 'pu') or '0')
+if pu > now then return pu - now end
+local wm = tonumber(ARGV[2])
+local max = tonumber(ARGV[1])
+local ws = math.floor(now / wm) * wm
+if tonumber(redis.call('HGET', KEYS[1], 'ws') or '-1') ~= ws then
+  redis.call('HSET', KEYS[1], 'ws', ws, 'used', 0, 'wm', wm)
+end
+local used = tonumber(redis.call('HGET', KEYS[1], 'used') or '0')
+if used < max then
+  redis.call('HSET', KEYS[1], 'used', used + 1)
+  return 0
+end
+return math.max(1, ws + wm - now)`;
+
+/** KEYS[1] limiter hash; ARGV[1] until ms, ARGV[2] reason. A later pause extends, an earlier one does not shorten. */
+const LIMITER_PAUSE = `
+local pu = tonumber(redis.call('HGET', KEYS[1], 'pu') or '0')
+if tonumber(ARGV[1]) > pu then redis.call('HSET', KEYS[1], 'pu', ARGV[1], 'pr', ARGV[2]) end
+return 1`;
+
+/** KEYS[1] limiter hash. Returns [now, ws, used, wm, pu, pr]. */
+const LIMITER_STATE = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local v = redis.call('HMGET', KEYS[1], 'ws', 'used', 'wm', 'pu', 'pr')
+return {tostring(now), v[1] or false, v[2] or false, v[3] or false, v[4] or false, v[5] or false}`;
+
+/** The scripts as typed methods on an ioredis client (EVALSHA with a fallback to EVAL, via `defineCommand`). */
+export interface StoreScripts {
+  ibDedupeAbort(key: string, value: string): Promise<number>;
+  ibOrderAcquire(line: string, lock: string, jobId: string, ttlMs: number, score: number): Promise<number>;
+  ibOrderRelease(line: string, lock: string, jobId: string, leave: "0" | "1"): Promise<string | null>;
+  ibOrderExtend(lock: string, jobId: string, ttlMs: number): Promise<number>;
+  ibLimiterAcquire(key: string, max: number, windowMs: number): Promise<number>;
+  ibLimiterPause(key: string, untilMs: number, reason: string): Promise<number>;
+  ibLimiterState(key: string): Promise<(string | null)[]>;
+}
+
+/** Registers the scripts on `client` and returns it typed with them. */
+export function defineScripts(client: Redis): Redis & StoreScripts {
+  client.defineCommand("ibDedupeAbort", { numberOfKeys: 1, lua: DEDUPE_ABORT });
+  client.defineCommand("ibOrderAcquire", { numberOfKeys: 2, lua: ORDER_ACQUIRE });
+  client.defineCommand("ibOrderRelease", { numberOfKeys: 2, lua: ORDER_RELEASE });
+  client.defineCommand("ibOrderExtend", { numberOfKeys: 1, lua: ORDER_EXTEND });
+  client.defineCommand("ibLimiterAcquire", { numberOfKeys: 1, lua: LIMITER_ACQUIRE });
+  client.defineCommand("ibLimiterPause", { numberOfKeys: 1, lua: LIMITER_PAUSE });
+  client.defineCommand("ibLimiterState", { numberOfKeys: 1, lua: LIMITER_STATE });
+  return client as Redis & StoreScripts;
+}
