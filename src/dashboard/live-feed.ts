@@ -1,0 +1,159 @@
+import type { Logger } from "../core/logger.js";
+import type { QueueName } from "../queue/types.js";
+import type { Store } from "../store/store.js";
+import { presentNotification, type NotificationView } from "./present.js";
+
+/** What the service reports when a notification has been stored; the receiver's `ReceiveResult` is one. */
+export interface ReceivedNotice {
+  /** The stored record's id; null (or a `duplicate` status) means nothing new was stored. */
+  recordId: string | null;
+  /** `"duplicate"` notices are ignored. */
+  status?: string;
+  /** Notices about other queues are ignored. @defaultValue "inbound" */
+  queue?: QueueName;
+}
+
+/**
+ * Where newly stored notifications are announced: either the receiver itself (`receiver.onReceived(listener)` returns
+ * an unsubscribe function) or an `EventEmitter`-like object emitting `"received"` with a {@link ReceivedNotice}.
+ */
+export type ReceivedEventSource =
+  | { onReceived(listener: (notice: ReceivedNotice) => void): () => void }
+  | {
+      on(event: "received", listener: (notice: ReceivedNotice) => void): unknown;
+      off(event: "received", listener: (notice: ReceivedNotice) => void): unknown;
+    };
+
+/** Options of {@link createLiveFeed}. */
+export interface LiveFeedOptions {
+  store: Store;
+  /** Push source. Without it the feed polls the store while someone listens. */
+  events?: ReceivedEventSource | undefined;
+  /** Poll interval without `events`, ms. @defaultValue 1_000 */
+  pollMs?: number;
+  log: Logger;
+  now: () => number;
+}
+
+/** Fans newly received notifications out to every connected stream; listens or polls only while someone is connected. */
+export interface LiveFeed {
+  /** Adds a listener; returns its unsubscribe function. */
+  subscribe(send: (row: NotificationView) => void): () => void;
+  /** Number of listeners. */
+  readonly size: number;
+  /** Drops every listener and stops listening or polling. */
+  close(): void;
+}
+
+const POLL_BATCH = 200;
+// Records stored by another process may land with a slightly older receive time than our watermark; look back this far.
+const POLL_LAG_MS = 2_000;
+
+/** Creates the feed behind `GET /api/stream`. */
+export function createLiveFeed(opts: LiveFeedOptions): LiveFeed {
+  const { store, events, log, now } = opts;
+  const pollMs = opts.pollMs ?? 1_000;
+  const listeners = new Set<(row: NotificationView) => void>();
+  let chain: Promise<void> = Promise.resolve();
+  let timer: NodeJS.Timeout | undefined;
+  let watermark = 0;
+  const seen = new Map<string, number>();
+  let unsubscribeSource: (() => void) | undefined;
+
+  const broadcast = (row: NotificationView): void => {
+    for (const send of listeners) {
+      try {
+        send(row);
+      } catch (err) {
+        log.warn({ err }, "dashboard stream listener failed");
+      }
+    }
+  };
+
+  const onNotice = (notice: ReceivedNotice): void => {
+    const recordId = notice?.recordId;
+    if (typeof recordId !== "string" || notice.status === "duplicate" || (notice.queue !== undefined && notice.queue !== "inbound")) return;
+    // Serialise lookups so rows go out in the order they were received.
+    chain = chain.then(async () => {
+      try {
+        const detail = await store.getRecord(recordId);
+        if (detail && detail.record.queue === "inbound") broadcast(presentNotification(detail));
+      } catch (err) {
+        log.warn({ err, recordId }, "dashboard stream could not read a received record");
+      }
+    });
+  };
+
+  const poll = async (): Promise<void> => {
+    try {
+      const page = await store.listRecords({ queue: "inbound", since: watermark - POLL_LAG_MS, limit: POLL_BATCH });
+      const fresh = page.items.filter((s) => !seen.has(s.record.id)).reverse();
+      for (const s of fresh) {
+        seen.set(s.record.id, s.record.receivedAt);
+        watermark = Math.max(watermark, s.record.receivedAt);
+        broadcast(presentNotification(s));
+      }
+      for (const [id, at] of seen) if (at < watermark - 2 * POLL_LAG_MS) seen.delete(id);
+    } catch (err) {
+      log.warn({ err }, "dashboard stream poll failed");
+    }
+  };
+
+  // Each start gets a generation, so a poll still in flight after a stop/start does not start a second loop.
+  let generation = 0;
+  const schedule = (gen: number): void => {
+    timer = setTimeout(() => {
+      void poll().finally(() => {
+        if (gen === generation && listeners.size > 0) schedule(gen);
+      });
+    }, pollMs);
+    timer.unref();
+  };
+
+  const start = (): void => {
+    if (events) {
+      if ("onReceived" in events) unsubscribeSource = events.onReceived(onNotice);
+      else events.on("received", onNotice);
+      return;
+    }
+    const gen = ++generation;
+    watermark = now();
+    seen.clear();
+    // Remember what is already there so the first poll does not replay the last seconds.
+    void store
+      .listRecords({ queue: "inbound", since: watermark - POLL_LAG_MS, limit: POLL_BATCH })
+      .then((page) => {
+        for (const s of page.items) seen.set(s.record.id, s.record.receivedAt);
+      })
+      .catch((err: unknown) => log.warn({ err }, "dashboard stream poll failed"))
+      .finally(() => {
+        if (gen === generation && listeners.size > 0) schedule(gen);
+      });
+  };
+
+  const stop = (): void => {
+    if (events && "off" in events) events.off("received", onNotice);
+    unsubscribeSource?.();
+    unsubscribeSource = undefined;
+    generation++;
+    if (timer !== undefined) clearTimeout(timer);
+    timer = undefined;
+  };
+
+  return {
+    subscribe(send) {
+      listeners.add(send);
+      if (listeners.size === 1) start();
+      return () => {
+        if (listeners.delete(send) && listeners.size === 0) stop();
+      };
+    },
+    get size() {
+      return listeners.size;
+    },
+    close() {
+      listeners.clear();
+      stop();
+    },
+  };
+}

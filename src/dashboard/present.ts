@@ -1,0 +1,184 @@
+import type { AttemptRecord, JobDetail, JobError, JobState, JobSummary, QueueName, RecordDetail, RecordSummary, RecordWithId } from "../queue/types.js";
+
+/**
+ * The JSON shapes the dashboard API answers with. They are mapped from the Store's types on purpose, so a store
+ * change does not silently change the documented API (docs/dashboard-api.md).
+ */
+
+/** One delivery as the API shows it. */
+export interface DeliveryView {
+  id: string;
+  queue: QueueName;
+  recordId: string;
+  target: string;
+  state: JobState;
+  attempts: number;
+  maxAttempts: number;
+  topic: string;
+  appId: string | null;
+  notificationId: string | null;
+  itemId: string | null;
+  /** Record `created_at`, unix seconds. */
+  createdAt: number;
+  /** When the record was stored, epoch ms. */
+  receivedAt: number;
+  /** Next run, epoch ms, for pending/failed deliveries. */
+  runAt: number | null;
+  updatedAt: number;
+  lastError: JobError | null;
+}
+
+/** A delivery with its attempt history. */
+export interface DeliveryDetailView extends DeliveryView {
+  history: AttemptRecord[];
+}
+
+/** A notification (inbound record) row of the table. */
+export interface NotificationView {
+  id: string;
+  topic: string;
+  notificationId: string | null;
+  itemId: string | null;
+  appId: string | null;
+  createdAt: number;
+  receivedAt: number;
+  deliveries: Pick<DeliveryView, "id" | "target" | "state" | "attempts" | "maxAttempts" | "runAt" | "lastError">[];
+}
+
+/** A record with its payload, the headers kept for operators and every delivery with its attempts. */
+export interface RecordDetailView {
+  record: Omit<NotificationView, "deliveries"> & { queue: QueueName };
+  /** The body parsed as JSON, or null when it is not JSON (then `rawBody` holds it). */
+  payload: unknown;
+  rawBody: string | null;
+  headers: Record<string, string>;
+  deliveries: DeliveryDetailView[];
+}
+
+/** An outbound Data Event delivery with Intercom's error, if any. */
+export interface OutboundView {
+  id: string;
+  recordId: string;
+  eventName: string;
+  /** Contact identifier the event is for. */
+  itemId: string | null;
+  state: JobState;
+  attempts: number;
+  maxAttempts: number;
+  /** The event's `created_at`, unix seconds. */
+  createdAt: number;
+  receivedAt: number;
+  runAt: number | null;
+  updatedAt: number;
+  /** Intercom's error code (e.g. `not_found`) or an `IB_ERR_*` code, and the message, of the last failed attempt. */
+  error: { code: string | null; message: string } | null;
+}
+
+// Defensive: stores are told never to keep these, but they must never reach a browser either.
+const SECRET_HEADERS = new Set(["x-hub-signature", "x-hub-signature-256", "authorization", "cookie", "proxy-authorization"]);
+
+/** Maps a Store job summary (or detail) to the API's delivery shape. */
+export function presentDelivery(job: JobSummary): DeliveryView {
+  return {
+    id: job.id,
+    queue: job.queue,
+    recordId: job.recordId,
+    target: job.target,
+    state: job.state,
+    attempts: job.attempts,
+    maxAttempts: job.maxAttempts,
+    topic: job.topic,
+    appId: job.appId,
+    notificationId: job.notificationId,
+    itemId: job.itemId,
+    createdAt: job.createdAt,
+    receivedAt: job.receivedAt,
+    runAt: job.runAt,
+    updatedAt: job.updatedAt,
+    lastError: job.lastError,
+  };
+}
+
+/** Maps a Store record summary to a table row. */
+export function presentNotification(summary: RecordSummary): NotificationView {
+  const r = summary.record;
+  return {
+    id: r.id,
+    topic: r.topic,
+    notificationId: r.notificationId,
+    itemId: r.itemId,
+    appId: r.appId,
+    createdAt: r.createdAt,
+    receivedAt: r.receivedAt,
+    deliveries: summary.jobs.map((j) => ({
+      id: j.id,
+      target: j.target,
+      state: j.state,
+      attempts: j.attempts,
+      maxAttempts: j.maxAttempts,
+      runAt: j.runAt,
+      lastError: j.lastError,
+    })),
+  };
+}
+
+/** Maps a Store record detail to the detail view: parsed payload, safe headers, deliveries with history. */
+export function presentRecordDetail(detail: RecordDetail): RecordDetailView {
+  const r = detail.record;
+  const { payload, rawBody } = parseBody(r);
+  return {
+    record: {
+      id: r.id,
+      queue: r.queue,
+      topic: r.topic,
+      notificationId: r.notificationId,
+      itemId: r.itemId,
+      appId: r.appId,
+      createdAt: r.createdAt,
+      receivedAt: r.receivedAt,
+    },
+    payload,
+    rawBody,
+    headers: safeHeaders(r.headers),
+    deliveries: detail.jobs.map(presentDeliveryDetail),
+  };
+}
+
+/** Maps a job detail to a delivery with its history. */
+export function presentDeliveryDetail(job: JobDetail): DeliveryDetailView {
+  return { ...presentDelivery(job), history: job.history };
+}
+
+/** Maps an outbox job to the outbound events table's row. */
+export function presentOutbound(job: JobSummary): OutboundView {
+  return {
+    id: job.id,
+    recordId: job.recordId,
+    eventName: job.topic,
+    itemId: job.itemId,
+    state: job.state,
+    attempts: job.attempts,
+    maxAttempts: job.maxAttempts,
+    createdAt: job.createdAt,
+    receivedAt: job.receivedAt,
+    runAt: job.runAt,
+    updatedAt: job.updatedAt,
+    error: job.lastError ? { code: job.lastError.code ?? null, message: job.lastError.message } : null,
+  };
+}
+
+function parseBody(r: RecordWithId): { payload: unknown; rawBody: string | null } {
+  try {
+    return { payload: JSON.parse(r.body) as unknown, rawBody: null };
+  } catch {
+    return { payload: null, rawBody: r.body };
+  }
+}
+
+function safeHeaders(headers: Record<string, string> | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(headers ?? {})) {
+    if (!SECRET_HEADERS.has(k.toLowerCase())) out[k] = v;
+  }
+  return out;
+}
