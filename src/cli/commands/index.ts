@@ -2,8 +2,6 @@ import type { Command } from "commander";
 import { registerServeCommand } from "./serve.js";
 import { registerOperatorCommands } from "./operator.js";
 import { registerSimulateCommand } from "./simulate.js";
-import { registerEventsCommand } from "./events.js";
-import { registerFakeIntercomCommand } from "./fake-intercom.js";
 import { registerSignCommand } from "./sign.js";
 import { registerVerifyCommand } from "./verify.js";
 
@@ -12,8 +10,6 @@ export function registerCommands(program: Command): void {
   registerServeCommand(program);
   registerOperatorCommands(program);
   registerSimulateCommand(program);
-  registerEventsCommand(program);
-  registerFakeIntercomCommand(program);
   registerSignCommand(program);
   registerVerifyCommand(program);
 }
