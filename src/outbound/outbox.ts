@@ -106,6 +106,16 @@ export interface TrackOptions {
   dedupeKey?: string;
 }
 
+/** Options of {@link EventTracker.waitFor}. */
+export interface WaitForOptions {
+  /** Stop waiting after this long, ms. @defaultValue no limit */
+  timeoutMs?: number;
+  /** Stop waiting when aborted. */
+  signal?: AbortSignal;
+  /** Called when more deliveries finished: how many of `total` are `done` or `dead`. */
+  onProgress?: (settled: number, total: number) => void;
+}
+
 /** Sending status, for logs, metrics and readiness. */
 export interface OutboxStatus {
   /** `sending`, or why nothing is sent right now. */
@@ -130,8 +140,8 @@ export interface EventTracker {
   trackMany(events: readonly unknown[]): Promise<TrackResult[]>;
   /** Resolves when every event tracked so far by this tracker is sent or failed (needs a worker somewhere). */
   flush(timeoutMs?: number): Promise<void>;
-  /** Waits until the given deliveries are `done` or `dead` (or `timeoutMs` passes); returns their current summaries. */
-  waitFor(jobIds: readonly JobId[], timeoutMs?: number): Promise<JobSummary[]>;
+  /** Waits until the given deliveries are `done` or `dead` (or the wait ends early); returns their current summaries. */
+  waitFor(jobIds: readonly JobId[], options?: WaitForOptions): Promise<JobSummary[]>;
   /** Starts the worker in this process. Idempotent. */
   start(): void;
   /** Stops the worker (running sends finish or are released). Does not close the store. */
@@ -338,8 +348,9 @@ export function createEventTracker(options: EventTrackerOptions): EventTracker {
     return { id: result.recordId ?? "", jobId, isDuplicate: true, event: stored, warnings };
   };
 
-  const waitFor = async (jobIds: readonly JobId[], timeoutMs = Number.POSITIVE_INFINITY): Promise<JobSummary[]> => {
-    const deadline = clock.now() + timeoutMs;
+  const waitFor = async (jobIds: readonly JobId[], waitOptions: WaitForOptions = {}): Promise<JobSummary[]> => {
+    const deadline = clock.now() + (waitOptions.timeoutMs ?? Number.POSITIVE_INFINITY);
+    const { signal, onProgress } = waitOptions;
     const open = new Set(jobIds);
     waiting++;
     try {
@@ -358,14 +369,18 @@ export function createEventTracker(options: EventTrackerOptions): EventTracker {
             progressed = true;
           }
         }
-        if (open.size === 0 || clock.now() >= deadline) break;
+        if (progressed) onProgress?.(jobIds.length - open.size, jobIds.length);
+        if (open.size === 0 || clock.now() >= deadline || signal?.aborted) break;
         pollEveryMs = progressed ? 20 : Math.min(1_000, pollEveryMs * 2);
         await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, Math.min(pollEveryMs, Math.max(1, deadline - clock.now())));
-          wakers.push(() => {
+          const timer = setTimeout(() => wake(), Math.min(pollEveryMs, Math.max(1, deadline - clock.now())));
+          const wake = (): void => {
             clearTimeout(timer);
+            signal?.removeEventListener("abort", wake);
             resolve();
-          });
+          };
+          wakers.push(wake);
+          signal?.addEventListener("abort", wake, { once: true });
         });
       }
     } finally {
@@ -394,7 +409,7 @@ export function createEventTracker(options: EventTrackerOptions): EventTracker {
       return out;
     },
     async flush(timeoutMs) {
-      await waitFor([...pending], timeoutMs);
+      await waitFor([...pending], timeoutMs === undefined ? {} : { timeoutMs });
     },
     waitFor,
     start() {

@@ -1,0 +1,462 @@
+import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { Option, type Command } from "commander";
+import cliProgress from "cli-progress";
+import { ENV } from "../../config/env.js";
+import { ConfigError, EventValidationError } from "../../core/errors.js";
+import type { JobFilter, JobState, JobSummary } from "../../queue/types.js";
+import type { Store } from "../../store/store.js";
+import {
+  failureReason,
+  parseImportFile,
+  planImport,
+  runImport,
+  type ImportFormat,
+  type ImportSummary,
+} from "../../outbound/bulk-import.js";
+import type { IntercomRegion } from "../../outbound/intercom-api.js";
+import { createEventTracker, type EventTracker } from "../../outbound/outbox.js";
+import { OUTBOX_LIMITER, PAUSE_REASON_UNAUTHORIZED } from "../../outbound/rate-limit.js";
+import { durationArg, intArg } from "../parse.js";
+import { DEFAULT_STORE_URL, openStore } from "../store-url.js";
+
+interface StoreFlags {
+  store: string;
+  redisPrefix: string;
+}
+
+interface SendFlags extends StoreFlags {
+  region?: IntercomRegion;
+  baseUrl?: string;
+  intercomVersion?: string;
+  rateLimitPerMinute: number;
+  rateLimitWindowSeconds: number;
+  concurrency: number;
+  timeout: number;
+  lease: number;
+  metadataOverflow: "error" | "truncate";
+}
+
+/** How `events list` names job states: operators think in "sent" and "failed", not `done` and `dead`. */
+const PRESENTED: Record<JobState, string> = {
+  pending: "pending",
+  running: "sending",
+  failed: "retrying",
+  done: "sent",
+  dead: "failed",
+};
+const FROM_PRESENTED: Record<string, JobState> = {
+  pending: "pending",
+  sending: "running",
+  running: "running",
+  retrying: "failed",
+  sent: "done",
+  failed: "dead",
+};
+
+function storeOptions(cmd: Command): Command {
+  return cmd
+    .addOption(
+      new Option("--store <url>", "sqlite:<path>, memory: or redis://host:port/db")
+        .env(ENV.store)
+        .default(DEFAULT_STORE_URL),
+    )
+    .addOption(
+      new Option("--redis-prefix <prefix>", "key prefix for redis:// stores")
+        .env(ENV.redisPrefix)
+        .default("intercom-bridge"),
+    );
+}
+
+function sendOptions(cmd: Command): Command {
+  return storeOptions(cmd)
+    .addOption(
+      new Option("--region <region>", "Intercom region (the access token is read from INTERCOM_ACCESS_TOKEN)")
+        .choices(["us", "eu", "au"])
+        .env(ENV.region),
+    )
+    .addOption(
+      new Option("--base-url <url>", "Intercom API base URL, overrides --region (e.g. a fake-intercom URL)").env(
+        ENV.apiBaseUrl,
+      ),
+    )
+    .addOption(
+      new Option("--intercom-version <version>", "Intercom-Version header to pin (default 2.14)").env(
+        ENV.intercomVersion,
+      ),
+    )
+    .addOption(
+      new Option("--rate-limit-per-minute <n>", "Intercom rate limit until X-RateLimit-Limit is seen")
+        .argParser(intArg(1))
+        .default(10_000),
+    )
+    .addOption(
+      new Option("--rate-limit-window-seconds <n>", "rate-limit window length (Intercom: 10)")
+        .argParser(intArg(1))
+        .default(10),
+    )
+    .addOption(new Option("--concurrency <n>", "requests in flight at once").argParser(intArg(1)).default(8))
+    .addOption(
+      new Option("--timeout <duration>", "per-request timeout (500ms, 10s, …)")
+        .argParser(durationArg)
+        .default(10_000, "10s"),
+    )
+    .addOption(
+      new Option("--lease <duration>", "how long a crashed run holds an event before another run may send it")
+        .argParser(durationArg)
+        .default(30_000, "30s"),
+    )
+    .addOption(
+      new Option("--metadata-overflow <mode>", "more than 10 metadata keys: error, or truncate to the first 10")
+        .choices(["error", "truncate"])
+        .default("error"),
+    );
+}
+
+async function withStore<T>(flags: StoreFlags, fn: (store: Store) => Promise<T>): Promise<T> {
+  const store = await openStore(flags.store, { redisPrefix: flags.redisPrefix });
+  try {
+    return await fn(store);
+  } finally {
+    await store.close();
+  }
+}
+
+function makeTracker(store: Store, flags: SendFlags): EventTracker {
+  const token = process.env[ENV.accessToken];
+  if (!token)
+    throw new ConfigError(`${ENV.accessToken} is not set: export an Intercom access token with write permission`);
+  return createEventTracker({
+    store,
+    token,
+    ...(flags.region ? { region: flags.region } : {}),
+    ...(flags.baseUrl ? { baseUrl: flags.baseUrl } : {}),
+    ...(flags.intercomVersion ? { intercomVersion: flags.intercomVersion } : {}),
+    rateLimitPerMinute: flags.rateLimitPerMinute,
+    rateLimitWindowMs: flags.rateLimitWindowSeconds * 1000,
+    concurrency: flags.concurrency,
+    timeoutMs: flags.timeout,
+    leaseMs: flags.lease,
+    metadataOverflow: flags.metadataOverflow,
+    pollMs: 50,
+    log: {
+      error: (_o, msg) => process.stderr.write(`error: ${msg ?? ""}\n`),
+    },
+  });
+}
+
+/**
+ * A fresh CLI run re-probes a token pause left by an earlier run (the token may have been fixed since), and aborts
+ * `controller` if Intercom refuses the token again, so the command ends instead of waiting.
+ */
+async function watchUnauthorized(
+  tracker: EventTracker,
+  store: Store,
+  controller: AbortController,
+): Promise<() => void> {
+  const state = await store.limiter(OUTBOX_LIMITER).state();
+  if (state.pauseReason === PAUSE_REASON_UNAUTHORIZED) await tracker.resume();
+  const timer = setInterval(() => {
+    void tracker.status().then((s) => {
+      if (s.state === "paused-unauthorized") controller.abort();
+    });
+  }, 200);
+  return () => clearInterval(timer);
+}
+
+function formatIssues(issues: readonly { field: string; message: string }[]): string {
+  return issues.map((i) => `${i.field}: ${i.message}`).join("; ");
+}
+
+function printSummary(s: ImportSummary, out: (t: string) => void): void {
+  out(`sent:    ${s.sent}\n`);
+  out(`skipped: ${s.skipped} (already sent by an earlier run)\n`);
+  const failedTotal = Object.values(s.failed).reduce((a, b) => a + b, 0);
+  out(`failed:  ${failedTotal}\n`);
+  for (const [reason, n] of Object.entries(s.failed).sort((a, b) => b[1] - a[1])) out(`  ${reason}: ${n}\n`);
+  out(`invalid: ${s.invalid}\n`);
+  if (s.unfinished > 0) out(`unfinished: ${s.unfinished} (still queued; re-run to continue)\n`);
+}
+
+/** Renders outbound events as an aligned table. */
+export function formatEventTable(jobs: readonly JobSummary[]): string {
+  const rows = [
+    ["ID", "STATE", "EVENT", "CONTACT", "CREATED_AT", "ATTEMPTS", "REASON"],
+    ...jobs.map((j) => [
+      j.id,
+      PRESENTED[j.state],
+      j.topic,
+      j.itemId ?? "-",
+      String(j.createdAt),
+      `${j.attempts}/${j.maxAttempts}`,
+      j.state === "dead" || j.state === "failed"
+        ? `${failureReason(j)}${j.lastError ? `: ${j.lastError.message}` : ""}`.slice(0, 100)
+        : "",
+    ]),
+  ];
+  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
+  return (
+    rows
+      .map((r) =>
+        r
+          .map((cell, c) => cell.padEnd(widths[c]!))
+          .join("  ")
+          .trimEnd(),
+      )
+      .join("\n") + "\n"
+  );
+}
+
+function presentJob(j: JobSummary): Record<string, unknown> {
+  return {
+    ...j,
+    state: PRESENTED[j.state],
+    reason: j.state === "dead" || j.state === "failed" ? failureReason(j) : null,
+  };
+}
+
+/**
+ * `events send|import|list|retry|resume`: outbound Data Events from the command line. The access token comes from
+ * `INTERCOM_ACCESS_TOKEN` only (never a flag, so it stays out of shell history and `ps`).
+ */
+export function registerEventsCommand(program: Command): void {
+  const events = program
+    .command("events")
+    .description("Send Intercom Data Events (validated, durable, rate-paced) and inspect the outbox");
+
+  sendOptions(
+    events
+      .command("send")
+      .description("Validate, store and send one event now; prints the outcome (exit 0 only when Intercom accepted it)")
+      .requiredOption("--event-name <name>", "event_name, e.g. invited-friend")
+      .option("--user-id <id>", "your external user id (user_id)")
+      .option("--id <id>", "Intercom contact id (required for Leads)")
+      .option("--email <email>", "contact email")
+      .option("--metadata <json>", 'metadata as a flat JSON object, e.g. \'{"plan":"pro"}\'')
+      .addOption(new Option("--created-at <seconds>", "created_at, unix seconds (default: now)").argParser(intArg(0))),
+  ).action(
+    async (
+      flags: SendFlags & {
+        eventName: string;
+        userId?: string;
+        id?: string;
+        email?: string;
+        metadata?: string;
+        createdAt?: number;
+      },
+    ) => {
+      const input: Record<string, unknown> = { event_name: flags.eventName };
+      if (flags.userId !== undefined) input.user_id = flags.userId;
+      if (flags.id !== undefined) input.id = flags.id;
+      if (flags.email !== undefined) input.email = flags.email;
+      if (flags.createdAt !== undefined) input.created_at = flags.createdAt;
+      if (flags.metadata !== undefined) {
+        try {
+          input.metadata = JSON.parse(flags.metadata) as unknown;
+        } catch {
+          throw new ConfigError("--metadata must be a JSON object");
+        }
+      }
+      const code = await withStore(flags, async (store) => {
+        const tracker = makeTracker(store, flags);
+        let result;
+        try {
+          result = await tracker.track(input);
+        } catch (e) {
+          if (e instanceof EventValidationError) {
+            for (const i of e.issues) process.stderr.write(`invalid: ${i.field}: ${i.message}\n`);
+            return 1;
+          }
+          throw e;
+        }
+        for (const w of result.warnings) process.stderr.write(`warning: ${w.field}: ${w.message}\n`);
+        const controller = new AbortController();
+        const stopWatch = await watchUnauthorized(tracker, store, controller);
+        tracker.start();
+        try {
+          const [job] = await tracker.waitFor(result.jobId ? [result.jobId] : [], { signal: controller.signal });
+          if (job?.state === "done") {
+            process.stdout.write(
+              `sent ${result.event.event_name} (created_at ${result.event.created_at})${result.isDuplicate ? " — already sent before" : ""} [${job.id}]\n`,
+            );
+            return 0;
+          }
+          if (job?.state === "dead") {
+            process.stdout.write(`failed: ${job.lastError?.message ?? failureReason(job)} [${job.id}]\n`);
+            return 1;
+          }
+          process.stdout.write(
+            `not sent yet: Intercom refused the access token; the event stays queued [${job?.id ?? "?"}]\n`,
+          );
+          return 1;
+        } finally {
+          stopWatch();
+          await tracker.close();
+        }
+      });
+      process.exitCode = code;
+    },
+  );
+
+  sendOptions(
+    events
+      .command("import <file>")
+      .description(
+        "Validate every line of an NDJSON or CSV file (all invalid lines are reported first), then send the valid ones paced to the rate limit. Writes failed and invalid lines to <file>.failed.ndjson. Re-running skips events already sent. Exit 0 only if everything was sent.",
+      )
+      .addOption(
+        new Option(
+          "--format <format>",
+          "ndjson (one JSON event per line) or csv (header: event_name,created_at,user_id,id,email,metadata.<key>…); default from the file extension",
+        ).choices(["ndjson", "csv"]),
+      )
+      .option("--dry-run", "validate only; store and send nothing"),
+  ).action(async (file: string, flags: SendFlags & { format?: ImportFormat; dryRun?: boolean }) => {
+    const format: ImportFormat = flags.format ?? (file.toLowerCase().endsWith(".csv") ? "csv" : "ndjson");
+    let text: string;
+    try {
+      text = readFileSync(file, "utf8");
+    } catch (e) {
+      throw new ConfigError(`cannot read ${file}: ${(e as Error).message}`);
+    }
+    const lines = parseImportFile(text, format);
+    const plan = planImport(lines, { metadataOverflow: flags.metadataOverflow });
+    for (const i of plan.invalid) process.stderr.write(`line ${i.line}: invalid: ${formatIssues(i.issues)}\n`);
+    process.stderr.write(`${lines.length} lines: ${plan.valid.length} valid, ${plan.invalid.length} invalid\n`);
+    const failedPath = `${file}.failed.ndjson`;
+    if (flags.dryRun) {
+      process.exitCode = plan.invalid.length > 0 ? 1 : 0;
+      return;
+    }
+    const summary = await withStore(flags, async (store) => {
+      const tracker = makeTracker(store, flags);
+      const controller = new AbortController();
+      const stopWatch = await watchUnauthorized(tracker, store, controller);
+      const onSignal = (): void => controller.abort();
+      process.once("SIGINT", onSignal);
+      tracker.start();
+      const progress = makeProgress(plan.valid.length);
+      try {
+        return await runImport(tracker, store, plan, {
+          signal: controller.signal,
+          onProgress: progress.update,
+          storeConcurrency: 16,
+        });
+      } finally {
+        progress.stop();
+        stopWatch();
+        process.off("SIGINT", onSignal);
+        await tracker.close();
+      }
+    });
+    if (summary.failedLines.length > 0)
+      writeFileSync(failedPath, summary.failedLines.map((l) => JSON.stringify(l)).join("\n") + "\n");
+    else if (existsSync(failedPath)) rmSync(failedPath);
+    printSummary(summary, (t) => process.stdout.write(t));
+    if (summary.failedLines.length > 0) process.stdout.write(`failed and invalid lines: ${failedPath}\n`);
+    if (summary.unfinished > 0)
+      process.stderr.write("sending stopped before the end (token refused or interrupted); the rest stays queued\n");
+    process.exitCode = summary.failedLines.length === 0 ? 0 : 1;
+  });
+
+  storeOptions(
+    events
+      .command("list")
+      .description("List outbound events, newest first")
+      .addOption(
+        new Option("--state <state>", "only this state").choices(["pending", "sending", "retrying", "sent", "failed"]),
+      )
+      .addOption(new Option("--limit <n>", "at most this many").argParser(intArg(1)).default(50))
+      .option("--event-name <name>", "only this event_name")
+      .option("--json", "print JSON (items and nextCursor)"),
+  ).action(async (flags: StoreFlags & { state?: string; limit: number; eventName?: string; json?: boolean }) => {
+    await withStore(flags, async (store) => {
+      const filter: JobFilter = { queue: "outbox", limit: Math.min(500, flags.limit) };
+      if (flags.state) filter.state = FROM_PRESENTED[flags.state] as JobState;
+      if (flags.eventName) filter.topic = flags.eventName;
+      const page = await store.listJobs(filter);
+      if (flags.json)
+        process.stdout.write(
+          JSON.stringify({ items: page.items.map(presentJob), nextCursor: page.nextCursor }, null, 2) + "\n",
+        );
+      else if (page.items.length === 0) process.stdout.write("No events match.\n");
+      else process.stdout.write(formatEventTable(page.items));
+    });
+  });
+
+  storeOptions(
+    events
+      .command("retry [id]")
+      .description(
+        "Send a failed event again (or all of them with --failed); a running `serve` or the next `events import|send` delivers them",
+      )
+      .option("--failed", "retry every failed event"),
+  ).action(async (id: string | undefined, flags: StoreFlags & { failed?: boolean }) => {
+    if ((id === undefined) === (flags.failed !== true))
+      throw new ConfigError("give an event id or --failed (not both)");
+    await withStore(flags, async (store) => {
+      if (flags.failed) {
+        const n = await store.requeueMany({ queue: "outbox", state: "dead" });
+        process.stdout.write(`requeued ${n} failed event${n === 1 ? "" : "s"}\n`);
+        return;
+      }
+      const job = await store.getJob(id as string);
+      const r = job?.queue === "outbox" ? await store.requeue(job.id) : "not-found";
+      if (r === "requeued") process.stdout.write(`requeued ${id}\n`);
+      else {
+        process.stderr.write(
+          r === "conflict" && job
+            ? `${id} is ${PRESENTED[job.state]}; only sent or failed events can be retried\n`
+            : `no outbound event with id ${id}\n`,
+        );
+        process.exitCode = 1;
+      }
+    });
+  });
+
+  storeOptions(
+    events
+      .command("resume")
+      .description(
+        "Lift a pause of outbound sending (after Intercom refused the token with 401/403) for every instance on this store",
+      ),
+  ).action(async (flags: StoreFlags) => {
+    await withStore(flags, async (store) => {
+      const limiter = store.limiter(OUTBOX_LIMITER);
+      const before = await limiter.state();
+      await limiter.resume();
+      process.stdout.write(
+        before.pausedUntil !== null && before.pausedUntil > Date.now()
+          ? `resumed (was paused: ${before.pauseReason ?? "?"})\n`
+          : "not paused\n",
+      );
+    });
+  });
+}
+
+function makeProgress(total: number): {
+  update: (p: { phase: string; done: number; total: number }) => void;
+  stop: () => void;
+} {
+  if (process.stderr.isTTY) {
+    const bar = new cliProgress.SingleBar(
+      { format: "{phase} [{bar}] {value}/{total} {percentage}% | eta {eta_formatted}", stream: process.stderr },
+      cliProgress.Presets.shades_classic,
+    );
+    bar.start(total, 0, { phase: "storing" });
+    return { update: (p) => bar.update(p.done, { phase: p.phase }), stop: () => bar.stop() };
+  }
+  let lastAt = 0;
+  let lastLine = "";
+  return {
+    update: (p) => {
+      const line = `${p.phase}: ${p.done}/${p.total}`;
+      const now = Date.now();
+      if (line !== lastLine && (now - lastAt >= 2_000 || p.done === p.total)) {
+        lastAt = now;
+        lastLine = line;
+        process.stderr.write(`progress ${line}\n`);
+      }
+    },
+    stop: () => undefined,
+  };
+}

@@ -1,0 +1,79 @@
+import { InvalidArgumentError, Option, type Command } from "commander";
+import { startFakeIntercom } from "../../outbound/fake-intercom.js";
+import { intArg } from "../parse.js";
+
+function fractionArg(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0 || n > 1) throw new InvalidArgumentError("must be a number between 0 and 1");
+  return n;
+}
+
+/**
+ * `fake-intercom`: a local stand-in for Intercom's `POST /events` and `GET /events`, for development and tests
+ * (Intercom cannot be reached from here). Runs until interrupted.
+ */
+export function registerFakeIntercomCommand(program: Command): void {
+  program
+    .command("fake-intercom")
+    .description(
+      'Run a local stand-in for Intercom\'s Data Events API: POST /events, GET /events?type=user&user_id=…, bearer token, error.list errors, 10-key metadata rule, dedupe on (contact, name, created_at), X-RateLimit-* windows with 429, injectable 5xx and slow answers. Contacts whose identifier starts with "missing" answer 404. Control: GET /_fake/stats, GET /_fake/events, POST /_fake/control {failNext,failStatus,failRate,delayMs,token}, POST /_fake/reset.',
+    )
+    .addOption(new Option("--port <port>", "port to listen on (0: any free port)").argParser(intArg(0)).default(4010))
+    .option("--host <host>", "address to bind", "127.0.0.1")
+    .addOption(
+      new Option("--token <token>", "the bearer token to accept").env("FAKE_INTERCOM_TOKEN").default("test-token"),
+    )
+    .addOption(
+      new Option("--limit-per-window <n>", "requests allowed per window (X-RateLimit-Limit)")
+        .argParser(intArg(1))
+        .default(1666),
+    )
+    .addOption(
+      new Option("--window-seconds <n>", "rate-limit window length in seconds").argParser(intArg(1)).default(10),
+    )
+    .addOption(new Option("--max-event-names <n>", "distinct event names before 422").argParser(intArg(1)).default(120))
+    .addOption(
+      new Option("--fail-rate <fraction>", "fraction of POST /events answering --fail-status (0-1)")
+        .argParser(fractionArg)
+        .default(0),
+    )
+    .addOption(new Option("--fail-status <status>", "status for injected failures").argParser(intArg(400)).default(500))
+    .addOption(
+      new Option("--delay-ms <ms>", "answer every request this late (the event is still processed at once)")
+        .argParser(intArg(0))
+        .default(0),
+    )
+    .action(
+      async (flags: {
+        port: number;
+        host: string;
+        token: string;
+        limitPerWindow: number;
+        windowSeconds: number;
+        maxEventNames: number;
+        failRate: number;
+        failStatus: number;
+        delayMs: number;
+      }) => {
+        const fake = await startFakeIntercom({
+          port: flags.port,
+          host: flags.host,
+          token: flags.token,
+          limitPerWindow: flags.limitPerWindow,
+          windowMs: flags.windowSeconds * 1000,
+          maxEventNames: flags.maxEventNames,
+        });
+        fake.setFaults({ failRate: flags.failRate, failStatus: flags.failStatus, delayMs: flags.delayMs });
+        process.stdout.write(
+          `fake-intercom listening on ${fake.url} (${flags.limitPerWindow} requests per ${flags.windowSeconds} s)\n` +
+            `  INTERCOM_API_BASE_URL=${fake.url}\n  stats: ${fake.url}/_fake/stats   events: ${fake.url}/_fake/events\n`,
+        );
+        await new Promise<void>((resolve) => {
+          const stop = (): void => resolve();
+          process.once("SIGINT", stop);
+          process.once("SIGTERM", stop);
+        });
+        await fake.close();
+      },
+    );
+}

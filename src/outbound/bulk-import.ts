@@ -1,0 +1,354 @@
+import { createHash } from "node:crypto";
+import type { EventValidationIssue } from "../core/errors.js";
+import type { JobId, JobSummary } from "../queue/types.js";
+import type { Store } from "../store/store.js";
+import { eventDedupeKey, type EventTracker } from "./outbox.js";
+import { checkEvent, type DataEvent, type ValidateEventOptions } from "./validate-event.js";
+
+/** Input formats of {@link parseImportFile}. */
+export type ImportFormat = "ndjson" | "csv";
+
+/** One non-empty line (NDJSON) or row (CSV) of an import file. */
+export interface ImportLine {
+  /** 1-based line number in the file (for CSV, the row's first line). */
+  line: number;
+  /** The line as written (CSV: the row). */
+  raw: string;
+  /** The parsed object, when parsing worked. */
+  value?: unknown;
+  /** Why the line could not be parsed. */
+  parseError?: string;
+}
+
+/** A line that passed validation, with its store key. */
+export interface PlannedEvent {
+  line: number;
+  raw: string;
+  value: unknown;
+  event: DataEvent;
+  /** Stable across runs of the same file, so a re-run skips what was sent. */
+  dedupeKey: string;
+  warnings: EventValidationIssue[];
+}
+
+/** A line that cannot be sent, with every reason. */
+export interface InvalidLine {
+  line: number;
+  raw: string;
+  issues: EventValidationIssue[];
+}
+
+/** Every line sorted into valid and invalid, before anything is sent. */
+export interface ImportPlan {
+  valid: PlannedEvent[];
+  invalid: InvalidLine[];
+}
+
+/** One line that was not sent, for `<file>.failed.ndjson`. */
+export interface FailedLine {
+  line: number;
+  /** `invalid`, or the failure reason such as `404 not_found`. */
+  reason: string;
+  /** Details: every validation issue, or Intercom's message. */
+  error: string;
+  /** The line's object (or the raw text when it was not JSON). */
+  event: unknown;
+}
+
+/** The outcome of {@link runImport}. */
+export interface ImportSummary {
+  /** Lines read (excluding blank lines and the CSV header). */
+  total: number;
+  /** Sent in this run. */
+  sent: number;
+  /** Sent by an earlier run (same store key); not sent again. */
+  skipped: number;
+  /** Failed lines per reason (`404 not_found`, `422 …`, `5xx after 10 attempts`, …). */
+  failed: Record<string, number>;
+  /** Lines that did not pass validation. */
+  invalid: number;
+  /** Still waiting when the import stopped (e.g. sending paused because the token was refused). */
+  unfinished: number;
+  /** Every line not sent, in line order. */
+  failedLines: FailedLine[];
+}
+
+/** Progress of {@link runImport}. */
+export interface ImportProgress {
+  phase: "storing" | "sending";
+  done: number;
+  total: number;
+}
+
+/** Options of {@link runImport}. */
+export interface RunImportOptions {
+  /** Enqueues at once, for throughput on stores with per-write latency. @defaultValue 16 */
+  storeConcurrency?: number;
+  onProgress?: (p: ImportProgress) => void;
+  /** Stops waiting (e.g. on Ctrl-C or a paused token); stored events stay queued for the next run. */
+  signal?: AbortSignal;
+}
+
+function splitLines(text: string): string[] {
+  return text.split(/\r?\n/);
+}
+
+/** Parses NDJSON: one JSON object per line; blank lines are ignored. */
+export function parseNdjson(text: string): ImportLine[] {
+  const out: ImportLine[] = [];
+  splitLines(text).forEach((raw, i) => {
+    if (raw.trim() === "") return;
+    try {
+      out.push({ line: i + 1, raw, value: JSON.parse(raw) as unknown });
+    } catch (e) {
+      out.push({ line: i + 1, raw, parseError: `not valid JSON: ${(e as Error).message}` });
+    }
+  });
+  return out;
+}
+
+/** Splits CSV text into rows of cells (RFC 4180: quoted cells, `""` escapes, newlines inside quotes). */
+function csvRows(text: string): { line: number; raw: string; cells: string[] }[] {
+  const rows: { line: number; raw: string; cells: string[] }[] = [];
+  let cells: string[] = [];
+  let cell = "";
+  let quoted = false;
+  let line = 1;
+  let rowLine = 1;
+  let rowStart = 0;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i] as string;
+    if (quoted) {
+      if (ch === '"' && text[i + 1] === '"') {
+        cell += '"';
+        i++;
+      } else if (ch === '"') quoted = false;
+      else {
+        if (ch === "\n") line++;
+        cell += ch;
+      }
+      continue;
+    }
+    if (ch === '"') quoted = true;
+    else if (ch === ",") {
+      cells.push(cell);
+      cell = "";
+    } else if (ch === "\n" || ch === "\r") {
+      if (ch === "\r" && text[i + 1] === "\n") i++;
+      cells.push(cell);
+      rows.push({ line: rowLine, raw: text.slice(rowStart, i).replace(/\r$/, ""), cells });
+      cells = [];
+      cell = "";
+      line++;
+      rowLine = line;
+      rowStart = i + 1;
+    } else cell += ch;
+  }
+  if (cell !== "" || cells.length > 0) {
+    cells.push(cell);
+    rows.push({ line: rowLine, raw: text.slice(rowStart), cells });
+  }
+  return rows.filter((r) => r.cells.some((c) => c.trim() !== ""));
+}
+
+const NUMBER = /^-?(?:0|[1-9]\d*)(?:\.\d+)?$/;
+
+/**
+ * Parses CSV with a header row. Columns: `event_name`, `created_at`, `user_id`, `id`, `email`, `metadata` (a JSON
+ * object) and `metadata.<key>` (one key each). Empty cells are left out; `created_at`, `*_date` keys and numeric
+ * metadata cells become numbers (a cell with a leading zero, like a zip code, stays a string).
+ */
+export function parseCsv(text: string): ImportLine[] {
+  const rows = csvRows(text);
+  const header = rows.shift();
+  if (!header) return [];
+  const columns = header.cells.map((c) => c.trim());
+  return rows.map((row) => {
+    const value: Record<string, unknown> = {};
+    const metadata: Record<string, unknown> = {};
+    try {
+      columns.forEach((col, c) => {
+        const cell = row.cells[c];
+        if (cell === undefined || cell === "") return;
+        if (col === "metadata") Object.assign(metadata, JSON.parse(cell) as object);
+        else if (col.startsWith("metadata.")) {
+          const key = col.slice("metadata.".length);
+          metadata[key] = NUMBER.test(cell.trim()) ? Number(cell) : cell;
+        } else if (col === "created_at") value[col] = NUMBER.test(cell.trim()) ? Number(cell) : cell;
+        else value[col] = cell;
+      });
+    } catch (e) {
+      return {
+        line: row.line,
+        raw: row.raw,
+        parseError: `metadata column is not a JSON object: ${(e as Error).message}`,
+      };
+    }
+    if (Object.keys(metadata).length > 0) value.metadata = metadata;
+    return { line: row.line, raw: row.raw, value };
+  });
+}
+
+/** Parses an import file's text in the given format. */
+export function parseImportFile(text: string, format: ImportFormat): ImportLine[] {
+  return format === "csv" ? parseCsv(text) : parseNdjson(text);
+}
+
+/**
+ * The store key of an imported event. With its own `created_at` it is the key `track()` uses (contact, name,
+ * `created_at`). Without one, `created_at` is stamped at the first run, so the key is the line's content plus its
+ * occurrence number: a re-run finds the stored event and keeps its original `created_at` (no second Intercom event).
+ */
+function importDedupeKey(value: unknown, event: DataEvent, occurrences: Map<string, number>): string {
+  if ((value as { created_at?: unknown }).created_at !== undefined) return eventDedupeKey(event);
+  const content = createHash("sha256").update(JSON.stringify(value)).digest("hex").slice(0, 40);
+  const n = (occurrences.get(content) ?? 0) + 1;
+  occurrences.set(content, n);
+  return `imp_${content}_${n}`;
+}
+
+/** Validates every line; nothing is stored. */
+export function planImport(lines: readonly ImportLine[], options: ValidateEventOptions = {}): ImportPlan {
+  const plan: ImportPlan = { valid: [], invalid: [] };
+  const occurrences = new Map<string, number>();
+  const nowMs = options.nowMs ?? Date.now();
+  for (const l of lines) {
+    if (l.parseError !== undefined) {
+      plan.invalid.push({ line: l.line, raw: l.raw, issues: [{ field: "(line)", message: l.parseError }] });
+      continue;
+    }
+    const checked = checkEvent(l.value, { ...options, nowMs });
+    if (!checked.ok) plan.invalid.push({ line: l.line, raw: l.raw, issues: checked.issues });
+    else {
+      const dedupeKey = importDedupeKey(l.value, checked.event, occurrences);
+      plan.valid.push({
+        line: l.line,
+        raw: l.raw,
+        value: l.value,
+        event: checked.event,
+        dedupeKey,
+        warnings: checked.warnings,
+      });
+    }
+  }
+  return plan;
+}
+
+/** A short reason for a failed delivery: `404 not_found`, `503 server_error`, `timeout`, … */
+export function failureReason(job: JobSummary): string {
+  const msg = job.lastError?.message ?? "";
+  const m = /^Intercom (\d{3})(?: (\S+?):?)?(?::|$|\s)/.exec(msg);
+  if (m) return m[2] ? `${m[1]} ${m[2]}` : (m[1] as string);
+  if (/^timeout/.test(msg)) return "timeout";
+  if (/^(network|aborted) error/.test(msg)) return "network error";
+  return job.lastError?.code ?? job.lastError?.name ?? "failed";
+}
+
+async function mapLimit<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T, i: number) => Promise<R>,
+): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i] as T, i);
+    }
+  });
+  await Promise.all(workers);
+  return out;
+}
+
+/**
+ * Stores every valid event of a plan (skipping those a previous run sent, requeueing those it failed), then waits
+ * until each is sent or failed. The tracker's worker must run (`tracker.start()`) in this or another process.
+ */
+export async function runImport(
+  tracker: EventTracker,
+  store: Store,
+  plan: ImportPlan,
+  options: RunImportOptions = {},
+): Promise<ImportSummary> {
+  const total = plan.valid.length + plan.invalid.length;
+  const summary: ImportSummary = {
+    total,
+    sent: 0,
+    skipped: 0,
+    failed: {},
+    invalid: plan.invalid.length,
+    unfinished: 0,
+    failedLines: [],
+  };
+  for (const i of plan.invalid) {
+    summary.failedLines.push({
+      line: i.line,
+      reason: "invalid",
+      error: i.issues.map((x) => `${x.field}: ${x.message}`).join("; "),
+      event: i.issues[0]?.field === "(line)" ? i.raw : safeParse(i.raw),
+    });
+  }
+  let stored = 0;
+  const toWait: { planned: PlannedEvent; jobId: JobId }[] = [];
+  const results = await mapLimit(plan.valid, options.storeConcurrency ?? 16, async (planned) => {
+    const r = await tracker.track(planned.value ?? planned.event, { dedupeKey: planned.dedupeKey });
+    stored++;
+    if (stored % 500 === 0 || stored === plan.valid.length)
+      options.onProgress?.({ phase: "storing", done: stored, total: plan.valid.length });
+    if (r.jobId === null) return { planned, kind: "skipped" as const };
+    if (!r.isDuplicate) return { planned, kind: "wait" as const, jobId: r.jobId };
+    const job = await store.getJob(r.jobId);
+    if (job?.state === "done") return { planned, kind: "skipped" as const };
+    // A previous run failed it: try again now.
+    if (job?.state === "dead") await store.requeue(r.jobId);
+    return { planned, kind: "wait" as const, jobId: r.jobId };
+  });
+  for (const r of results) {
+    if (r.kind === "skipped") summary.skipped++;
+    else toWait.push({ planned: r.planned, jobId: r.jobId });
+  }
+  const skipped = summary.skipped;
+  options.onProgress?.({ phase: "sending", done: skipped, total: plan.valid.length });
+  const jobs = await tracker.waitFor(
+    toWait.map((w) => w.jobId),
+    {
+      onProgress: (settled) =>
+        options.onProgress?.({ phase: "sending", done: skipped + settled, total: plan.valid.length }),
+      ...(options.signal ? { signal: options.signal } : {}),
+    },
+  );
+  const byId = new Map(jobs.map((j) => [j.id, j]));
+  for (const w of toWait) {
+    const job = byId.get(w.jobId);
+    if (job?.state === "done") summary.sent++;
+    else if (job?.state === "dead") {
+      const reason = failureReason(job);
+      summary.failed[reason] = (summary.failed[reason] ?? 0) + 1;
+      summary.failedLines.push({
+        line: w.planned.line,
+        reason,
+        error: job.lastError?.message ?? reason,
+        event: w.planned.value,
+      });
+    } else {
+      summary.unfinished++;
+      summary.failedLines.push({
+        line: w.planned.line,
+        reason: "unfinished",
+        error: "still queued when the import stopped; re-run to continue",
+        event: w.planned.value,
+      });
+    }
+  }
+  summary.failedLines.sort((a, b) => a.line - b.line);
+  return summary;
+}
+
+function safeParse(raw: string): unknown {
+  try {
+    return JSON.parse(raw) as unknown;
+  } catch {
+    return raw;
+  }
+}
