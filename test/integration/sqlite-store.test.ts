@@ -1,0 +1,63 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import Database from "better-sqlite3";
+import { afterAll, describe, expect, it } from "vitest";
+import { ConfigError, StoreError } from "../../src/core/errors.js";
+import { createSqliteStore, loadMigrations } from "../../src/store/sqlite/index.js";
+import { makeDelivery, makeRecord } from "../conformance/store.suite.js";
+import { sleep } from "../helpers/wait-for.js";
+
+const dir = mkdtempSync(join(tmpdir(), "ib-sqlite-only-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+let n = 0;
+const file = (): string => join(dir, `db-${++n}`, "bridge.db");
+
+describe("SqliteStore (backend-specific behaviour)", () => {
+  it("applies migrations once, records the version and keeps data across re-opens", async () => {
+    const path = file();
+    const first = createSqliteStore({ path });
+    const r = await first.enqueue({ dedupeKey: "k", dedupeTtlMs: 60_000, record: makeRecord(), deliveries: [makeDelivery("a")] });
+    await first.close();
+    const db = new Database(path, { readonly: true });
+    expect(db.pragma("user_version", { simple: true })).toBe(loadMigrations().at(-1)!.version);
+    expect(db.pragma("journal_mode", { simple: true })).toBe("wal");
+    db.close();
+    const again = createSqliteStore({ path });
+    expect(r.status).toBe("enqueued");
+    if (r.status !== "enqueued") return;
+    expect((await again.getRecord(r.recordId))?.jobs.map((j) => j.state)).toEqual(["pending"]);
+    expect((await again.enqueue({ dedupeKey: "k", dedupeTtlMs: 60_000, record: makeRecord(), deliveries: [] })).status).toBe("duplicate");
+    await again.close();
+  });
+
+  it("purges expired dedupe keys and keeps live ones", async () => {
+    const store = createSqliteStore({ path: file() });
+    await store.enqueue({ dedupeKey: "short", dedupeTtlMs: 1, record: makeRecord(), deliveries: [] });
+    await store.enqueue({ dedupeKey: "long", dedupeTtlMs: 60_000, record: makeRecord(), deliveries: [] });
+    await sleep(10);
+    expect(await store.purgeExpiredDedupeKeys()).toBe(1);
+    expect(await store.purgeExpiredDedupeKeys()).toBe(0);
+    expect((await store.enqueue({ dedupeKey: "long", dedupeTtlMs: 60_000, record: makeRecord(), deliveries: [] })).status).toBe("duplicate");
+    await store.close();
+  });
+
+  it("rejects only the invalid item of a group-committed batch", async () => {
+    const store = createSqliteStore({ path: file() });
+    const calls = Array.from({ length: 10 }, (_, i) =>
+      store.enqueue({ dedupeKey: `k${i}`, dedupeTtlMs: 60_000, record: makeRecord(), deliveries: [makeDelivery("a", { maxAttempts: i === 4 ? 0 : 3 })] }),
+    );
+    const settled = await Promise.allSettled(calls);
+    expect(settled.filter((s) => s.status === "rejected")).toHaveLength(1);
+    expect(settled[4]?.status).toBe("rejected");
+    expect(await store.countJobs({})).toBe(9);
+    await store.close();
+  });
+
+  it("refuses a file that is not a database with StoreError, and bad options with ConfigError", () => {
+    const path = join(dir, "garbage.db");
+    writeFileSync(path, "this is not a database, just text ".repeat(200));
+    expect(() => createSqliteStore({ path })).toThrow(StoreError);
+    expect(() => createSqliteStore({ path: file(), synchronous: "OFF" as "FULL" })).toThrow(ConfigError);
+  });
+});
