@@ -145,6 +145,8 @@ const NEVER_LIMITING = { max: 1_000_000_000, duration: 1_000 };
 const SUMMARY_RECORD_FIELDS = ["q", "topic", "app", "nid", "item", "ca", "ra", "jc"] as const;
 const JOB_FIELDS = ["data", "atm", "timestamp", "processedOn", "finishedOn", "failedReason"] as const;
 const META_FIELDS = ["dueAt", "updatedAt", "lastError"] as const;
+/** Meta fields of the run in progress; still present when a run starts means the previous one never settled. */
+const RUN_FIELDS = ["runStartedAt", "runWorker", "runAttempt"] as const;
 
 function positiveInt(value: number | undefined, fallback: number, name: string, min = 0): number {
   const v = value ?? fallback;
@@ -584,6 +586,8 @@ export class RedisStore implements Store {
         prefix: this.prefix,
         concurrency: opts.concurrency,
         lockDuration: leaseMs,
+        // Renew three times per lease (like the lease loop's heartbeat), so one slow event-loop turn does not lose it.
+        lockRenewTime: Math.max(5, Math.floor(leaseMs / 3)),
         // A dead worker's job is taken over between one and two intervals after its lock expired.
         stalledInterval: Math.max(50, Math.min(30_000, Math.floor(leaseMs / 2))),
         maxStalledCount: this.opts.maxStalledCount,
@@ -600,28 +604,10 @@ export class RedisStore implements Store {
       },
     );
     worker.on("error", (err: Error) => this.log.warn({ err: describeError(err), queue }, "bullmq worker error"));
-    worker.on("stalled", (jobId: string) => void this.recordStall(jobId).catch(() => undefined));
+    worker.on("stalled", (jobId: string) => this.log.warn({ jobId, queue }, "delivery lease expired (worker died or stalled); requeued"));
     processor.worker = worker;
     this.processors.add(processor);
     return processor;
-  }
-
-  private async recordStall(jobId: string): Promise<void> {
-    const [startedAt, worker, attempt] = await this.cmd.hmget(this.keys.meta(jobId), "startedAt", "worker", "attempt");
-    const now = Date.now();
-    const entry: AttemptRecord = {
-      attempt: num(attempt) ?? 1,
-      startedAt: num(startedAt) ?? now,
-      finishedAt: now,
-      outcome: "lease-expired",
-      error: { ...LEASE_EXPIRED_ERROR },
-    };
-    if (worker) entry.worker = worker;
-    await this.cmd
-      .multi()
-      .rpush(this.keys.history(jobId), JSON.stringify(entry))
-      .hset(this.keys.meta(jobId), { updatedAt: now, dueAt: now, lastError: JSON.stringify(LEASE_EXPIRED_ERROR) })
-      .exec();
   }
 
   /** The BullMQ processor function: ordering gate, run, then STYLE §5's outcome table. */
@@ -648,15 +634,29 @@ export class RedisStore implements Store {
     }
     const attempt = bjob.attemptsMade + 1;
     const startedAt = Date.now();
-    const [recordResult] =
+    const [recordResult, previousRun] =
       (await this.cmd
         .multi()
         .hgetall(k.record(data.recordId))
-        .hset(k.meta(id), { startedAt, worker: p.workerId, attempt, updatedAt: startedAt, blocked: 0 })
+        .hmget(k.meta(id), ...RUN_FIELDS)
+        .hset(k.meta(id), { runStartedAt: startedAt, runWorker: p.workerId, runAttempt: attempt, updatedAt: startedAt, blocked: 0 })
         .srem(k.retrying(data.queue), id)
         .exec()) ?? [];
     const recordHash = (recordResult?.[1] ?? {}) as Record<string, string>;
     const record = toRecord(data.recordId, recordHash);
+    const [prevStartedAt, prevWorker, prevAttempt] = (previousRun?.[1] ?? []) as (string | null)[];
+    if (prevStartedAt) {
+      // The previous run never settled: its worker died and BullMQ's stalled check handed the job to us.
+      const expired: AttemptRecord = {
+        attempt: num(prevAttempt) ?? attempt,
+        startedAt: num(prevStartedAt) ?? startedAt,
+        finishedAt: startedAt,
+        outcome: "lease-expired",
+        error: { ...LEASE_EXPIRED_ERROR },
+      };
+      if (prevWorker) expired.worker = prevWorker;
+      await this.cmd.rpush(k.history(id), JSON.stringify(expired));
+    }
     const events = p.opts.on ?? {};
     const emitFinished = (outcome: Parameters<ProcessorEvents["finished"]>[0]["outcome"], error?: unknown): void => {
       const e: Parameters<ProcessorEvents["finished"]>[0] = {
@@ -728,7 +728,7 @@ export class RedisStore implements Store {
     const now = Date.now();
     const meta = k.meta(id);
     if (outcome === "released") {
-      const m = this.cmd.multi().rpush(k.history(id), history("released")).hset(meta, { updatedAt: now, dueAt: now });
+      const m = this.cmd.multi().rpush(k.history(id), history("released")).hset(meta, { updatedAt: now, dueAt: now }).hdel(meta, ...RUN_FIELDS);
       if (bjob.attemptsMade > 0) m.sadd(k.retrying(data.queue), id);
       await m.exec();
       await release(false);
@@ -736,7 +736,7 @@ export class RedisStore implements Store {
       throw new WaitingError();
     }
     if (outcome.ok) {
-      await this.cmd.multi().rpush(k.history(id), history("completed")).hset(meta, { updatedAt: now }).hdel(meta, "dueAt").exec();
+      await this.cmd.multi().rpush(k.history(id), history("completed")).hset(meta, { updatedAt: now }).hdel(meta, "dueAt", ...RUN_FIELDS).exec();
       await release(true);
       emitFinished("completed");
       return;
@@ -746,7 +746,11 @@ export class RedisStore implements Store {
     const errJson = JSON.stringify(described);
     if (error instanceof RetryLaterError || (hasCode(error, "IB_ERR_RETRY_LATER") && typeof (error as RetryLaterError).delayMs === "number")) {
       const dueAt = now + Math.max(0, (error as RetryLaterError).delayMs);
-      const m = this.cmd.multi().rpush(k.history(id), history("retry-later", described)).hset(meta, { updatedAt: now, dueAt, lastError: errJson });
+      const m = this.cmd
+        .multi()
+        .rpush(k.history(id), history("retry-later", described))
+        .hset(meta, { updatedAt: now, dueAt, lastError: errJson })
+        .hdel(meta, ...RUN_FIELDS);
       if (bjob.attemptsMade > 0) m.sadd(k.retrying(data.queue), id);
       await m.exec();
       await release(false);
@@ -756,7 +760,11 @@ export class RedisStore implements Store {
     }
     if (error instanceof RateLimitedError || (hasCode(error, "IB_ERR_RATE_LIMITED") && typeof (error as RateLimitedError).retryAfterMs === "number")) {
       const ms = Math.max(1, Math.ceil((error as RateLimitedError).retryAfterMs));
-      const m = this.cmd.multi().rpush(k.history(id), history("rate-limited", described)).hset(meta, { updatedAt: now, dueAt: now + ms, lastError: errJson });
+      const m = this.cmd
+        .multi()
+        .rpush(k.history(id), history("rate-limited", described))
+        .hset(meta, { updatedAt: now, dueAt: now + ms, lastError: errJson })
+        .hdel(meta, ...RUN_FIELDS);
       if (bjob.attemptsMade > 0) m.sadd(k.retrying(data.queue), id);
       await m.exec();
       await release(false);
@@ -770,7 +778,7 @@ export class RedisStore implements Store {
         .multi()
         .rpush(k.history(id), history("dead", described))
         .hset(meta, { updatedAt: now, lastError: errJson })
-        .hdel(meta, "dueAt")
+        .hdel(meta, "dueAt", ...RUN_FIELDS)
         .srem(k.retrying(data.queue), id)
         .exec();
       await release(true);
@@ -783,6 +791,7 @@ export class RedisStore implements Store {
       .multi()
       .rpush(k.history(id), history("failed", described))
       .hset(meta, { updatedAt: now, dueAt: now + delay, lastError: errJson })
+      .hdel(meta, ...RUN_FIELDS)
       .sadd(k.retrying(data.queue), id)
       .exec();
     await release(false);
@@ -1106,7 +1115,6 @@ export class RedisStore implements Store {
       rec,
       considered,
       jobs: range(rec.jobCount)
-        .reverse()
         .map((i) => jobs.get(jobIdOf(rec.id, i)))
         .filter((j): j is JobRow => j !== undefined),
     }));
@@ -1338,7 +1346,7 @@ export class RedisStore implements Store {
           const now = num(nowS) ?? Date.now();
           const windowMs = num(wm);
           const windowStart = num(ws) ?? 0;
-          const isCurrent = windowMs !== null && Math.floor(now / windowMs) * windowMs === windowStart;
+          const isCurrent = windowMs !== null && now < windowStart + windowMs;
           const pausedUntil = num(pu);
           const isPaused = pausedUntil !== null && pausedUntil > now;
           return {
@@ -1396,6 +1404,7 @@ export class RedisStore implements Store {
   private async guard<T>(what: string, fn: () => Promise<T>): Promise<T> {
     this.assertOpen();
     try {
+      await this.ready();
       return await fn();
     } catch (error) {
       if (error instanceof ConfigError || error instanceof StoreError) throw error;

@@ -1,0 +1,19 @@
+import { describe, it } from "vitest";
+import { createRedisStore } from "../../src/store/redis/index.js";
+import { checkRedis, deletePrefix, REDIS_URL, uniquePrefix } from "../helpers/redis.js";
+import { defineStoreConformance } from "./store.suite.js";
+
+// Skipped (reported as skipped) when Redis is unreachable; fails instead under REQUIRE_REDIS=1 (.ci/run).
+const isReachable = await checkRedis();
+
+if (isReachable) {
+  defineStoreConformance("redis", async () => {
+    const prefix = uniquePrefix("ib-conformance");
+    const store = createRedisStore({ url: REDIS_URL, prefix });
+    return { store, cleanup: async () => void (await deletePrefix(prefix)) };
+  });
+} else {
+  describe.skip(`Store conformance: redis (unreachable at ${REDIS_URL})`, () => {
+    it("runs the conformance suite on Redis", () => undefined);
+  });
+}
