@@ -68,6 +68,13 @@ export interface SqliteStoreOptions {
    * @defaultValue "FULL"
    */
   synchronous?: "FULL" | "NORMAL";
+  /**
+   * `synchronous` for the processor's own transactions (claims, settlements, lease renewals). `NORMAL` skips their
+   * fsync: on power loss the last outcomes may be lost and those deliveries run again (at-least-once, as after a
+   * crash), while every `enqueue` still commits with `synchronous`, whose fsync also covers all earlier frames.
+   * @defaultValue "NORMAL"
+   */
+  processingSynchronous?: "FULL" | "NORMAL";
   /** How long to wait for another process's write lock before failing, ms. @defaultValue 5000 */
   busyTimeoutMs?: number;
   /**
@@ -203,6 +210,9 @@ export class SqliteStore implements Store {
   private readonly purgeTimer: NodeJS.Timeout | null;
   private closing = false;
   private isOpen = true;
+  /** Whether processor transactions run with another `synchronous` than enqueues. */
+  private readonly switchesSync: boolean;
+  private syncPragmas: { processing: Statement; enqueue: Statement } | null = null;
   private closePromise: Promise<void> | null = null;
   private readonly backend: LeaseBackend;
   private readonly dynamic = new Map<string, Statement>();
@@ -215,6 +225,11 @@ export class SqliteStore implements Store {
     const synchronous = options.synchronous ?? "FULL";
     if (synchronous !== "FULL" && synchronous !== "NORMAL") throw new ConfigError("synchronous must be FULL or NORMAL");
     this.path = options.path;
+    const processingSynchronous = options.processingSynchronous ?? "NORMAL";
+    if (processingSynchronous !== "FULL" && processingSynchronous !== "NORMAL") {
+      throw new ConfigError("processingSynchronous must be FULL or NORMAL");
+    }
+    this.switchesSync = synchronous !== processingSynchronous;
     this.clock = options.clock ?? systemClock;
     this.windowMs = Math.max(0, options.groupCommitWindowMs ?? 0);
     this.maxBatch = Math.max(1, Math.floor(options.maxBatchSize ?? 256));
@@ -231,6 +246,12 @@ export class SqliteStore implements Store {
       this.db.pragma(`cache_size = -${Math.max(1024, Math.floor(options.cacheSizeKiB ?? 65_536))}`);
       migrate(this.db);
       this.s = this.prepare();
+      if (this.switchesSync) {
+        this.syncPragmas = {
+          processing: this.db.prepare(`PRAGMA synchronous = ${options.processingSynchronous ?? "NORMAL"}`),
+          enqueue: this.db.prepare(`PRAGMA synchronous = ${synchronous}`),
+        };
+      }
     } catch (error) {
       this.db.close();
       throw wrap(error, "open");
@@ -247,8 +268,8 @@ export class SqliteStore implements Store {
       }),
     );
     this.backend = {
-      exchange: (req) => this.run("claim", () => this.exchange(req)),
-      renew: (_queue, leases, until) => this.run("renew", () => this.renew(leases, until)),
+      exchange: (req) => this.run("claim", () => this.processing(() => this.exchange(req))),
+      renew: (_queue, leases, until) => this.run("renew", () => this.processing(() => this.renew(leases, until))),
       onWake: (queue, listener) => {
         let set = this.wakeListeners.get(queue);
         if (!set) this.wakeListeners.set(queue, (set = new Set()));
@@ -367,6 +388,17 @@ export class SqliteStore implements Store {
       return Promise.resolve(fn());
     } catch (error) {
       return Promise.reject(error instanceof ConfigError ? error : wrap(error, what));
+    }
+  }
+
+  /** Runs processor transactions with `processingSynchronous`, then restores the enqueue setting. */
+  private processing<T>(fn: () => T): T {
+    if (!this.syncPragmas) return fn();
+    this.syncPragmas.processing.run();
+    try {
+      return fn();
+    } finally {
+      this.syncPragmas.enqueue.run();
     }
   }
 
