@@ -10,7 +10,9 @@ export function createProgram(): Command {
   const program = new Command("intercom-bridge")
     .description("Intercom webhooks in (verified, stored before 200, deduplicated, retried, replayable) and Data Events out (validated, durable, rate-paced).")
     .version(pkg.version, "-v, --version", "print the version")
-    .showHelpAfterError();
+    .showHelpAfterError()
+    .exitOverride();
+  // Subcommands inherit exitOverride only when it is set before they are added: usage errors then exit 2.
   registerCommands(program);
   return program;
 }
@@ -18,7 +20,6 @@ export function createProgram(): Command {
 const isMain = process.argv[1] !== undefined && import.meta.url === new URL(`file://${process.argv[1]}`).href;
 if (isMain || process.argv[1]?.endsWith("/intercom-bridge") || process.argv[1]?.endsWith("/cli/main.js")) {
   const program = createProgram();
-  program.exitOverride();
   program.parseAsync(process.argv).catch((err: unknown) => {
     if (err instanceof CommanderError) {
       // help and version exit 0; usage errors exit 2 (STYLE §10).

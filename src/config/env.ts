@@ -17,7 +17,8 @@ export const ENV = Object.freeze({
 
 /** The client secrets from `INTERCOM_CLIENT_SECRET` (or its alias `INTERCOM_WEBHOOK_SECRET`), comma-separated for rotation. */
 export function secretsFromEnv(env: NodeJS.ProcessEnv = process.env): string[] {
-  const raw = env["INTERCOM_CLIENT_SECRET"] ?? env["INTERCOM_WEBHOOK_SECRET"] ?? "";
+  // An empty INTERCOM_CLIENT_SECRET= must not hide the alias.
+  const raw = env["INTERCOM_CLIENT_SECRET"] || env["INTERCOM_WEBHOOK_SECRET"] || "";
   return splitList(raw);
 }
 

@@ -3,6 +3,29 @@ import type { TopicItemMap } from "./item-map.js";
 
 export { topicNames, topicCatalogue };
 export type { TopicItemMap };
+export type { TopicItemShapes } from "./item-map.js";
+export type { TopicCatalogueEntry, TopicSource } from "./generated/topic-names.js";
+export type {
+  WebhookAdmin,
+  WebhookArticle,
+  WebhookCompany,
+  WebhookContact,
+  WebhookConversation,
+  WebhookConversationPart,
+  WebhookEvent,
+  WebhookTicket,
+  WebhookTicketPart,
+  TicketClosed,
+  TicketTicketPart,
+  ContactTag,
+  UserTag,
+  ContentStat,
+  Ping,
+  SubscriptionChange,
+  Deleted,
+  LegacyUser,
+  UnknownItem,
+} from "./webhook-items.js";
 
 /** Every topic Intercom documents or is seen sending (facts §1.8, §1.9). */
 export type IntercomTopic = (typeof topicNames)[number];

@@ -1,4 +1,4 @@
-import { Option, type Command } from "commander";
+import { InvalidArgumentError, Option, type Command } from "commander";
 import { ENV } from "../../config/env.js";
 import { IntercomBridgeError } from "../../core/errors.js";
 import { JOB_STATES, type JobFilter, type JobState, type JobSummary, type QueueName } from "../../queue/types.js";
@@ -27,7 +27,7 @@ async function withStore<T>(flags: StoreFlags, fn: (store: Store) => Promise<T>)
 }
 
 function stateArg(value: string): JobState {
-  if (!(JOB_STATES as readonly string[]).includes(value)) throw new Error(`--state must be one of ${JOB_STATES.join(", ")}`);
+  if (!(JOB_STATES as readonly string[]).includes(value)) throw new InvalidArgumentError(`must be one of ${JOB_STATES.join(", ")}`);
   return value as JobState;
 }
 

@@ -39,7 +39,7 @@ export function registerServeCommand(program: Command): void {
     .addOption(new Option("--host <host>", "interface to bind").env("HOST").default("127.0.0.1"))
     .addOption(new Option("--store <url>", "sqlite:<path>, memory: or redis://host:port/db").env(ENV.store).default(DEFAULT_STORE_URL))
     .addOption(new Option("--handlers <module>", ".js/.mjs module whose default export maps topic patterns to async handlers").env(ENV.handlers))
-    .addOption(new Option("--forward <pattern=url>", "POST matching notifications, signed, to an internal URL (repeatable)").argParser(collect))
+    .addOption(new Option("--forward <pattern=url>", "POST matching notifications, signed, to an internal URL (repeatable; env: INTERCOM_BRIDGE_FORWARD, comma-separated)").argParser(collect))
     .addOption(new Option("--forward-secret <secret>", "secret that signs forwarded bodies (default: the first client secret)").env(ENV.forwardSecret))
     .addOption(new Option("--max-attempts <n>", "attempts per delivery before it is dead").env("INTERCOM_BRIDGE_MAX_ATTEMPTS").argParser(intArg(1)).default(DEFAULTS.retry.maxAttempts))
     .addOption(new Option("--retry-base-ms <ms>", "first retry delay; doubles per attempt, with jitter, capped at 1 h").env("INTERCOM_BRIDGE_RETRY_BASE_MS").argParser(intArg(0)).default(DEFAULTS.retry.backoff.delayMs))
