@@ -318,10 +318,17 @@ async function notifications(root, params) {
   root.replaceChildren(h("h1", {}, "Notifications"), filters, note, table.node);
   const page = await table.load();
   note.textContent = page.match === "itemId" ? `Matched by item id "${params.q}".` : page.match === "notificationId" ? "Matched by notification id." : "";
+  // New notifications join the first page at once; a quiet reload shortly after shows how their deliveries went.
+  let settle = null;
+  onLeave(() => clearTimeout(settle));
   onReceived((n) => {
     if (!table.isFirstPage() || !matchesFilters(n, params) || table.tbody.querySelector(`tr[data-id="${CSS.escape(n.id)}"]`)) return;
     table.tbody.querySelector("td[colspan]")?.parentElement.remove();
     table.tbody.prepend(notificationRow(n, true));
+    clearTimeout(settle);
+    settle = setTimeout(() => {
+      if (table.isFirstPage()) void table.load().catch(() => {});
+    }, 2500);
   });
 }
 

@@ -234,7 +234,8 @@ export function barList(rows) {
  */
 export function stackedColumns({ buckets, since, until, bucketMs, series }) {
   const n = Math.max(1, Math.ceil((until - since) / bucketMs));
-  const keys = [...series, "other"];
+  const hasOther = buckets.some((b) => !series.includes(b.topic));
+  const keys = hasOther ? [...series, "other"] : [...series];
   const grid = Array.from({ length: n }, () => new Map());
   for (const b of buckets) {
     const i = Math.floor((b.bucketStart - since) / bucketMs);
@@ -247,7 +248,8 @@ export function stackedColumns({ buckets, since, until, bucketMs, series }) {
   const W = 600;
   const H = 120;
   const colW = W / n;
-  const svg = s("svg", { class: "columns", viewBox: `0 0 ${W} ${H + 14}`, role: "img", "aria-label": `Received per minute, peak ${max}` });
+  // Stretched to the panel's width; labels live in HTML below so they are not stretched with it.
+  const svg = s("svg", { class: "columns", viewBox: `0 0 ${W} ${H}`, preserveAspectRatio: "none", role: "img", "aria-label": `Received per minute, peak ${max}` });
   grid.forEach((m, i) => {
     let y = H;
     keys.forEach((key, k) => {
@@ -261,16 +263,13 @@ export function stackedColumns({ buckets, since, until, bucketMs, series }) {
       );
     });
   });
-  svg.append(s("line", { class: "axis", x1: 0, x2: W, y1: H + 0.5, y2: H + 0.5 }));
-  svg.append(s("text", { class: "tick", x: 0, y: H + 12 }, fmtTime(since).slice(11, 16)));
-  svg.append(s("text", { class: "tick", x: W, y: H + 12, "text-anchor": "end" }, "now"));
-  svg.append(s("text", { class: "tick", x: 2, y: 10 }, `${max}/min`));
+  const axis = h("div", { class: "axis" }, h("span", {}, fmtTime(since).slice(11, 16)), h("span", {}, `peak ${fmtNumber(max)}/min`), h("span", {}, "now"));
   const legend = h(
     "ul",
     { class: "legend" },
     keys.map((key, k) => h("li", {}, h("span", { class: `swatch c${key === "other" ? "x" : k}` }), key)),
   );
-  return h("div", { class: "chart" }, svg, legend);
+  return h("div", { class: "chart" }, svg, axis, legend);
 }
 
 /** A used/max gauge as one bar; `max` null shows only the number. */

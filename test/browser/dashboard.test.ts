@@ -1,0 +1,220 @@
+/**
+ * The dashboard in real headless Chromium (Debian's `chromium` package, driven by playwright-core), against the real
+ * service (`createService`, the composition root `serve` uses) with the dashboard plugin and a memory store, fed by the
+ * real `simulate` command. Screenshots of each view go to test-output/screenshots/.
+ *
+ * Skipped when /usr/bin/chromium is missing, unless REQUIRE_BROWSER=1 (CI), where a missing browser fails the run.
+ */
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { chromium, type Browser, type Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { createProgram } from "../../src/cli/main.js";
+import { IntercomApiError, UnrecoverableError } from "../../src/core/errors.js";
+import { registerDashboard } from "../../src/dashboard/api.js";
+import { createService, type Service } from "../../src/service/create-service.js";
+import { createMemoryStore } from "../../src/store/memory-store.js";
+import type { Processor } from "../../src/store/store.js";
+
+const CHROMIUM = "/usr/bin/chromium";
+const HAS_CHROMIUM = existsSync(CHROMIUM);
+const REQUIRED = process.env["REQUIRE_BROWSER"] === "1";
+const TOKEN = "browser-test-admin-token";
+const SECRET = "browser-test-client-secret";
+const SCREENSHOTS = join(process.cwd(), "test-output", "screenshots");
+const TITLE = HAS_CHROMIUM || REQUIRED
+  ? "dashboard in headless Chromium"
+  : `dashboard in headless Chromium (SKIPPED: ${CHROMIUM} is missing; install it with \`apt-get install -y chromium\`, or set REQUIRE_BROWSER=1 to fail instead)`;
+
+describe.skipIf(!HAS_CHROMIUM && !REQUIRED)(TITLE, () => {
+  let browser: Browser;
+  let page: Page;
+  let service: Service;
+  let baseUrl: string;
+  let dataDir: string;
+  let outboxWorker: Processor | undefined;
+  /** The `crm-sync` handler dead-letters everything while this is true. */
+  let isCrmDown = true;
+  /** Uncaught errors and console errors in the page (a refused sign-in logs its 401 too, so those are filtered). */
+  const pageErrors: string[] = [];
+
+  const shot = async (name: string): Promise<void> => {
+    await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
+  };
+
+  /** `intercom-bridge simulate`, in process, against the running service. */
+  const simulate = async (topic: string, count = 1): Promise<void> => {
+    const program = createProgram();
+    program.exitOverride();
+    const out: string[] = [];
+    const spy = vi.spyOn(process.stdout, "write").mockImplementation((chunk) => (out.push(String(chunk)), true));
+    try {
+      await program.parseAsync(["simulate", "--url", `${baseUrl}/webhooks/intercom`, "--secret", SECRET, "--topic", topic, "--count", String(count), "--json"], { from: "user" });
+    } finally {
+      spy.mockRestore();
+    }
+    expect(JSON.parse(out.join(""))).toMatchObject({ sent: count, statuses: { "200": count } });
+  };
+
+  beforeAll(async () => {
+    if (!HAS_CHROMIUM) throw new Error(`REQUIRE_BROWSER=1 but ${CHROMIUM} is missing: install it with \`apt-get install -y chromium\``);
+    mkdirSync(SCREENSHOTS, { recursive: true });
+    dataDir = mkdtempSync(join(tmpdir(), "ib-dashboard-"));
+    const store = createMemoryStore();
+    service = await createService({
+      secrets: [SECRET],
+      store,
+      dataDir,
+      port: 0,
+      adminToken: TOKEN,
+      logLevel: "error", // handler failures are the point here; keep them out of the test output
+      maxAttempts: 1,
+      plugins: [
+        async (ctx) => {
+          ctx.receiver.onAny(
+            () => {
+              if (isCrmDown) throw new UnrecoverableError("CRM answered 503");
+            },
+            { name: "crm-sync" },
+          );
+          await registerDashboard(ctx.app, { store: ctx.store, adminToken: ctx.adminToken, events: ctx.receiver });
+        },
+      ],
+    });
+    baseUrl = (await service.listen()).replace(/\/$/, "");
+    // One outbound event that Intercom refused, for the outbound view.
+    await store.enqueue({
+      dedupeKey: "outbound-1",
+      dedupeTtlMs: 60_000,
+      record: { queue: "outbox", topic: "order-placed", body: '{"event_name":"order-placed","user_id":"user_42","created_at":1700000000}', appId: null, notificationId: null, itemId: "user_42", createdAt: 1_700_000_000 },
+      deliveries: [{ target: "intercom-events", retry: { maxAttempts: 1, backoff: { type: "fixed", delayMs: 10 } }, orderingKey: null }],
+    });
+    outboxWorker = store.process(
+      "outbox",
+      () => Promise.reject(new IntercomApiError(404, "User Not Found", { intercomCode: "not_found" })),
+      { concurrency: 1, leaseMs: 5_000, pollMs: 20 },
+    );
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+    });
+    page = await browser.newPage({ viewport: { width: 1360, height: 900 } });
+    page.on("pageerror", (err) => pageErrors.push(err.message));
+    page.on("console", (msg) => {
+      if (msg.type() === "error") pageErrors.push(msg.text());
+    });
+  }, 60_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await outboxWorker?.close();
+    await service?.close();
+    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it("refuses a wrong token", async () => {
+    await page.goto(`${baseUrl}/dashboard`);
+    await page.fill("#token", "not-the-token");
+    await page.click("button[type=submit]");
+    await page.getByText("That token was refused.").waitFor();
+    expect(await page.isVisible("#nav")).toBe(false);
+    const api = await page.evaluate(async () => (await fetch("/api/overview", { headers: { authorization: "Bearer nope" } })).status);
+    expect(api).toBe(401);
+    await shot("01-sign-in-refused");
+  });
+
+  it("signs in and shows the overview", async () => {
+    await page.fill("#token", TOKEN);
+    await page.click("button[type=submit]");
+    await page.locator('[data-view="overview"] .card').first().waitFor();
+    expect(await page.evaluate(() => sessionStorage.getItem("intercom-bridge.adminToken"))).toBe(TOKEN);
+    await page.locator("#live[data-status=live]").waitFor();
+    await shot("02-overview-empty");
+  });
+
+  it("shows a notification sent with simulate live, without a reload", async () => {
+    await page.click('#nav a[data-route="notifications"]');
+    await page.getByText("No notifications match.").waitFor();
+    await page.evaluate(() => {
+      (window as unknown as { notReloaded: boolean }).notReloaded = true;
+    });
+    await simulate("contact.user.created");
+    const row = page.locator('tr[data-topic="contact.user.created"]');
+    await row.waitFor({ timeout: 10_000 });
+    expect(await page.evaluate(() => (window as unknown as { notReloaded?: boolean }).notReloaded)).toBe(true);
+    expect(await row.locator("td").nth(2).textContent()).toMatch(/^notif_/);
+    await simulate("conversation.admin.closed", 2);
+    await page.locator('tr[data-topic="conversation.admin.closed"]').nth(1).waitFor({ timeout: 10_000 });
+    await shot("03-notifications-live");
+  });
+
+  it("filters by topic", async () => {
+    await page.fill('form.filters input[name="topic"]', "contact.*");
+    await page.click('form.filters button[type="submit"]');
+    await page.waitForFunction(() => location.hash.includes("topic=contact.*"));
+    await page.locator('tr[data-topic="contact.user.created"]').waitFor();
+    const topics = await page.locator("tbody tr[data-topic]").evaluateAll((rows) => rows.map((r) => r.getAttribute("data-topic")));
+    expect(topics).toEqual(["contact.user.created"]);
+    // A live notification outside the filter does not join the table; one inside does.
+    await simulate("conversation.admin.closed");
+    await simulate("contact.lead.created");
+    await page.locator('tr[data-topic="contact.lead.created"]').waitFor({ timeout: 10_000 });
+    expect(await page.locator('tr[data-topic="conversation.admin.closed"]').count()).toBe(0);
+    await shot("04-notifications-filtered");
+  });
+
+  it("opens a dead delivery, replays it and sees it become done", async () => {
+    await page.click('#nav a[data-route="dead"]');
+    // 5 crm-sync deliveries of the simulated notifications and the refused outbound event.
+    await page.getByText("6 dead deliveries match this filter.").waitFor({ timeout: 10_000 });
+    await shot("05-dead-letters");
+    await page.getByRole("link", { name: "contact.user.created", exact: true }).first().click();
+    const delivery = page.locator(".delivery-block").filter({ hasText: "crm-sync" });
+    await delivery.locator('[data-state="dead"]').first().waitFor();
+    expect(await delivery.locator(".error").textContent()).toContain("CRM answered 503");
+    expect(await page.locator("pre.json").textContent()).toContain('"topic": "contact.user.created"');
+    await shot("06-detail-dead");
+    isCrmDown = false;
+    await delivery.getByRole("button", { name: "Replay" }).click();
+    await page.locator('.delivery-block[data-state="done"]').waitFor({ timeout: 10_000 });
+    expect(await page.locator(".delivery-block .attempts tbody tr").count()).toBe(2);
+    await shot("07-detail-replayed-done");
+  });
+
+  it("bulk-replays dead letters by filter after a confirmation that states how many", async () => {
+    await page.click('#nav a[data-route="dead"]');
+    await page.fill('form.filters input[name="topic"]', "conversation.*");
+    await page.click('form.filters button[type="submit"]');
+    await page.getByText("3 dead deliveries match this filter.").waitFor();
+    await page.getByRole("button", { name: "Replay 3…" }).click();
+    const dialog = page.locator("dialog.confirm");
+    await dialog.getByText("Replay 3 deliveries?").waitFor();
+    await shot("08-dead-letters-confirm");
+    await dialog.getByRole("button", { name: "Replay 3" }).click();
+    await page.getByText("Requeued 3 deliveries.").waitFor();
+    await page.getByText("0 dead deliveries match this filter.").waitFor({ timeout: 10_000 });
+  });
+
+  it("shows outbound events with Intercom's error and a retry button", async () => {
+    await page.click('#nav a[data-route="outbound"]');
+    const row = page.locator("tbody tr[data-id]").first();
+    await row.waitFor();
+    expect(await row.textContent()).toContain("order-placed");
+    expect(await row.textContent()).toContain("not_found");
+    expect(await row.textContent()).toContain("User Not Found");
+    expect(await row.getByRole("button", { name: "Retry" }).isVisible()).toBe(true);
+    await shot("09-outbound");
+  });
+
+  it("shows the overview with data, then signs out", async () => {
+    await page.click('#nav a[data-route="overview"]');
+    await page.locator('[data-panel="inbound-states"] .bar-row[data-label="done"]').waitFor();
+    expect(await page.locator("svg.columns rect.series").count()).toBeGreaterThan(0);
+    await shot("10-overview");
+    await page.click("#signout");
+    await page.locator("#token").waitFor();
+    expect(await page.evaluate(() => sessionStorage.getItem("intercom-bridge.adminToken"))).toBeNull();
+    expect(pageErrors.filter((e) => !e.includes("401"))).toEqual([]);
+  });
+});
