@@ -1,0 +1,177 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { EventValidationError, type EventValidationIssue } from "../core/errors.js";
+import { STATUS_BY_CODE, toErrorResponse } from "../http/status.js";
+import { JOB_STATES, type JobFilter, type JobState, type JobSummary } from "../queue/types.js";
+import type { Store } from "../store/store.js";
+import { failureReason } from "../outbound/bulk-import.js";
+import type { EventTracker } from "../outbound/outbox.js";
+import { checkEvent } from "../outbound/validate-event.js";
+import { isAuthorizedAdmin } from "./admin-auth.js";
+
+/** Options of {@link registerEventsRoutes}. */
+export interface EventsRoutesOptions {
+  /** The outbox `POST /api/events` stores into. */
+  tracker: EventTracker;
+  /** `INTERCOM_BRIDGE_ADMIN_TOKEN`; every route requires `Authorization: Bearer <it>`. Empty: every request is refused. */
+  adminToken: string;
+  /** Enables `GET /api/events` and `POST /api/events/:id/retry` (dashboard). */
+  store?: Store;
+  /** Largest array `POST /api/events` accepts. @defaultValue 1_000 */
+  maxBatchEvents?: number;
+}
+
+/** How the API names job states: "sent" and "failed" instead of `done` and `dead`. */
+const PRESENTED: Record<JobState, string> = {
+  pending: "pending",
+  running: "sending",
+  failed: "retrying",
+  done: "sent",
+  dead: "failed",
+};
+const FROM_PRESENTED: Record<string, JobState> = {
+  pending: "pending",
+  sending: "running",
+  retrying: "failed",
+  sent: "done",
+  failed: "dead",
+};
+
+function send(reply: FastifyReply, status: number, body: unknown): FastifyReply {
+  return reply.code(status).header("cache-control", "no-store").send(body);
+}
+
+function errorReply(
+  reply: FastifyReply,
+  code: "IB_ERR_UNAUTHORIZED" | "IB_ERR_NOT_FOUND" | "IB_ERR_CONFLICT" | "IB_ERR_PAYLOAD_INVALID",
+  message: string,
+): FastifyReply {
+  return send(reply, STATUS_BY_CODE[code], { error: { code, message } });
+}
+
+function present(j: JobSummary): Record<string, unknown> {
+  return {
+    id: j.id,
+    recordId: j.recordId,
+    state: PRESENTED[j.state],
+    eventName: j.topic,
+    contact: j.itemId,
+    createdAt: j.createdAt,
+    receivedAt: j.receivedAt,
+    attempts: j.attempts,
+    maxAttempts: j.maxAttempts,
+    nextAttemptAt: j.runAt,
+    reason: j.state === "dead" || j.state === "failed" ? failureReason(j) : null,
+    lastError: j.lastError,
+  };
+}
+
+/**
+ * Outbound Data Events over HTTP, for `serve`:
+ * - `POST /api/events`: one event or an array. Every event is validated first; any problem answers 422 with each
+ *   problem per event index and stores nothing. Otherwise 202 with the stored ids (duplicates answer their first id).
+ * - `GET /api/events?state=pending|sending|retrying|sent|failed&limit=&cursor=` (with `store`).
+ * - `POST /api/events/:id/retry` (with `store`): a failed or sent event is sent again; 409 while pending or sending.
+ *
+ * All routes need `Authorization: Bearer $INTERCOM_BRIDGE_ADMIN_TOKEN` (401 otherwise).
+ * @example
+ * registerEventsRoutes(app, { tracker, adminToken: process.env.INTERCOM_BRIDGE_ADMIN_TOKEN!, store });
+ */
+export function registerEventsRoutes(app: FastifyInstance, options: EventsRoutesOptions): void {
+  const { tracker, adminToken, store } = options;
+  const maxBatch = options.maxBatchEvents ?? 1_000;
+
+  const authorized = (req: FastifyRequest, reply: FastifyReply): boolean => {
+    if (isAuthorizedAdmin(req.headers.authorization, adminToken)) return true;
+    void errorReply(reply, "IB_ERR_UNAUTHORIZED", "Authorization: Bearer <admin token> required");
+    return false;
+  };
+
+  app.post("/api/events", async (req, reply) => {
+    if (!authorized(req, reply)) return reply;
+    const body: unknown = req.body;
+    const isBatch = Array.isArray(body);
+    const inputs: unknown[] = isBatch ? body : [body];
+    if (inputs.length === 0) return errorReply(reply, "IB_ERR_PAYLOAD_INVALID", "the array is empty");
+    if (inputs.length > maxBatch)
+      return errorReply(reply, "IB_ERR_PAYLOAD_INVALID", `at most ${maxBatch} events per request`);
+    const now = Date.now();
+    const invalid: { index: number; issues: EventValidationIssue[] }[] = [];
+    inputs.forEach((e, index) => {
+      const c = checkEvent(e, { nowMs: now });
+      if (!c.ok) invalid.push({ index, issues: c.issues });
+    });
+    if (invalid.length > 0) {
+      const err = new EventValidationError(
+        invalid.flatMap((i) => i.issues.map((x) => ({ field: `[${i.index}].${x.field}`, message: x.message }))),
+      );
+      const { status } = toErrorResponse(err);
+      return send(reply, status, {
+        error: {
+          code: err.code,
+          message: `${invalid.length} of ${inputs.length} events are invalid; nothing was stored`,
+          events: invalid,
+        },
+      });
+    }
+    try {
+      const results = await tracker.trackMany(inputs);
+      const items = results.map((r, index) => ({
+        index,
+        id: r.jobId ?? r.id,
+        recordId: r.id,
+        isDuplicate: r.isDuplicate,
+        createdAt: r.event.created_at,
+        ...(r.warnings.length > 0 ? { warnings: r.warnings } : {}),
+      }));
+      return send(reply, 202, isBatch ? { events: items } : items[0]);
+    } catch (error) {
+      const { status, body: errBody } = toErrorResponse(error);
+      req.log.error(
+        { err: error instanceof Error ? { name: error.name, message: error.message } : String(error) },
+        "POST /api/events failed",
+      );
+      return send(reply, status, errBody);
+    }
+  });
+
+  if (!store) return;
+
+  app.get("/api/events", async (req, reply) => {
+    if (!authorized(req, reply)) return reply;
+    const q = req.query as { state?: string; limit?: string; cursor?: string; event_name?: string };
+    const filter: JobFilter = { queue: "outbox", limit: Math.min(500, Math.max(1, Number(q.limit ?? 50) || 50)) };
+    if (q.state !== undefined) {
+      const state =
+        FROM_PRESENTED[q.state] ??
+        ((JOB_STATES as readonly string[]).includes(q.state) ? (q.state as JobState) : undefined);
+      if (!state)
+        return errorReply(reply, "IB_ERR_PAYLOAD_INVALID", "state must be pending, sending, retrying, sent or failed");
+      filter.state = state;
+    }
+    if (q.cursor) filter.cursor = q.cursor;
+    if (q.event_name) filter.topic = q.event_name;
+    try {
+      const page = await store.listJobs(filter);
+      return send(reply, 200, { items: page.items.map(present), nextCursor: page.nextCursor });
+    } catch (error) {
+      const { status, body: errBody } = toErrorResponse(error);
+      return send(reply, status, errBody);
+    }
+  });
+
+  app.post("/api/events/:id/retry", async (req, reply) => {
+    if (!authorized(req, reply)) return reply;
+    const { id } = req.params as { id: string };
+    const job = await store.getJob(id);
+    if (job?.queue !== "outbox") return errorReply(reply, "IB_ERR_NOT_FOUND", `no outbound event ${id}`);
+    const r = await store.requeue(id);
+    if (r === "not-found") return errorReply(reply, "IB_ERR_NOT_FOUND", `no outbound event ${id}`);
+    if (r === "conflict")
+      return errorReply(
+        reply,
+        "IB_ERR_CONFLICT",
+        `event ${id} is ${PRESENTED[job.state]}; only sent or failed events can be retried`,
+      );
+    return send(reply, 202, { id, state: "pending" });
+  });
+}
