@@ -22,11 +22,23 @@
 
 // Entry points
 export { createIntercomWebhooks } from "./create-intercom-webhooks.js";
-export type { IntercomWebhooks, IntercomWebhooksOptions, IntercomWebhooksBaseOptions } from "./create-intercom-webhooks.js";
+export type {
+  IntercomWebhooks,
+  IntercomWebhooksOptions,
+  IntercomWebhooksBaseOptions,
+} from "./create-intercom-webhooks.js";
 export { createReceiver } from "./core/receiver.js";
 export type { Receiver, ReceiverOptions, ReceiveInput, ReceiveResult } from "./core/receiver.js";
 export { createRouter } from "./core/router.js";
-export type { Router, RouterOptions, Handler, HandlerContext, HandlerOptions, ErrorHandler, Registration } from "./core/router.js";
+export type {
+  Router,
+  RouterOptions,
+  Handler,
+  HandlerContext,
+  HandlerOptions,
+  ErrorHandler,
+  Registration,
+} from "./core/router.js";
 export { defineHandlers } from "./core/define-handlers.js";
 export type { HandlerMap } from "./core/define-handlers.js";
 

@@ -39,7 +39,9 @@ export function createFastifyPlugin(receiver: Receiver, options: FastifyPluginOp
     // Scoped to this plugin's context: the app's own application/json and text/plain parsers stay as they are.
     instance.removeAllContentTypeParsers();
     instance.addContentTypeParser("*", { parseAs: "buffer", bodyLimit }, (_request, body, done) => done(null, body));
-    instance.setErrorHandler((error: FastifyError, request, reply) => reply_(reply, errorResponse(fromFastifyError(error, request, bodyLimit))));
+    instance.setErrorHandler((error: FastifyError, request, reply) =>
+      reply_(reply, errorResponse(fromFastifyError(error, request, bodyLimit))),
+    );
     instance.route({
       method: [...METHODS],
       url: path,
@@ -65,10 +67,16 @@ function fromFastifyError(error: FastifyError, request: FastifyRequest, maxBytes
     case "FST_ERR_CTP_BODY_TOO_LARGE": {
       const declared = Number(request.headers["content-length"]);
       const size = Number.isFinite(declared) ? `${declared} bytes` : `more than ${maxBytes} bytes`;
-      return new IntercomBridgeError("IB_ERR_BODY_TOO_LARGE", `Body is ${size}; the limit is ${maxBytes} (maxBodyBytes)`, { cause: error });
+      return new IntercomBridgeError(
+        "IB_ERR_BODY_TOO_LARGE",
+        `Body is ${size}; the limit is ${maxBytes} (maxBodyBytes)`,
+        { cause: error },
+      );
     }
     case "FST_ERR_CTP_INVALID_MEDIA_TYPE":
-      return new IntercomBridgeError("IB_ERR_UNSUPPORTED_MEDIA_TYPE", "Content-Type must be application/json", { cause: error });
+      return new IntercomBridgeError("IB_ERR_UNSUPPORTED_MEDIA_TYPE", "Content-Type must be application/json", {
+        cause: error,
+      });
     default:
       if (error.statusCode === 400) {
         return new IntercomBridgeError("IB_ERR_PAYLOAD_INVALID", error.message, { cause: error });

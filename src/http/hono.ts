@@ -39,10 +39,13 @@ export function createHonoMiddleware(receiver: Receiver, options: HonoMiddleware
     }
     const request = c.req.raw;
     const method = request.method;
-    if (method !== "POST") return toWebResponse(await handleWebhook(receiver, { method, headers: request.headers, body: "" }));
+    if (method !== "POST")
+      return toWebResponse(await handleWebhook(receiver, { method, headers: request.headers, body: "" }));
     let body: RawBody | undefined;
     try {
-      body = request.bodyUsed ? await cachedBody(c.req.bodyCache) : await readWebBody(request, receiver.settings.maxBodyBytes);
+      body = request.bodyUsed
+        ? await cachedBody(c.req.bodyCache)
+        : await readWebBody(request, receiver.settings.maxBodyBytes);
     } catch (error) {
       return toWebResponse(errorResponse(error));
     }

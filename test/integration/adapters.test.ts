@@ -5,7 +5,14 @@ import express from "express";
 import Fastify, { type FastifyInstance } from "fastify";
 import { Hono } from "hono";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { createIntercomWebhooks, dedupeKeyOf, parseNotification, sign, type Receiver, type Store } from "../../src/index.js";
+import {
+  createIntercomWebhooks,
+  dedupeKeyOf,
+  parseNotification,
+  sign,
+  type Receiver,
+  type Store,
+} from "../../src/index.js";
 import { createMemoryStore } from "../../src/store/memory-store.js";
 import { createNodeMiddleware } from "../../src/http/node.js";
 import { createExpressMiddleware, EXPRESS_RAW_BODY_MESSAGE } from "../../src/http/express.js";
@@ -48,11 +55,20 @@ interface Harness {
 }
 
 function signed(body: Buffer, headers: Record<string, string> = {}): Sent {
-  return { method: "POST", headers: { "content-type": "application/json", "x-hub-signature": sign(body, SECRET), ...headers }, body };
+  return {
+    method: "POST",
+    headers: { "content-type": "application/json", "x-hub-signature": sign(body, SECRET), ...headers },
+    body,
+  };
 }
 
 async function fromFetchResponse(res: Response): Promise<Got> {
-  return { status: res.status, contentType: res.headers.get("content-type"), allow: res.headers.get("allow"), body: await res.text() };
+  return {
+    status: res.status,
+    contentType: res.headers.get("content-type"),
+    allow: res.headers.get("allow"),
+    body: await res.text(),
+  };
 }
 
 function fetchSender(baseUrl: string): Running["send"] {
@@ -133,7 +149,12 @@ const HARNESSES: Harness[] = [
             const v = res.headers[name];
             return v === undefined ? null : String(v);
           };
-          return { status: res.statusCode, contentType: header("content-type"), allow: header("allow"), body: res.body };
+          return {
+            status: res.statusCode,
+            contentType: header("content-type"),
+            allow: header("allow"),
+            body: res.body,
+          };
         },
         close: () => app.close(),
       };
@@ -205,7 +226,9 @@ interface Scenario {
 
 const tooLargeBody = Buffer.from(JSON.stringify({ type: "notification_event", pad: "x".repeat(MAX_BODY_BYTES) }));
 const unknownTopicBody = Buffer.from(
-  fixture("ticket_state_updated.json").toString("utf8").replace(/"topic":\s*"ticket\.state\.updated"/, '"topic": "ticket.teleported"'),
+  fixture("ticket_state_updated.json")
+    .toString("utf8")
+    .replace(/"topic":\s*"ticket\.state\.updated"/, '"topic": "ticket.teleported"'),
 );
 if (!unknownTopicBody.includes('"ticket.teleported"')) throw new Error("the unknown-topic fixture edit did not apply");
 
@@ -219,7 +242,10 @@ const SCENARIOS: Scenario[] = [
   },
   {
     name: "duplicate (same notification id twice)",
-    requests: () => [signed(fixture("conversation_user_replied.json")), signed(fixture("conversation_user_replied.json"))],
+    requests: () => [
+      signed(fixture("conversation_user_replied.json")),
+      signed(fixture("conversation_user_replied.json")),
+    ],
     status: 200,
     body: DUPLICATE,
   },
@@ -227,13 +253,19 @@ const SCENARIOS: Scenario[] = [
   { name: "unknown topic", requests: () => [signed(unknownTopicBody)], status: 200, body: ACCEPTED },
   {
     name: "missing signature",
-    requests: () => [{ method: "POST", headers: { "content-type": "application/json" }, body: fixture("ticket_created.json") }],
+    requests: () => [
+      { method: "POST", headers: { "content-type": "application/json" }, body: fixture("ticket_created.json") },
+    ],
     status: 401,
     body: errorBody("IB_ERR_SIGNATURE_MISSING", "Missing X-Hub-Signature header"),
   },
   {
     name: "invalid signature (other secret)",
-    requests: () => [signed(fixture("ticket_created.json"), { "x-hub-signature": sign(fixture("ticket_created.json"), "not-the-secret") })],
+    requests: () => [
+      signed(fixture("ticket_created.json"), {
+        "x-hub-signature": sign(fixture("ticket_created.json"), "not-the-secret"),
+      }),
+    ],
     status: 401,
     body: errorBody("IB_ERR_SIGNATURE_INVALID", "No matching signature found"),
   },
@@ -253,13 +285,19 @@ const SCENARIOS: Scenario[] = [
     name: "not a notification (signed)",
     requests: () => [signed(Buffer.from('{"type":"contact","id":"1"}'))],
     status: 400,
-    body: errorBody("IB_ERR_PAYLOAD_INVALID", 'Body is not an Intercom notification: "type" must be "notification_event"'),
+    body: errorBody(
+      "IB_ERR_PAYLOAD_INVALID",
+      'Body is not an Intercom notification: "type" must be "notification_event"',
+    ),
   },
   {
     name: "too large",
     requests: () => [signed(tooLargeBody)],
     status: 413,
-    body: errorBody("IB_ERR_BODY_TOO_LARGE", `Body is ${tooLargeBody.byteLength} bytes; the limit is ${MAX_BODY_BYTES} (maxBodyBytes)`),
+    body: errorBody(
+      "IB_ERR_BODY_TOO_LARGE",
+      `Body is ${tooLargeBody.byteLength} bytes; the limit is ${MAX_BODY_BYTES} (maxBodyBytes)`,
+    ),
   },
   {
     name: "wrong content type",
@@ -267,7 +305,13 @@ const SCENARIOS: Scenario[] = [
     status: 415,
     body: errorBody("IB_ERR_UNSUPPORTED_MEDIA_TYPE", "Content-Type must be application/json"),
   },
-  { name: "HEAD (Intercom's URL check)", requests: () => [{ method: "HEAD", headers: {} }], status: 200, body: "", contentType: null },
+  {
+    name: "HEAD (Intercom's URL check)",
+    requests: () => [{ method: "HEAD", headers: {} }],
+    status: 200,
+    body: "",
+    contentType: null,
+  },
   {
     name: "GET",
     requests: () => [{ method: "GET", headers: {} }],
@@ -350,7 +394,11 @@ describe("adapters", () => {
     expect(results.size).toBe(SCENARIOS.length);
     for (const [scenario, byHarness] of results) {
       expect(byHarness.size, scenario).toBe(HARNESSES.length);
-      const [first, ...rest] = [...byHarness.values()].map((g) => ({ status: g.status, body: g.body, contentType: g.body === "" ? null : g.contentType }));
+      const [first, ...rest] = [...byHarness.values()].map((g) => ({
+        status: g.status,
+        body: g.body,
+        contentType: g.body === "" ? null : g.contentType,
+      }));
       for (const other of rest) expect(other, scenario).toEqual(first);
     }
   });
@@ -376,7 +424,9 @@ describe("createExpressMiddleware", () => {
       const second = await send(signed(fixture("ticket_created.json")));
       for (const got of [first, second]) {
         expect(got.status).toBe(500);
-        expect(JSON.parse(got.body)).toEqual({ error: { code: "IB_ERR_RAW_BODY_UNAVAILABLE", message: EXPRESS_RAW_BODY_MESSAGE } });
+        expect(JSON.parse(got.body)).toEqual({
+          error: { code: "IB_ERR_RAW_BODY_UNAVAILABLE", message: EXPRESS_RAW_BODY_MESSAGE },
+        });
       }
       expect(EXPRESS_RAW_BODY_MESSAGE).toMatch(/express\.json\(\)/);
       expect(EXPRESS_RAW_BODY_MESSAGE).toContain('express.raw({ type: "application/json" })');
@@ -417,7 +467,11 @@ describe("createExpressMiddleware", () => {
     try {
       const got = await fetchSender(base)(signed(fixture("ticket_created.json")));
       expect(got).toMatchObject({ status: 200, body: ACCEPTED });
-      const echo = await fetch(`${base}/api/echo`, { method: "POST", headers: { "content-type": "application/json" }, body: '{"a":1}' });
+      const echo = await fetch(`${base}/api/echo`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: '{"a":1}',
+      });
       expect(await echo.json()).toEqual({ parsed: { a: 1 } });
       const records = await webhooks.store.listRecords({ queue: "inbound" });
       expect(records.items.map((r) => r.record.topic)).toEqual(["ticket.created"]);
@@ -446,7 +500,12 @@ describe("createFastifyPlugin", () => {
     try {
       const res = await app.inject({ method: "POST", url: "/api/echo", payload: { a: 1 } });
       expect(res.json()).toEqual({ parsed: { a: 1 } });
-      const hook = await app.inject({ method: "POST", url: PATH, headers: signed(fixture("ping.json")).headers, payload: fixture("ping.json") });
+      const hook = await app.inject({
+        method: "POST",
+        url: PATH,
+        headers: signed(fixture("ping.json")).headers,
+        payload: fixture("ping.json"),
+      });
       expect(hook.body).toBe(ACCEPTED);
     } finally {
       await app.close();
@@ -457,7 +516,12 @@ describe("createFastifyPlugin", () => {
     const app = await fastifyApp(newWebhooks());
     try {
       const body = fixture("ping.json");
-      const res = await app.inject({ method: "POST", url: PATH, headers: { "x-hub-signature": sign(body, SECRET) }, payload: body });
+      const res = await app.inject({
+        method: "POST",
+        url: PATH,
+        headers: { "x-hub-signature": sign(body, SECRET) },
+        payload: body,
+      });
       expect(res.statusCode).toBe(415);
     } finally {
       await app.close();
@@ -504,14 +568,21 @@ describe("createWebHandler", () => {
       },
     });
     const res = await handler(
-      new Request(`http://localhost${PATH}`, { method: "POST", headers: { "content-type": "application/json" }, body, duplex: "half" } as RequestInit),
+      new Request(`http://localhost${PATH}`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body,
+        duplex: "half",
+      } as RequestInit),
     );
     expect(res.status).toBe(413);
     expect(sent).toBeLessThan(10 * MAX_BODY_BYTES); // stopped reading early
   });
 
   it("answers 404 off its path when a path is given", async () => {
-    const res = await createWebHandler(newWebhooks(), { path: PATH })(new Request("http://localhost/nope", { method: "HEAD" }));
+    const res = await createWebHandler(newWebhooks(), { path: PATH })(
+      new Request("http://localhost/nope", { method: "HEAD" }),
+    );
     expect(res.status).toBe(404);
   });
 });

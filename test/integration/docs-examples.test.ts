@@ -30,7 +30,9 @@ const OUT = join(ROOT, "test-output", "docs-examples");
 const TSX = pathToFileURL(join(ROOT, "node_modules/tsx/dist/loader.mjs")).href;
 const EXPECTED_EXAMPLES = ["node", "express", "fastify", "hono", "nextjs", "bun", "deno"];
 
-const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { exports: Record<string, string | { default: string }> };
+const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as {
+  exports: Record<string, string | { default: string }>;
+};
 
 /**
  * `intercom-bridge` / `npm:intercom-bridge/web` → the source the package entry is built from, as a specifier relative
@@ -38,7 +40,8 @@ const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { ex
  */
 function localSource(subpath: string): string {
   const entry = pkg.exports[subpath === "" ? "." : `.${subpath}`];
-  if (entry === undefined || typeof entry === "string") throw new Error(`docs import intercom-bridge${subpath}, which package.json does not export`);
+  if (entry === undefined || typeof entry === "string")
+    throw new Error(`docs import intercom-bridge${subpath}, which package.json does not export`);
   const source = join(ROOT, entry.default.replace(/^\.\/dist\//, "src/"));
   return relative(OUT, source).split(sep).join("/");
 }
@@ -58,7 +61,10 @@ function extractExamples(markdown: string): Example[] {
 }
 
 function rewriteImports(code: string): string {
-  return code.replace(/(from\s+")(?:npm:)?intercom-bridge((?:\/[\w-]+)?)(")/g, (_m, a: string, sub: string, z: string) => a + localSource(sub) + z);
+  return code.replace(
+    /(from\s+")(?:npm:)?intercom-bridge((?:\/[\w-]+)?)(")/g,
+    (_m, a: string, sub: string, z: string) => a + localSource(sub) + z,
+  );
 }
 
 /** Platform stand-ins for the examples Node cannot run as they are. */
@@ -110,7 +116,13 @@ function freshNotification(): { id: string; body: Buffer } {
   return { id, body: Buffer.from(text) };
 }
 
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined> | T | undefined, child: ChildProcess, output: () => string, timeoutMs = 20_000): Promise<T> {
+async function waitFor<T>(
+  what: string,
+  fn: () => Promise<T | undefined> | T | undefined,
+  child: ChildProcess,
+  output: () => string,
+  timeoutMs = 20_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`example exited (${child.exitCode}) before ${what}:\n${output()}`);
@@ -139,14 +151,16 @@ describe("docs/frameworks.md", () => {
 
   it("imports only package entries that exist", () => {
     for (const { code } of examples) {
-      for (const [, sub] of code.matchAll(/from\s+"(?:npm:)?intercom-bridge((?:\/[\w-]+)?)"/g)) expect(() => localSource(sub ?? "")).not.toThrow();
+      for (const [, sub] of code.matchAll(/from\s+"(?:npm:)?intercom-bridge((?:\/[\w-]+)?)"/g))
+        expect(() => localSource(sub ?? "")).not.toThrow();
     }
   });
 
   it("type-checks every example as written (strict, with the package's types)", async () => {
     const dir = join(OUT, "typecheck");
     mkdirSync(dir, { recursive: true });
-    for (const { name, code } of examples) writeFileSync(join(dir, `${name}.ts`), rewriteImports(code).replaceAll('"../', '"../../'));
+    for (const { name, code } of examples)
+      writeFileSync(join(dir, `${name}.ts`), rewriteImports(code).replaceAll('"../', '"../../'));
     // The two platform globals the Bun and Deno examples use, as small as they need.
     writeFileSync(
       join(dir, "platform-globals.d.ts"),
@@ -159,74 +173,97 @@ declare const Deno: {
     );
     writeFileSync(
       join(dir, "tsconfig.json"),
-      JSON.stringify({ extends: relative(dir, join(ROOT, "tsconfig.json")), compilerOptions: { noEmit: true, moduleDetection: "force" }, include: ["*.ts"] }),
+      JSON.stringify({
+        extends: relative(dir, join(ROOT, "tsconfig.json")),
+        compilerOptions: { noEmit: true, moduleDetection: "force" },
+        include: ["*.ts"],
+      }),
     );
     const tsc = join(ROOT, "node_modules/typescript/bin/tsc");
-    const result = await promisify(execFile)(process.execPath, [tsc, "-p", join(dir, "tsconfig.json")], { cwd: ROOT }).then(
+    const result = await promisify(execFile)(process.execPath, [tsc, "-p", join(dir, "tsconfig.json")], {
+      cwd: ROOT,
+    }).then(
       () => "",
-      (error: { stdout?: string }) => error.stdout ?? String(error),
+      (error: Error & { stdout?: string }) => error.stdout || error.message,
     );
     expect(result).toBe("");
   });
 
-  it.each(examples)("runs the $name example: HEAD 200, a signed notification is accepted and its handler runs", async ({ name, code }) => {
-    mkdirSync(OUT, { recursive: true });
-    const examplePath = join(OUT, `${name}.ts`);
-    writeFileSync(examplePath, rewriteImports(code));
-    let entry = examplePath;
-    const standin = STANDINS[name];
-    if (standin) {
-      entry = join(OUT, `${name}.run.ts`);
-      writeFileSync(entry, standin(examplePath));
-    }
-    const cwd = mkdtempSync(join(tmpdir(), `ib-docs-${name}-`));
-    workDirs.push(cwd);
-    const port = await freePort();
-    const child = spawn(process.execPath, ["--import", TSX, entry], {
-      cwd,
-      env: { ...process.env, PORT: String(port), INTERCOM_CLIENT_SECRET: SECRET, NODE_ENV: "production" },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    children.add(child);
-    let out = "";
-    child.stdout.on("data", (d: Buffer) => (out += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (out += d.toString()));
-    const url = `http://127.0.0.1:${port}${PATH}`;
-    try {
-      const head = await waitFor("the server to answer HEAD", async () => {
-        try {
-          return await fetch(url, { method: "HEAD" });
-        } catch {
-          return undefined;
-        }
-      }, child, () => out);
-      expect(head.status).toBe(200);
+  it.each(examples)(
+    "runs the $name example: HEAD 200, a signed notification is accepted and its handler runs",
+    async ({ name, code }) => {
+      mkdirSync(OUT, { recursive: true });
+      const examplePath = join(OUT, `${name}.ts`);
+      writeFileSync(examplePath, rewriteImports(code));
+      let entry = examplePath;
+      const standin = STANDINS[name];
+      if (standin) {
+        entry = join(OUT, `${name}.run.ts`);
+        writeFileSync(entry, standin(examplePath));
+      }
+      const cwd = mkdtempSync(join(tmpdir(), `ib-docs-${name}-`));
+      workDirs.push(cwd);
+      const port = await freePort();
+      const child = spawn(process.execPath, ["--import", TSX, entry], {
+        cwd,
+        env: { ...process.env, PORT: String(port), INTERCOM_CLIENT_SECRET: SECRET, NODE_ENV: "production" },
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      children.add(child);
+      let out = "";
+      child.stdout.on("data", (d: Buffer) => (out += d.toString()));
+      child.stderr.on("data", (d: Buffer) => (out += d.toString()));
+      const url = `http://127.0.0.1:${port}${PATH}`;
+      try {
+        const head = await waitFor(
+          "the server to answer HEAD",
+          async () => {
+            try {
+              return await fetch(url, { method: "HEAD" });
+            } catch {
+              return undefined;
+            }
+          },
+          child,
+          () => out,
+        );
+        expect(head.status).toBe(200);
 
-      const { id, body } = freshNotification();
-      const unsigned = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: new Uint8Array(body) });
-      expect(unsigned.status).toBe(401);
-      const res = await fetch(url, {
-        method: "POST",
-        headers: { "content-type": "application/json", "x-hub-signature": sign(body, SECRET) },
-        body: new Uint8Array(body),
-      });
-      expect(res.status).toBe(200);
-      expect(await res.text()).toBe('{"received":true}');
-      await waitFor("the handler to print the notification id", () => (out.includes(id) ? true : undefined), child, () => out);
-      expect(out).toContain("customer replied in");
-    } finally {
-      child.kill("SIGTERM");
-      await new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve();
-        const timer = setTimeout(() => {
-          child.kill("SIGKILL");
-          resolve();
-        }, 5_000);
-        child.once("exit", () => {
-          clearTimeout(timer);
-          resolve();
+        const { id, body } = freshNotification();
+        const unsigned = await fetch(url, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: new Uint8Array(body),
         });
-      });
-    }
-  });
+        expect(unsigned.status).toBe(401);
+        const res = await fetch(url, {
+          method: "POST",
+          headers: { "content-type": "application/json", "x-hub-signature": sign(body, SECRET) },
+          body: new Uint8Array(body),
+        });
+        expect(res.status).toBe(200);
+        expect(await res.text()).toBe('{"received":true}');
+        await waitFor(
+          "the handler to print the notification id",
+          () => (out.includes(id) ? true : undefined),
+          child,
+          () => out,
+        );
+        expect(out).toContain("customer replied in");
+      } finally {
+        child.kill("SIGTERM");
+        await new Promise<void>((resolve) => {
+          if (child.exitCode !== null) return resolve();
+          const timer = setTimeout(() => {
+            child.kill("SIGKILL");
+            resolve();
+          }, 5_000);
+          child.once("exit", () => {
+            clearTimeout(timer);
+            resolve();
+          });
+        });
+      }
+    },
+  );
 });

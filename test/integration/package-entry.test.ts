@@ -29,7 +29,10 @@ const HEAVY = [
   "intercom-client",
 ] as const;
 /** What each subpath exists to load (the Redis store spools to SQLite during a Redis outage). */
-const ALLOWED: Record<string, readonly string[]> = { "./sqlite": ["better-sqlite3"], "./redis": ["bullmq", "ioredis", "better-sqlite3"] };
+const ALLOWED: Record<string, readonly string[]> = {
+  "./sqlite": ["better-sqlite3"],
+  "./redis": ["bullmq", "ioredis", "better-sqlite3"],
+};
 /** Loaded by the tsx loader this test runs the sources with, not by intercom-bridge. */
 const LOADER_PACKAGES = new Set(["tsx", "esbuild", "get-tsconfig", "resolve-pkg-maps"]);
 
@@ -68,7 +71,13 @@ process.stdout.write(JSON.stringify({ cjs, exportNames: Object.keys(mod) }));
     env: { ...process.env, IB_LOAD_LOG: log },
   });
   const out = JSON.parse(stdout) as { cjs: string[]; exportNames: string[] };
-  const files = [...readFileSync(log, "utf8").split("\n").filter(Boolean).map((u) => (u.startsWith("file:") ? fileURLToPath(u) : u)), ...out.cjs];
+  const files = [
+    ...readFileSync(log, "utf8")
+      .split("\n")
+      .filter(Boolean)
+      .map((u) => (u.startsWith("file:") ? fileURLToPath(u) : u)),
+    ...out.cjs,
+  ];
   const packages = new Set<string>();
   for (const file of files) {
     const m = /[\\/]node_modules[\\/]((?:@[^\\/]+[\\/])?[^\\/]+)[\\/](?!.*[\\/]node_modules[\\/])/.exec(file);
@@ -95,7 +104,8 @@ describe("package entries", () => {
       expect(e.types, key).toBe(e.default.replace(/\.js$/, ".d.ts"));
       expect(existsSync(sourceOf(e.default)), `${key} → ${sourceOf(e.default)}`).toBe(true);
     }
-    for (const key of [".", "./node", "./express", "./fastify", "./web", "./hono"]) expect(pkg.exports).toHaveProperty([key]);
+    for (const key of [".", "./node", "./express", "./fastify", "./web", "./hono"])
+      expect(pkg.exports).toHaveProperty([key]);
   });
 
   it("declares the frameworks as optional peer dependencies", () => {
@@ -115,7 +125,15 @@ describe("package entries", () => {
   it("loads no npm package at all from the root entry, and exports the public API by name", async () => {
     const { packages, exportNames } = await packagesLoadedBy(sourceOf("./dist/index.js"));
     expect(packages).toEqual([]);
-    for (const name of ["createIntercomWebhooks", "createReceiver", "createMemoryStore", "handleWebhook", "STATUS_BY_CODE", "sign", "ERROR_CODES"]) {
+    for (const name of [
+      "createIntercomWebhooks",
+      "createReceiver",
+      "createMemoryStore",
+      "handleWebhook",
+      "STATUS_BY_CODE",
+      "sign",
+      "ERROR_CODES",
+    ]) {
       expect(exportNames).toContain(name);
     }
   });
@@ -128,9 +146,12 @@ describe("package entries", () => {
     for (const p of allowed) expect(packages).toContain(p);
   });
 
-  it.each(["./node", "./express", "./fastify", "./web", "./hono"])("loads no npm package from the %s adapter (framework types only)", async (key) => {
-    const entry = pkg.exports[key] as { default: string };
-    const { packages } = await packagesLoadedBy(sourceOf(entry.default));
-    expect(packages).toEqual([]);
-  });
+  it.each(["./node", "./express", "./fastify", "./web", "./hono"])(
+    "loads no npm package from the %s adapter (framework types only)",
+    async (key) => {
+      const entry = pkg.exports[key] as { default: string };
+      const { packages } = await packagesLoadedBy(sourceOf(entry.default));
+      expect(packages).toEqual([]);
+    },
+  );
 });
