@@ -1,3 +1,4 @@
+import { failureReason } from "../outbound/bulk-import.js";
 import type { AttemptRecord, JobDetail, JobError, JobState, JobSummary, QueueName, RecordDetail, RecordSummary, RecordWithId } from "../queue/types.js";
 
 /**
@@ -70,8 +71,12 @@ export interface OutboundView {
   receivedAt: number;
   runAt: number | null;
   updatedAt: number;
-  /** Intercom's error code (e.g. `not_found`) or an `IB_ERR_*` code, and the message, of the last failed attempt. */
-  error: { code: string | null; message: string } | null;
+  /**
+   * The last failed attempt: `reason` is Intercom's HTTP status and error code when Intercom answered (`404 not_found`),
+   * else `timeout`, `network error` or the error code; `code` is the recorded error code; `message` the full message
+   * (Intercom's message and request id included).
+   */
+  error: { reason: string; code: string | null; message: string } | null;
 }
 
 // Defensive: stores are told never to keep these, but they must never reach a browser either.
@@ -163,7 +168,7 @@ export function presentOutbound(job: JobSummary): OutboundView {
     receivedAt: job.receivedAt,
     runAt: job.runAt,
     updatedAt: job.updatedAt,
-    error: job.lastError ? { code: job.lastError.code ?? null, message: job.lastError.message } : null,
+    error: job.lastError ? { reason: failureReason(job), code: job.lastError.code ?? null, message: job.lastError.message } : null,
   };
 }
 

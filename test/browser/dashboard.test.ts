@@ -92,7 +92,8 @@ describe.skipIf(!HAS_CHROMIUM && !REQUIRED)(TITLE, () => {
     });
     outboxWorker = store.process(
       "outbox",
-      () => Promise.reject(new IntercomApiError(404, "User Not Found", { intercomCode: "not_found" })),
+      // What the outbox throws for a 404 (outbound/outbox.ts): Intercom's answer in the message, the API error as cause.
+      () => Promise.reject(new UnrecoverableError("Intercom 404 not_found: User Not Found (request req_1)", { cause: new IntercomApiError(404, "User Not Found", { intercomCode: "not_found" }) })),
       { concurrency: 1, leaseMs: 5_000, pollMs: 20 },
     );
     browser = await chromium.launch({
@@ -201,7 +202,7 @@ describe.skipIf(!HAS_CHROMIUM && !REQUIRED)(TITLE, () => {
     const row = page.locator("tbody tr[data-id]").first();
     await row.waitFor();
     expect(await row.textContent()).toContain("order-placed");
-    expect(await row.textContent()).toContain("not_found");
+    expect(await row.textContent()).toContain("404 not_found");
     expect(await row.textContent()).toContain("User Not Found");
     expect(await row.getByRole("button", { name: "Retry" }).isVisible()).toBe(true);
     await shot("09-outbound");

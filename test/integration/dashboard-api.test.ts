@@ -564,7 +564,7 @@ describe("GET /api/outbound", () => {
     await seed({ queue: "outbox", topic: "order-placed", itemId: "user_1", targets: ["intercom-events"] });
     await runAll("outbox", new Set());
     await seed({ queue: "outbox", topic: "invited-friend", itemId: "user_2", targets: ["intercom-events"] });
-    await runAll("outbox", new Set(["intercom-events"]), () => new UnrecoverableError("Intercom answered 404 not_found: User Not Found", { cause: new IntercomApiError(404, "User Not Found", { intercomCode: "not_found" }) }));
+    await runAll("outbox", new Set(["intercom-events"]), () => new UnrecoverableError("Intercom 404 not_found: User Not Found (request req_9)", { cause: new IntercomApiError(404, "User Not Found", { intercomCode: "not_found" }) }));
     await seed({ queue: "outbox", topic: "order-placed", itemId: "user_3", targets: ["intercom-events"] });
     await start();
   });
@@ -578,7 +578,8 @@ describe("GET /api/outbound", () => {
       ["invited-friend", "user_2", "dead"],
       ["order-placed", "user_1", "done"],
     ]);
-    expect(items[1].error).toEqual({ code: "IB_ERR_UNRECOVERABLE", message: "Intercom answered 404 not_found: User Not Found" });
+    // The outbox records Intercom's answer in the message (outbound/classify.ts describeSendResult).
+    expect(items[1].error).toEqual({ reason: "404 not_found", code: "IB_ERR_UNRECOVERABLE", message: "Intercom 404 not_found: User Not Found (request req_9)" });
     expect(items[0].error).toBeNull();
   });
 
@@ -586,7 +587,7 @@ describe("GET /api/outbound", () => {
     await seed({ queue: "outbox", topic: "rate-limited", itemId: "user_4", targets: ["intercom-events"] });
     await runAll("outbox", new Set(["intercom-events"]), () => new IntercomApiError(422, "Invalid event name", { intercomCode: "parameter_invalid" }));
     const items = (await get("/api/outbound?topic=rate-limited")).json().items;
-    expect(items[0].error).toEqual({ code: "parameter_invalid", message: "Invalid event name" });
+    expect(items[0].error).toEqual({ reason: "parameter_invalid", code: "parameter_invalid", message: "Invalid event name" });
   });
 
   it("filters by state, event name and contact", async () => {

@@ -538,7 +538,7 @@ async function outbound(root, params) {
         h("td", { class: "mono" }, e.itemId ?? "—"),
         h("td", {}, stateChip(e.state)),
         h("td", {}, `${e.attempts}/${e.maxAttempts}`),
-        h("td", { class: "mono" }, e.error?.code ?? ""),
+        h("td", { class: "mono" }, e.error?.reason ?? ""),
         h("td", {}, e.error?.message ?? ""),
         h("td", {}, retry),
       );
