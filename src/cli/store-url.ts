@@ -40,6 +40,8 @@ export function dataDirOf(url: string): string {
   return "./data";
 }
 
-function openRedis(url: string, _options: OpenStoreOptions): Promise<Store> {
-  return Promise.reject(new ConfigError(`--store "${url}": the Redis store is not available in this build`));
+async function openRedis(url: string, options: OpenStoreOptions): Promise<Store> {
+  const { createRedisStore } = await import("../store/redis/index.js");
+  // Validates the URL (host, port, /db, credentials) now, so a typo is a usage error rather than endless reconnects.
+  return createRedisStore({ url, prefix: options.redisPrefix ?? "intercom-bridge", spoolPath: options.spoolPath ?? null });
 }
