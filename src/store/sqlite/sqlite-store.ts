@@ -715,6 +715,18 @@ export class SqliteStore implements Store {
   }
 
   /**
+   * How to read `records` newest first for a filter: an index that yields rows already in `seq` order, or the
+   * rowid itself (`NOT INDEXED`). Without this the planner may pick an equality index and sort a million rows.
+   */
+  private static recordAccess(filter: JobFilter): string {
+    if (SqliteStore.isRecordSelective(filter)) return "";
+    const isExactTopic = filter.topic !== undefined && filter.topic !== "*" && !filter.topic.endsWith(".*");
+    if (isExactTopic && filter.queue !== undefined) return "INDEXED BY records_topic";
+    if (filter.appId !== undefined) return "INDEXED BY records_app";
+    return "NOT INDEXED";
+  }
+
+  /**
    * Jobs matching `filter`, newest record first, after the keyset position `after` ([record seq, idx]).
    * Without a selective record filter this runs one index-ordered query per (queue, state) and merges them, so a
    * page never sorts the whole table.
@@ -732,11 +744,19 @@ export class SqliteStore implements Store {
       base.params.push(after[0], after[1]);
     }
     const states = filterStates(filter) ?? JOB_STATES;
-    if (SqliteStore.isRecordSelective(filter)) {
-      const c: Conditions = { sql: [...base.sql, `j.state IN (${states.map(() => "?").join(", ")})`], params: [...base.params, ...states] };
-      // CROSS JOIN keeps records as the outer loop, driven by the selective index.
-      const sql = `SELECT ${JOB_COLUMNS} FROM records r CROSS JOIN jobs j ON j.record_seq = r.seq
-        WHERE ${c.sql.join(" AND ")} ORDER BY j.record_seq DESC, j.idx DESC LIMIT ?`;
+    if (SqliteStore.isRecordSelective(filter) || filter.state === undefined) {
+      const c: Conditions = { sql: [...base.sql], params: [...base.params] };
+      if (filter.state !== undefined) {
+        c.sql.push(`j.state IN (${states.map(() => "?").join(", ")})`);
+        c.params.push(...states);
+      }
+      if (after) {
+        c.sql.push("r.seq <= ?");
+        c.params.push(after[0]);
+      }
+      // CROSS JOIN keeps records as the outer loop, read newest first through an order-preserving access path.
+      const sql = `SELECT ${JOB_COLUMNS} FROM records r ${SqliteStore.recordAccess(filter)} CROSS JOIN jobs j ON j.record_seq = r.seq
+        ${c.sql.length > 0 ? `WHERE ${c.sql.join(" AND ")}` : ""} ORDER BY r.seq DESC, j.idx DESC LIMIT ?`;
       return this.statement(sql).all(...c.params, limit) as JobRow[];
     }
     const queues = filter.queue !== undefined ? [filter.queue] : QUEUE_NAMES;
@@ -842,7 +862,7 @@ export class SqliteStore implements Store {
           c.params.push(before);
         }
         const where = c.sql.length > 0 ? `WHERE ${c.sql.join(" AND ")}` : "";
-        const sql = `SELECT r.seq FROM records r ${where} ORDER BY r.seq DESC LIMIT ?`;
+        const sql = `SELECT r.seq FROM records r ${SqliteStore.recordAccess(filter)} ${where} ORDER BY r.seq DESC LIMIT ?`;
         seqs = this.statement(sql).pluck().all(...c.params, limit + 1) as number[];
       }
       const page = seqs.slice(0, limit);
@@ -871,9 +891,14 @@ export class SqliteStore implements Store {
   /** See {@link Store.countJobs}. */
   countJobs(filter: JobFilter): Promise<number> {
     return this.run("countJobs", () => {
-      const c = this.jobConditions(filter);
-      const where = c.sql.length > 0 ? `WHERE ${c.sql.join(" AND ")}` : "";
-      return this.statement(`SELECT count(*) FROM jobs j JOIN records r ON r.seq = j.record_seq ${where}`).pluck().get(...c.params) as number;
+      // One count per queue, so the (queue, state, …) index applies even when the filter names no queue.
+      let total = 0;
+      for (const queue of filter.queue !== undefined ? [filter.queue] : QUEUE_NAMES) {
+        const c = this.jobConditions({ ...filter, queue });
+        const sql = `SELECT count(*) FROM jobs j JOIN records r ON r.seq = j.record_seq WHERE ${c.sql.join(" AND ")}`;
+        total += this.statement(sql).pluck().get(...c.params) as number;
+      }
+      return total;
     });
   }
 
