@@ -56,15 +56,34 @@ export interface DashboardOptions {
   now?: () => number;
 }
 
-const LIST_PARAMS: readonly FilterParam[] = ["state", "topic", "since", "until", "q", "notificationId", "itemId", "appId", "limit", "cursor"];
-const DEAD_FILTER_PARAMS: readonly FilterParam[] = ["queue", "topic", "target", "since", "until", "appId", "notificationId", "itemId"];
+const LIST_PARAMS: readonly FilterParam[] = [
+  "state",
+  "topic",
+  "since",
+  "until",
+  "q",
+  "notificationId",
+  "itemId",
+  "appId",
+  "limit",
+  "cursor",
+];
+const DEAD_FILTER_PARAMS: readonly FilterParam[] = [
+  "queue",
+  "topic",
+  "target",
+  "since",
+  "until",
+  "appId",
+  "notificationId",
+  "itemId",
+];
 const DEAD_LIST_PARAMS: readonly FilterParam[] = [...DEAD_FILTER_PARAMS, "limit", "cursor"];
 const OUTBOUND_PARAMS: readonly FilterParam[] = ["state", "topic", "since", "until", "q", "limit", "cursor"];
 const REPLAYABLE: readonly JobState[] = ["dead", "failed", "done"];
 const ID_RE = /^[A-Za-z0-9_.~-]{1,200}$/;
 const MINUTE_MS = 60_000;
 const MAX_WINDOW_MINUTES = 24 * 60;
-
 
 /**
  * The operator dashboard as a fastify plugin: the static single-page app under `/dashboard` and its JSON API under
@@ -89,7 +108,10 @@ export const dashboardPlugin: FastifyPluginAsync<DashboardOptions> = async (app,
   const log = createLogger(options.log);
   const assets = await loadStaticAssets(options.assetsDir ?? DEFAULT_ASSETS_DIR);
   if (!assets.has("index.html")) {
-    log.warn({ assetsDir: String(options.assetsDir ?? DEFAULT_ASSETS_DIR) }, "dashboard assets not found; GET /dashboard will answer 500");
+    log.warn(
+      { assetsDir: String(options.assetsDir ?? DEFAULT_ASSETS_DIR) },
+      "dashboard assets not found; GET /dashboard will answer 500",
+    );
   }
   registerPages(app, assets);
   await app.register((api, _opts, done) => {
@@ -156,7 +178,12 @@ function registerApi(api: FastifyInstance, options: DashboardOptions, log: Logge
     }
     // fastify's own client errors: malformed JSON body, unsupported content type, body too large.
     if (typeof err.statusCode === "number" && err.statusCode >= 400 && err.statusCode < 500) {
-      const code: ErrorCode = err.statusCode === 413 ? "IB_ERR_BODY_TOO_LARGE" : err.statusCode === 415 ? "IB_ERR_UNSUPPORTED_MEDIA_TYPE" : "IB_ERR_PAYLOAD_INVALID";
+      const code: ErrorCode =
+        err.statusCode === 413
+          ? "IB_ERR_BODY_TOO_LARGE"
+          : err.statusCode === 415
+            ? "IB_ERR_UNSUPPORTED_MEDIA_TYPE"
+            : "IB_ERR_PAYLOAD_INVALID";
       return reply.code(err.statusCode).send(errorBody(code, err.message));
     }
     log.error({ err }, "dashboard API request failed");
@@ -175,11 +202,21 @@ function registerApi(api: FastifyInstance, options: DashboardOptions, log: Logge
 
   api.get<{ Querystring: Record<string, unknown> }>("/api/overview", async (req, reply) => {
     const extra = Object.keys(req.query).filter((k) => k !== "windowMinutes");
-    if (extra.length > 0) return sendError(reply, "IB_ERR_PAYLOAD_INVALID", `Unknown parameter "${extra[0]}"; expected: windowMinutes`);
+    if (extra.length > 0)
+      return sendError(reply, "IB_ERR_PAYLOAD_INVALID", `Unknown parameter "${extra[0]}"; expected: windowMinutes`);
     const rawWindow = req.query["windowMinutes"];
     const windowMinutes = rawWindow === undefined ? 60 : Number(rawWindow);
-    if (typeof rawWindow === "object" || !Number.isInteger(windowMinutes) || windowMinutes < 1 || windowMinutes > MAX_WINDOW_MINUTES) {
-      return sendError(reply, "IB_ERR_PAYLOAD_INVALID", `windowMinutes must be an integer from 1 to ${MAX_WINDOW_MINUTES}`);
+    if (
+      typeof rawWindow === "object" ||
+      !Number.isInteger(windowMinutes) ||
+      windowMinutes < 1 ||
+      windowMinutes > MAX_WINDOW_MINUTES
+    ) {
+      return sendError(
+        reply,
+        "IB_ERR_PAYLOAD_INVALID",
+        `windowMinutes must be an integer from 1 to ${MAX_WINDOW_MINUTES}`,
+      );
     }
     const at = now();
     const since = Math.floor((at - windowMinutes * MINUTE_MS) / MINUTE_MS) * MINUTE_MS;
@@ -239,18 +276,33 @@ function registerApi(api: FastifyInstance, options: DashboardOptions, log: Logge
 
   api.get<{ Params: { id: string } }>("/api/notifications/:id", async (req, reply) => {
     const detail = ID_RE.test(req.params.id) ? await store.getRecord(req.params.id) : undefined;
-    if (!detail || detail.record.queue !== "inbound") return sendError(reply, "IB_ERR_NOT_FOUND", `No notification with id "${req.params.id}"`);
+    if (!detail || detail.record.queue !== "inbound")
+      return sendError(reply, "IB_ERR_NOT_FOUND", `No notification with id "${req.params.id}"`);
     return presentRecordDetail(detail);
   });
 
   api.post<{ Params: { id: string } }>("/api/notifications/:id/replay", async (req, reply) => {
     const detail = ID_RE.test(req.params.id) ? await store.getRecord(req.params.id) : undefined;
-    if (!detail || detail.record.queue !== "inbound") return sendError(reply, "IB_ERR_NOT_FOUND", `No notification with id "${req.params.id}"`);
-    if (detail.jobs.length === 0) return sendError(reply, "IB_ERR_CONFLICT", "This notification has no deliveries to replay (no handler matched its topic)");
+    if (!detail || detail.record.queue !== "inbound")
+      return sendError(reply, "IB_ERR_NOT_FOUND", `No notification with id "${req.params.id}"`);
+    if (detail.jobs.length === 0)
+      return sendError(
+        reply,
+        "IB_ERR_CONFLICT",
+        "This notification has no deliveries to replay (no handler matched its topic)",
+      );
     if (!detail.jobs.some((j) => REPLAYABLE.includes(j.state))) {
-      return sendError(reply, "IB_ERR_CONFLICT", "Every delivery of this notification is pending or running; replay it once they finish");
+      return sendError(
+        reply,
+        "IB_ERR_CONFLICT",
+        "Every delivery of this notification is pending or running; replay it once they finish",
+      );
     }
-    const requeued = await store.requeueMany({ queue: "inbound", recordId: detail.record.id, limit: detail.jobs.length });
+    const requeued = await store.requeueMany({
+      queue: "inbound",
+      recordId: detail.record.id,
+      limit: detail.jobs.length,
+    });
     return { requeued };
   });
 
@@ -269,7 +321,11 @@ function registerApi(api: FastifyInstance, options: DashboardOptions, log: Logge
         return sendError(reply, "IB_ERR_NOT_FOUND", `No delivery with id "${id}"`);
       case "conflict": {
         const job = await store.getJob(id);
-        return sendError(reply, "IB_ERR_CONFLICT", `Delivery "${id}" is ${job?.state ?? "in progress"}; only dead, failed or done deliveries can be replayed`);
+        return sendError(
+          reply,
+          "IB_ERR_CONFLICT",
+          `Delivery "${id}" is ${job?.state ?? "in progress"}; only dead, failed or done deliveries can be replayed`,
+        );
       }
       case "requeued": {
         const job = await store.getJob(id);
@@ -281,7 +337,11 @@ function registerApi(api: FastifyInstance, options: DashboardOptions, log: Logge
   api.get<{ Querystring: Record<string, unknown> }>("/api/dead-letters", async (req, reply) => {
     const parsed = parseFilter(req.query, DEAD_LIST_PARAMS);
     if (!parsed.ok) return sendError(reply, "IB_ERR_PAYLOAD_INVALID", parsed.message);
-    const page = await store.listJobs({ ...parsed.value.filter, state: "dead", limit: parsed.value.filter.limit ?? DEFAULT_PAGE_SIZE });
+    const page = await store.listJobs({
+      ...parsed.value.filter,
+      state: "dead",
+      limit: parsed.value.filter.limit ?? DEFAULT_PAGE_SIZE,
+    });
     return { items: page.items.map(presentDelivery), nextCursor: page.nextCursor };
   });
 
@@ -293,12 +353,26 @@ function registerApi(api: FastifyInstance, options: DashboardOptions, log: Logge
 
   api.post<{ Body: unknown }>("/api/dead-letters/replay", async (req, reply) => {
     const body = (req.body ?? {}) as Record<string, unknown>;
-    if (typeof body !== "object" || Array.isArray(body)) return sendError(reply, "IB_ERR_PAYLOAD_INVALID", 'Body must be a JSON object: { "filter": {…}, "expectedCount": N }');
+    if (typeof body !== "object" || Array.isArray(body))
+      return sendError(
+        reply,
+        "IB_ERR_PAYLOAD_INVALID",
+        'Body must be a JSON object: { "filter": {…}, "expectedCount": N }',
+      );
     const extra = Object.keys(body).filter((k) => k !== "filter" && k !== "expectedCount");
-    if (extra.length > 0) return sendError(reply, "IB_ERR_PAYLOAD_INVALID", `Unknown body field "${extra[0]}"; expected: filter, expectedCount`);
+    if (extra.length > 0)
+      return sendError(
+        reply,
+        "IB_ERR_PAYLOAD_INVALID",
+        `Unknown body field "${extra[0]}"; expected: filter, expectedCount`,
+      );
     const rawFilter = body["filter"] ?? {};
     if (typeof rawFilter !== "object" || rawFilter === null || Array.isArray(rawFilter)) {
-      return sendError(reply, "IB_ERR_PAYLOAD_INVALID", "filter must be an object of the same fields GET /api/dead-letters/count takes");
+      return sendError(
+        reply,
+        "IB_ERR_PAYLOAD_INVALID",
+        "filter must be an object of the same fields GET /api/dead-letters/count takes",
+      );
     }
     const parsed = parseFilter(rawFilter, DEAD_FILTER_PARAMS);
     if (!parsed.ok) return sendError(reply, "IB_ERR_PAYLOAD_INVALID", `filter: ${parsed.message}`);
@@ -311,7 +385,11 @@ function registerApi(api: FastifyInstance, options: DashboardOptions, log: Logge
       // The operator confirmed "Replay N deliveries?"; do not replay a different number than they agreed to.
       const count = await store.countJobs(filter);
       if (count !== expected) {
-        return sendError(reply, "IB_ERR_CONFLICT", `The filter now selects ${count} dead deliveries, not ${expected}; check the count and confirm again`);
+        return sendError(
+          reply,
+          "IB_ERR_CONFLICT",
+          `The filter now selects ${count} dead deliveries, not ${expected}; check the count and confirm again`,
+        );
       }
     }
     return { requeued: await store.requeueMany(filter) };
@@ -358,7 +436,11 @@ function registerApi(api: FastifyInstance, options: DashboardOptions, log: Logge
 }
 
 type NotificationsResult =
-  | { items: ReturnType<typeof presentNotification>[]; nextCursor: string | null; match: "notificationId" | "itemId" | null }
+  | {
+      items: ReturnType<typeof presentNotification>[];
+      nextCursor: string | null;
+      match: "notificationId" | "itemId" | null;
+    }
   | { error: string };
 
 /**
@@ -397,7 +479,10 @@ async function listNotifications(store: Store, parsed: ParsedFilter): Promise<No
   return byNotification.items.length > 0 ? byNotification : run("i");
 }
 
-async function readOutboundStatus(source: DashboardOptions["outboundStatus"], log: Logger): Promise<OutboundStatus | null> {
+async function readOutboundStatus(
+  source: DashboardOptions["outboundStatus"],
+  log: Logger,
+): Promise<OutboundStatus | null> {
   if (!source) return null;
   try {
     return await source();

@@ -72,7 +72,12 @@ export function createLiveFeed(opts: LiveFeedOptions): LiveFeed {
 
   const onNotice = (notice: ReceivedNotice): void => {
     const recordId = notice?.recordId;
-    if (typeof recordId !== "string" || notice.status === "duplicate" || (notice.queue !== undefined && notice.queue !== "inbound")) return;
+    if (
+      typeof recordId !== "string" ||
+      notice.status === "duplicate" ||
+      (notice.queue !== undefined && notice.queue !== "inbound")
+    )
+      return;
     // Serialise lookups so rows go out in the order they were received.
     chain = chain.then(async () => {
       try {

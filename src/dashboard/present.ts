@@ -1,5 +1,15 @@
 import { failureReason } from "../outbound/bulk-import.js";
-import type { AttemptRecord, JobDetail, JobError, JobState, JobSummary, QueueName, RecordDetail, RecordSummary, RecordWithId } from "../queue/types.js";
+import type {
+  AttemptRecord,
+  JobDetail,
+  JobError,
+  JobState,
+  JobSummary,
+  QueueName,
+  RecordDetail,
+  RecordSummary,
+  RecordWithId,
+} from "../queue/types.js";
 
 /**
  * The JSON shapes the dashboard API answers with. They are mapped from the Store's types on purpose, so a store
@@ -80,7 +90,13 @@ export interface OutboundView {
 }
 
 // Defensive: stores are told never to keep these, but they must never reach a browser either.
-const SECRET_HEADERS = new Set(["x-hub-signature", "x-hub-signature-256", "authorization", "cookie", "proxy-authorization"]);
+const SECRET_HEADERS = new Set([
+  "x-hub-signature",
+  "x-hub-signature-256",
+  "authorization",
+  "cookie",
+  "proxy-authorization",
+]);
 
 /** Maps a Store job summary (or detail) to the API's delivery shape. */
 export function presentDelivery(job: JobSummary): DeliveryView {
@@ -168,7 +184,9 @@ export function presentOutbound(job: JobSummary): OutboundView {
     receivedAt: job.receivedAt,
     runAt: job.runAt,
     updatedAt: job.updatedAt,
-    error: job.lastError ? { reason: failureReason(job), code: job.lastError.code ?? null, message: job.lastError.message } : null,
+    error: job.lastError
+      ? { reason: failureReason(job), code: job.lastError.code ?? null, message: job.lastError.message }
+      : null,
   };
 }
 

@@ -23,9 +23,10 @@ const REQUIRED = process.env["REQUIRE_BROWSER"] === "1";
 const TOKEN = "browser-test-admin-token";
 const SECRET = "browser-test-client-secret";
 const SCREENSHOTS = join(process.cwd(), "test-output", "screenshots");
-const TITLE = HAS_CHROMIUM || REQUIRED
-  ? "dashboard in headless Chromium"
-  : `dashboard in headless Chromium (SKIPPED: ${CHROMIUM} is missing; install it with \`apt-get install -y chromium\`, or set REQUIRE_BROWSER=1 to fail instead)`;
+const TITLE =
+  HAS_CHROMIUM || REQUIRED
+    ? "dashboard in headless Chromium"
+    : `dashboard in headless Chromium (SKIPPED: ${CHROMIUM} is missing; install it with \`apt-get install -y chromium\`, or set REQUIRE_BROWSER=1 to fail instead)`;
 
 describe.skipIf(!HAS_CHROMIUM && !REQUIRED)(TITLE, () => {
   let browser: Browser;
@@ -50,7 +51,21 @@ describe.skipIf(!HAS_CHROMIUM && !REQUIRED)(TITLE, () => {
     const out: string[] = [];
     const spy = vi.spyOn(process.stdout, "write").mockImplementation((chunk) => (out.push(String(chunk)), true));
     try {
-      await program.parseAsync(["simulate", "--url", `${baseUrl}/webhooks/intercom`, "--secret", SECRET, "--topic", topic, "--count", String(count), "--json"], { from: "user" });
+      await program.parseAsync(
+        [
+          "simulate",
+          "--url",
+          `${baseUrl}/webhooks/intercom`,
+          "--secret",
+          SECRET,
+          "--topic",
+          topic,
+          "--count",
+          String(count),
+          "--json",
+        ],
+        { from: "user" },
+      );
     } finally {
       spy.mockRestore();
     }
@@ -58,7 +73,8 @@ describe.skipIf(!HAS_CHROMIUM && !REQUIRED)(TITLE, () => {
   };
 
   beforeAll(async () => {
-    if (!HAS_CHROMIUM) throw new Error(`REQUIRE_BROWSER=1 but ${CHROMIUM} is missing: install it with \`apt-get install -y chromium\``);
+    if (!HAS_CHROMIUM)
+      throw new Error(`REQUIRE_BROWSER=1 but ${CHROMIUM} is missing: install it with \`apt-get install -y chromium\``);
     mkdirSync(SCREENSHOTS, { recursive: true });
     dataDir = mkdtempSync(join(tmpdir(), "ib-dashboard-"));
     const store = createMemoryStore();
@@ -87,18 +103,46 @@ describe.skipIf(!HAS_CHROMIUM && !REQUIRED)(TITLE, () => {
     await store.enqueue({
       dedupeKey: "outbound-1",
       dedupeTtlMs: 60_000,
-      record: { queue: "outbox", topic: "order-placed", body: '{"event_name":"order-placed","user_id":"user_42","created_at":1700000000}', appId: null, notificationId: null, itemId: "user_42", createdAt: 1_700_000_000 },
-      deliveries: [{ target: "intercom-events", retry: { maxAttempts: 1, backoff: { type: "fixed", delayMs: 10 } }, orderingKey: null }],
+      record: {
+        queue: "outbox",
+        topic: "order-placed",
+        body: '{"event_name":"order-placed","user_id":"user_42","created_at":1700000000}',
+        appId: null,
+        notificationId: null,
+        itemId: "user_42",
+        createdAt: 1_700_000_000,
+      },
+      deliveries: [
+        {
+          target: "intercom-events",
+          retry: { maxAttempts: 1, backoff: { type: "fixed", delayMs: 10 } },
+          orderingKey: null,
+        },
+      ],
     });
     outboxWorker = store.process(
       "outbox",
       // What the outbox throws for a 404 (outbound/outbox.ts): Intercom's answer in the message, the API error as cause.
-      () => Promise.reject(new UnrecoverableError("Intercom 404 not_found: User Not Found (request req_1)", { cause: new IntercomApiError(404, "User Not Found", { intercomCode: "not_found" }) })),
+      () =>
+        Promise.reject(
+          new UnrecoverableError("Intercom 404 not_found: User Not Found (request req_1)", {
+            cause: new IntercomApiError(404, "User Not Found", { intercomCode: "not_found" }),
+          }),
+        ),
       { concurrency: 1, leaseMs: 5_000, pollMs: 20 },
     );
     browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+      args: [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+      ],
     });
     page = await browser.newPage({ viewport: { width: 1360, height: 900 } });
     page.on("pageerror", (err) => pageErrors.push(err.message));
@@ -120,7 +164,9 @@ describe.skipIf(!HAS_CHROMIUM && !REQUIRED)(TITLE, () => {
     await page.click("button[type=submit]");
     await page.getByText("That token was refused.").waitFor();
     expect(await page.isVisible("#nav")).toBe(false);
-    const api = await page.evaluate(async () => (await fetch("/api/overview", { headers: { authorization: "Bearer nope" } })).status);
+    const api = await page.evaluate(
+      async () => (await fetch("/api/overview", { headers: { authorization: "Bearer nope" } })).status,
+    );
     expect(api).toBe(401);
     await shot("01-sign-in-refused");
   });
@@ -155,7 +201,9 @@ describe.skipIf(!HAS_CHROMIUM && !REQUIRED)(TITLE, () => {
     await page.click('form.filters button[type="submit"]');
     await page.waitForFunction(() => location.hash.includes("topic=contact.*"));
     await page.locator('tr[data-topic="contact.user.created"]').waitFor();
-    const topics = await page.locator("tbody tr[data-topic]").evaluateAll((rows) => rows.map((r) => r.getAttribute("data-topic")));
+    const topics = await page
+      .locator("tbody tr[data-topic]")
+      .evaluateAll((rows) => rows.map((r) => r.getAttribute("data-topic")));
     expect(topics).toEqual(["contact.user.created"]);
     // A live notification outside the filter does not join the table; one inside does.
     await simulate("conversation.admin.closed");

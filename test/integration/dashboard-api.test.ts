@@ -31,13 +31,21 @@ interface SeedInput {
 async function seed(input: SeedInput): Promise<{ recordId: string; jobIds: string[] }> {
   const n = ++seq;
   const queue = input.queue ?? "inbound";
-  const notificationId = input.notificationId === undefined ? (queue === "inbound" ? `notif_${n}` : null) : input.notificationId;
+  const notificationId =
+    input.notificationId === undefined ? (queue === "inbound" ? `notif_${n}` : null) : input.notificationId;
   const itemId = input.itemId === undefined ? `item_${n}` : input.itemId;
   const body =
     input.body ??
     JSON.stringify(
       queue === "inbound"
-        ? { type: "notification_event", id: notificationId, topic: input.topic, app_id: "app1", created_at: 1_700_000_000 + n, data: { type: "notification_event_data", item: { id: itemId } } }
+        ? {
+            type: "notification_event",
+            id: notificationId,
+            topic: input.topic,
+            app_id: "app1",
+            created_at: 1_700_000_000 + n,
+            data: { type: "notification_event_data", item: { id: itemId } },
+          }
         : { event_name: input.topic, created_at: 1_700_000_000 + n, user_id: itemId },
     );
   const result = await store.enqueue({
@@ -60,7 +68,11 @@ async function seed(input: SeedInput): Promise<{ recordId: string; jobIds: strin
 }
 
 /** Runs every due delivery of `queue` once: targets in `fail` die (or throw `error`), the rest succeed. */
-async function runAll(queue: QueueName, fail: ReadonlySet<string>, error: () => Error = () => new UnrecoverableError("handler exploded")): Promise<void> {
+async function runAll(
+  queue: QueueName,
+  fail: ReadonlySet<string>,
+  error: () => Error = () => new UnrecoverableError("handler exploded"),
+): Promise<void> {
   const processor = store.process(
     queue,
     async (job) => {
@@ -181,14 +193,22 @@ describe("static pages", () => {
     expect(js.body).toContain("import");
     const css = await app.inject({ method: "GET", url: "/dashboard/app.css" });
     expect(css.headers["content-type"]).toBe("text/css; charset=utf-8");
-    const again = await app.inject({ method: "GET", url: "/dashboard/app.js", headers: { "if-none-match": String(js.headers.etag) } });
+    const again = await app.inject({
+      method: "GET",
+      url: "/dashboard/app.js",
+      headers: { "if-none-match": String(js.headers.etag) },
+    });
     expect(again.statusCode).toBe(304);
     expect(again.body).toBe("");
   });
 
   it("answers 404 to unknown files and never reads outside the assets folder", async () => {
     expectError(await app.inject({ method: "GET", url: "/dashboard/nope.js" }), 404, "IB_ERR_NOT_FOUND");
-    expectError(await app.inject({ method: "GET", url: "/dashboard/..%2F..%2F..%2Fpackage.json" }), 404, "IB_ERR_NOT_FOUND");
+    expectError(
+      await app.inject({ method: "GET", url: "/dashboard/..%2F..%2F..%2Fpackage.json" }),
+      404,
+      "IB_ERR_NOT_FOUND",
+    );
     expectError(await app.inject({ method: "GET", url: "/dashboard/..%2Fapi.ts" }), 404, "IB_ERR_NOT_FOUND");
   });
 
@@ -239,7 +259,9 @@ describe("GET /api/overview", () => {
     await limiter.acquire(166, 10_000);
     await limiter.acquire(166, 10_000);
     await limiter.pauseUntil(clock.now() + 60_000, "rate-limited");
-    await start({ outboundStatus: async () => ({ state: "paused-rate-limited", perWindow: 166, windowMs: 10_000, inFlight: 0 }) });
+    await start({
+      outboundStatus: async () => ({ state: "paused-rate-limited", perWindow: 166, windowMs: 10_000, inFlight: 0 }),
+    });
 
     const o = (await get("/api/overview")).json();
     expect(o.outbound).toMatchObject({
@@ -259,7 +281,12 @@ describe("GET /api/overview", () => {
   it("still answers when the outbound status fails, and without one", async () => {
     await start({ outboundStatus: () => Promise.reject(new Error("down")) });
     const o = (await get("/api/overview")).json();
-    expect(o.outbound).toMatchObject({ paused: false, state: "sending", status: null, budget: { used: 0, maxPerWindow: null } });
+    expect(o.outbound).toMatchObject({
+      paused: false,
+      state: "sending",
+      status: null,
+      budget: { used: 0, maxPerWindow: null },
+    });
   });
 
   it("answers 400 to a bad window or an unknown parameter", async () => {
@@ -276,14 +303,25 @@ describe("GET /api/notifications", () => {
     skewMs = -3 * 3_600_000;
     await seed({ topic: "contact.created", notificationId: "notif_old", itemId: "contact_1", targets: ["crm"] });
     skewMs = 0;
-    await seed({ topic: "conversation.user.replied", notificationId: "notif_a", itemId: "conv_1", targets: ["crm", "archive"] });
-    await seed({ topic: "conversation.admin.closed", notificationId: "notif_b", itemId: "conv_1", targets: ["archive"] });
+    await seed({
+      topic: "conversation.user.replied",
+      notificationId: "notif_a",
+      itemId: "conv_1",
+      targets: ["crm", "archive"],
+    });
+    await seed({
+      topic: "conversation.admin.closed",
+      notificationId: "notif_b",
+      itemId: "conv_1",
+      targets: ["archive"],
+    });
     await seed({ topic: "contact.deleted", notificationId: "notif_c", itemId: "contact_1", targets: [] });
     await seed({ queue: "outbox", topic: "order-placed", targets: ["intercom-events"] });
     await start();
   });
 
-  const ids = (res: LightMyRequestResponse): (string | null)[] => res.json<{ items: { notificationId: string | null }[] }>().items.map((i) => i.notificationId);
+  const ids = (res: LightMyRequestResponse): (string | null)[] =>
+    res.json<{ items: { notificationId: string | null }[] }>().items.map((i) => i.notificationId);
 
   it("lists inbound notifications newest first with the state and attempts of each delivery", async () => {
     const res = await get("/api/notifications");
@@ -291,7 +329,14 @@ describe("GET /api/notifications", () => {
     expect(ids(res)).toEqual(["notif_c", "notif_b", "notif_a", "notif_old"]);
     const a = res.json().items[2];
     expect(a).toMatchObject({ topic: "conversation.user.replied", itemId: "conv_1", appId: "app1" });
-    expect(a.deliveries.map((d: { target: string; state: string; attempts: number; maxAttempts: number }) => [d.target, d.state, d.attempts, d.maxAttempts])).toEqual([
+    expect(
+      a.deliveries.map((d: { target: string; state: string; attempts: number; maxAttempts: number }) => [
+        d.target,
+        d.state,
+        d.attempts,
+        d.maxAttempts,
+      ]),
+    ).toEqual([
       ["crm", "pending", 0, 1],
       ["archive", "pending", 0, 1],
     ]);
@@ -348,10 +393,14 @@ describe("GET /api/notifications", () => {
     const first = (await get("/api/notifications?q=contact_many&limit=2")).json();
     expect(first.match).toBe("itemId");
     expect(first.nextCursor).toMatch(/^i~/);
-    const second = (await get(`/api/notifications?q=contact_many&limit=2&cursor=${encodeURIComponent(first.nextCursor)}`)).json();
+    const second = (
+      await get(`/api/notifications?q=contact_many&limit=2&cursor=${encodeURIComponent(first.nextCursor)}`)
+    ).json();
     expect(second.items).toHaveLength(2);
     expect(second.match).toBe("itemId");
-    const third = (await get(`/api/notifications?q=contact_many&limit=2&cursor=${encodeURIComponent(second.nextCursor)}`)).json();
+    const third = (
+      await get(`/api/notifications?q=contact_many&limit=2&cursor=${encodeURIComponent(second.nextCursor)}`)
+    ).json();
     expect(third.items).toHaveLength(1);
     expect(third.nextCursor).toBeNull();
     const all = [...first.items, ...second.items, ...third.items].map((i: { id: string }) => i.id);
@@ -401,7 +450,9 @@ describe("GET /api/notifications", () => {
     calls.length = 0;
     const res = await get(`/api/notifications?limit=2&cursor=${encodeURIComponent(first.nextCursor)}`);
     expect(res.statusCode).toBe(200);
-    expect(calls).toEqual([{ method: "listRecords", filter: { queue: "inbound", limit: 2, cursor: first.nextCursor } }]);
+    expect(calls).toEqual([
+      { method: "listRecords", filter: { queue: "inbound", limit: 2, cursor: first.nextCursor } },
+    ]);
   });
 });
 
@@ -414,21 +465,52 @@ describe("GET /api/notifications/:id", () => {
       notificationId: "notif_detail",
       itemId: "contact_9",
       targets: ["crm", "archive"],
-      headers: { "user-agent": "intercom-parrot-service-client/1.0", "content-type": "application/json", "x-hub-signature": "sha1=deadbeef" },
+      headers: {
+        "user-agent": "intercom-parrot-service-client/1.0",
+        "content-type": "application/json",
+        "x-hub-signature": "sha1=deadbeef",
+      },
     });
     await runAll("inbound", new Set(["crm"]));
     const res = await get(`/api/notifications/${recordId}`);
     expect(res.statusCode).toBe(200);
     const d = res.json();
-    expect(d.record).toMatchObject({ id: recordId, queue: "inbound", topic: "contact.created", notificationId: "notif_detail", itemId: "contact_9" });
-    expect(d.payload).toMatchObject({ type: "notification_event", id: "notif_detail", data: { item: { id: "contact_9" } } });
+    expect(d.record).toMatchObject({
+      id: recordId,
+      queue: "inbound",
+      topic: "contact.created",
+      notificationId: "notif_detail",
+      itemId: "contact_9",
+    });
+    expect(d.payload).toMatchObject({
+      type: "notification_event",
+      id: "notif_detail",
+      data: { item: { id: "contact_9" } },
+    });
     expect(d.rawBody).toBeNull();
-    expect(d.headers).toEqual({ "user-agent": "intercom-parrot-service-client/1.0", "content-type": "application/json" });
+    expect(d.headers).toEqual({
+      "user-agent": "intercom-parrot-service-client/1.0",
+      "content-type": "application/json",
+    });
     const crm = d.deliveries.find((x: { target: string }) => x.target === "crm");
-    expect(crm).toMatchObject({ state: "dead", attempts: 1, lastError: { code: "IB_ERR_UNRECOVERABLE", message: "handler exploded" } });
-    expect(crm.history).toEqual([expect.objectContaining({ attempt: 1, outcome: "dead", error: expect.objectContaining({ message: "handler exploded" }) })]);
+    expect(crm).toMatchObject({
+      state: "dead",
+      attempts: 1,
+      lastError: { code: "IB_ERR_UNRECOVERABLE", message: "handler exploded" },
+    });
+    expect(crm.history).toEqual([
+      expect.objectContaining({
+        attempt: 1,
+        outcome: "dead",
+        error: expect.objectContaining({ message: "handler exploded" }),
+      }),
+    ]);
     const archive = d.deliveries.find((x: { target: string }) => x.target === "archive");
-    expect(archive).toMatchObject({ state: "done", lastError: null, history: [expect.objectContaining({ outcome: "completed" })] });
+    expect(archive).toMatchObject({
+      state: "done",
+      lastError: null,
+      history: [expect.objectContaining({ outcome: "completed" })],
+    });
   });
 
   it("returns a body that is not JSON as rawBody", async () => {
@@ -464,16 +546,33 @@ describe("replay", () => {
 
   it("POST /api/deliveries/:id/replay answers 409 for a pending delivery and 404 for an unknown one", async () => {
     const { jobIds } = await seed({ topic: "contact.created", targets: ["crm"] });
-    expectError(await post(`/api/deliveries/${jobIds[0]}/replay`), 409, "IB_ERR_CONFLICT", /is pending; only dead, failed or done/);
+    expectError(
+      await post(`/api/deliveries/${jobIds[0]}/replay`),
+      409,
+      "IB_ERR_CONFLICT",
+      /is pending; only dead, failed or done/,
+    );
     expectError(await post("/api/deliveries/nope/replay"), 404, "IB_ERR_NOT_FOUND");
     expectError(await post("/api/deliveries/a%3Ab/replay"), 404, "IB_ERR_NOT_FOUND");
   });
 
   it("GET /api/deliveries/:id returns one delivery with history and its record", async () => {
-    const { jobIds, recordId } = await seed({ queue: "outbox", topic: "order-placed", itemId: "user_7", targets: ["intercom-events"] });
+    const { jobIds, recordId } = await seed({
+      queue: "outbox",
+      topic: "order-placed",
+      itemId: "user_7",
+      targets: ["intercom-events"],
+    });
     const res = await get(`/api/deliveries/${jobIds[0]}`);
     expect(res.statusCode).toBe(200);
-    expect(res.json()).toMatchObject({ id: jobIds[0], recordId, queue: "outbox", history: [], record: { id: recordId }, payload: { event_name: "order-placed", user_id: "user_7" } });
+    expect(res.json()).toMatchObject({
+      id: jobIds[0],
+      recordId,
+      queue: "outbox",
+      history: [],
+      record: { id: recordId },
+      payload: { event_name: "order-placed", user_id: "user_7" },
+    });
     expectError(await get("/api/deliveries/nope"), 404, "IB_ERR_NOT_FOUND");
   });
 
@@ -488,7 +587,12 @@ describe("replay", () => {
 
   it("POST /api/notifications/:id/replay answers 409 when nothing is replayable and 404 when unknown", async () => {
     const pending = await seed({ topic: "contact.created", targets: ["crm"] });
-    expectError(await post(`/api/notifications/${pending.recordId}/replay`), 409, "IB_ERR_CONFLICT", /pending or running/);
+    expectError(
+      await post(`/api/notifications/${pending.recordId}/replay`),
+      409,
+      "IB_ERR_CONFLICT",
+      /pending or running/,
+    );
     const unrouted = await seed({ topic: "contact.created", targets: [] });
     expectError(await post(`/api/notifications/${unrouted.recordId}/replay`), 409, "IB_ERR_CONFLICT", /no deliveries/);
     expectError(await post("/api/notifications/nope/replay"), 404, "IB_ERR_NOT_FOUND");
@@ -499,7 +603,8 @@ describe("dead letters", () => {
   let deadCrm: string[];
   beforeEach(async () => {
     deadCrm = [];
-    for (let i = 0; i < 3; i++) deadCrm.push(...(await seed({ topic: "contact.created", targets: ["crm", "archive"] })).jobIds.slice(0, 1));
+    for (let i = 0; i < 3; i++)
+      deadCrm.push(...(await seed({ topic: "contact.created", targets: ["crm", "archive"] })).jobIds.slice(0, 1));
     await seed({ topic: "conversation.user.replied", targets: ["crm"] });
     await seed({ queue: "outbox", topic: "order-placed", targets: ["intercom-events"] });
     await runAll("inbound", new Set(["crm"]));
@@ -525,12 +630,25 @@ describe("dead letters", () => {
     expect((await get("/api/dead-letters/count")).json()).toEqual({ count: 5 });
     expect((await get("/api/dead-letters/count?queue=inbound&topic=contact.*")).json()).toEqual({ count: 3 });
     expect((await get("/api/dead-letters/count?target=archive")).json()).toEqual({ count: 0 });
-    expectError(await get("/api/dead-letters/count?state=done"), 400, "IB_ERR_PAYLOAD_INVALID", /Unknown parameter "state"/);
-    expectError(await get("/api/dead-letters/count?queue=sideways"), 400, "IB_ERR_PAYLOAD_INVALID", /queue must be one of/);
+    expectError(
+      await get("/api/dead-letters/count?state=done"),
+      400,
+      "IB_ERR_PAYLOAD_INVALID",
+      /Unknown parameter "state"/,
+    );
+    expectError(
+      await get("/api/dead-letters/count?queue=sideways"),
+      400,
+      "IB_ERR_PAYLOAD_INVALID",
+      /queue must be one of/,
+    );
   });
 
   it("POST /api/dead-letters/replay requeues what the filter selects when the confirmed count still matches", async () => {
-    const res = await post("/api/dead-letters/replay", { filter: { queue: "inbound", topic: "contact.*" }, expectedCount: 3 });
+    const res = await post("/api/dead-letters/replay", {
+      filter: { queue: "inbound", topic: "contact.*" },
+      expectedCount: 3,
+    });
     expect(res.statusCode).toBe(200);
     expect(res.json()).toEqual({ requeued: 3 });
     for (const id of deadCrm) expect((await store.getJob(id))?.state).toBe("pending");
@@ -538,7 +656,12 @@ describe("dead letters", () => {
   });
 
   it("POST /api/dead-letters/replay answers 409 when the filter now selects another number than confirmed", async () => {
-    expectError(await post("/api/dead-letters/replay", { filter: { queue: "inbound" }, expectedCount: 3 }), 409, "IB_ERR_CONFLICT", /now selects 4 dead deliveries, not 3/);
+    expectError(
+      await post("/api/dead-letters/replay", { filter: { queue: "inbound" }, expectedCount: 3 }),
+      409,
+      "IB_ERR_CONFLICT",
+      /now selects 4 dead deliveries, not 3/,
+    );
     expect((await get("/api/dead-letters/count")).json()).toEqual({ count: 5 });
   });
 
@@ -547,13 +670,43 @@ describe("dead letters", () => {
   });
 
   it("POST /api/dead-letters/replay answers 400 for bad bodies", async () => {
-    expectError(await post("/api/dead-letters/replay", { filter: { state: "done" } }), 400, "IB_ERR_PAYLOAD_INVALID", /filter: Unknown parameter "state"/);
-    expectError(await post("/api/dead-letters/replay", { filter: { since: "soon" } }), 400, "IB_ERR_PAYLOAD_INVALID", /since must be/);
-    expectError(await post("/api/dead-letters/replay", { filter: "contact.*" }), 400, "IB_ERR_PAYLOAD_INVALID", /filter must be an object/);
-    expectError(await post("/api/dead-letters/replay", { expectedCount: -1 }), 400, "IB_ERR_PAYLOAD_INVALID", /expectedCount/);
-    expectError(await post("/api/dead-letters/replay", { everything: true }), 400, "IB_ERR_PAYLOAD_INVALID", /Unknown body field "everything"/);
+    expectError(
+      await post("/api/dead-letters/replay", { filter: { state: "done" } }),
+      400,
+      "IB_ERR_PAYLOAD_INVALID",
+      /filter: Unknown parameter "state"/,
+    );
+    expectError(
+      await post("/api/dead-letters/replay", { filter: { since: "soon" } }),
+      400,
+      "IB_ERR_PAYLOAD_INVALID",
+      /since must be/,
+    );
+    expectError(
+      await post("/api/dead-letters/replay", { filter: "contact.*" }),
+      400,
+      "IB_ERR_PAYLOAD_INVALID",
+      /filter must be an object/,
+    );
+    expectError(
+      await post("/api/dead-letters/replay", { expectedCount: -1 }),
+      400,
+      "IB_ERR_PAYLOAD_INVALID",
+      /expectedCount/,
+    );
+    expectError(
+      await post("/api/dead-letters/replay", { everything: true }),
+      400,
+      "IB_ERR_PAYLOAD_INVALID",
+      /Unknown body field "everything"/,
+    );
     expectError(await post("/api/dead-letters/replay", [1, 2]), 400, "IB_ERR_PAYLOAD_INVALID", /JSON object/);
-    const malformed = await app.inject({ method: "POST", url: "/api/dead-letters/replay", headers: { ...AUTH, "content-type": "application/json" }, payload: "{nope" });
+    const malformed = await app.inject({
+      method: "POST",
+      url: "/api/dead-letters/replay",
+      headers: { ...AUTH, "content-type": "application/json" },
+      payload: "{nope",
+    });
     expectError(malformed, 400, "IB_ERR_PAYLOAD_INVALID");
     expect((await get("/api/dead-letters/count")).json()).toEqual({ count: 5 });
   });
@@ -564,7 +717,14 @@ describe("GET /api/outbound", () => {
     await seed({ queue: "outbox", topic: "order-placed", itemId: "user_1", targets: ["intercom-events"] });
     await runAll("outbox", new Set());
     await seed({ queue: "outbox", topic: "invited-friend", itemId: "user_2", targets: ["intercom-events"] });
-    await runAll("outbox", new Set(["intercom-events"]), () => new UnrecoverableError("Intercom 404 not_found: User Not Found (request req_9)", { cause: new IntercomApiError(404, "User Not Found", { intercomCode: "not_found" }) }));
+    await runAll(
+      "outbox",
+      new Set(["intercom-events"]),
+      () =>
+        new UnrecoverableError("Intercom 404 not_found: User Not Found (request req_9)", {
+          cause: new IntercomApiError(404, "User Not Found", { intercomCode: "not_found" }),
+        }),
+    );
     await seed({ queue: "outbox", topic: "order-placed", itemId: "user_3", targets: ["intercom-events"] });
     await start();
   });
@@ -573,25 +733,40 @@ describe("GET /api/outbound", () => {
     const res = await get("/api/outbound");
     expect(res.statusCode).toBe(200);
     const items = res.json().items;
-    expect(items.map((e: { eventName: string; itemId: string; state: string }) => [e.eventName, e.itemId, e.state])).toEqual([
+    expect(
+      items.map((e: { eventName: string; itemId: string; state: string }) => [e.eventName, e.itemId, e.state]),
+    ).toEqual([
       ["order-placed", "user_3", "pending"],
       ["invited-friend", "user_2", "dead"],
       ["order-placed", "user_1", "done"],
     ]);
     // The outbox records Intercom's answer in the message (outbound/classify.ts describeSendResult).
-    expect(items[1].error).toEqual({ reason: "404 not_found", code: "IB_ERR_UNRECOVERABLE", message: "Intercom 404 not_found: User Not Found (request req_9)" });
+    expect(items[1].error).toEqual({
+      reason: "404 not_found",
+      code: "IB_ERR_UNRECOVERABLE",
+      message: "Intercom 404 not_found: User Not Found (request req_9)",
+    });
     expect(items[0].error).toBeNull();
   });
 
   it("shows Intercom's own error code when the outbox records an IntercomApiError", async () => {
     await seed({ queue: "outbox", topic: "rate-limited", itemId: "user_4", targets: ["intercom-events"] });
-    await runAll("outbox", new Set(["intercom-events"]), () => new IntercomApiError(422, "Invalid event name", { intercomCode: "parameter_invalid" }));
+    await runAll(
+      "outbox",
+      new Set(["intercom-events"]),
+      () => new IntercomApiError(422, "Invalid event name", { intercomCode: "parameter_invalid" }),
+    );
     const items = (await get("/api/outbound?topic=rate-limited")).json().items;
-    expect(items[0].error).toEqual({ reason: "parameter_invalid", code: "parameter_invalid", message: "Invalid event name" });
+    expect(items[0].error).toEqual({
+      reason: "parameter_invalid",
+      code: "parameter_invalid",
+      message: "Invalid event name",
+    });
   });
 
   it("filters by state, event name and contact", async () => {
-    const names = async (q: string): Promise<string[]> => (await get(`/api/outbound?${q}`)).json().items.map((e: { itemId: string }) => e.itemId);
+    const names = async (q: string): Promise<string[]> =>
+      (await get(`/api/outbound?${q}`)).json().items.map((e: { itemId: string }) => e.itemId);
     expect(await names("state=dead")).toEqual(["user_2"]);
     expect(await names("topic=order-placed")).toEqual(["user_3", "user_1"]);
     expect(await names("q=user_1")).toEqual(["user_1"]);
@@ -622,7 +797,11 @@ describe("GET /api/stream", () => {
   }
 
   /** Reads SSE events from the stream until `count` named events (not comments) arrived. */
-  async function readEvents(res: Response, count: number, onReady?: () => Promise<void>): Promise<{ event: string; data: unknown; id?: string }[]> {
+  async function readEvents(
+    res: Response,
+    count: number,
+    onReady?: () => Promise<void>,
+  ): Promise<{ event: string; data: unknown; id?: string }[]> {
     const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
     const events: { event: string; data: unknown; id?: string }[] = [];
     let buffer = "";
@@ -634,9 +813,18 @@ describe("GET /api/stream", () => {
       while ((end = buffer.indexOf("\n\n")) >= 0) {
         const block = buffer.slice(0, end);
         buffer = buffer.slice(end + 2);
-        const fields = Object.fromEntries(block.split("\n").filter((l) => !l.startsWith(":") && l.includes(":")).map((l) => [l.slice(0, l.indexOf(":")), l.slice(l.indexOf(":") + 1).trim()]));
+        const fields = Object.fromEntries(
+          block
+            .split("\n")
+            .filter((l) => !l.startsWith(":") && l.includes(":"))
+            .map((l) => [l.slice(0, l.indexOf(":")), l.slice(l.indexOf(":") + 1).trim()]),
+        );
         if (fields.event) {
-          events.push({ event: fields.event, data: JSON.parse(fields.data ?? "null"), ...(fields.id ? { id: fields.id } : {}) });
+          events.push({
+            event: fields.event,
+            data: JSON.parse(fields.data ?? "null"),
+            ...(fields.id ? { id: fields.id } : {}),
+          });
           if (fields.event === "ready") await onReady?.();
         }
       }
@@ -652,14 +840,24 @@ describe("GET /api/stream", () => {
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toBe("text/event-stream; charset=utf-8");
     const events = await readEvents(res, 2, async () => {
-      const { recordId } = await seed({ topic: "contact.created", notificationId: "notif_live", itemId: "contact_live", targets: ["crm"] });
+      const { recordId } = await seed({
+        topic: "contact.created",
+        notificationId: "notif_live",
+        itemId: "contact_live",
+        targets: ["crm"],
+      });
       emitter.emit("received", { recordId: null, status: "duplicate" });
       emitter.emit("received", { recordId, status: "accepted" });
     });
     expect(events[0]!.event).toBe("ready");
     expect(events[1]).toMatchObject({
       event: "received",
-      data: { topic: "contact.created", notificationId: "notif_live", itemId: "contact_live", deliveries: [{ target: "crm", state: "pending" }] },
+      data: {
+        topic: "contact.created",
+        notificationId: "notif_live",
+        itemId: "contact_live",
+        deliveries: [{ target: "crm", state: "pending" }],
+      },
     });
     expect(events[1]!.id).toBe((events[1]!.data as { id: string }).id);
     await waitFor(() => emitter.listenerCount("received") === 0);
@@ -673,7 +871,10 @@ describe("GET /api/stream", () => {
       const { recordId } = await seed({ topic: "ping", notificationId: null, targets: [] });
       for (const l of listeners) l({ recordId, status: "accepted" });
     });
-    expect(events[1]).toMatchObject({ event: "received", data: { topic: "ping", notificationId: null, deliveries: [] } });
+    expect(events[1]).toMatchObject({
+      event: "received",
+      data: { topic: "ping", notificationId: null, deliveries: [] },
+    });
     await waitFor(() => listeners.size === 0);
   });
 
@@ -686,7 +887,10 @@ describe("GET /api/stream", () => {
       await seed({ topic: "contact.deleted", notificationId: "notif_polled_1" });
       await seed({ topic: "contact.deleted", notificationId: "notif_polled_2" });
     });
-    expect(events.slice(1).map((e) => (e.data as { notificationId: string }).notificationId)).toEqual(["notif_polled_1", "notif_polled_2"]);
+    expect(events.slice(1).map((e) => (e.data as { notificationId: string }).notificationId)).toEqual([
+      "notif_polled_1",
+      "notif_polled_2",
+    ]);
   });
 
   it("refuses a stream without the token", async () => {

@@ -44,7 +44,12 @@ function toast(message, kind = "ok") {
   toast.timer = setTimeout(() => el.replaceChildren(), 6000);
 }
 
-const errorBox = (err) => h("p", { class: "error", role: "alert" }, err instanceof ApiError ? `${err.message} (${err.code})` : String(err?.message ?? err));
+const errorBox = (err) =>
+  h(
+    "p",
+    { class: "error", role: "alert" },
+    err instanceof ApiError ? `${err.message} (${err.code})` : String(err?.message ?? err),
+  );
 
 // ---- routing -------------------------------------------------------------------------------------------------------
 
@@ -114,7 +119,14 @@ document.getElementById("signout").addEventListener("click", () => signOut("Sign
 
 function showSignIn(message) {
   document.getElementById("top").hidden = true;
-  const input = h("input", { id: "token", name: "token", type: "password", autocomplete: "current-password", required: true, autofocus: true });
+  const input = h("input", {
+    id: "token",
+    name: "token",
+    type: "password",
+    autocomplete: "current-password",
+    required: true,
+    autofocus: true,
+  });
   const status = h("p", { class: message?.includes("refused") ? "error" : "muted", role: "alert" }, message ?? "");
   const form = h(
     "form",
@@ -122,7 +134,11 @@ function showSignIn(message) {
     h("h1", {}, "intercom-bridge"),
     h("label", { for: "token" }, "Admin token"),
     input,
-    h("p", { class: "hint" }, "INTERCOM_BRIDGE_ADMIN_TOKEN, or the token `serve` printed at first start. Kept in this tab only."),
+    h(
+      "p",
+      { class: "hint" },
+      "INTERCOM_BRIDGE_ADMIN_TOKEN, or the token `serve` printed at first start. Kept in this tab only.",
+    ),
     h("button", { type: "submit", class: "primary" }, "Sign in"),
     status,
   );
@@ -136,7 +152,8 @@ function showSignIn(message) {
       void render();
     } catch (err) {
       status.className = "error";
-      status.textContent = err instanceof ApiError && err.status === 401 ? "That token was refused." : `Could not sign in: ${err.message}`;
+      status.textContent =
+        err instanceof ApiError && err.status === 401 ? "That token was refused." : `Could not sign in: ${err.message}`;
     }
   });
   main.replaceChildren(form);
@@ -148,14 +165,25 @@ function showSignIn(message) {
 /** A filter form whose submit navigates to `path` with the form's values. `fields`: [name, label, type, options]. */
 function filterForm(path, params, fields) {
   const controls = fields.map(([name, label, type, options]) => {
-    const value = type === "datetime-local" ? toLocalInput(Number(params[name]) || 0) : params[name] ?? "";
+    const value = type === "datetime-local" ? toLocalInput(Number(params[name]) || 0) : (params[name] ?? "");
     const control =
       type === "select"
-        ? h("select", { name }, h("option", { value: "" }, "any"), options.map((o) => h("option", { value: o, selected: o === value }, o)))
+        ? h(
+            "select",
+            { name },
+            h("option", { value: "" }, "any"),
+            options.map((o) => h("option", { value: o, selected: o === value }, o)),
+          )
         : h("input", { name, type, value, placeholder: options ?? "" });
     return h("label", {}, h("span", {}, label), control);
   });
-  const form = h("form", { class: "filters" }, controls, h("button", { type: "submit", class: "primary" }, "Apply"), h("button", { type: "reset" }, "Clear"));
+  const form = h(
+    "form",
+    { class: "filters" },
+    controls,
+    h("button", { type: "submit", class: "primary" }, "Apply"),
+    h("button", { type: "reset" }, "Clear"),
+  );
   form.addEventListener("submit", (e) => {
     e.preventDefault();
     const values = {};
@@ -205,7 +233,20 @@ function pagedTable({ head, fetchPage, row, empty }) {
   const node = h(
     "div",
     { class: "paged" },
-    h("table", {}, h("thead", {}, h("tr", {}, head.map((c) => h("th", {}, c)))), tbody),
+    h(
+      "table",
+      {},
+      h(
+        "thead",
+        {},
+        h(
+          "tr",
+          {},
+          head.map((c) => h("th", {}, c)),
+        ),
+      ),
+      tbody,
+    ),
     h("div", { class: "pager" }, newer, info, older),
   );
   return { node, tbody, load, isFirstPage: () => stack.length === 0 };
@@ -236,10 +277,24 @@ async function overview(root) {
       h(
         "div",
         { class: "cards" },
-        card("Dead letters", fmtNumber(o.dead.total), o.dead.total > 0 ? "bad" : "", h("a", { href: "#/dead" }, "review")),
-        card("Oldest pending (inbound)", fmtDuration(o.oldestPendingAgeMs.inbound), (o.oldestPendingAgeMs.inbound ?? 0) > 60_000 ? "warn" : ""),
+        card(
+          "Dead letters",
+          fmtNumber(o.dead.total),
+          o.dead.total > 0 ? "bad" : "",
+          h("a", { href: "#/dead" }, "review"),
+        ),
+        card(
+          "Oldest pending (inbound)",
+          fmtDuration(o.oldestPendingAgeMs.inbound),
+          (o.oldestPendingAgeMs.inbound ?? 0) > 60_000 ? "warn" : "",
+        ),
         card("Received, last hour", fmtNumber(receivedTotal)),
-        card("Outbound", out.paused ? "paused" : "sending", out.paused ? "warn" : "", out.paused ? `until ${fmtTime(out.pausedUntil)} ${out.pauseReason ?? ""}` : ""),
+        card(
+          "Outbound",
+          out.paused ? "paused" : "sending",
+          out.paused ? "warn" : "",
+          out.paused ? `until ${fmtTime(out.pausedUntil)} ${out.pauseReason ?? ""}` : "",
+        ),
       ),
       h(
         "section",
@@ -247,7 +302,12 @@ async function overview(root) {
         h("h2", {}, "Received per minute by topic"),
         stackedColumns({ ...o.received, series: o.received.topics.slice(0, 5).map((t) => t.topic) }),
       ),
-      h("section", { class: "panel", "data-panel": "inbound-states" }, h("h2", {}, "Inbound deliveries by state"), barList(STATES.map((s) => ({ label: s, value: inbound[s], cls: `s-${s}` })))),
+      h(
+        "section",
+        { class: "panel", "data-panel": "inbound-states" },
+        h("h2", {}, "Inbound deliveries by state"),
+        barList(STATES.map((s) => ({ label: s, value: inbound[s], cls: `s-${s}` }))),
+      ),
       h(
         "section",
         { class: "panel", "data-panel": "outbound" },
@@ -277,7 +337,13 @@ async function overview(root) {
 }
 
 function card(title, value, kind = "", ...extra) {
-  return h("div", { class: `card ${kind}` }, h("div", { class: "card-title" }, title), h("div", { class: "card-value" }, value), h("div", { class: "card-extra" }, extra));
+  return h(
+    "div",
+    { class: `card ${kind}` },
+    h("div", { class: "card-title" }, title),
+    h("div", { class: "card-value" }, value),
+    h("div", { class: "card-extra" }, extra),
+  );
 }
 
 // ---- Notifications -------------------------------------------------------------------------------------------------
@@ -295,7 +361,15 @@ function notificationRow(n, isNew = false) {
       {},
       n.deliveries.length === 0
         ? h("span", { class: "muted" }, "no handler")
-        : n.deliveries.map((d) => h("span", { class: "delivery", title: errorText(d.lastError) }, `${d.target} `, stateChip(d.state), ` ${d.attempts}/${d.maxAttempts}`)),
+        : n.deliveries.map((d) =>
+            h(
+              "span",
+              { class: "delivery", title: errorText(d.lastError) },
+              `${d.target} `,
+              stateChip(d.state),
+              ` ${d.attempts}/${d.maxAttempts}`,
+            ),
+          ),
     ),
   );
 }
@@ -317,12 +391,22 @@ async function notifications(root, params) {
   });
   root.replaceChildren(h("h1", {}, "Notifications"), filters, note, table.node);
   const page = await table.load();
-  note.textContent = page.match === "itemId" ? `Matched by item id "${params.q}".` : page.match === "notificationId" ? "Matched by notification id." : "";
+  note.textContent =
+    page.match === "itemId"
+      ? `Matched by item id "${params.q}".`
+      : page.match === "notificationId"
+        ? "Matched by notification id."
+        : "";
   // New notifications join the first page at once; a quiet reload shortly after shows how their deliveries went.
   let settle = null;
   onLeave(() => clearTimeout(settle));
   onReceived((n) => {
-    if (!table.isFirstPage() || !matchesFilters(n, params) || table.tbody.querySelector(`tr[data-id="${CSS.escape(n.id)}"]`)) return;
+    if (
+      !table.isFirstPage() ||
+      !matchesFilters(n, params) ||
+      table.tbody.querySelector(`tr[data-id="${CSS.escape(n.id)}"]`)
+    )
+      return;
     table.tbody.querySelector("td[colspan]")?.parentElement.remove();
     table.tbody.prepend(notificationRow(n, true));
     clearTimeout(settle);
@@ -350,7 +434,11 @@ async function notificationDetail(root, _params, id) {
     const d = await api(`/api/notifications/${encodeURIComponent(id)}`);
     const r = d.record;
     const replayable = d.deliveries.filter((x) => REPLAYABLE.includes(x.state)).length;
-    const replayAll = h("button", { type: "button", class: "primary", disabled: replayable === 0 }, `Replay all deliveries (${replayable})`);
+    const replayAll = h(
+      "button",
+      { type: "button", class: "primary", disabled: replayable === 0 },
+      `Replay all deliveries (${replayable})`,
+    );
     replayAll.addEventListener("click", async () => {
       try {
         const res = await api(`/api/notifications/${encodeURIComponent(id)}/replay`, { method: "POST" });
@@ -373,16 +461,36 @@ async function notificationDetail(root, _params, id) {
         fact("Created (Intercom)", fmtTime(r.createdAt * 1000)),
         fact("Received", fmtTime(r.receivedAt)),
       ),
-      h("section", { class: "panel wide" }, h("div", { class: "panel-head" }, h("h2", {}, "Deliveries"), replayAll), d.deliveries.length ? d.deliveries.map(deliveryBlock(load)) : h("p", { class: "muted" }, "No handler matched this topic.")),
+      h(
+        "section",
+        { class: "panel wide" },
+        h("div", { class: "panel-head" }, h("h2", {}, "Deliveries"), replayAll),
+        d.deliveries.length
+          ? d.deliveries.map(deliveryBlock(load))
+          : h("p", { class: "muted" }, "No handler matched this topic."),
+      ),
       h(
         "section",
         { class: "panel" },
         h("h2", {}, "Headers"),
         Object.keys(d.headers).length
-          ? h("table", { class: "kv" }, h("tbody", {}, Object.entries(d.headers).map(([k, v]) => h("tr", {}, h("th", {}, k), h("td", { class: "mono" }, v)))))
+          ? h(
+              "table",
+              { class: "kv" },
+              h(
+                "tbody",
+                {},
+                Object.entries(d.headers).map(([k, v]) => h("tr", {}, h("th", {}, k), h("td", { class: "mono" }, v))),
+              ),
+            )
           : h("p", { class: "muted" }, "No headers kept."),
       ),
-      h("section", { class: "panel wide" }, h("h2", {}, "Payload"), d.rawBody === null ? prettyJson(d.payload) : h("pre", { class: "json" }, d.rawBody)),
+      h(
+        "section",
+        { class: "panel wide" },
+        h("h2", {}, "Payload"),
+        d.rawBody === null ? prettyJson(d.payload) : h("pre", { class: "json" }, d.rawBody),
+      ),
     );
     // Follow deliveries that are still moving (a replay, a retry) until they settle.
     if (d.deliveries.some((x) => x.state === "pending" || x.state === "running" || x.state === "failed")) {
@@ -418,12 +526,28 @@ function deliveryBlock(reload) {
         ? h(
             "table",
             { class: "attempts" },
-            h("thead", {}, h("tr", {}, ["#", "Outcome", "Started", "Took", "Error"].map((c) => h("th", {}, c)))),
+            h(
+              "thead",
+              {},
+              h(
+                "tr",
+                {},
+                ["#", "Outcome", "Started", "Took", "Error"].map((c) => h("th", {}, c)),
+              ),
+            ),
             h(
               "tbody",
               {},
               d.history.map((a) =>
-                h("tr", {}, h("td", {}, a.attempt), h("td", {}, a.outcome), h("td", {}, fmtTime(a.startedAt)), h("td", {}, `${a.finishedAt - a.startedAt} ms`), h("td", { class: "mono" }, errorText(a.error))),
+                h(
+                  "tr",
+                  {},
+                  h("td", {}, a.attempt),
+                  h("td", {}, a.outcome),
+                  h("td", {}, fmtTime(a.startedAt)),
+                  h("td", {}, `${a.finishedAt - a.startedAt} ms`),
+                  h("td", { class: "mono" }, errorText(a.error)),
+                ),
               ),
             ),
           )
@@ -455,7 +579,10 @@ async function deadLetters(root, params) {
       replay.addEventListener("click", async () => {
         if (await replayDelivery(d.id)) void refresh();
       });
-      const href = d.queue === "inbound" ? `#/notifications/${encodeURIComponent(d.recordId)}` : `#/outbound?q=${encodeURIComponent(d.itemId ?? "")}`;
+      const href =
+        d.queue === "inbound"
+          ? `#/notifications/${encodeURIComponent(d.recordId)}`
+          : `#/outbound?q=${encodeURIComponent(d.itemId ?? "")}`;
       return h(
         "tr",
         { "data-id": d.id },
@@ -479,7 +606,12 @@ async function deadLetters(root, params) {
     await table.load();
   };
   replayAll.addEventListener("click", () => confirmReplay(count, filter, refresh));
-  root.replaceChildren(h("h1", {}, "Dead letters"), filters, h("div", { class: "panel-head" }, summary, replayAll), table.node);
+  root.replaceChildren(
+    h("h1", {}, "Dead letters"),
+    filters,
+    h("div", { class: "panel-head" }, summary, replayAll),
+    table.node,
+  );
   await refresh();
 }
 
@@ -488,10 +620,17 @@ function confirmReplay(count, filter, refresh) {
   const dialog = h(
     "dialog",
     { class: "confirm" },
-    h("form", { method: "dialog" },
+    h(
+      "form",
+      { method: "dialog" },
       h("p", {}, `Replay ${fmtNumber(count)} ${count === 1 ? "delivery" : "deliveries"}?`),
       h("p", { class: "muted" }, "Each is requeued with its attempts reset; handlers run again."),
-      h("menu", {}, h("button", { value: "cancel" }, "Cancel"), h("button", { value: "ok", class: "danger" }, `Replay ${fmtNumber(count)}`)),
+      h(
+        "menu",
+        {},
+        h("button", { value: "cancel" }, "Cancel"),
+        h("button", { value: "ok", class: "danger" }, `Replay ${fmtNumber(count)}`),
+      ),
     ),
   );
   dialog.addEventListener("close", async () => {
@@ -550,7 +689,12 @@ async function outbound(root, params) {
   status.replaceChildren(
     card("Sent", fmtNumber(out.sent)),
     card("Failed / dead", `${fmtNumber(out.failed)} / ${fmtNumber(out.dead)}`, out.dead > 0 ? "bad" : ""),
-    card("Sending", out.paused ? "paused" : "active", out.paused ? "warn" : "", out.paused ? `until ${fmtTime(out.pausedUntil)}` : ""),
+    card(
+      "Sending",
+      out.paused ? "paused" : "active",
+      out.paused ? "warn" : "",
+      out.paused ? `until ${fmtTime(out.pausedUntil)}` : "",
+    ),
     card("Rate budget", "", "", gauge(out.budget.used, out.budget.maxPerWindow)),
   );
 }

@@ -68,15 +68,26 @@ export class ApiError extends Error {
  * @example await api("/api/notifications", { query: { topic: "contact.*" } })
  */
 export async function api(path, { method = "GET", query, body, token = session.token } = {}) {
-  const qs = query ? new URLSearchParams(Object.entries(query).filter(([, v]) => v !== undefined && v !== null && v !== "")) : null;
+  const qs = query
+    ? new URLSearchParams(Object.entries(query).filter(([, v]) => v !== undefined && v !== null && v !== ""))
+    : null;
   const url = qs && [...qs].length > 0 ? `${path}?${qs}` : path;
   const headers = { accept: "application/json" };
   if (token) headers.authorization = `Bearer ${token}`;
   if (body !== undefined) headers["content-type"] = "application/json";
-  const res = await fetch(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), cache: "no-store" });
+  const res = await fetch(url, {
+    method,
+    headers,
+    body: body === undefined ? undefined : JSON.stringify(body),
+    cache: "no-store",
+  });
   const data = await res.json().catch(() => null);
   if (!res.ok) {
-    const err = new ApiError(res.status, data?.error?.code ?? `HTTP_${res.status}`, data?.error?.message ?? res.statusText);
+    const err = new ApiError(
+      res.status,
+      data?.error?.code ?? `HTTP_${res.status}`,
+      data?.error?.message ?? res.statusText,
+    );
     if (res.status === 401) window.dispatchEvent(new CustomEvent("ib:unauthorized", { detail: err }));
     throw err;
   }
@@ -174,7 +185,8 @@ export const fmtNumber = (n) => (n === null || n === undefined ? "—" : Number(
 export const stateChip = (state, text = state) => h("span", { class: `state s-${state}`, "data-state": state }, text);
 
 /** `datetime-local` value ↔ epoch ms (local time). */
-export const toLocalInput = (ms) => (ms ? new Date(ms - new Date(ms).getTimezoneOffset() * 60_000).toISOString().slice(0, 16) : "");
+export const toLocalInput = (ms) =>
+  ms ? new Date(ms - new Date(ms).getTimezoneOffset() * 60_000).toISOString().slice(0, 16) : "";
 export const fromLocalInput = (value) => (value ? String(new Date(value).getTime()) : "");
 
 /** True when `pattern` (exact, `group.*` or `*`) matches `topic`, as the server's topicMatches does. */
@@ -219,8 +231,16 @@ export function barList(rows) {
         "div",
         { class: "bar-row", "data-label": r.label },
         h("span", { class: "bar-label" }, r.label),
-        s("svg", { class: "bar", viewBox: "0 0 100 10", preserveAspectRatio: "none", "aria-hidden": "true" },
-          s("rect", { class: `bar-fill ${r.cls ?? ""}`, x: 0, y: 0, height: 10, width: Math.max(r.value > 0 ? 1 : 0, (r.value / max) * 100) }),
+        s(
+          "svg",
+          { class: "bar", viewBox: "0 0 100 10", preserveAspectRatio: "none", "aria-hidden": "true" },
+          s("rect", {
+            class: `bar-fill ${r.cls ?? ""}`,
+            x: 0,
+            y: 0,
+            height: 10,
+            width: Math.max(r.value > 0 ? 1 : 0, (r.value / max) * 100),
+          }),
         ),
         h("span", { class: "bar-value" }, fmtNumber(r.value)),
       ),
@@ -249,7 +269,13 @@ export function stackedColumns({ buckets, since, until, bucketMs, series }) {
   const H = 120;
   const colW = W / n;
   // Stretched to the panel's width; labels live in HTML below so they are not stretched with it.
-  const svg = s("svg", { class: "columns", viewBox: `0 0 ${W} ${H}`, preserveAspectRatio: "none", role: "img", "aria-label": `Received per minute, peak ${max}` });
+  const svg = s("svg", {
+    class: "columns",
+    viewBox: `0 0 ${W} ${H}`,
+    preserveAspectRatio: "none",
+    role: "img",
+    "aria-label": `Received per minute, peak ${max}`,
+  });
   grid.forEach((m, i) => {
     let y = H;
     keys.forEach((key, k) => {
@@ -258,12 +284,27 @@ export function stackedColumns({ buckets, since, until, bucketMs, series }) {
       const hgt = (v / max) * H;
       y -= hgt;
       svg.append(
-        s("rect", { class: `series c${key === "other" ? "x" : k}`, x: i * colW + 0.5, y, width: Math.max(1, colW - 1), height: hgt },
-          s("title", {}, `${fmtTime(since + i * bucketMs)}  ${key}: ${v}`)),
+        s(
+          "rect",
+          {
+            class: `series c${key === "other" ? "x" : k}`,
+            x: i * colW + 0.5,
+            y,
+            width: Math.max(1, colW - 1),
+            height: hgt,
+          },
+          s("title", {}, `${fmtTime(since + i * bucketMs)}  ${key}: ${v}`),
+        ),
       );
     });
   });
-  const axis = h("div", { class: "axis" }, h("span", {}, fmtTime(since).slice(11, 16)), h("span", {}, `peak ${fmtNumber(max)}/min`), h("span", {}, "now"));
+  const axis = h(
+    "div",
+    { class: "axis" },
+    h("span", {}, fmtTime(since).slice(11, 16)),
+    h("span", {}, `peak ${fmtNumber(max)}/min`),
+    h("span", {}, "now"),
+  );
   const legend = h(
     "ul",
     { class: "legend" },
@@ -278,7 +319,9 @@ export function gauge(used, max) {
   return h(
     "div",
     { class: "gauge" },
-    s("svg", { class: "bar", viewBox: "0 0 100 10", preserveAspectRatio: "none", "aria-hidden": "true" },
+    s(
+      "svg",
+      { class: "bar", viewBox: "0 0 100 10", preserveAspectRatio: "none", "aria-hidden": "true" },
       s("rect", { class: "bar-track", x: 0, y: 0, width: 100, height: 10 }),
       s("rect", { class: `bar-fill ${pct > 85 ? "s-dead" : "s-done"}`, x: 0, y: 0, width: pct, height: 10 }),
     ),
