@@ -143,7 +143,8 @@ afterAll(() => {
   for (const dir of workDirs) rmSync(dir, { recursive: true, force: true });
 });
 
-describe("docs/frameworks.md", () => {
+// Child processes and a tsc run: generous when the whole suite shares the CPU.
+describe("docs/frameworks.md", { timeout: 120_000 }, () => {
   it("has one runnable example per framework, and every ts block is tagged", () => {
     expect(examples.map((e) => e.name)).toEqual(EXPECTED_EXAMPLES);
     expect(markdown).toMatch(/Which should I use: `serve` or the library\?/);

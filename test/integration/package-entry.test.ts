@@ -94,7 +94,7 @@ function sourceOf(distPath: string): string {
 
 const subpaths = Object.entries(pkg.exports).filter(([key]) => key !== "./package.json");
 
-describe("package entries", () => {
+describe("package entries", { timeout: 60_000 }, () => {
   it("lists types first and points every entry at a built file with a source", () => {
     for (const [key, entry] of subpaths) {
       expect(typeof entry, key).toBe("object");
