@@ -1,20 +1,50 @@
 import Fastify, { type FastifyInstance, type LightMyRequestResponse } from "fastify";
 import { EventEmitter } from "node:events";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { IntercomApiError, UnrecoverableError } from "../../src/core/errors.js";
-import { systemClock, type Clock } from "../../src/core/clock.js";
 import { registerDashboard, type DashboardOptions } from "../../src/dashboard/api.js";
 import type { JobFilter, JobState, QueueName } from "../../src/queue/types.js";
 import { createMemoryStore } from "../../src/store/memory-store.js";
+import { createRedisStore } from "../../src/store/redis/index.js";
+import { createSqliteStore } from "../../src/store/sqlite/index.js";
 import type { Store } from "../../src/store/store.js";
+import { checkRedis, deletePrefix, REDIS_URL, uniquePrefix } from "../helpers/redis.js";
 
 const TOKEN = "dash-token-0123456789";
 const AUTH = { authorization: `Bearer ${TOKEN}` };
+// Redis runs when reachable (REQUIRE_REDIS=1 makes an unreachable one fail the file, as in the conformance suite).
+const STORES: [string, () => Promise<{ store: Store; cleanup: () => Promise<void> }>][] = [
+  ["memory", async () => ({ store: createMemoryStore(), cleanup: async () => undefined })],
+  [
+    "sqlite",
+    async () => {
+      const dir = mkdtempSync(join(tmpdir(), "ib-dashboard-"));
+      return {
+        store: createSqliteStore({ path: join(dir, "bridge.db") }),
+        cleanup: async () => rmSync(dir, { recursive: true, force: true }),
+      };
+    },
+  ],
+];
+if (await checkRedis()) {
+  STORES.push([
+    "redis",
+    async () => {
+      const prefix = uniquePrefix("ib-dashboard");
+      return {
+        store: createRedisStore({ url: REDIS_URL, prefix }),
+        cleanup: async () => void (await deletePrefix(prefix)),
+      };
+    },
+  ]);
+}
 const RETRY = { maxAttempts: 1, backoff: { type: "fixed" as const, delayMs: 10, jitter: 0 } };
 
-let skewMs = 0;
-const clock: Clock = { now: () => Date.now() + skewMs, sleep: (ms, signal) => systemClock.sleep(ms, signal) };
 let store: Store;
+let cleanup: (() => Promise<void>) | undefined;
 let app: FastifyInstance;
 let seq = 0;
 
@@ -94,7 +124,7 @@ async function waitFor(check: () => Promise<boolean> | boolean, timeoutMs = 5_00
 
 async function start(options: Partial<DashboardOptions> = {}): Promise<void> {
   app = Fastify();
-  await registerDashboard(app, { store, adminToken: TOKEN, now: () => clock.now(), ...options });
+  await registerDashboard(app, { store, adminToken: TOKEN, ...options });
   await app.ready();
 }
 
@@ -113,14 +143,16 @@ function expectError(res: LightMyRequestResponse, status: number, code: string, 
   if (message) expect(body.error.message).toMatch(message);
 }
 
+// Store-independent tests (auth, pages) use memory; the rest run on every store (the contract is the same).
 beforeEach(() => {
-  skewMs = 0;
-  store = createMemoryStore({ clock });
+  store = createMemoryStore();
+  cleanup = undefined;
 });
 
 afterEach(async () => {
   await app?.close();
   await store.close();
+  await cleanup?.();
 });
 
 describe("registerDashboard", () => {
@@ -219,695 +251,708 @@ describe("static pages", () => {
   });
 });
 
-describe("GET /api/overview", () => {
-  it("reports counts per state and queue, dead letters, oldest pending age and received per minute by topic", async () => {
-    const a = await seed({ topic: "contact.created", targets: ["crm", "archive"] });
-    await seed({ topic: "contact.created", targets: ["archive"] });
-    await seed({ topic: "conversation.user.replied", targets: ["crm"] });
-    await runAll("inbound", new Set(["crm"]));
-    skewMs = 30_000;
-    await seed({ topic: "ping", targets: ["archive"] }); // stays pending, due 30 s "ago" at overview time
-    skewMs = 90_000;
-    await start();
-
-    const res = await get("/api/overview");
-    expect(res.statusCode).toBe(200);
-    const o = res.json();
-    expect(o.counts.inbound).toEqual({ pending: 1, running: 0, failed: 0, done: 2, dead: 2 });
-    expect(o.dead).toEqual({ inbound: 2, outbox: 0, total: 2 });
-    expect(o.oldestPendingAgeMs.inbound).toBeGreaterThanOrEqual(59_000);
-    expect(o.oldestPendingAgeMs.inbound).toBeLessThan(65_000);
-    expect(o.oldestPendingAgeMs.outbox).toBeNull();
-    expect(o.received.bucketMs).toBe(60_000);
-    expect(o.received.topics).toEqual([
-      { topic: "contact.created", total: 2 },
-      { topic: expect.any(String), total: 1 },
-      { topic: expect.any(String), total: 1 },
-    ]);
-    const total = o.received.buckets.reduce((sum: number, b: { count: number }) => sum + b.count, 0);
-    expect(total).toBe(4);
-    expect(a.jobIds).toHaveLength(2);
-  });
-
-  it("reports outbound sent, failed, paused and the rate budget from the shared limiter and the outbound status", async () => {
-    await seed({ queue: "outbox", topic: "order-placed", targets: ["intercom-events"] });
-    await seed({ queue: "outbox", topic: "order-placed", targets: ["intercom-events"] });
-    await runAll("outbox", new Set());
-    await seed({ queue: "outbox", topic: "bad-event", targets: ["intercom-events-bad"] });
-    await runAll("outbox", new Set(["intercom-events-bad"]));
-    const limiter = store.limiter("intercom-events");
-    await limiter.acquire(166, 10_000);
-    await limiter.acquire(166, 10_000);
-    await limiter.pauseUntil(clock.now() + 60_000, "rate-limited");
-    await start({
-      outboundStatus: async () => ({ state: "paused-rate-limited", perWindow: 166, windowMs: 10_000, inFlight: 0 }),
-    });
-
-    const o = (await get("/api/overview")).json();
-    expect(o.outbound).toMatchObject({
-      sent: 2,
-      failed: 0,
-      dead: 1,
-      pending: 0,
-      paused: true,
-      state: "paused-rate-limited",
-      pauseReason: "rate-limited",
-      budget: { used: 2, maxPerWindow: 166, windowMs: 10_000 },
-      status: { inFlight: 0 },
-    });
-    expect(o.outbound.pausedUntil).toBeGreaterThan(clock.now());
-  });
-
-  it("still answers when the outbound status fails, and without one", async () => {
-    await start({ outboundStatus: () => Promise.reject(new Error("down")) });
-    const o = (await get("/api/overview")).json();
-    expect(o.outbound).toMatchObject({
-      paused: false,
-      state: "sending",
-      status: null,
-      budget: { used: 0, maxPerWindow: null },
-    });
-  });
-
-  it("answers 400 to a bad window or an unknown parameter", async () => {
-    await start();
-    expectError(await get("/api/overview?windowMinutes=0"), 400, "IB_ERR_PAYLOAD_INVALID", /windowMinutes/);
-    expectError(await get("/api/overview?windowMinutes=abc"), 400, "IB_ERR_PAYLOAD_INVALID", /windowMinutes/);
-    expectError(await get("/api/overview?window=5"), 400, "IB_ERR_PAYLOAD_INVALID", /Unknown parameter "window"/);
-    expect((await get("/api/overview?windowMinutes=5")).statusCode).toBe(200);
-  });
-});
-
-describe("GET /api/notifications", () => {
+describe.each(STORES)("on the %s store", (_name, factory) => {
   beforeEach(async () => {
-    skewMs = -3 * 3_600_000;
-    await seed({ topic: "contact.created", notificationId: "notif_old", itemId: "contact_1", targets: ["crm"] });
-    skewMs = 0;
-    await seed({
-      topic: "conversation.user.replied",
-      notificationId: "notif_a",
-      itemId: "conv_1",
-      targets: ["crm", "archive"],
-    });
-    await seed({
-      topic: "conversation.admin.closed",
-      notificationId: "notif_b",
-      itemId: "conv_1",
-      targets: ["archive"],
-    });
-    await seed({ topic: "contact.deleted", notificationId: "notif_c", itemId: "contact_1", targets: [] });
-    await seed({ queue: "outbox", topic: "order-placed", targets: ["intercom-events"] });
-    await start();
+    await store.close();
+    ({ store, cleanup } = await factory());
   });
 
-  const ids = (res: LightMyRequestResponse): (string | null)[] =>
-    res.json<{ items: { notificationId: string | null }[] }>().items.map((i) => i.notificationId);
+  describe("GET /api/overview", () => {
+    it("reports counts per state and queue, dead letters, oldest pending age and received per minute by topic", async () => {
+      const a = await seed({ topic: "contact.created", targets: ["crm", "archive"] });
+      await seed({ topic: "contact.created", targets: ["archive"] });
+      await seed({ topic: "conversation.user.replied", targets: ["crm"] });
+      await runAll("inbound", new Set(["crm"]));
+      await seed({ topic: "ping", targets: ["archive"] }); // stays pending
+      // The overview looks 60 s later than the store's clock: the pending delivery has been due for about a minute.
+      await start({ now: () => Date.now() + 60_000 });
 
-  it("lists inbound notifications newest first with the state and attempts of each delivery", async () => {
-    const res = await get("/api/notifications");
-    expect(res.statusCode).toBe(200);
-    expect(ids(res)).toEqual(["notif_c", "notif_b", "notif_a", "notif_old"]);
-    const a = res.json().items[2];
-    expect(a).toMatchObject({ topic: "conversation.user.replied", itemId: "conv_1", appId: "app1" });
-    expect(
-      a.deliveries.map((d: { target: string; state: string; attempts: number; maxAttempts: number }) => [
-        d.target,
-        d.state,
-        d.attempts,
-        d.maxAttempts,
-      ]),
-    ).toEqual([
-      ["crm", "pending", 0, 1],
-      ["archive", "pending", 0, 1],
-    ]);
-    expect(res.json().nextCursor).toBeNull();
-  });
-
-  it("filters by topic pattern, exact topic and state", async () => {
-    expect(ids(await get("/api/notifications?topic=conversation.*"))).toEqual(["notif_b", "notif_a"]);
-    expect(ids(await get("/api/notifications?topic=contact.deleted"))).toEqual(["notif_c"]);
-    expect(ids(await get("/api/notifications?topic=*"))).toHaveLength(4);
-    await runAll("inbound", new Set(["crm"]));
-    expect(ids(await get("/api/notifications?state=dead"))).toEqual(["notif_a", "notif_old"]);
-    expect(ids(await get("/api/notifications?state=done&topic=conversation.*"))).toEqual(["notif_b", "notif_a"]);
-  });
-
-  it("filters by time range given as epoch ms or ISO 8601", async () => {
-    const hourAgo = clock.now() - 3_600_000;
-    expect(ids(await get(`/api/notifications?since=${hourAgo}`))).toEqual(["notif_c", "notif_b", "notif_a"]);
-    expect(ids(await get(`/api/notifications?until=${new Date(hourAgo).toISOString()}`))).toEqual(["notif_old"]);
-  });
-
-  it("searches by notification id first, then by item id", async () => {
-    const byNotification = await get("/api/notifications?q=notif_b");
-    expect(ids(byNotification)).toEqual(["notif_b"]);
-    expect(byNotification.json().match).toBe("notificationId");
-    const byItem = await get("/api/notifications?q=conv_1");
-    expect(ids(byItem)).toEqual(["notif_b", "notif_a"]);
-    expect(byItem.json().match).toBe("itemId");
-    expect(ids(await get("/api/notifications?itemId=contact_1&topic=contact.created"))).toEqual(["notif_old"]);
-    expect(ids(await get("/api/notifications?q=nothing-like-this"))).toEqual([]);
-  });
-
-  it("pages with cursors until nextCursor is null, without gaps or repeats", async () => {
-    for (let i = 0; i < 7; i++) await seed({ topic: "contact.created", itemId: "contact_many", targets: ["crm"] });
-    const seen: string[] = [];
-    let cursor: string | null = null;
-    let pages = 0;
-    do {
-      const res = await get(`/api/notifications?limit=3${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`);
+      const res = await get("/api/overview");
       expect(res.statusCode).toBe(200);
-      const page = res.json<{ items: { id: string }[]; nextCursor: string | null }>();
-      expect(page.items.length).toBeLessThanOrEqual(3);
-      seen.push(...page.items.map((i) => i.id));
-      cursor = page.nextCursor;
-      pages++;
-    } while (cursor !== null);
-    expect(pages).toBe(4);
-    expect(seen).toHaveLength(11);
-    expect(new Set(seen).size).toBe(11);
-  });
+      const o = res.json();
+      expect(o.counts.inbound).toEqual({ pending: 1, running: 0, failed: 0, done: 2, dead: 2 });
+      expect(o.dead).toEqual({ inbound: 2, outbox: 0, total: 2 });
+      expect(o.oldestPendingAgeMs.inbound).toBeGreaterThanOrEqual(59_000);
+      expect(o.oldestPendingAgeMs.inbound).toBeLessThan(65_000);
+      expect(o.oldestPendingAgeMs.outbox).toBeNull();
+      expect(o.received.bucketMs).toBe(60_000);
+      expect(o.received.topics).toEqual([
+        { topic: "contact.created", total: 2 },
+        { topic: expect.any(String), total: 1 },
+        { topic: expect.any(String), total: 1 },
+      ]);
+      const total = o.received.buckets.reduce((sum: number, b: { count: number }) => sum + b.count, 0);
+      expect(total).toBe(4);
+      expect(a.jobIds).toHaveLength(2);
+    });
 
-  it("keeps paging a search on the field that matched", async () => {
-    for (let i = 0; i < 5; i++) await seed({ topic: "contact.created", itemId: "contact_many" });
-    const first = (await get("/api/notifications?q=contact_many&limit=2")).json();
-    expect(first.match).toBe("itemId");
-    expect(first.nextCursor).toMatch(/^i~/);
-    const second = (
-      await get(`/api/notifications?q=contact_many&limit=2&cursor=${encodeURIComponent(first.nextCursor)}`)
-    ).json();
-    expect(second.items).toHaveLength(2);
-    expect(second.match).toBe("itemId");
-    const third = (
-      await get(`/api/notifications?q=contact_many&limit=2&cursor=${encodeURIComponent(second.nextCursor)}`)
-    ).json();
-    expect(third.items).toHaveLength(1);
-    expect(third.nextCursor).toBeNull();
-    const all = [...first.items, ...second.items, ...third.items].map((i: { id: string }) => i.id);
-    expect(new Set(all).size).toBe(5);
-  });
+    it("reports outbound sent, failed, paused and the rate budget from the shared limiter and the outbound status", async () => {
+      await seed({ queue: "outbox", topic: "order-placed", targets: ["intercom-events"] });
+      await seed({ queue: "outbox", topic: "order-placed", targets: ["intercom-events"] });
+      await runAll("outbox", new Set());
+      await seed({ queue: "outbox", topic: "bad-event", targets: ["intercom-events-bad"] });
+      await runAll("outbox", new Set(["intercom-events-bad"]));
+      const limiter = store.limiter("intercom-events");
+      await limiter.acquire(166, 10_000);
+      await limiter.acquire(166, 10_000);
+      await limiter.pauseUntil(Date.now() + 60_000, "rate-limited");
+      await start({
+        outboundStatus: async () => ({ state: "paused-rate-limited", perWindow: 166, windowMs: 10_000, inFlight: 0 }),
+      });
 
-  it("answers 400 naming the parameter for bad filters", async () => {
-    const cases: [string, RegExp][] = [
-      ["state=bogus", /Unknown state "bogus"/],
-      ["state=dead,nope", /Unknown state "nope"/],
-      ["topic=has%20space", /topic must be/],
-      ["topic=con*tact", /topic must be/],
-      ["since=yesterday", /since must be epoch milliseconds or an ISO 8601 date/],
-      ["until=2024-13-45", /until must be/],
-      [`since=2000&until=1000`, /since must be before until/],
-      ["limit=0", /limit must be an integer from 1 to 500/],
-      ["limit=501", /limit must be/],
-      ["limit=2.5", /limit must be/],
-      ["stat=dead", /Unknown parameter "stat"/],
-      ["state=dead&state=done", /"state" must be given once/],
-      ["cursor=not-a-real-cursor", /cursor/],
-      ["q=conv_1&cursor=abc", /cursor does not belong to this search/],
-      ["queue=outbox", /Unknown parameter "queue"/],
-    ];
-    for (const [query, message] of cases) {
-      expectError(await get(`/api/notifications?${query}`), 400, "IB_ERR_PAYLOAD_INVALID", message);
-    }
-  });
+      const o = (await get("/api/overview")).json();
+      expect(o.outbound).toMatchObject({
+        sent: 2,
+        failed: 0,
+        dead: 1,
+        pending: 0,
+        paused: true,
+        state: "paused-rate-limited",
+        pauseReason: "rate-limited",
+        budget: { used: 2, maxPerWindow: 166, windowMs: 10_000 },
+        status: { inFlight: 0 },
+      });
+      expect(o.outbound.pausedUntil).toBeGreaterThan(Date.now());
+    });
 
-  it("reads exactly one store page per request: no count and no offset", async () => {
-    for (let i = 0; i < 4; i++) await seed({ topic: "contact.created" });
-    const calls: { method: string; filter: JobFilter }[] = [];
-    const spy = new Proxy(store, {
-      get(target, prop, receiver) {
-        const value = Reflect.get(target, prop, receiver) as unknown;
-        if (typeof value !== "function") return value;
-        return (...args: unknown[]) => {
-          calls.push({ method: String(prop), filter: args[0] as JobFilter });
-          return (value as (...a: unknown[]) => unknown).apply(target, args);
-        };
-      },
+    it("still answers when the outbound status fails, and without one", async () => {
+      await start({ outboundStatus: () => Promise.reject(new Error("down")) });
+      const o = (await get("/api/overview")).json();
+      expect(o.outbound).toMatchObject({
+        paused: false,
+        state: "sending",
+        status: null,
+        budget: { used: 0, maxPerWindow: null },
+      });
     });
-    await app.close();
-    app = Fastify();
-    await registerDashboard(app, { store: spy, adminToken: TOKEN });
-    const first = (await get("/api/notifications?limit=2")).json();
-    calls.length = 0;
-    const res = await get(`/api/notifications?limit=2&cursor=${encodeURIComponent(first.nextCursor)}`);
-    expect(res.statusCode).toBe(200);
-    expect(calls).toEqual([
-      { method: "listRecords", filter: { queue: "inbound", limit: 2, cursor: first.nextCursor } },
-    ]);
-  });
-});
 
-describe("GET /api/notifications/:id", () => {
-  beforeEach(() => start());
-
-  it("returns the pretty payload, the kept headers without secrets, and every delivery with its attempts and errors", async () => {
-    const { recordId } = await seed({
-      topic: "contact.created",
-      notificationId: "notif_detail",
-      itemId: "contact_9",
-      targets: ["crm", "archive"],
-      headers: {
-        "user-agent": "intercom-parrot-service-client/1.0",
-        "content-type": "application/json",
-        "x-hub-signature": "sha1=deadbeef",
-      },
-    });
-    await runAll("inbound", new Set(["crm"]));
-    const res = await get(`/api/notifications/${recordId}`);
-    expect(res.statusCode).toBe(200);
-    const d = res.json();
-    expect(d.record).toMatchObject({
-      id: recordId,
-      queue: "inbound",
-      topic: "contact.created",
-      notificationId: "notif_detail",
-      itemId: "contact_9",
-    });
-    expect(d.payload).toMatchObject({
-      type: "notification_event",
-      id: "notif_detail",
-      data: { item: { id: "contact_9" } },
-    });
-    expect(d.rawBody).toBeNull();
-    expect(d.headers).toEqual({
-      "user-agent": "intercom-parrot-service-client/1.0",
-      "content-type": "application/json",
-    });
-    const crm = d.deliveries.find((x: { target: string }) => x.target === "crm");
-    expect(crm).toMatchObject({
-      state: "dead",
-      attempts: 1,
-      lastError: { code: "IB_ERR_UNRECOVERABLE", message: "handler exploded" },
-    });
-    expect(crm.history).toEqual([
-      expect.objectContaining({
-        attempt: 1,
-        outcome: "dead",
-        error: expect.objectContaining({ message: "handler exploded" }),
-      }),
-    ]);
-    const archive = d.deliveries.find((x: { target: string }) => x.target === "archive");
-    expect(archive).toMatchObject({
-      state: "done",
-      lastError: null,
-      history: [expect.objectContaining({ outcome: "completed" })],
+    it("answers 400 to a bad window or an unknown parameter", async () => {
+      await start();
+      expectError(await get("/api/overview?windowMinutes=0"), 400, "IB_ERR_PAYLOAD_INVALID", /windowMinutes/);
+      expectError(await get("/api/overview?windowMinutes=abc"), 400, "IB_ERR_PAYLOAD_INVALID", /windowMinutes/);
+      expectError(await get("/api/overview?window=5"), 400, "IB_ERR_PAYLOAD_INVALID", /Unknown parameter "window"/);
+      expect((await get("/api/overview?windowMinutes=5")).statusCode).toBe(200);
     });
   });
 
-  it("returns a body that is not JSON as rawBody", async () => {
-    const { recordId } = await seed({ topic: "contact.created", body: "not json {" });
-    const d = (await get(`/api/notifications/${recordId}`)).json();
-    expect(d).toMatchObject({ payload: null, rawBody: "not json {" });
-  });
-
-  it("answers 404 for unknown ids, malformed ids and outbound records", async () => {
-    const { recordId } = await seed({ queue: "outbox", topic: "order-placed" });
-    expectError(await get("/api/notifications/does-not-exist"), 404, "IB_ERR_NOT_FOUND", /does-not-exist/);
-    expectError(await get("/api/notifications/a%3Ab%3Cscript%3E"), 404, "IB_ERR_NOT_FOUND");
-    expectError(await get(`/api/notifications/${recordId}`), 404, "IB_ERR_NOT_FOUND");
-  });
-});
-
-describe("replay", () => {
-  beforeEach(() => start());
-
-  const stateOf = async (id: string): Promise<JobState | undefined> => (await store.getJob(id))?.state;
-
-  it("POST /api/deliveries/:id/replay requeues a dead delivery with its attempts reset", async () => {
-    const { jobIds } = await seed({ topic: "contact.created", targets: ["crm"] });
-    await runAll("inbound", new Set(["crm"]));
-    const id = jobIds[0]!;
-    expect(await stateOf(id)).toBe("dead");
-    const res = await post(`/api/deliveries/${id}/replay`);
-    expect(res.statusCode).toBe(200);
-    expect(res.json()).toMatchObject({ status: "requeued", delivery: { id, state: "pending", attempts: 0 } });
-    await runAll("inbound", new Set());
-    expect(await stateOf(id)).toBe("done");
-  });
-
-  it("POST /api/deliveries/:id/replay answers 409 for a pending delivery and 404 for an unknown one", async () => {
-    const { jobIds } = await seed({ topic: "contact.created", targets: ["crm"] });
-    expectError(
-      await post(`/api/deliveries/${jobIds[0]}/replay`),
-      409,
-      "IB_ERR_CONFLICT",
-      /is pending; only dead, failed or done/,
-    );
-    expectError(await post("/api/deliveries/nope/replay"), 404, "IB_ERR_NOT_FOUND");
-    expectError(await post("/api/deliveries/a%3Ab/replay"), 404, "IB_ERR_NOT_FOUND");
-  });
-
-  it("GET /api/deliveries/:id returns one delivery with history and its record", async () => {
-    const { jobIds, recordId } = await seed({
-      queue: "outbox",
-      topic: "order-placed",
-      itemId: "user_7",
-      targets: ["intercom-events"],
+  describe("GET /api/notifications", () => {
+    beforeEach(async () => {
+      await seed({ topic: "contact.created", notificationId: "notif_old", itemId: "contact_1", targets: ["crm"] });
+      await new Promise((r) => setTimeout(r, 20)); // notif_old is received strictly earlier than the rest
+      await seed({
+        topic: "conversation.user.replied",
+        notificationId: "notif_a",
+        itemId: "conv_1",
+        targets: ["crm", "archive"],
+      });
+      await seed({
+        topic: "conversation.admin.closed",
+        notificationId: "notif_b",
+        itemId: "conv_1",
+        targets: ["archive"],
+      });
+      await seed({ topic: "contact.deleted", notificationId: "notif_c", itemId: "contact_1", targets: [] });
+      await seed({ queue: "outbox", topic: "order-placed", targets: ["intercom-events"] });
+      await start();
     });
-    const res = await get(`/api/deliveries/${jobIds[0]}`);
-    expect(res.statusCode).toBe(200);
-    expect(res.json()).toMatchObject({
-      id: jobIds[0],
-      recordId,
-      queue: "outbox",
-      history: [],
-      record: { id: recordId },
-      payload: { event_name: "order-placed", user_id: "user_7" },
+
+    const ids = (res: LightMyRequestResponse): (string | null)[] =>
+      res.json<{ items: { notificationId: string | null }[] }>().items.map((i) => i.notificationId);
+
+    it("lists inbound notifications newest first with the state and attempts of each delivery", async () => {
+      const res = await get("/api/notifications");
+      expect(res.statusCode).toBe(200);
+      expect(ids(res)).toEqual(["notif_c", "notif_b", "notif_a", "notif_old"]);
+      const a = res.json().items[2];
+      expect(a).toMatchObject({ topic: "conversation.user.replied", itemId: "conv_1", appId: "app1" });
+      expect(
+        a.deliveries.map((d: { target: string; state: string; attempts: number; maxAttempts: number }) => [
+          d.target,
+          d.state,
+          d.attempts,
+          d.maxAttempts,
+        ]),
+      ).toEqual([
+        ["crm", "pending", 0, 1],
+        ["archive", "pending", 0, 1],
+      ]);
+      expect(res.json().nextCursor).toBeNull();
     });
-    expectError(await get("/api/deliveries/nope"), 404, "IB_ERR_NOT_FOUND");
-  });
 
-  it("POST /api/notifications/:id/replay requeues every finished delivery of the notification", async () => {
-    const { recordId, jobIds } = await seed({ topic: "contact.created", targets: ["crm", "archive"] });
-    await runAll("inbound", new Set(["crm"]));
-    const res = await post(`/api/notifications/${recordId}/replay`);
-    expect(res.statusCode).toBe(200);
-    expect(res.json()).toEqual({ requeued: 2 });
-    expect(await Promise.all(jobIds.map(stateOf))).toEqual(["pending", "pending"]);
-  });
-
-  it("POST /api/notifications/:id/replay answers 409 when nothing is replayable and 404 when unknown", async () => {
-    const pending = await seed({ topic: "contact.created", targets: ["crm"] });
-    expectError(
-      await post(`/api/notifications/${pending.recordId}/replay`),
-      409,
-      "IB_ERR_CONFLICT",
-      /pending or running/,
-    );
-    const unrouted = await seed({ topic: "contact.created", targets: [] });
-    expectError(await post(`/api/notifications/${unrouted.recordId}/replay`), 409, "IB_ERR_CONFLICT", /no deliveries/);
-    expectError(await post("/api/notifications/nope/replay"), 404, "IB_ERR_NOT_FOUND");
-  });
-});
-
-describe("dead letters", () => {
-  let deadCrm: string[];
-  beforeEach(async () => {
-    deadCrm = [];
-    for (let i = 0; i < 3; i++)
-      deadCrm.push(...(await seed({ topic: "contact.created", targets: ["crm", "archive"] })).jobIds.slice(0, 1));
-    await seed({ topic: "conversation.user.replied", targets: ["crm"] });
-    await seed({ queue: "outbox", topic: "order-placed", targets: ["intercom-events"] });
-    await runAll("inbound", new Set(["crm"]));
-    await runAll("outbox", new Set(["intercom-events"]));
-    await start();
-  });
-
-  it("GET /api/dead-letters lists dead deliveries of both queues, filterable, with cursor pages", async () => {
-    const all = (await get("/api/dead-letters")).json();
-    expect(all.items).toHaveLength(5);
-    expect(all.items.every((d: { state: string }) => d.state === "dead")).toBe(true);
-    const inbound = (await get("/api/dead-letters?queue=inbound&topic=contact.*")).json();
-    expect(inbound.items.map((d: { id: string }) => d.id).sort()).toEqual([...deadCrm].sort());
-    const outbox = (await get("/api/dead-letters?queue=outbox")).json();
-    expect(outbox.items).toMatchObject([{ queue: "outbox", topic: "order-placed", target: "intercom-events" }]);
-    const page1 = (await get("/api/dead-letters?limit=2")).json();
-    expect(page1.items).toHaveLength(2);
-    const page2 = (await get(`/api/dead-letters?limit=2&cursor=${encodeURIComponent(page1.nextCursor)}`)).json();
-    expect(page2.items.map((d: { id: string }) => d.id)).not.toContain(page1.items[0].id);
-  });
-
-  it("GET /api/dead-letters/count previews how many a bulk replay would requeue", async () => {
-    expect((await get("/api/dead-letters/count")).json()).toEqual({ count: 5 });
-    expect((await get("/api/dead-letters/count?queue=inbound&topic=contact.*")).json()).toEqual({ count: 3 });
-    expect((await get("/api/dead-letters/count?target=archive")).json()).toEqual({ count: 0 });
-    expectError(
-      await get("/api/dead-letters/count?state=done"),
-      400,
-      "IB_ERR_PAYLOAD_INVALID",
-      /Unknown parameter "state"/,
-    );
-    expectError(
-      await get("/api/dead-letters/count?queue=sideways"),
-      400,
-      "IB_ERR_PAYLOAD_INVALID",
-      /queue must be one of/,
-    );
-  });
-
-  it("POST /api/dead-letters/replay requeues what the filter selects when the confirmed count still matches", async () => {
-    const res = await post("/api/dead-letters/replay", {
-      filter: { queue: "inbound", topic: "contact.*" },
-      expectedCount: 3,
+    it("filters by topic pattern, exact topic and state", async () => {
+      expect(ids(await get("/api/notifications?topic=conversation.*"))).toEqual(["notif_b", "notif_a"]);
+      expect(ids(await get("/api/notifications?topic=contact.deleted"))).toEqual(["notif_c"]);
+      expect(ids(await get("/api/notifications?topic=*"))).toHaveLength(4);
+      await runAll("inbound", new Set(["crm"]));
+      expect(ids(await get("/api/notifications?state=dead"))).toEqual(["notif_a", "notif_old"]);
+      expect(ids(await get("/api/notifications?state=done&topic=conversation.*"))).toEqual(["notif_b", "notif_a"]);
     });
-    expect(res.statusCode).toBe(200);
-    expect(res.json()).toEqual({ requeued: 3 });
-    for (const id of deadCrm) expect((await store.getJob(id))?.state).toBe("pending");
-    expect((await get("/api/dead-letters/count")).json()).toEqual({ count: 2 });
-  });
 
-  it("POST /api/dead-letters/replay answers 409 when the filter now selects another number than confirmed", async () => {
-    expectError(
-      await post("/api/dead-letters/replay", { filter: { queue: "inbound" }, expectedCount: 3 }),
-      409,
-      "IB_ERR_CONFLICT",
-      /now selects 4 dead deliveries, not 3/,
-    );
-    expect((await get("/api/dead-letters/count")).json()).toEqual({ count: 5 });
-  });
-
-  it("POST /api/dead-letters/replay without expectedCount replays everything selected", async () => {
-    expect((await post("/api/dead-letters/replay", {})).json()).toEqual({ requeued: 5 });
-  });
-
-  it("POST /api/dead-letters/replay answers 400 for bad bodies", async () => {
-    expectError(
-      await post("/api/dead-letters/replay", { filter: { state: "done" } }),
-      400,
-      "IB_ERR_PAYLOAD_INVALID",
-      /filter: Unknown parameter "state"/,
-    );
-    expectError(
-      await post("/api/dead-letters/replay", { filter: { since: "soon" } }),
-      400,
-      "IB_ERR_PAYLOAD_INVALID",
-      /since must be/,
-    );
-    expectError(
-      await post("/api/dead-letters/replay", { filter: "contact.*" }),
-      400,
-      "IB_ERR_PAYLOAD_INVALID",
-      /filter must be an object/,
-    );
-    expectError(
-      await post("/api/dead-letters/replay", { expectedCount: -1 }),
-      400,
-      "IB_ERR_PAYLOAD_INVALID",
-      /expectedCount/,
-    );
-    expectError(
-      await post("/api/dead-letters/replay", { everything: true }),
-      400,
-      "IB_ERR_PAYLOAD_INVALID",
-      /Unknown body field "everything"/,
-    );
-    expectError(await post("/api/dead-letters/replay", [1, 2]), 400, "IB_ERR_PAYLOAD_INVALID", /JSON object/);
-    const malformed = await app.inject({
-      method: "POST",
-      url: "/api/dead-letters/replay",
-      headers: { ...AUTH, "content-type": "application/json" },
-      payload: "{nope",
+    it("filters by time range given as epoch ms or ISO 8601", async () => {
+      const all = (await get("/api/notifications")).json<{ items: { notificationId: string; receivedAt: number }[] }>()
+        .items;
+      const boundary = all.find((n) => n.notificationId === "notif_a")!.receivedAt;
+      expect(ids(await get(`/api/notifications?since=${boundary}`))).toEqual(["notif_c", "notif_b", "notif_a"]);
+      expect(ids(await get(`/api/notifications?until=${new Date(boundary).toISOString()}`))).toEqual(["notif_old"]);
+      expect(ids(await get(`/api/notifications?since=${boundary - 1}&until=${boundary + 1}`))).toContain("notif_a");
     });
-    expectError(malformed, 400, "IB_ERR_PAYLOAD_INVALID");
-    expect((await get("/api/dead-letters/count")).json()).toEqual({ count: 5 });
-  });
-});
 
-describe("GET /api/outbound", () => {
-  beforeEach(async () => {
-    await seed({ queue: "outbox", topic: "order-placed", itemId: "user_1", targets: ["intercom-events"] });
-    await runAll("outbox", new Set());
-    await seed({ queue: "outbox", topic: "invited-friend", itemId: "user_2", targets: ["intercom-events"] });
-    await runAll(
-      "outbox",
-      new Set(["intercom-events"]),
-      () =>
-        new UnrecoverableError("Intercom 404 not_found: User Not Found (request req_9)", {
-          cause: new IntercomApiError(404, "User Not Found", { intercomCode: "not_found" }),
-        }),
-    );
-    await seed({ queue: "outbox", topic: "order-placed", itemId: "user_3", targets: ["intercom-events"] });
-    await start();
-  });
-
-  it("lists outbound events newest first with state and the error of failed ones", async () => {
-    const res = await get("/api/outbound");
-    expect(res.statusCode).toBe(200);
-    const items = res.json().items;
-    expect(
-      items.map((e: { eventName: string; itemId: string; state: string }) => [e.eventName, e.itemId, e.state]),
-    ).toEqual([
-      ["order-placed", "user_3", "pending"],
-      ["invited-friend", "user_2", "dead"],
-      ["order-placed", "user_1", "done"],
-    ]);
-    // The outbox records Intercom's answer in the message (outbound/classify.ts describeSendResult).
-    expect(items[1].error).toEqual({
-      reason: "404 not_found",
-      code: "IB_ERR_UNRECOVERABLE",
-      message: "Intercom 404 not_found: User Not Found (request req_9)",
+    it("searches by notification id first, then by item id", async () => {
+      const byNotification = await get("/api/notifications?q=notif_b");
+      expect(ids(byNotification)).toEqual(["notif_b"]);
+      expect(byNotification.json().match).toBe("notificationId");
+      const byItem = await get("/api/notifications?q=conv_1");
+      expect(ids(byItem)).toEqual(["notif_b", "notif_a"]);
+      expect(byItem.json().match).toBe("itemId");
+      expect(ids(await get("/api/notifications?itemId=contact_1&topic=contact.created"))).toEqual(["notif_old"]);
+      expect(ids(await get("/api/notifications?q=nothing-like-this"))).toEqual([]);
     });
-    expect(items[0].error).toBeNull();
-  });
 
-  it("shows Intercom's own error code when the outbox records an IntercomApiError", async () => {
-    await seed({ queue: "outbox", topic: "rate-limited", itemId: "user_4", targets: ["intercom-events"] });
-    await runAll(
-      "outbox",
-      new Set(["intercom-events"]),
-      () => new IntercomApiError(422, "Invalid event name", { intercomCode: "parameter_invalid" }),
-    );
-    const items = (await get("/api/outbound?topic=rate-limited")).json().items;
-    expect(items[0].error).toEqual({
-      reason: "parameter_invalid",
-      code: "parameter_invalid",
-      message: "Invalid event name",
+    it("pages with cursors until nextCursor is null, without gaps or repeats", async () => {
+      for (let i = 0; i < 7; i++) await seed({ topic: "contact.created", itemId: "contact_many", targets: ["crm"] });
+      const seen: string[] = [];
+      let cursor: string | null = null;
+      let pages = 0;
+      do {
+        const res = await get(`/api/notifications?limit=3${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`);
+        expect(res.statusCode).toBe(200);
+        const page = res.json<{ items: { id: string }[]; nextCursor: string | null }>();
+        expect(page.items.length).toBeLessThanOrEqual(3);
+        seen.push(...page.items.map((i) => i.id));
+        cursor = page.nextCursor;
+        pages++;
+      } while (cursor !== null);
+      expect(pages).toBe(4);
+      expect(seen).toHaveLength(11);
+      expect(new Set(seen).size).toBe(11);
     });
-  });
 
-  it("filters by state, event name and contact", async () => {
-    const names = async (q: string): Promise<string[]> =>
-      (await get(`/api/outbound?${q}`)).json().items.map((e: { itemId: string }) => e.itemId);
-    expect(await names("state=dead")).toEqual(["user_2"]);
-    expect(await names("topic=order-placed")).toEqual(["user_3", "user_1"]);
-    expect(await names("q=user_1")).toEqual(["user_1"]);
-    expectError(await get("/api/outbound?appId=x"), 400, "IB_ERR_PAYLOAD_INVALID", /Unknown parameter "appId"/);
-  });
+    it("keeps paging a search on the field that matched", async () => {
+      for (let i = 0; i < 5; i++) await seed({ topic: "contact.created", itemId: "contact_many" });
+      const first = (await get("/api/notifications?q=contact_many&limit=2")).json();
+      expect(first.match).toBe("itemId");
+      expect(first.nextCursor).toMatch(/^i~/);
+      const second = (
+        await get(`/api/notifications?q=contact_many&limit=2&cursor=${encodeURIComponent(first.nextCursor)}`)
+      ).json();
+      expect(second.items).toHaveLength(2);
+      expect(second.match).toBe("itemId");
+      const third = (
+        await get(`/api/notifications?q=contact_many&limit=2&cursor=${encodeURIComponent(second.nextCursor)}`)
+      ).json();
+      expect(third.items).toHaveLength(1);
+      expect(third.nextCursor).toBeNull();
+      const all = [...first.items, ...second.items, ...third.items].map((i: { id: string }) => i.id);
+      expect(new Set(all).size).toBe(5);
+    });
 
-  it("retries a dead event through POST /api/deliveries/:id/replay", async () => {
-    const dead = (await get("/api/outbound?state=dead")).json().items[0];
-    expect((await post(`/api/deliveries/${dead.id}/replay`)).statusCode).toBe(200);
-    await runAll("outbox", new Set());
-    expect((await get("/api/outbound?state=dead")).json().items).toEqual([]);
-    expect((await get(`/api/deliveries/${dead.id}`)).json()).toMatchObject({ state: "done", attempts: 1 });
-  });
-});
-
-describe("GET /api/stream", () => {
-  let url: string;
-  let aborter: AbortController;
-  beforeEach(() => {
-    aborter = new AbortController();
-  });
-
-  async function listen(options: Partial<DashboardOptions>): Promise<void> {
-    // undici's fetch may leave a second, request-less connection open that "idle" closing does not count; force it.
-    app = Fastify({ forceCloseConnections: true });
-    await registerDashboard(app, { store, adminToken: TOKEN, ...options });
-    url = await app.listen({ port: 0, host: "127.0.0.1" });
-  }
-
-  /** Reads SSE events from the stream until `count` named events (not comments) arrived. */
-  async function readEvents(
-    res: Response,
-    count: number,
-    onReady?: () => Promise<void>,
-  ): Promise<{ event: string; data: unknown; id?: string }[]> {
-    const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
-    const events: { event: string; data: unknown; id?: string }[] = [];
-    let buffer = "";
-    while (events.length < count) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      buffer += value;
-      let end: number;
-      while ((end = buffer.indexOf("\n\n")) >= 0) {
-        const block = buffer.slice(0, end);
-        buffer = buffer.slice(end + 2);
-        const fields = Object.fromEntries(
-          block
-            .split("\n")
-            .filter((l) => !l.startsWith(":") && l.includes(":"))
-            .map((l) => [l.slice(0, l.indexOf(":")), l.slice(l.indexOf(":") + 1).trim()]),
-        );
-        if (fields.event) {
-          events.push({
-            event: fields.event,
-            data: JSON.parse(fields.data ?? "null"),
-            ...(fields.id ? { id: fields.id } : {}),
-          });
-          if (fields.event === "ready") await onReady?.();
-        }
+    it("answers 400 naming the parameter for bad filters", async () => {
+      const cases: [string, RegExp][] = [
+        ["state=bogus", /Unknown state "bogus"/],
+        ["state=dead,nope", /Unknown state "nope"/],
+        ["topic=has%20space", /topic must be/],
+        ["topic=con*tact", /topic must be/],
+        ["since=yesterday", /since must be epoch milliseconds or an ISO 8601 date/],
+        ["until=2024-13-45", /until must be/],
+        [`since=2000&until=1000`, /since must be before until/],
+        ["limit=0", /limit must be an integer from 1 to 500/],
+        ["limit=501", /limit must be/],
+        ["limit=2.5", /limit must be/],
+        ["stat=dead", /Unknown parameter "stat"/],
+        ["state=dead&state=done", /"state" must be given once/],
+        ["cursor=not-a-real-cursor", /cursor/],
+        ["q=conv_1&cursor=abc", /cursor does not belong to this search/],
+        ["queue=outbox", /Unknown parameter "queue"/],
+      ];
+      for (const [query, message] of cases) {
+        expectError(await get(`/api/notifications?${query}`), 400, "IB_ERR_PAYLOAD_INVALID", message);
       }
-    }
-    aborter.abort(); // closes the socket at once, so the server sees the disconnect (reader.cancel() would not)
-    return events;
-  }
+    });
 
-  it("pushes each newly received notification from the receiver's notices, skipping duplicates", async () => {
-    const emitter = new EventEmitter();
-    await listen({ events: emitter });
-    const res = await fetch(`${url}/api/stream`, { headers: AUTH, signal: aborter.signal });
-    expect(res.status).toBe(200);
-    expect(res.headers.get("content-type")).toBe("text/event-stream; charset=utf-8");
-    const events = await readEvents(res, 2, async () => {
+    it("reads exactly one store page per request: no count and no offset", async () => {
+      for (let i = 0; i < 4; i++) await seed({ topic: "contact.created" });
+      const calls: { method: string; filter: JobFilter }[] = [];
+      const spy = new Proxy(store, {
+        get(target, prop, receiver) {
+          const value = Reflect.get(target, prop, receiver) as unknown;
+          if (typeof value !== "function") return value;
+          return (...args: unknown[]) => {
+            calls.push({ method: String(prop), filter: args[0] as JobFilter });
+            return (value as (...a: unknown[]) => unknown).apply(target, args);
+          };
+        },
+      });
+      await app.close();
+      app = Fastify();
+      await registerDashboard(app, { store: spy, adminToken: TOKEN });
+      const first = (await get("/api/notifications?limit=2")).json();
+      calls.length = 0;
+      const res = await get(`/api/notifications?limit=2&cursor=${encodeURIComponent(first.nextCursor)}`);
+      expect(res.statusCode).toBe(200);
+      expect(calls).toEqual([
+        { method: "listRecords", filter: { queue: "inbound", limit: 2, cursor: first.nextCursor } },
+      ]);
+    });
+  });
+
+  describe("GET /api/notifications/:id", () => {
+    beforeEach(() => start());
+
+    it("returns the pretty payload, the kept headers without secrets, and every delivery with its attempts and errors", async () => {
       const { recordId } = await seed({
         topic: "contact.created",
-        notificationId: "notif_live",
-        itemId: "contact_live",
-        targets: ["crm"],
+        notificationId: "notif_detail",
+        itemId: "contact_9",
+        targets: ["crm", "archive"],
+        headers: {
+          "user-agent": "intercom-parrot-service-client/1.0",
+          "content-type": "application/json",
+          "x-hub-signature": "sha1=deadbeef",
+        },
       });
-      emitter.emit("received", { recordId: null, status: "duplicate" });
-      emitter.emit("received", { recordId, status: "accepted" });
-    });
-    expect(events[0]!.event).toBe("ready");
-    expect(events[1]).toMatchObject({
-      event: "received",
-      data: {
+      await runAll("inbound", new Set(["crm"]));
+      const res = await get(`/api/notifications/${recordId}`);
+      expect(res.statusCode).toBe(200);
+      const d = res.json();
+      expect(d.record).toMatchObject({
+        id: recordId,
+        queue: "inbound",
         topic: "contact.created",
-        notificationId: "notif_live",
-        itemId: "contact_live",
-        deliveries: [{ target: "crm", state: "pending" }],
-      },
+        notificationId: "notif_detail",
+        itemId: "contact_9",
+      });
+      expect(d.payload).toMatchObject({
+        type: "notification_event",
+        id: "notif_detail",
+        data: { item: { id: "contact_9" } },
+      });
+      expect(d.rawBody).toBeNull();
+      expect(d.headers).toEqual({
+        "user-agent": "intercom-parrot-service-client/1.0",
+        "content-type": "application/json",
+      });
+      const crm = d.deliveries.find((x: { target: string }) => x.target === "crm");
+      expect(crm).toMatchObject({
+        state: "dead",
+        attempts: 1,
+        lastError: { code: "IB_ERR_UNRECOVERABLE", message: "handler exploded" },
+      });
+      expect(crm.history).toEqual([
+        expect.objectContaining({
+          attempt: 1,
+          outcome: "dead",
+          error: expect.objectContaining({ message: "handler exploded" }),
+        }),
+      ]);
+      const archive = d.deliveries.find((x: { target: string }) => x.target === "archive");
+      expect(archive).toMatchObject({
+        state: "done",
+        lastError: null,
+        history: [expect.objectContaining({ outcome: "completed" })],
+      });
     });
-    expect(events[1]!.id).toBe((events[1]!.data as { id: string }).id);
-    await waitFor(() => emitter.listenerCount("received") === 0);
+
+    it("returns a body that is not JSON as rawBody", async () => {
+      const { recordId } = await seed({ topic: "contact.created", body: "not json {" });
+      const d = (await get(`/api/notifications/${recordId}`)).json();
+      expect(d).toMatchObject({ payload: null, rawBody: "not json {" });
+    });
+
+    it("answers 404 for unknown ids, malformed ids and outbound records", async () => {
+      const { recordId } = await seed({ queue: "outbox", topic: "order-placed" });
+      expectError(await get("/api/notifications/does-not-exist"), 404, "IB_ERR_NOT_FOUND", /does-not-exist/);
+      expectError(await get("/api/notifications/a%3Ab%3Cscript%3E"), 404, "IB_ERR_NOT_FOUND");
+      expectError(await get(`/api/notifications/${recordId}`), 404, "IB_ERR_NOT_FOUND");
+    });
   });
 
-  it("accepts the receiver's onReceived(listener) shape", async () => {
-    const listeners = new Set<(n: { recordId: string | null; status?: string }) => void>();
-    await listen({ events: { onReceived: (l) => (listeners.add(l), () => listeners.delete(l)) } });
-    const res = await fetch(`${url}/api/stream`, { headers: AUTH, signal: aborter.signal });
-    const events = await readEvents(res, 2, async () => {
-      const { recordId } = await seed({ topic: "ping", notificationId: null, targets: [] });
-      for (const l of listeners) l({ recordId, status: "accepted" });
+  describe("replay", () => {
+    beforeEach(() => start());
+
+    const stateOf = async (id: string): Promise<JobState | undefined> => (await store.getJob(id))?.state;
+
+    it("POST /api/deliveries/:id/replay requeues a dead delivery with its attempts reset", async () => {
+      const { jobIds } = await seed({ topic: "contact.created", targets: ["crm"] });
+      await runAll("inbound", new Set(["crm"]));
+      const id = jobIds[0]!;
+      expect(await stateOf(id)).toBe("dead");
+      const res = await post(`/api/deliveries/${id}/replay`);
+      expect(res.statusCode).toBe(200);
+      expect(res.json()).toMatchObject({ status: "requeued", delivery: { id, state: "pending", attempts: 0 } });
+      await runAll("inbound", new Set());
+      expect(await stateOf(id)).toBe("done");
     });
-    expect(events[1]).toMatchObject({
-      event: "received",
-      data: { topic: "ping", notificationId: null, deliveries: [] },
+
+    it("POST /api/deliveries/:id/replay answers 409 for a pending delivery and 404 for an unknown one", async () => {
+      const { jobIds } = await seed({ topic: "contact.created", targets: ["crm"] });
+      expectError(
+        await post(`/api/deliveries/${jobIds[0]}/replay`),
+        409,
+        "IB_ERR_CONFLICT",
+        /is pending; only dead, failed or done/,
+      );
+      expectError(await post("/api/deliveries/nope/replay"), 404, "IB_ERR_NOT_FOUND");
+      expectError(await post("/api/deliveries/a%3Ab/replay"), 404, "IB_ERR_NOT_FOUND");
     });
-    await waitFor(() => listeners.size === 0);
+
+    it("GET /api/deliveries/:id returns one delivery with history and its record", async () => {
+      const { jobIds, recordId } = await seed({
+        queue: "outbox",
+        topic: "order-placed",
+        itemId: "user_7",
+        targets: ["intercom-events"],
+      });
+      const res = await get(`/api/deliveries/${jobIds[0]}`);
+      expect(res.statusCode).toBe(200);
+      expect(res.json()).toMatchObject({
+        id: jobIds[0],
+        recordId,
+        queue: "outbox",
+        history: [],
+        record: { id: recordId },
+        payload: { event_name: "order-placed", user_id: "user_7" },
+      });
+      expectError(await get("/api/deliveries/nope"), 404, "IB_ERR_NOT_FOUND");
+    });
+
+    it("POST /api/notifications/:id/replay requeues every finished delivery of the notification", async () => {
+      const { recordId, jobIds } = await seed({ topic: "contact.created", targets: ["crm", "archive"] });
+      await runAll("inbound", new Set(["crm"]));
+      const res = await post(`/api/notifications/${recordId}/replay`);
+      expect(res.statusCode).toBe(200);
+      expect(res.json()).toEqual({ requeued: 2 });
+      expect(await Promise.all(jobIds.map(stateOf))).toEqual(["pending", "pending"]);
+    });
+
+    it("POST /api/notifications/:id/replay answers 409 when nothing is replayable and 404 when unknown", async () => {
+      const pending = await seed({ topic: "contact.created", targets: ["crm"] });
+      expectError(
+        await post(`/api/notifications/${pending.recordId}/replay`),
+        409,
+        "IB_ERR_CONFLICT",
+        /pending or running/,
+      );
+      const unrouted = await seed({ topic: "contact.created", targets: [] });
+      expectError(
+        await post(`/api/notifications/${unrouted.recordId}/replay`),
+        409,
+        "IB_ERR_CONFLICT",
+        /no deliveries/,
+      );
+      expectError(await post("/api/notifications/nope/replay"), 404, "IB_ERR_NOT_FOUND");
+    });
   });
 
-  it("polls the store when no event source is given", async () => {
-    await seed({ topic: "contact.created", notificationId: "notif_before" });
-    await listen({ streamPollMs: 20 });
-    const res = await fetch(`${url}/api/stream`, { headers: AUTH, signal: aborter.signal });
-    const events = await readEvents(res, 3, async () => {
-      await new Promise((r) => setTimeout(r, 60));
-      await seed({ topic: "contact.deleted", notificationId: "notif_polled_1" });
-      await seed({ topic: "contact.deleted", notificationId: "notif_polled_2" });
+  describe("dead letters", () => {
+    let deadCrm: string[];
+    beforeEach(async () => {
+      deadCrm = [];
+      for (let i = 0; i < 3; i++)
+        deadCrm.push(...(await seed({ topic: "contact.created", targets: ["crm", "archive"] })).jobIds.slice(0, 1));
+      await seed({ topic: "conversation.user.replied", targets: ["crm"] });
+      await seed({ queue: "outbox", topic: "order-placed", targets: ["intercom-events"] });
+      await runAll("inbound", new Set(["crm"]));
+      await runAll("outbox", new Set(["intercom-events"]));
+      await start();
     });
-    expect(events.slice(1).map((e) => (e.data as { notificationId: string }).notificationId)).toEqual([
-      "notif_polled_1",
-      "notif_polled_2",
-    ]);
+
+    it("GET /api/dead-letters lists dead deliveries of both queues, filterable, with cursor pages", async () => {
+      const all = (await get("/api/dead-letters")).json();
+      expect(all.items).toHaveLength(5);
+      expect(all.items.every((d: { state: string }) => d.state === "dead")).toBe(true);
+      const inbound = (await get("/api/dead-letters?queue=inbound&topic=contact.*")).json();
+      expect(inbound.items.map((d: { id: string }) => d.id).sort()).toEqual([...deadCrm].sort());
+      const outbox = (await get("/api/dead-letters?queue=outbox")).json();
+      expect(outbox.items).toMatchObject([{ queue: "outbox", topic: "order-placed", target: "intercom-events" }]);
+      const page1 = (await get("/api/dead-letters?limit=2")).json();
+      expect(page1.items).toHaveLength(2);
+      const page2 = (await get(`/api/dead-letters?limit=2&cursor=${encodeURIComponent(page1.nextCursor)}`)).json();
+      expect(page2.items.map((d: { id: string }) => d.id)).not.toContain(page1.items[0].id);
+    });
+
+    it("GET /api/dead-letters/count previews how many a bulk replay would requeue", async () => {
+      expect((await get("/api/dead-letters/count")).json()).toEqual({ count: 5 });
+      expect((await get("/api/dead-letters/count?queue=inbound&topic=contact.*")).json()).toEqual({ count: 3 });
+      expect((await get("/api/dead-letters/count?target=archive")).json()).toEqual({ count: 0 });
+      expectError(
+        await get("/api/dead-letters/count?state=done"),
+        400,
+        "IB_ERR_PAYLOAD_INVALID",
+        /Unknown parameter "state"/,
+      );
+      expectError(
+        await get("/api/dead-letters/count?queue=sideways"),
+        400,
+        "IB_ERR_PAYLOAD_INVALID",
+        /queue must be one of/,
+      );
+    });
+
+    it("POST /api/dead-letters/replay requeues what the filter selects when the confirmed count still matches", async () => {
+      const res = await post("/api/dead-letters/replay", {
+        filter: { queue: "inbound", topic: "contact.*" },
+        expectedCount: 3,
+      });
+      expect(res.statusCode).toBe(200);
+      expect(res.json()).toEqual({ requeued: 3 });
+      for (const id of deadCrm) expect((await store.getJob(id))?.state).toBe("pending");
+      expect((await get("/api/dead-letters/count")).json()).toEqual({ count: 2 });
+    });
+
+    it("POST /api/dead-letters/replay answers 409 when the filter now selects another number than confirmed", async () => {
+      expectError(
+        await post("/api/dead-letters/replay", { filter: { queue: "inbound" }, expectedCount: 3 }),
+        409,
+        "IB_ERR_CONFLICT",
+        /now selects 4 dead deliveries, not 3/,
+      );
+      expect((await get("/api/dead-letters/count")).json()).toEqual({ count: 5 });
+    });
+
+    it("POST /api/dead-letters/replay without expectedCount replays everything selected", async () => {
+      expect((await post("/api/dead-letters/replay", {})).json()).toEqual({ requeued: 5 });
+    });
+
+    it("POST /api/dead-letters/replay answers 400 for bad bodies", async () => {
+      expectError(
+        await post("/api/dead-letters/replay", { filter: { state: "done" } }),
+        400,
+        "IB_ERR_PAYLOAD_INVALID",
+        /filter: Unknown parameter "state"/,
+      );
+      expectError(
+        await post("/api/dead-letters/replay", { filter: { since: "soon" } }),
+        400,
+        "IB_ERR_PAYLOAD_INVALID",
+        /since must be/,
+      );
+      expectError(
+        await post("/api/dead-letters/replay", { filter: "contact.*" }),
+        400,
+        "IB_ERR_PAYLOAD_INVALID",
+        /filter must be an object/,
+      );
+      expectError(
+        await post("/api/dead-letters/replay", { expectedCount: -1 }),
+        400,
+        "IB_ERR_PAYLOAD_INVALID",
+        /expectedCount/,
+      );
+      expectError(
+        await post("/api/dead-letters/replay", { everything: true }),
+        400,
+        "IB_ERR_PAYLOAD_INVALID",
+        /Unknown body field "everything"/,
+      );
+      expectError(await post("/api/dead-letters/replay", [1, 2]), 400, "IB_ERR_PAYLOAD_INVALID", /JSON object/);
+      const malformed = await app.inject({
+        method: "POST",
+        url: "/api/dead-letters/replay",
+        headers: { ...AUTH, "content-type": "application/json" },
+        payload: "{nope",
+      });
+      expectError(malformed, 400, "IB_ERR_PAYLOAD_INVALID");
+      expect((await get("/api/dead-letters/count")).json()).toEqual({ count: 5 });
+    });
   });
 
-  it("refuses a stream without the token", async () => {
-    await listen({});
-    const res = await fetch(`${url}/api/stream`);
-    expect(res.status).toBe(401);
-    expect(await res.json()).toMatchObject({ error: { code: "IB_ERR_UNAUTHORIZED" } });
+  describe("GET /api/outbound", () => {
+    beforeEach(async () => {
+      await seed({ queue: "outbox", topic: "order-placed", itemId: "user_1", targets: ["intercom-events"] });
+      await runAll("outbox", new Set());
+      await seed({ queue: "outbox", topic: "invited-friend", itemId: "user_2", targets: ["intercom-events"] });
+      await runAll(
+        "outbox",
+        new Set(["intercom-events"]),
+        () =>
+          new UnrecoverableError("Intercom 404 not_found: User Not Found (request req_9)", {
+            cause: new IntercomApiError(404, "User Not Found", { intercomCode: "not_found" }),
+          }),
+      );
+      await seed({ queue: "outbox", topic: "order-placed", itemId: "user_3", targets: ["intercom-events"] });
+      await start();
+    });
+
+    it("lists outbound events newest first with state and the error of failed ones", async () => {
+      const res = await get("/api/outbound");
+      expect(res.statusCode).toBe(200);
+      const items = res.json().items;
+      expect(
+        items.map((e: { eventName: string; itemId: string; state: string }) => [e.eventName, e.itemId, e.state]),
+      ).toEqual([
+        ["order-placed", "user_3", "pending"],
+        ["invited-friend", "user_2", "dead"],
+        ["order-placed", "user_1", "done"],
+      ]);
+      // The outbox records Intercom's answer in the message (outbound/classify.ts describeSendResult).
+      expect(items[1].error).toEqual({
+        reason: "404 not_found",
+        code: "IB_ERR_UNRECOVERABLE",
+        message: "Intercom 404 not_found: User Not Found (request req_9)",
+      });
+      expect(items[0].error).toBeNull();
+    });
+
+    it("shows Intercom's own error code when the outbox records an IntercomApiError", async () => {
+      await seed({ queue: "outbox", topic: "rate-limited", itemId: "user_4", targets: ["intercom-events"] });
+      await runAll(
+        "outbox",
+        new Set(["intercom-events"]),
+        () => new IntercomApiError(422, "Invalid event name", { intercomCode: "parameter_invalid" }),
+      );
+      const items = (await get("/api/outbound?topic=rate-limited")).json().items;
+      expect(items[0].error).toEqual({
+        reason: "parameter_invalid",
+        code: "parameter_invalid",
+        message: "Invalid event name",
+      });
+    });
+
+    it("filters by state, event name and contact", async () => {
+      const names = async (q: string): Promise<string[]> =>
+        (await get(`/api/outbound?${q}`)).json().items.map((e: { itemId: string }) => e.itemId);
+      expect(await names("state=dead")).toEqual(["user_2"]);
+      expect(await names("topic=order-placed")).toEqual(["user_3", "user_1"]);
+      expect(await names("q=user_1")).toEqual(["user_1"]);
+      expectError(await get("/api/outbound?appId=x"), 400, "IB_ERR_PAYLOAD_INVALID", /Unknown parameter "appId"/);
+    });
+
+    it("retries a dead event through POST /api/deliveries/:id/replay", async () => {
+      const dead = (await get("/api/outbound?state=dead")).json().items[0];
+      expect((await post(`/api/deliveries/${dead.id}/replay`)).statusCode).toBe(200);
+      await runAll("outbox", new Set());
+      expect((await get("/api/outbound?state=dead")).json().items).toEqual([]);
+      expect((await get(`/api/deliveries/${dead.id}`)).json()).toMatchObject({ state: "done", attempts: 1 });
+    });
   });
 
-  it("ends open streams when the app closes", async () => {
-    await listen({ streamPollMs: 20 });
-    const res = await fetch(`${url}/api/stream`, { headers: AUTH, signal: aborter.signal });
-    const reader = res.body!.getReader();
-    await reader.read();
-    await app.close();
-    let done = false;
-    while (!done) done = (await reader.read()).done;
-    expect(done).toBe(true);
+  describe("GET /api/stream", () => {
+    let url: string;
+    let aborter: AbortController;
+    beforeEach(() => {
+      aborter = new AbortController();
+    });
+
+    async function listen(options: Partial<DashboardOptions>): Promise<void> {
+      // undici's fetch may leave a second, request-less connection open that "idle" closing does not count; force it.
+      app = Fastify({ forceCloseConnections: true });
+      await registerDashboard(app, { store, adminToken: TOKEN, ...options });
+      url = await app.listen({ port: 0, host: "127.0.0.1" });
+    }
+
+    /** Reads SSE events from the stream until `count` named events (not comments) arrived. */
+    async function readEvents(
+      res: Response,
+      count: number,
+      onReady?: () => Promise<void>,
+    ): Promise<{ event: string; data: unknown; id?: string }[]> {
+      const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+      const events: { event: string; data: unknown; id?: string }[] = [];
+      let buffer = "";
+      while (events.length < count) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        buffer += value;
+        let end: number;
+        while ((end = buffer.indexOf("\n\n")) >= 0) {
+          const block = buffer.slice(0, end);
+          buffer = buffer.slice(end + 2);
+          const fields = Object.fromEntries(
+            block
+              .split("\n")
+              .filter((l) => !l.startsWith(":") && l.includes(":"))
+              .map((l) => [l.slice(0, l.indexOf(":")), l.slice(l.indexOf(":") + 1).trim()]),
+          );
+          if (fields.event) {
+            events.push({
+              event: fields.event,
+              data: JSON.parse(fields.data ?? "null"),
+              ...(fields.id ? { id: fields.id } : {}),
+            });
+            if (fields.event === "ready") await onReady?.();
+          }
+        }
+      }
+      aborter.abort(); // closes the socket at once, so the server sees the disconnect (reader.cancel() would not)
+      return events;
+    }
+
+    it("pushes each newly received notification from the receiver's notices, skipping duplicates", async () => {
+      const emitter = new EventEmitter();
+      await listen({ events: emitter });
+      const res = await fetch(`${url}/api/stream`, { headers: AUTH, signal: aborter.signal });
+      expect(res.status).toBe(200);
+      expect(res.headers.get("content-type")).toBe("text/event-stream; charset=utf-8");
+      const events = await readEvents(res, 2, async () => {
+        const { recordId } = await seed({
+          topic: "contact.created",
+          notificationId: "notif_live",
+          itemId: "contact_live",
+          targets: ["crm"],
+        });
+        emitter.emit("received", { recordId: null, status: "duplicate" });
+        emitter.emit("received", { recordId, status: "accepted" });
+      });
+      expect(events[0]!.event).toBe("ready");
+      expect(events[1]).toMatchObject({
+        event: "received",
+        data: {
+          topic: "contact.created",
+          notificationId: "notif_live",
+          itemId: "contact_live",
+          deliveries: [{ target: "crm", state: "pending" }],
+        },
+      });
+      expect(events[1]!.id).toBe((events[1]!.data as { id: string }).id);
+      await waitFor(() => emitter.listenerCount("received") === 0);
+    });
+
+    it("accepts the receiver's onReceived(listener) shape", async () => {
+      const listeners = new Set<(n: { recordId: string | null; status?: string }) => void>();
+      await listen({ events: { onReceived: (l) => (listeners.add(l), () => listeners.delete(l)) } });
+      const res = await fetch(`${url}/api/stream`, { headers: AUTH, signal: aborter.signal });
+      const events = await readEvents(res, 2, async () => {
+        const { recordId } = await seed({ topic: "ping", notificationId: null, targets: [] });
+        for (const l of listeners) l({ recordId, status: "accepted" });
+      });
+      expect(events[1]).toMatchObject({
+        event: "received",
+        data: { topic: "ping", notificationId: null, deliveries: [] },
+      });
+      await waitFor(() => listeners.size === 0);
+    });
+
+    it("polls the store when no event source is given", async () => {
+      await seed({ topic: "contact.created", notificationId: "notif_before" });
+      await listen({ streamPollMs: 20 });
+      const res = await fetch(`${url}/api/stream`, { headers: AUTH, signal: aborter.signal });
+      const events = await readEvents(res, 3, async () => {
+        await new Promise((r) => setTimeout(r, 60));
+        await seed({ topic: "contact.deleted", notificationId: "notif_polled_1" });
+        await seed({ topic: "contact.deleted", notificationId: "notif_polled_2" });
+      });
+      expect(events.slice(1).map((e) => (e.data as { notificationId: string }).notificationId)).toEqual([
+        "notif_polled_1",
+        "notif_polled_2",
+      ]);
+    });
+
+    it("refuses a stream without the token", async () => {
+      await listen({});
+      const res = await fetch(`${url}/api/stream`);
+      expect(res.status).toBe(401);
+      expect(await res.json()).toMatchObject({ error: { code: "IB_ERR_UNAUTHORIZED" } });
+    });
+
+    it("ends open streams when the app closes", async () => {
+      await listen({ streamPollMs: 20 });
+      const res = await fetch(`${url}/api/stream`, { headers: AUTH, signal: aborter.signal });
+      const reader = res.body!.getReader();
+      await reader.read();
+      await app.close();
+      let done = false;
+      while (!done) done = (await reader.read()).done;
+      expect(done).toBe(true);
+    });
   });
 });
