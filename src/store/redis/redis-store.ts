@@ -145,8 +145,6 @@ const NEVER_LIMITING = { max: 1_000_000_000, duration: 1_000 };
 const SUMMARY_RECORD_FIELDS = ["q", "topic", "app", "nid", "item", "ca", "ra", "jc"] as const;
 const JOB_FIELDS = ["data", "atm", "timestamp", "processedOn", "finishedOn", "failedReason"] as const;
 const META_FIELDS = ["dueAt", "updatedAt", "lastError"] as const;
-/** Meta fields of the run in progress; still present when a run starts means the previous one never settled. */
-const RUN_FIELDS = ["runStartedAt", "runWorker", "runAttempt"] as const;
 
 function positiveInt(value: number | undefined, fallback: number, name: string, min = 0): number {
   const v = value ?? fallback;
@@ -328,6 +326,7 @@ export class RedisStore implements Store {
   private drainPromise: Promise<void> | null = null;
   /** True while this process knows of spooled rows: new enqueues then go to the spool too, to keep receive order. */
   private spooling = false;
+  private readyWait: Promise<void> | null = null;
 
   constructor(options: RedisStoreOptions = {}) {
     this.opts = resolveOptions(options);
@@ -369,13 +368,14 @@ export class RedisStore implements Store {
   }
 
   /** Resolves when the command connection is ready; rejects at once when it is known to be down. */
-  private async ready(): Promise<void> {
+  private ready(): Promise<void> {
     const status = this.cmd.status;
-    if (status === "ready") return;
+    if (status === "ready") return Promise.resolve();
     if (status === "reconnecting" || status === "end" || status === "close") {
-      throw new StoreError(`Redis is unreachable (${status})`);
+      return Promise.reject(new StoreError(`Redis is unreachable (${status})`));
     }
-    await withTimeout(
+    // One shared wait while connecting, however many callers arrive meanwhile.
+    this.readyWait ??= withTimeout(
       new Promise<void>((resolve, reject) => {
         const onReady = (): void => {
           this.cmd.off("end", onEnd);
@@ -390,7 +390,10 @@ export class RedisStore implements Store {
       }),
       this.opts.commandTimeoutMs,
       "connect",
-    );
+    ).finally(() => {
+      this.readyWait = null;
+    });
+    return this.readyWait;
   }
 
   // ---------------------------------------------------------------- enqueue
@@ -634,17 +637,19 @@ export class RedisStore implements Store {
     }
     const attempt = bjob.attemptsMade + 1;
     const startedAt = Date.now();
-    const [recordResult, previousRun] =
-      (await this.cmd
-        .multi()
-        .hgetall(k.record(data.recordId))
-        .hmget(k.meta(id), ...RUN_FIELDS)
-        .hset(k.meta(id), { runStartedAt: startedAt, runWorker: p.workerId, runAttempt: attempt, updatedAt: startedAt, blocked: 0 })
-        .srem(k.retrying(data.queue), id)
-        .exec()) ?? [];
-    const recordHash = (recordResult?.[1] ?? {}) as Record<string, string>;
+    const [flat, prevStartedAt, prevWorker, prevAttempt] = await this.cmd.ibRunStart(
+      k.record(data.recordId),
+      k.meta(id),
+      k.retrying(data.queue),
+      startedAt,
+      p.workerId,
+      attempt,
+      id,
+      bjob.attemptsMade > 0 ? "1" : "0",
+    );
+    const recordHash: Record<string, string> = {};
+    for (let i = 0; i + 1 < flat.length; i += 2) recordHash[flat[i]!] = flat[i + 1]!;
     const record = toRecord(data.recordId, recordHash);
-    const [prevStartedAt, prevWorker, prevAttempt] = (previousRun?.[1] ?? []) as (string | null)[];
     if (prevStartedAt) {
       // The previous run never settled: its worker died and BullMQ's stalled check handed the job to us.
       const expired: AttemptRecord = {
@@ -679,6 +684,21 @@ export class RedisStore implements Store {
       if (error) r.error = error;
       return JSON.stringify(r);
     };
+    const settle = (
+      outcome: AttemptRecord["outcome"],
+      opts: { error?: JobError; dueAt: number | ""; retrying: "add" | "rem" | "" },
+    ): Promise<number> =>
+      this.cmd.ibRunSettle(
+        k.history(id),
+        k.meta(id),
+        k.retrying(data.queue),
+        history(outcome, opts.error),
+        Date.now(),
+        opts.dueAt,
+        opts.error ? JSON.stringify(opts.error) : "",
+        opts.retrying,
+        id,
+      );
     const release = async (leave: boolean): Promise<void> => {
       if (data.orderingKey === null) return;
       const head = await this.cmd.ibOrderRelease(line, lock, id, leave ? "1" : "0");
@@ -726,33 +746,23 @@ export class RedisStore implements Store {
     }
     if (running.released && outcome !== "released") outcome = "released";
     const now = Date.now();
-    const meta = k.meta(id);
     if (outcome === "released") {
-      const m = this.cmd.multi().rpush(k.history(id), history("released")).hset(meta, { updatedAt: now, dueAt: now }).hdel(meta, ...RUN_FIELDS);
-      if (bjob.attemptsMade > 0) m.sadd(k.retrying(data.queue), id);
-      await m.exec();
+      await settle("released", { dueAt: now, retrying: bjob.attemptsMade > 0 ? "add" : "" });
       await release(false);
       await bjob.moveToWait(tk).catch(() => 0);
       throw new WaitingError();
     }
     if (outcome.ok) {
-      await this.cmd.multi().rpush(k.history(id), history("completed")).hset(meta, { updatedAt: now }).hdel(meta, "dueAt", ...RUN_FIELDS).exec();
+      await settle("completed", { dueAt: "", retrying: "" });
       await release(true);
       emitFinished("completed");
       return;
     }
     const { error } = outcome;
     const described = describeError(error);
-    const errJson = JSON.stringify(described);
     if (error instanceof RetryLaterError || (hasCode(error, "IB_ERR_RETRY_LATER") && typeof (error as RetryLaterError).delayMs === "number")) {
       const dueAt = now + Math.max(0, (error as RetryLaterError).delayMs);
-      const m = this.cmd
-        .multi()
-        .rpush(k.history(id), history("retry-later", described))
-        .hset(meta, { updatedAt: now, dueAt, lastError: errJson })
-        .hdel(meta, ...RUN_FIELDS);
-      if (bjob.attemptsMade > 0) m.sadd(k.retrying(data.queue), id);
-      await m.exec();
+      await settle("retry-later", { error: described, dueAt, retrying: bjob.attemptsMade > 0 ? "add" : "" });
       await release(false);
       await bjob.moveToDelayed(dueAt, tk);
       emitFinished("retry-later", error);
@@ -760,13 +770,7 @@ export class RedisStore implements Store {
     }
     if (error instanceof RateLimitedError || (hasCode(error, "IB_ERR_RATE_LIMITED") && typeof (error as RateLimitedError).retryAfterMs === "number")) {
       const ms = Math.max(1, Math.ceil((error as RateLimitedError).retryAfterMs));
-      const m = this.cmd
-        .multi()
-        .rpush(k.history(id), history("rate-limited", described))
-        .hset(meta, { updatedAt: now, dueAt: now + ms, lastError: errJson })
-        .hdel(meta, ...RUN_FIELDS);
-      if (bjob.attemptsMade > 0) m.sadd(k.retrying(data.queue), id);
-      await m.exec();
+      await settle("rate-limited", { error: described, dueAt: now + ms, retrying: bjob.attemptsMade > 0 ? "add" : "" });
       await release(false);
       await p.worker.rateLimit(ms);
       emitFinished("rate-limited", error);
@@ -774,26 +778,14 @@ export class RedisStore implements Store {
     }
     const isDead = error instanceof UnrecoverableError || hasCode(error, "IB_ERR_UNRECOVERABLE") || attempt >= data.retry.maxAttempts;
     if (isDead) {
-      await this.cmd
-        .multi()
-        .rpush(k.history(id), history("dead", described))
-        .hset(meta, { updatedAt: now, lastError: errJson })
-        .hdel(meta, "dueAt", ...RUN_FIELDS)
-        .srem(k.retrying(data.queue), id)
-        .exec();
+      await settle("dead", { error: described, dueAt: "", retrying: "rem" });
       await release(true);
       emitFinished("dead", error);
       throw new BullUnrecoverableError(described.message);
     }
     const delay = computeBackoff(data.retry.backoff, attempt);
     this.plannedDelays.set(id, delay);
-    await this.cmd
-      .multi()
-      .rpush(k.history(id), history("failed", described))
-      .hset(meta, { updatedAt: now, dueAt: now + delay, lastError: errJson })
-      .hdel(meta, ...RUN_FIELDS)
-      .sadd(k.retrying(data.queue), id)
-      .exec();
+    await settle("failed", { error: described, dueAt: now + delay, retrying: "add" });
     await release(false);
     emitFinished("failed", error);
     throw error instanceof Error ? error : new Error(described.message);

@@ -78,12 +78,59 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local v = redis.call('HMGET', KEYS[1], 'ws', 'used', 'wm', 'pu', 'pr')
 return {tostring(now), v[1] or false, v[2] or false, v[3] or false, v[4] or false, v[5] or false}`;
 
+/**
+ * KEYS[1] record hash, KEYS[2] delivery meta, KEYS[3] retrying set; ARGV[1] started at, ARGV[2] worker, ARGV[3]
+ * attempt, ARGV[4] job id, ARGV[5] "1" to leave the retrying set. Marks a run as started in one round trip and returns
+ * [record hash as a flat list, previous run's startedAt, worker, attempt] (the previous run is set when it never
+ * settled: its worker died).
+ */
+const RUN_START = `
+local prev = redis.call('HMGET', KEYS[2], 'runStartedAt', 'runWorker', 'runAttempt')
+redis.call('HSET', KEYS[2], 'runStartedAt', ARGV[1], 'runWorker', ARGV[2], 'runAttempt', ARGV[3], 'updatedAt', ARGV[1], 'blocked', 0)
+if ARGV[5] == '1' then redis.call('SREM', KEYS[3], ARGV[4]) end
+return {redis.call('HGETALL', KEYS[1]), prev[1] or false, prev[2] or false, prev[3] or false}`;
+
+/**
+ * KEYS[1] history list, KEYS[2] delivery meta, KEYS[3] retrying set; ARGV[1] history entry (JSON), ARGV[2] updated
+ * at, ARGV[3] due at ("" to clear), ARGV[4] last error JSON ("" to keep), ARGV[5] "add" | "rem" | "" for the retrying
+ * set, ARGV[6] job id. Records the end of a run in one round trip.
+ */
+const RUN_SETTLE = `
+redis.call('RPUSH', KEYS[1], ARGV[1])
+redis.call('HDEL', KEYS[2], 'runStartedAt', 'runWorker', 'runAttempt')
+redis.call('HSET', KEYS[2], 'updatedAt', ARGV[2])
+if ARGV[3] == '' then redis.call('HDEL', KEYS[2], 'dueAt') else redis.call('HSET', KEYS[2], 'dueAt', ARGV[3]) end
+if ARGV[4] ~= '' then redis.call('HSET', KEYS[2], 'lastError', ARGV[4]) end
+if ARGV[5] == 'add' then redis.call('SADD', KEYS[3], ARGV[6]) elseif ARGV[5] == 'rem' then redis.call('SREM', KEYS[3], ARGV[6]) end
+return 1`;
+
 /** The scripts as typed methods on an ioredis client (EVALSHA with a fallback to EVAL, via `defineCommand`). */
 export interface StoreScripts {
   ibDedupeAbort(key: string, value: string): Promise<number>;
   ibOrderAcquire(line: string, lock: string, jobId: string, ttlMs: number, score: number): Promise<number>;
   ibOrderRelease(line: string, lock: string, jobId: string, leave: "0" | "1"): Promise<string | null>;
   ibOrderExtend(lock: string, jobId: string, ttlMs: number): Promise<number>;
+  ibRunStart(
+    record: string,
+    meta: string,
+    retrying: string,
+    startedAt: number,
+    worker: string,
+    attempt: number,
+    jobId: string,
+    leaveRetrying: "0" | "1",
+  ): Promise<[string[], string | null, string | null, string | null]>;
+  ibRunSettle(
+    history: string,
+    meta: string,
+    retrying: string,
+    entry: string,
+    updatedAt: number,
+    dueAt: number | "",
+    lastError: string,
+    retryingOp: "add" | "rem" | "",
+    jobId: string,
+  ): Promise<number>;
   ibLimiterAcquire(key: string, max: number, windowMs: number): Promise<number>;
   ibLimiterPause(key: string, untilMs: number, reason: string): Promise<number>;
   ibLimiterState(key: string): Promise<(string | null)[]>;
@@ -95,6 +142,8 @@ export function defineScripts(client: Redis): Redis & StoreScripts {
   client.defineCommand("ibOrderAcquire", { numberOfKeys: 2, lua: ORDER_ACQUIRE });
   client.defineCommand("ibOrderRelease", { numberOfKeys: 2, lua: ORDER_RELEASE });
   client.defineCommand("ibOrderExtend", { numberOfKeys: 1, lua: ORDER_EXTEND });
+  client.defineCommand("ibRunStart", { numberOfKeys: 3, lua: RUN_START });
+  client.defineCommand("ibRunSettle", { numberOfKeys: 3, lua: RUN_SETTLE });
   client.defineCommand("ibLimiterAcquire", { numberOfKeys: 1, lua: LIMITER_ACQUIRE });
   client.defineCommand("ibLimiterPause", { numberOfKeys: 1, lua: LIMITER_PAUSE });
   client.defineCommand("ibLimiterState", { numberOfKeys: 1, lua: LIMITER_STATE });
