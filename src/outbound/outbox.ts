@@ -355,11 +355,21 @@ export function createEventTracker(options: EventTrackerOptions): EventTracker {
     waiting++;
     try {
       let pollEveryMs = 20;
+      let lastSlowPollAt = 0;
       while (open.size > 0) {
         // Completions in this process arrive through processor events; jobs run elsewhere are polled, a slice at a time.
         // A local completion is confirmed from the store (its settlement may still be on the way).
-        const candidates = new Set([...open].slice(0, 100));
+        // Without a local worker every open job is polled (a slice at a time); with one, jobs finished here are
+        // checked at once and the rest (run by other instances) only once a second.
+        const candidates = new Set<JobId>();
         for (const id of locallyTerminal) if (open.has(id)) candidates.add(id);
+        if (processor === undefined || clock.now() - lastSlowPollAt >= 1_000) {
+          lastSlowPollAt = clock.now();
+          for (const id of open) {
+            if (candidates.size >= 100 + locallyTerminal.size) break;
+            candidates.add(id);
+          }
+        }
         let progressed = false;
         for (const id of candidates) {
           const job = await store.getJob(id);

@@ -63,6 +63,12 @@ export interface RateGateOptions {
    * (`events resume`) takes effect within this time. @defaultValue 5_000
    */
   pauseRecheckMs?: number;
+  /**
+   * Nothing is granted in the last `windowEdgeGuardMs` of a window, so a request cannot land in the server's next
+   * window on top of its full budget. Costs nothing at full load (the budget runs out earlier in the window).
+   * @defaultValue 50, or windowMs / 20 when smaller
+   */
+  windowEdgeGuardMs?: number;
 }
 
 /**
@@ -92,6 +98,7 @@ export function createRateGate(options: RateGateOptions): RateGate {
     throw new ConfigError("rate limit per window must be an integer >= 1");
   const maxInlineWaitMs = options.maxInlineWaitMs ?? 15_000;
   const pauseRecheckMs = options.pauseRecheckMs ?? 5_000;
+  const guardMs = options.windowEdgeGuardMs ?? Math.min(50, Math.floor(windowMs / 20));
   let perWindow = options.initialPerWindow;
   let pausedUntilMs = 0;
 
@@ -102,6 +109,10 @@ export function createRateGate(options: RateGateOptions): RateGate {
     async acquire(signal) {
       for (;;) {
         signal.throwIfAborted();
+        // A request granted in the last moments of a window reaches the server in the next one, on top of that
+        // window's full budget (stores align windows to multiples of windowMs since the epoch, like Intercom's).
+        const msLeft = windowMs - (clock.now() % windowMs);
+        if (msLeft < guardMs) await clock.sleep(msLeft, signal);
         const waitMs = await limiter.acquire(perWindow, windowMs);
         if (waitMs <= 0) return;
         if (waitMs > maxInlineWaitMs)

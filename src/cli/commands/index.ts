@@ -2,6 +2,8 @@ import type { Command } from "commander";
 import { registerServeCommand } from "./serve.js";
 import { registerOperatorCommands } from "./operator.js";
 import { registerSimulateCommand } from "./simulate.js";
+import { registerEventsCommand } from "./events.js";
+import { registerFakeIntercomCommand } from "./fake-intercom.js";
 import { registerSignCommand } from "./sign.js";
 import { registerVerifyCommand } from "./verify.js";
 
@@ -10,6 +12,8 @@ export function registerCommands(program: Command): void {
   registerServeCommand(program);
   registerOperatorCommands(program);
   registerSimulateCommand(program);
+  registerEventsCommand(program);
+  registerFakeIntercomCommand(program);
   registerSignCommand(program);
   registerVerifyCommand(program);
 }
