@@ -74,6 +74,8 @@ export interface FakeIntercomStats {
   metadataKeysDropped: number;
   /** Requests per window start (epoch ms). */
   requestsByWindow: Record<string, number>;
+  /** `POST /events` per `Intercom-Version` header value (`(none)` when absent). */
+  intercomVersions: Record<string, number>;
 }
 
 /** A running fake Intercom. */
@@ -100,6 +102,7 @@ const EMPTY_STATS = (): FakeIntercomStats => ({
   requests: 0,
   metadataKeysDropped: 0,
   requestsByWindow: {},
+  intercomVersions: {},
 });
 
 function errorList(code: string, message: string): string {
@@ -178,6 +181,13 @@ export async function startFakeIntercom(options: FakeIntercomOptions = {}): Prom
     if (req.method === "POST") {
       stats.requests++;
       stats.requestsByWindow[ws] = (stats.requestsByWindow[ws] ?? 0) + 1;
+      const version = typeof req.headers["intercom-version"] === "string" ? req.headers["intercom-version"] : "(none)";
+      stats.intercomVersions[version] = (stats.intercomVersions[version] ?? 0) + 1;
+    }
+    // A missing or incompatible Accept header can produce 406 (facts §2.1).
+    const accept = req.headers.accept;
+    if (typeof accept === "string" && !/application\/json|\*\/\*/.test(accept)) {
+      return send(res, 406, errorList("unsupported", "Accept must allow application/json"), rl);
     }
     if (windowCount > limit) {
       stats.rateLimited++;

@@ -73,6 +73,24 @@ describe("event tracker against fake-intercom", () => {
     expect(fake.stats().accepted).toBe(1);
   });
 
+  it("pins Intercom-Version and works with a user-configured intercom-client", async () => {
+    const t = await setup({}, { intercomVersion: "2.15" });
+    await t.track(event(1));
+    await t.flush();
+    expect(fake.stats().intercomVersions).toEqual({ "2.15": 1 });
+    await t.close();
+    const { IntercomClient } = await import("intercom-client");
+    // Retries left on (2) in the user's client: the tracker switches them off per request.
+    const client = new IntercomClient({ token: TOKEN, baseUrl: fake.url });
+    tracker = createEventTracker({ store, client, pollMs: 10 });
+    tracker.start();
+    fake.setFaults({ failNext: 1, failStatus: 500 });
+    const r = await tracker.track(event(2));
+    await tracker.flush();
+    expect(fake.stats().requests).toBe(3); // event 1, then one 500 (not retried by the SDK), then the outbox retry
+    expect((await store.getJob(r.jobId!))?.attempts).toBe(2);
+  });
+
   it("rejects an invalid event before storing anything", async () => {
     const t = await setup();
     await expect(t.track({ eventName: "x", user_id: "1" })).rejects.toBeInstanceOf(EventValidationError);
