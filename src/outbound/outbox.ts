@@ -244,12 +244,14 @@ export function createEventTracker(options: EventTrackerOptions): EventTracker {
     const event = JSON.parse(job.record.body) as DataEvent;
     await gate.acquire(signal);
     inFlight++;
+    const sentAt = clock.now();
     let result;
     try {
       result = await getSender().send(event, signal);
     } finally {
       inFlight--;
     }
+    if (result.status !== null) gate.recordLatency(clock.now() - sentAt);
     await gate.observe(result.rateLimit, inFlight);
     const now = clock.now();
     const outcome = classifySendResult(result, now);

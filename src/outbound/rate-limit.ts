@@ -64,8 +64,9 @@ export interface RateGateOptions {
    */
   pauseRecheckMs?: number;
   /**
-   * Nothing is granted in the last `windowEdgeGuardMs` of a window, so a request cannot land in the server's next
-   * window on top of its full budget. Costs nothing at full load (the budget runs out earlier in the window).
+   * Nothing is granted in the last `windowEdgeGuardMs` of a window (or 3x the recent request latency when larger, up
+   * to a tenth of the window), so a request cannot land in the server's next window on top of its full budget. Costs
+   * nothing at full load (the budget runs out earlier in the window).
    * @defaultValue 50, or windowMs / 20 when smaller
    */
   windowEdgeGuardMs?: number;
@@ -83,6 +84,8 @@ export interface RateGate {
    * in flight (`othersInFlight`) would use up `Remaining`.
    */
   observe(info: RateLimitInfo | null, othersInFlight: number): Promise<void>;
+  /** Records how long one request took, ms; widens the window-edge guard when requests get slow. */
+  recordLatency(ms: number): void;
   /** Pauses everyone until `untilMs` for `reason`. */
   pause(untilMs: number, reason: string): Promise<void>;
   /** The budget per window now in use. */
@@ -98,7 +101,10 @@ export function createRateGate(options: RateGateOptions): RateGate {
     throw new ConfigError("rate limit per window must be an integer >= 1");
   const maxInlineWaitMs = options.maxInlineWaitMs ?? 15_000;
   const pauseRecheckMs = options.pauseRecheckMs ?? 5_000;
-  const guardMs = options.windowEdgeGuardMs ?? Math.min(50, Math.floor(windowMs / 20));
+  const minGuardMs = options.windowEdgeGuardMs ?? Math.min(50, Math.floor(windowMs / 20));
+  let latencyEwmaMs = 0;
+  // Under load requests take longer to arrive: keep the guard at 3x the recent latency (at most a tenth of a window).
+  const guardMs = (): number => Math.max(minGuardMs, Math.min(Math.floor(windowMs / 10), Math.round(3 * latencyEwmaMs)));
   let perWindow = options.initialPerWindow;
   let pausedUntilMs = 0;
 
@@ -112,13 +118,20 @@ export function createRateGate(options: RateGateOptions): RateGate {
         // A request granted in the last moments of a window reaches the server in the next one, on top of that
         // window's full budget (stores align windows to multiples of windowMs since the epoch, like Intercom's).
         const msLeft = windowMs - (clock.now() % windowMs);
-        if (msLeft < guardMs) await clock.sleep(msLeft, signal);
+        if (msLeft < guardMs()) await clock.sleep(msLeft, signal);
+        const askedInWindow = Math.floor(clock.now() / windowMs);
         const waitMs = await limiter.acquire(perWindow, windowMs);
-        if (waitMs <= 0) return;
+        // Granted, but the window turned while we asked: that unit was charged to the old window, and the request
+        // lands in the new one. Take a unit of the new window too.
+        if (waitMs <= 0 && Math.floor(clock.now() / windowMs) === askedInWindow) return;
+        if (waitMs <= 0) continue;
         if (waitMs > maxInlineWaitMs)
           throw new RateLimitedError(Math.min(waitMs, pauseRecheckMs), `Outbox paused for ${waitMs} ms`);
         await clock.sleep(waitMs, signal);
       }
+    },
+    recordLatency(ms) {
+      if (Number.isFinite(ms) && ms >= 0) latencyEwmaMs = latencyEwmaMs === 0 ? ms : latencyEwmaMs * 0.9 + ms * 0.1;
     },
     async observe(info, othersInFlight) {
       if (info === null) return;
