@@ -626,9 +626,14 @@ export class RedisStore implements Store {
     if (ordered) {
       const got = await this.cmd.ibOrderAcquire(line, lock, id, leaseMs, data.orderScore);
       if (got !== 1) {
-        // Not this delivery's turn: wait without using an attempt. The delivery that finishes promotes the next.
+        // Not this delivery's turn: wait without using an attempt. The delivery that leaves the line promotes the new
+        // head, so one behind others parks for the longest delay (a fallback if a wake-up is missed); the head that
+        // only waits for the lock retries soon, doubling.
         const waits = await this.cmd.hincrby(k.meta(id), "waits", 1);
-        const delay = Math.min(this.opts.orderingMaxRetryMs, this.opts.orderingRetryMs * 2 ** Math.min(waits - 1, 16));
+        const delay =
+          got === 0
+            ? this.opts.orderingMaxRetryMs
+            : Math.min(this.opts.orderingMaxRetryMs, this.opts.orderingRetryMs * 2 ** Math.min(waits - 1, 16));
         const dueAt = Date.now() + delay;
         await this.cmd.hset(k.meta(id), { blocked: 1, dueAt });
         await bjob.moveToDelayed(dueAt, tk);
@@ -796,7 +801,11 @@ export class RedisStore implements Store {
     const blocked = await this.cmd.hget(this.keys.meta(jobId), "blocked");
     if (blocked !== "1") return;
     const job = await this.queues[queue].getJob(jobId);
-    await job?.promote().catch(() => undefined);
+    if (!job) return;
+    await job.promote().catch(() => undefined);
+    // Promotion appends to the far end of the wait list; move the head to the near end so it runs next instead of
+    // after every waiting delivery (BullMQ `changePriority({ lifo: true })`).
+    await job.changePriority({ lifo: true }).catch(() => undefined);
   }
 
   // ---------------------------------------------------------------- reading
