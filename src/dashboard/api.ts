@@ -50,6 +50,8 @@ export interface DashboardOptions {
   streamPollMs?: number;
   /** Interval of `: keep-alive` comments on the stream, ms (proxies close idle connections). @defaultValue 15_000 */
   streamHeartbeatMs?: number;
+  /** How long one overview answer is reused for every caller, ms; 0 disables. @defaultValue 5_000 */
+  overviewCacheMs?: number;
   /** Folder of index.html, app.js, app.css. @defaultValue the `assets/` folder next to this module */
   assetsDir?: URL | string;
   /** Epoch ms; inject for tests. @defaultValue Date.now */
@@ -154,6 +156,7 @@ function registerApi(api: FastifyInstance, options: DashboardOptions, log: Logge
   const now = options.now ?? Date.now;
   const limiterName = options.limiterName ?? "intercom-events";
   const heartbeatMs = options.streamHeartbeatMs ?? 15_000;
+  const overviewCacheMs = options.overviewCacheMs ?? 5_000;
   const feed: LiveFeed = createLiveFeed({
     store,
     events: options.events,
@@ -200,24 +203,18 @@ function registerApi(api: FastifyInstance, options: DashboardOptions, log: Logge
 
   api.get("/api/session", (_req, reply) => reply.send({ authenticated: true, store: store.kind }));
 
-  api.get<{ Querystring: Record<string, unknown> }>("/api/overview", async (req, reply) => {
-    const extra = Object.keys(req.query).filter((k) => k !== "windowMinutes");
-    if (extra.length > 0)
-      return sendError(reply, "IB_ERR_PAYLOAD_INVALID", `Unknown parameter "${extra[0]}"; expected: windowMinutes`);
-    const rawWindow = req.query["windowMinutes"];
-    const windowMinutes = rawWindow === undefined ? 60 : Number(rawWindow);
-    if (
-      typeof rawWindow === "object" ||
-      !Number.isInteger(windowMinutes) ||
-      windowMinutes < 1 ||
-      windowMinutes > MAX_WINDOW_MINUTES
-    ) {
-      return sendError(
-        reply,
-        "IB_ERR_PAYLOAD_INVALID",
-        `windowMinutes must be an integer from 1 to ${MAX_WINDOW_MINUTES}`,
-      );
-    }
+  // Shared by every open dashboard for `overviewCacheMs`: the histogram scans every record of the window, so N browsers
+  // refreshing must not mean N scans (1M records in the window take seconds on SQLite).
+  const overviewCache = new Map<number, { at: number; value: Promise<unknown> }>();
+  const overview = (windowMinutes: number): Promise<unknown> => {
+    const cached = overviewCache.get(windowMinutes);
+    if (cached && now() - cached.at < overviewCacheMs) return cached.value;
+    const value = buildOverview(windowMinutes);
+    overviewCache.set(windowMinutes, { at: now(), value });
+    value.catch(() => overviewCache.delete(windowMinutes));
+    return value;
+  };
+  const buildOverview = async (windowMinutes: number) => {
     const at = now();
     const since = Math.floor((at - windowMinutes * MINUTE_MS) / MINUTE_MS) * MINUTE_MS;
     const [stats, buckets, limiter, status] = await Promise.all([
@@ -264,6 +261,27 @@ function registerApi(api: FastifyInstance, options: DashboardOptions, log: Logge
         status,
       },
     };
+  };
+
+  api.get<{ Querystring: Record<string, unknown> }>("/api/overview", async (req, reply) => {
+    const extra = Object.keys(req.query).filter((k) => k !== "windowMinutes");
+    if (extra.length > 0)
+      return sendError(reply, "IB_ERR_PAYLOAD_INVALID", `Unknown parameter "${extra[0]}"; expected: windowMinutes`);
+    const rawWindow = req.query["windowMinutes"];
+    const windowMinutes = rawWindow === undefined ? 60 : Number(rawWindow);
+    if (
+      typeof rawWindow === "object" ||
+      !Number.isInteger(windowMinutes) ||
+      windowMinutes < 1 ||
+      windowMinutes > MAX_WINDOW_MINUTES
+    ) {
+      return sendError(
+        reply,
+        "IB_ERR_PAYLOAD_INVALID",
+        `windowMinutes must be an integer from 1 to ${MAX_WINDOW_MINUTES}`,
+      );
+    }
+    return overview(windowMinutes);
   });
 
   api.get<{ Querystring: Record<string, unknown> }>("/api/notifications", async (req, reply) => {

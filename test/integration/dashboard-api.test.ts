@@ -205,6 +205,39 @@ describe("authorization", () => {
   });
 });
 
+describe("GET /api/overview cache", () => {
+  it("serves one store read to every caller within overviewCacheMs, then reads again", async () => {
+    let reads = 0;
+    const histogram = store.receivedHistogram.bind(store);
+    store.receivedHistogram = (...args) => {
+      reads++;
+      return histogram(...args);
+    };
+    let clock = 1_000_000;
+    await start({ now: () => clock, overviewCacheMs: 5_000 });
+    await Promise.all([get("/api/overview"), get("/api/overview"), get("/api/overview")]);
+    expect(reads).toBe(1);
+    await get("/api/overview?windowMinutes=5"); // another window is another entry
+    expect(reads).toBe(2);
+    clock += 5_000;
+    await get("/api/overview");
+    expect(reads).toBe(3);
+  });
+
+  it("reads every time with overviewCacheMs 0", async () => {
+    let reads = 0;
+    const stats = store.stats.bind(store);
+    store.stats = () => {
+      reads++;
+      return stats();
+    };
+    await start({ overviewCacheMs: 0 });
+    await get("/api/overview");
+    await get("/api/overview");
+    expect(reads).toBe(2);
+  });
+});
+
 describe("static pages", () => {
   beforeEach(() => start());
 
