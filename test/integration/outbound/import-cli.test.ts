@@ -1,0 +1,193 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { startFakeIntercom, type FakeIntercom } from "../../../src/outbound/fake-intercom.js";
+
+const TOKEN = "tok_cli_secret";
+const MAIN = join(import.meta.dirname, "../../../src/cli/main.ts");
+let dir: string;
+let fake: FakeIntercom;
+const children: ChildProcess[] = [];
+
+beforeEach(async () => {
+  dir = mkdtempSync(join(tmpdir(), "ib-import-"));
+  fake = await startFakeIntercom({ token: TOKEN, limitPerWindow: 40, windowMs: 1_000 });
+});
+
+afterEach(async () => {
+  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill("SIGKILL");
+  children.length = 0;
+  await fake.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function cli(
+  args: string[],
+  env: Record<string, string> = {},
+): { child: ChildProcess; done: Promise<{ code: number | null; stdout: string; stderr: string }> } {
+  const child = spawn(process.execPath, ["--import", "tsx", MAIN, ...args], {
+    env: { ...process.env, INTERCOM_ACCESS_TOKEN: TOKEN, ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  children.push(child);
+  let stdout = "";
+  let stderr = "";
+  child.stdout?.on("data", (d: Buffer) => (stdout += d.toString()));
+  child.stderr?.on("data", (d: Buffer) => (stderr += d.toString()));
+  const done = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) =>
+    child.on("close", (code) => resolve({ code, stdout, stderr })),
+  );
+  return { child, done };
+}
+
+async function waitUntil(cond: () => boolean, timeoutMs = 30_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error("condition not met in time");
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+function importArgs(file: string): string[] {
+  return [
+    "events",
+    "import",
+    file,
+    "--store",
+    `sqlite:${join(dir, "db.sqlite")}`,
+    "--base-url",
+    fake.url,
+    "--rate-limit-window-seconds",
+    "1",
+    "--lease",
+    "1s",
+    "--concurrency",
+    "4",
+  ];
+}
+
+describe("events import (CLI, SQLite store, fake-intercom)", () => {
+  it("delivers each valid event exactly once when the import is killed mid-run and run again", async () => {
+    const N = 240;
+    const lines = Array.from({ length: N }, (_, i) =>
+      JSON.stringify({ event_name: "placed-order", user_id: `u${i}`, created_at: 1_700_000_000 + i }),
+    );
+    lines.splice(10, 0, '{"eventName":"bad","user_id":"x"}');
+    lines.splice(20, 0, "{not json");
+    // Without created_at: stamped once at the first run and kept across the re-run.
+    lines.push(JSON.stringify({ event_name: "no-timestamp", user_id: "late" }));
+    const file = join(dir, "events.ndjson");
+    writeFileSync(file, lines.join("\n") + "\n");
+
+    const first = cli(importArgs(file));
+    await waitUntil(() => fake.stats().accepted >= 80);
+    first.child.kill("SIGKILL");
+    const killed = await first.done;
+    expect(killed.code).toBeNull();
+    const acceptedBeforeKill = fake.stats().accepted;
+    expect(acceptedBeforeKill).toBeLessThan(N);
+    expect(killed.stderr).toMatch(/line 11: invalid: event_name: found "eventName"/);
+    expect(killed.stderr).toMatch(/line 21: invalid: \(line\): not valid JSON/);
+
+    const second = await cli(importArgs(file)).done;
+    expect(second.code).toBe(1); // two invalid lines
+    expect(second.stdout).toMatch(/invalid: 2/);
+    const skipped = Number(/skipped: (\d+)/.exec(second.stdout)?.[1]);
+    expect(skipped).toBeGreaterThanOrEqual(acceptedBeforeKill - 4);
+
+    const stored = fake.events();
+    const perUser = new Map<string, number>();
+    for (const e of stored) perUser.set(e.user_id!, (perUser.get(e.user_id!) ?? 0) + 1);
+    expect(stored).toHaveLength(N + 1);
+    expect([...perUser.values()].every((n) => n === 1)).toBe(true);
+    // Only requests in flight at the kill can be sent twice; Intercom (and the fake) dedupe them on created_at.
+    expect(fake.stats().duplicates).toBeLessThanOrEqual(4);
+
+    const failed = readFileSync(`${file}.failed.ndjson`, "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
+    expect(failed.map((f) => [f.line, f.reason])).toEqual([
+      [11, "invalid"],
+      [21, "invalid"],
+    ]);
+
+    const third = await cli(importArgs(file)).done;
+    expect(third.stdout).toMatch(new RegExp(`skipped: ${N + 1}`));
+    expect(fake.stats().accepted).toBe(N + 1);
+  }, 90_000);
+
+  it("exits 0 when everything was sent, and --dry-run sends nothing", async () => {
+    const file = join(dir, "ok.csv");
+    writeFileSync(
+      file,
+      'event_name,user_id,created_at,metadata.plan,metadata.price\nsigned-up,a,1700000000,pro,"12.5"\nsigned-up,b,1700000001,"free, forever",3\n',
+    );
+    const dry = await cli([...importArgs(file), "--dry-run"]).done;
+    expect(dry.code).toBe(0);
+    expect(fake.stats().requests).toBe(0);
+    const real = await cli(importArgs(file)).done;
+    expect(real.code, real.stderr).toBe(0);
+    expect(real.stdout).toMatch(/sent: {4}2/);
+    expect(fake.events().map((e) => e.metadata)).toEqual([
+      { plan: "pro", price: 12.5 },
+      { plan: "free, forever", price: 3 },
+    ]);
+  }, 60_000);
+
+  it("events send prints the outcome; list, retry and resume work on the same store", async () => {
+    const store = ["--store", `sqlite:${join(dir, "db.sqlite")}`];
+    const send = (...args: string[]) => cli(["events", "send", ...store, "--base-url", fake.url, ...args]).done;
+    const ok = await send(
+      "--event-name",
+      "placed-order",
+      "--user-id",
+      "u1",
+      "--metadata",
+      '{"plan":"pro","price":{"amount":100,"currency":"eur"}}',
+      "--created-at",
+      "1700000000",
+    );
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(ok.stdout).toMatch(/^sent placed-order \(created_at 1700000000\)/);
+    expect(fake.events()).toEqual([
+      expect.objectContaining({ user_id: "u1", metadata: { plan: "pro", price: { amount: 100, currency: "eur" } } }),
+    ]);
+
+    const missing = await send("--event-name", "placed-order", "--user-id", "missing-1", "--created-at", "1700000000");
+    expect(missing.code).toBe(1);
+    expect(missing.stdout).toMatch(/failed: Intercom 404 not_found: User Not Found/);
+
+    const invalid = await send("--event-name", "placed-order", "--user-id", "u2", "--created-at", "1700000000000");
+    expect(invalid.code).toBe(1);
+    expect(invalid.stderr).toMatch(/invalid: created_at: 1700000000000 looks like milliseconds/);
+
+    const list = await cli(["events", "list", ...store, "--state", "failed", "--json"]).done;
+    const items = JSON.parse(list.stdout).items;
+    expect(items.map((i: { state: string; reason: string; itemId: string }) => [i.state, i.reason, i.itemId])).toEqual([
+      ["failed", "404 not_found", "missing-1"],
+    ]);
+    const table = await cli(["events", "list", ...store]).done;
+    expect(table.stdout).toMatch(/sent\s+placed-order\s+u1/);
+
+    const retry = await cli(["events", "retry", ...store, "--failed"]).done;
+    expect(retry.stdout).toMatch(/requeued 1 failed event/);
+    const resume = await cli(["events", "resume", ...store]).done;
+    expect(resume.stdout).toMatch(/not paused/);
+  }, 60_000);
+
+  it("stops with exit 1 and keeps the events queued when Intercom refuses the token", async () => {
+    const file = join(dir, "one.ndjson");
+    writeFileSync(file, JSON.stringify({ event_name: "placed-order", user_id: "u1", created_at: 1 }) + "\n");
+    const res = await cli(importArgs(file), { INTERCOM_ACCESS_TOKEN: "wrong-token" }).done;
+    expect(res.code).toBe(1);
+    expect(res.stderr).toMatch(/ALL outbound events are paused/);
+    expect(res.stdout).toMatch(/unfinished: 1/);
+    expect(res.stdout + res.stderr).not.toContain("wrong-token");
+    const again = await cli(importArgs(file)).done;
+    expect(again.code, again.stderr).toBe(0);
+    expect(fake.stats().accepted).toBe(1);
+  }, 60_000);
+});
