@@ -147,7 +147,10 @@ function registerPages(app: FastifyInstance, assets: Map<string, StaticAsset>): 
     return reply.send(asset.body);
   };
   app.get("/dashboard", (req, reply) => send("index.html", req, reply));
-  app.get("/dashboard/", (req, reply) => send("index.html", req, reply));
+  // With `ignoreTrailingSlash` the first route already answers "/dashboard/", and registering it again would throw.
+  if (!app.hasRoute({ method: "GET", url: "/dashboard/" })) {
+    app.get("/dashboard/", (req, reply) => send("index.html", req, reply));
+  }
   app.get<{ Params: { file: string } }>("/dashboard/:file", (req, reply) => send(req.params.file, req, reply));
 }
 

@@ -252,6 +252,14 @@ describe("static pages", () => {
     }
   });
 
+  it("registers on an app that ignores trailing slashes", async () => {
+    const other = Fastify({ routerOptions: { ignoreTrailingSlash: true } });
+    await registerDashboard(other, { store, adminToken: TOKEN });
+    expect((await other.inject({ method: "GET", url: "/dashboard/" })).statusCode).toBe(200);
+    expect((await other.inject({ method: "GET", url: "/dashboard" })).statusCode).toBe(200);
+    await other.close();
+  });
+
   it("serves the script and stylesheet with their types and answers 304 to a matching ETag", async () => {
     const js = await app.inject({ method: "GET", url: "/dashboard/app.js" });
     expect(js.headers["content-type"]).toBe("text/javascript; charset=utf-8");
