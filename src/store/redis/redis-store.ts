@@ -132,6 +132,13 @@ interface RedisJobData {
 
 type BJob = BullJob<RedisJobData, unknown, string>;
 
+/** What `addBulk` takes for one delivery. */
+interface BullJobSpec {
+  name: string;
+  data: RedisJobData;
+  opts: { jobId: string; attempts: number; backoff: { type: string }; removeOnComplete: false; removeOnFail: false };
+}
+
 /** Thrown inside enqueue when another writer holds the dedupe claim for too long. */
 class ClaimBusyError extends StoreError {}
 
@@ -438,26 +445,49 @@ export class RedisStore implements Store {
    */
   private async enqueueInRedis(input: EnqueueInput, recordId: string, token: string, receivedAt: number): Promise<EnqueueResult> {
     const { record } = input;
+    const k = this.keys;
     const queue = record.queue;
-    const dk = this.keys.dedupe(queue, input.dedupeKey);
+    const dk = k.dedupe(queue, input.dedupeKey);
     const claim = `p:${token}`;
+    const fields: (string | number)[] = ["q", queue, "topic", record.topic, "body", record.body, "ca", record.createdAt, "ra", receivedAt];
+    fields.push("dk", input.dedupeKey, "jc", input.deliveries.length);
+    if (record.appId !== null) fields.push("app", record.appId);
+    if (record.notificationId !== null) fields.push("nid", record.notificationId);
+    if (record.itemId !== null) fields.push("item", record.itemId);
+    if (record.headers) fields.push("hdr", JSON.stringify(record.headers));
+    const indices = [k.recordIndex("all"), k.recordIndex("q", queue), k.recordIndex("t", record.topic)];
+    const group = groupOf(record.topic);
+    if (group !== null) indices.push(k.recordIndex("g", group));
+    if (record.appId !== null) indices.push(k.recordIndex("a", record.appId));
+    if (record.itemId !== null) indices.push(k.recordIndex("i", record.itemId));
+    if (record.notificationId !== null) indices.push(k.recordIndex("n", record.notificationId));
+    const minute = Math.floor(receivedAt / 60_000) * 60_000;
+    const keys = [dk, k.record(recordId), ...indices, k.topics(queue), k.minute(queue, minute)];
+    const args: (string | number)[] = [claim, PENDING_TTL_MS, recordId, fields.length / 2, ...fields];
+    args.push(indices.length, record.topic, Math.max(input.dedupeTtlMs, 86_400_000), input.deliveries.length);
+    const jobs = input.deliveries.map((d, index) => {
+      const jobId = jobIdOf(recordId, index);
+      const meta = k.meta(jobId);
+      keys.push(k.targetIndex(d.target), meta, d.orderingKey !== null ? k.orderLine(queue, d.orderingKey) : meta);
+      args.push(jobId, receivedAt, d.orderingKey !== null ? record.createdAt : "");
+      return this.bullJob(recordId, index, queue, record.createdAt, d);
+    });
     const deadline = Date.now() + this.opts.pendingWaitMs;
     for (;;) {
-      const ok = await this.cmd.set(dk, claim, "PX", PENDING_TTL_MS, "NX");
-      if (ok === "OK") break;
-      const current = await this.cmd.get(dk);
-      if (current === null) continue;
+      const result = await this.cmd.ibClaimAndWrite(keys.length, ...keys, ...args);
+      if (result === 1) break;
+      const current = String(result);
+      if (current === "") continue;
       if (current.startsWith("d:")) return { status: "duplicate", recordId: current.slice(2) || null };
-      if (current === claim) break;
       // Another instance is writing the same notification right now: wait for it rather than answer "duplicate"
       // for a write that may still fail (Intercom would not retry).
       if (Date.now() >= deadline) throw new ClaimBusyError("Another instance is still storing this notification");
       await sleep(10);
     }
     try {
-      const jobIds = await this.writeRecordAndJobs(input, recordId, receivedAt);
+      if (jobs.length > 0) await this.queues[queue].addBulk(jobs);
       await this.cmd.set(dk, `d:${recordId}`, "PX", Math.max(1, Math.floor(input.dedupeTtlMs)));
-      return { status: "enqueued", recordId, jobIds };
+      return { status: "enqueued", recordId, jobIds: jobs.map((j) => j.opts.jobId) };
     } catch (error) {
       // Leave our claim when a spool will retry with the same token; otherwise free the key for Intercom's retry.
       if (!this.spool) await this.cmd.ibDedupeAbort(dk, claim).catch(() => 0);
@@ -465,40 +495,13 @@ export class RedisStore implements Store {
     }
   }
 
-  private async writeRecordAndJobs(input: EnqueueInput, recordId: string, receivedAt: number): Promise<JobId[]> {
-    const { record } = input;
-    const k = this.keys;
-    const fields: Record<string, string | number> = {
-      q: record.queue,
-      topic: record.topic,
-      body: record.body,
-      ca: record.createdAt,
-      ra: receivedAt,
-      dk: input.dedupeKey,
-      jc: input.deliveries.length,
+  /** The BullMQ job of delivery `index` of a record: deterministic id, attempts and our custom backoff. */
+  private bullJob(recordId: string, index: number, queue: QueueName, createdAt: number, d: DeliveryInput): BullJobSpec {
+    return {
+      name: d.target,
+      data: { recordId, index, target: d.target, queue, orderingKey: d.orderingKey, orderScore: createdAt, retry: d.retry },
+      opts: { jobId: jobIdOf(recordId, index), attempts: d.retry.maxAttempts, backoff: { type: "intercom-bridge" }, removeOnComplete: false, removeOnFail: false },
     };
-    if (record.appId !== null) fields.app = record.appId;
-    if (record.notificationId !== null) fields.nid = record.notificationId;
-    if (record.itemId !== null) fields.item = record.itemId;
-    if (record.headers) fields.hdr = JSON.stringify(record.headers);
-    const multi = this.cmd.multi();
-    multi.hset(k.record(recordId), fields);
-    multi.zadd(k.recordIndex("all"), 0, recordId);
-    multi.zadd(k.recordIndex("q", record.queue), 0, recordId);
-    multi.zadd(k.recordIndex("t", record.topic), 0, recordId);
-    const group = groupOf(record.topic);
-    if (group !== null) multi.zadd(k.recordIndex("g", group), 0, recordId);
-    if (record.appId !== null) multi.zadd(k.recordIndex("a", record.appId), 0, recordId);
-    if (record.itemId !== null) multi.zadd(k.recordIndex("i", record.itemId), 0, recordId);
-    if (record.notificationId !== null) multi.zadd(k.recordIndex("n", record.notificationId), 0, recordId);
-    multi.sadd(k.topics(record.queue), record.topic);
-    const minute = Math.floor(receivedAt / 60_000) * 60_000;
-    multi.hincrby(k.minute(record.queue, minute), record.topic, 1);
-    multi.pexpire(k.minute(record.queue, minute), Math.max(input.dedupeTtlMs, 86_400_000));
-    const jobs = this.stageJobs(multi, recordId, record.queue, record.createdAt, input.deliveries, 0, receivedAt);
-    await multi.exec();
-    if (jobs.length > 0) await this.queues[record.queue].addBulk(jobs);
-    return jobs.map((j) => j.opts.jobId);
   }
 
   /** Adds index and metadata writes for new deliveries to `multi`; returns the BullMQ jobs to add. */
@@ -510,18 +513,14 @@ export class RedisStore implements Store {
     deliveries: readonly DeliveryInput[],
     firstIndex: number,
     now: number,
-  ): { name: string; data: RedisJobData; opts: { jobId: string; attempts: number; backoff: { type: string }; removeOnComplete: false; removeOnFail: false } }[] {
+  ): BullJobSpec[] {
     return deliveries.map((d, i) => {
-      const index = firstIndex + i;
-      const jobId = jobIdOf(recordId, index);
+      const job = this.bullJob(recordId, firstIndex + i, queue, createdAt, d);
+      const jobId = job.opts.jobId;
       multi.zadd(this.keys.targetIndex(d.target), 0, jobId);
       multi.hset(this.keys.meta(jobId), { dueAt: now, updatedAt: now });
       if (d.orderingKey !== null) multi.zadd(this.keys.orderLine(queue, d.orderingKey), createdAt, jobId);
-      return {
-        name: d.target,
-        data: { recordId, index, target: d.target, queue, orderingKey: d.orderingKey, orderScore: createdAt, retry: d.retry },
-        opts: { jobId, attempts: d.retry.maxAttempts, backoff: { type: "intercom-bridge" }, removeOnComplete: false, removeOnFail: false },
-      };
+      return job;
     });
   }
 

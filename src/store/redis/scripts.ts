@@ -104,9 +104,51 @@ if ARGV[4] ~= '' then redis.call('HSET', KEYS[2], 'lastError', ARGV[4]) end
 if ARGV[5] == 'add' then redis.call('SADD', KEYS[3], ARGV[6]) elseif ARGV[5] == 'rem' then redis.call('SREM', KEYS[3], ARGV[6]) end
 return 1`;
 
+/**
+ * Claim + record write in one round trip (STYLE §5 steps 1–2 minus BullMQ's `addBulk`). Variable keys:
+ * KEYS[1] dedupe key, KEYS[2] record hash, then `nIndex` record indices, the topics set, the minute counter, then per
+ * delivery: target index, meta hash, ordering line (the meta key again when the delivery has none).
+ * ARGV: claim, pending ttl, record id, nFields, field/value pairs…, nIndex, topic, minute ttl, nDeliveries, then per
+ * delivery: job id, due at, ordering score ("" for none).
+ * Returns 1 when written, else the value holding the key ("" if it vanished meanwhile: try again).
+ */
+const CLAIM_AND_WRITE = `
+if not redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
+  local cur = redis.call('GET', KEYS[1])
+  if cur ~= ARGV[1] then return cur or '' end
+end
+local rid = ARGV[3]
+local nf = tonumber(ARGV[4])
+local fields = {}
+for i = 1, nf * 2 do fields[i] = ARGV[4 + i] end
+redis.call('HSET', KEYS[2], unpack(fields))
+local a = 5 + nf * 2
+local nidx = tonumber(ARGV[a])
+local k = 3
+for i = 1, nidx do
+  redis.call('ZADD', KEYS[k], 0, rid)
+  k = k + 1
+end
+local topic = ARGV[a + 1]
+redis.call('SADD', KEYS[k], topic)
+redis.call('HINCRBY', KEYS[k + 1], topic, 1)
+redis.call('PEXPIRE', KEYS[k + 1], ARGV[a + 2])
+k = k + 2
+local nd = tonumber(ARGV[a + 3])
+a = a + 4
+for i = 1, nd do
+  redis.call('ZADD', KEYS[k], 0, ARGV[a])
+  redis.call('HSET', KEYS[k + 1], 'dueAt', ARGV[a + 1], 'updatedAt', ARGV[a + 1])
+  if ARGV[a + 2] ~= '' then redis.call('ZADD', KEYS[k + 2], ARGV[a + 2], ARGV[a]) end
+  k = k + 3
+  a = a + 3
+end
+return 1`;
+
 /** The scripts as typed methods on an ioredis client (EVALSHA with a fallback to EVAL, via `defineCommand`). */
 export interface StoreScripts {
   ibDedupeAbort(key: string, value: string): Promise<number>;
+  ibClaimAndWrite(numKeys: number, ...keysThenArgs: (string | number)[]): Promise<number | string>;
   ibOrderAcquire(line: string, lock: string, jobId: string, ttlMs: number, score: number): Promise<number>;
   ibOrderRelease(line: string, lock: string, jobId: string, leave: "0" | "1"): Promise<string | null>;
   ibOrderExtend(lock: string, jobId: string, ttlMs: number): Promise<number>;
@@ -139,6 +181,7 @@ export interface StoreScripts {
 /** Registers the scripts on `client` and returns it typed with them. */
 export function defineScripts(client: Redis): Redis & StoreScripts {
   client.defineCommand("ibDedupeAbort", { numberOfKeys: 1, lua: DEDUPE_ABORT });
+  client.defineCommand("ibClaimAndWrite", { lua: CLAIM_AND_WRITE });
   client.defineCommand("ibOrderAcquire", { numberOfKeys: 2, lua: ORDER_ACQUIRE });
   client.defineCommand("ibOrderRelease", { numberOfKeys: 2, lua: ORDER_RELEASE });
   client.defineCommand("ibOrderExtend", { numberOfKeys: 1, lua: ORDER_EXTEND });
