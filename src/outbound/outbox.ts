@@ -134,7 +134,12 @@ export interface OutboxStatus {
 
 /** The Data Events outbox. */
 export interface EventTracker {
-  /** Validates, then stores one event; resolves once it is durable. @throws {EventValidationError} */
+  /**
+   * Validates, then stores one event; resolves once it is durable. Without `created_at` it is stamped now, once: the
+   * stored event keeps it through every retry. Tracking the same (identifiers, name, `created_at`) again stores nothing
+   * and answers `isDuplicate` (Intercom would dedupe it anyway; facts §2.3).
+   * @throws {EventValidationError} listing every problem.
+   */
   track(event: unknown, options?: TrackOptions): Promise<TrackResult>;
   /** Validates every event first (issue fields are prefixed `[i].`), then stores them all. @throws {EventValidationError} */
   trackMany(events: readonly unknown[]): Promise<TrackResult[]>;
@@ -144,8 +149,12 @@ export interface EventTracker {
   waitFor(jobIds: readonly JobId[], options?: WaitForOptions): Promise<JobSummary[]>;
   /** Starts the worker in this process. Idempotent. */
   start(): void;
-  /** Stops the worker (running sends finish or are released). Does not close the store. */
-  close(): Promise<void>;
+  /**
+   * Stops the worker: running sends get up to `timeoutMs` to finish, then are aborted and released (due again, no
+   * attempt used; events waiting for the next window are released at once). Does not close the store.
+   * @param timeoutMs - grace period, ms. @defaultValue leaseMs
+   */
+  close(timeoutMs?: number): Promise<void>;
   /** Current sending status. */
   status(): Promise<OutboxStatus>;
   /** Lifts a pause (after fixing the token) for every instance sharing the store. */
@@ -437,10 +446,10 @@ export function createEventTracker(options: EventTrackerOptions): EventTracker {
         },
       });
     },
-    async close() {
+    async close(timeoutMs) {
       const p = processor;
       processor = undefined;
-      if (p) await p.close();
+      if (p) await p.close(timeoutMs);
     },
     async status() {
       const s = await limiter.state();
