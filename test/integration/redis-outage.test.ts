@@ -68,6 +68,9 @@ describe.skipIf(!hasBinary)("RedisStore during a Redis outage", () => {
     );
     for (let n = 0; n < 40; n++) expect((await store.enqueue(input(n))).status).toBe("enqueued");
     await waitFor(() => runs.size === 80, { timeoutMs: 10_000 });
+    // Kill only once the completions are recorded: a handler that ran but was not yet acknowledged would rightly run
+    // again (at-least-once), which is not what this test is about.
+    await waitFor(async () => (await store!.countJobs({ state: "done" })) === 80, { timeoutMs: 10_000 });
 
     await redis.stop();
     await expect(store.ping()).rejects.toBeInstanceOf(StoreError);
