@@ -151,7 +151,7 @@ export interface EventTracker {
   start(): void;
   /**
    * Stops the worker: running sends get up to `timeoutMs` to finish, then are aborted and released (due again, no
-   * attempt used; events waiting for the next window are released at once). Does not close the store.
+   * attempt used; this includes runs still waiting for rate-limit budget). Does not close the store.
    * @param timeoutMs - grace period, ms. @defaultValue leaseMs
    */
   close(timeoutMs?: number): Promise<void>;
