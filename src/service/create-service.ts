@@ -64,8 +64,11 @@ export interface ServiceContext {
   metrics: ServiceMetrics;
   adminToken: string;
   log: Logger;
-  /** Registers an extra readiness check; it throws (or rejects) when not ready. */
-  addReadinessCheck(name: string, check: () => Promise<void>): void;
+  /**
+   * Registers an extra readiness check; it rejects when not ready. A non-critical check is reported in `/readyz`'s
+   * body without turning the answer into 503.
+   */
+  addReadinessCheck(name: string, check: () => Promise<void>, options?: { critical?: boolean }): void;
   /** Registers work to run on shutdown, after the HTTP server stopped accepting. */
   onClose(fn: () => Promise<void>): void;
 }
@@ -143,19 +146,19 @@ export async function createService(options: ServiceOptions): Promise<Service> {
   };
 
   const adminToken = options.adminToken && options.adminToken.length > 0 ? options.adminToken : loadOrCreateSecret(dataDir, "admin-token", log, "admin");
-  const readiness = new Map<string, () => Promise<void>>([["store", () => store.ping()]]);
+  const readiness = new Map<string, { check: () => Promise<void>; critical: boolean }>([["store", { check: () => store.ping(), critical: true }]]);
   const closers: Array<() => Promise<void>> = [];
 
   app.get("/healthz", (_req, reply) => reply.send({ status: "ok" }));
   app.get("/readyz", async (_req, reply) => {
     const checks: Record<string, string> = {};
     let ready = true;
-    for (const [name, check] of readiness) {
+    for (const [name, { check, critical }] of readiness) {
       try {
         await withDeadline(check(), 2_000);
         checks[name] = "ok";
       } catch (err) {
-        ready = false;
+        if (critical) ready = false;
         checks[name] = (err as Error).message;
       }
     }
@@ -173,7 +176,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     metrics,
     adminToken,
     log,
-    addReadinessCheck: (name, check) => readiness.set(name, check),
+    addReadinessCheck: (name, check, opts) => readiness.set(name, { check, critical: opts?.critical ?? true }),
     onClose: (fn) => closers.push(fn),
   };
   for (const plugin of options.plugins ?? []) await plugin(ctx);

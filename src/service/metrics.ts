@@ -10,9 +10,6 @@ export interface ServiceMetrics {
   observeReceived(topic: string | null, outcome: string): void;
   /** Processor listeners feeding attempts and durations. */
   processorEvents: Partial<ProcessorEvents>;
-  /** Extra gauges callers may set (outbound pause, budget). */
-  outboundPaused: Gauge;
-  outboundBudgetRemaining: Gauge;
 }
 
 /** Creates the metrics registry; `store` is read on scrape for deliveries by state, queue depth and oldest pending age. */
@@ -71,8 +68,6 @@ export function createMetrics(store: Store): ServiceMetrics {
     labelNames: ["queue"] as const,
     registers: [registry],
   });
-  const outboundPaused = new Gauge({ name: "intercom_bridge_outbound_paused", help: "1 while outbound sending is paused (401/403 or 429)", labelNames: ["reason"] as const, registers: [registry] });
-  const outboundBudgetRemaining = new Gauge({ name: "intercom_bridge_outbound_budget_remaining", help: "Requests left in the current Intercom rate-limit window", registers: [registry] });
 
   return {
     registry,
@@ -90,7 +85,5 @@ export function createMetrics(store: Store): ServiceMetrics {
         duration.observe({ queue: e.queue, target: e.target }, e.durationMs / 1000);
       },
     },
-    outboundPaused,
-    outboundBudgetRemaining,
   };
 }

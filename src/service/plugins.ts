@@ -1,9 +1,90 @@
+import { Gauge } from "prom-client";
+import { ENV } from "../config/env.js";
+import { ConfigError } from "../core/errors.js";
+import { registerDashboard } from "../dashboard/api.js";
+import { createEventTracker, type EventTracker } from "../outbound/outbox.js";
 import type { ServiceContext } from "./create-service.js";
+import { registerEventsRoutes } from "./events-routes.js";
+
+/** Outbound settings of `serve`. */
+export interface OutboundServiceOptions {
+  /** Intercom access token (`INTERCOM_ACCESS_TOKEN`); without it, outbound sending is off. */
+  token?: string | undefined;
+  /** `us`, `eu` or `au` (`INTERCOM_REGION`). @defaultValue "us" */
+  region?: string | undefined;
+  /** Overrides the regional host (`INTERCOM_API_BASE_URL`), e.g. a `fake-intercom`. */
+  baseUrl?: string | undefined;
+  /** Pinned `Intercom-Version` (`INTERCOM_VERSION`). */
+  intercomVersion?: string | undefined;
+  /** Budget until `X-RateLimit-Limit` is seen, per minute (spread over 10-second windows). @defaultValue 10_000 */
+  rateLimitPerMinute?: number;
+}
 
 /**
- * The optional parts of `serve` (outbound events API, dashboard), composed from the environment.
- * Each is a function of the service context, registered before the server listens.
+ * The optional parts of `serve`: the outbound Data Events API and worker (when an access token is set) and the
+ * operator dashboard. Each is a function of the service context, registered before the server listens.
  */
-export function servicePlugins(_env: NodeJS.ProcessEnv): Array<(ctx: ServiceContext) => Promise<void> | void> {
-  return [];
+export function servicePlugins(outbound: OutboundServiceOptions): Array<(ctx: ServiceContext) => Promise<void> | void> {
+  let tracker: EventTracker | undefined;
+  return [
+    (ctx) => {
+      if (!outbound.token) {
+        ctx.log.info({}, `Outbound Data Events are off: set ${ENV.accessToken} to send events to Intercom`);
+        return;
+      }
+      const region = outbound.region ?? "us";
+      if (region !== "us" && region !== "eu" && region !== "au") throw new ConfigError(`${ENV.region} must be us, eu or au; got "${region}"`);
+      const t = createEventTracker({
+        store: ctx.store,
+        token: outbound.token,
+        region,
+        ...(outbound.baseUrl ? { baseUrl: outbound.baseUrl } : {}),
+        ...(outbound.intercomVersion ? { intercomVersion: outbound.intercomVersion } : {}),
+        ...(outbound.rateLimitPerMinute ? { rateLimitPerMinute: outbound.rateLimitPerMinute } : {}),
+        log: ctx.log,
+      });
+      tracker = t;
+      registerEventsRoutes(ctx.app, { tracker: t, adminToken: ctx.adminToken, store: ctx.store });
+      t.start();
+      ctx.onClose(() => t.close());
+      // Outbound problems are reported, not made fatal: failing readiness would take the webhook receiver out of the
+      // load balancer, and Intercom would then lose notifications over a Data Events token problem.
+      ctx.addReadinessCheck(
+        "outbound",
+        async () => {
+          const s = await t.status();
+          if (s.state === "paused-unauthorized") throw new Error(`paused: Intercom refused the access token (${s.pauseReason ?? "401/403"}); fix it and run \`intercom-bridge events resume\``);
+        },
+        { critical: false },
+      );
+      new Gauge({
+        name: "intercom_bridge_outbound_paused",
+        help: "1 while outbound sending is paused, by reason (rate-limited, unauthorized)",
+        labelNames: ["reason"] as const,
+        registers: [ctx.metrics.registry],
+        async collect() {
+          const s = await t.status();
+          this.reset();
+          this.set({ reason: "rate-limited" }, s.state === "paused-rate-limited" ? 1 : 0);
+          this.set({ reason: "unauthorized" }, s.state === "paused-unauthorized" ? 1 : 0);
+        },
+      });
+      new Gauge({
+        name: "intercom_bridge_outbound_budget_per_window",
+        help: "Intercom requests allowed per rate-limit window (from X-RateLimit-Limit once seen)",
+        registers: [ctx.metrics.registry],
+        async collect() {
+          this.set((await t.status()).perWindow);
+        },
+      });
+    },
+    (ctx) =>
+      registerDashboard(ctx.app, {
+        store: ctx.store,
+        adminToken: ctx.adminToken,
+        log: ctx.log,
+        events: ctx.receiver,
+        ...(tracker ? { outboundStatus: () => tracker!.status() } : {}),
+      }),
+  ];
 }

@@ -24,6 +24,7 @@ interface ServeFlags {
   logLevel: string;
   redisPrefix: string;
   dataDir?: string;
+  rateLimitPerMinute: number;
 }
 
 /** `intercom-bridge serve`: the webhook receiver, workers, operator API and dashboard in one process. */
@@ -51,6 +52,7 @@ export function registerServeCommand(program: Command): void {
     .addOption(new Option("--shutdown-timeout <duration>", "grace period for in-flight deliveries on SIGTERM/SIGINT").env("INTERCOM_BRIDGE_SHUTDOWN_TIMEOUT").argParser(durationArg).default(DEFAULTS.shutdownTimeoutMs, "10s"))
     .addOption(new Option("--log-level <level>", "fatal, error, warn, info, debug or trace").env("LOG_LEVEL").default("info"))
     .addOption(new Option("--redis-prefix <prefix>", "key prefix for redis:// stores").env(ENV.redisPrefix).default("intercom-bridge"))
+    .addOption(new Option("--rate-limit-per-minute <n>", "outbound: Intercom rate limit assumed until X-RateLimit-Limit is seen (spread over 10-second windows)").env("INTERCOM_BRIDGE_RATE_LIMIT_PER_MINUTE").argParser(intArg(1)).default(10_000))
     .addOption(new Option("--data-dir <dir>", "where generated secrets, tokens and the Redis spool live (default: the SQLite file's folder, else ./data)").env("INTERCOM_BRIDGE_DATA_DIR"))
     .action(async (flags: ServeFlags) => {
       const forwards = [...(flags.forward ?? []), ...splitList(process.env[ENV.forward] ?? "")].map(parseForward);
@@ -76,7 +78,13 @@ export function registerServeCommand(program: Command): void {
         shutdownTimeoutMs: flags.shutdownTimeout,
         logLevel: flags.logLevel,
         adminToken: process.env[ENV.adminToken] ?? "",
-        plugins: servicePlugins(process.env),
+        plugins: servicePlugins({
+          token: process.env[ENV.accessToken],
+          region: process.env[ENV.region],
+          baseUrl: process.env[ENV.apiBaseUrl],
+          intercomVersion: process.env[ENV.intercomVersion],
+          rateLimitPerMinute: flags.rateLimitPerMinute,
+        }),
       });
       const url = await service.listen();
       service.log.info({ url: `${url}/webhooks/intercom`, store: store.kind, dashboard: `${url}/dashboard` }, "intercom-bridge is receiving Intercom webhooks");
