@@ -89,7 +89,6 @@ export async function createService(options: ServiceOptions): Promise<Service> {
   const hotPath: { handle?: (req: IncomingMessage, res: ServerResponse) => void } = {};
   const app = Fastify({
     logger: { level: options.logLevel ?? "info", redact: ["req.headers.authorization", "req.headers[\"x-hub-signature\"]"] },
-    disableRequestLogging: false,
     bodyLimit: options.maxBodyBytes ?? 1_048_576,
     serverFactory: (fastifyHandler) => {
       // The webhook path bypasses fastify's routing: this is the hot path Intercom waits on.
