@@ -3,14 +3,16 @@
  * window, and report the achieved rate as a fraction of the allowed rate (target >= 0.97), the 429s after the first
  * window (target 0), and events lost or duplicated (must be 0).
  *
- *   npm run bench:outbound [-- --events 20000 --limit 500 --window-seconds 2 --concurrency 16 --store sqlite|memory]
+ *   npm run bench:outbound [-- --events 20000 --limit 500 --window-seconds 2 --concurrency 16 --store sqlite|memory
+ *                              --sqlite-synchronous FULL|NORMAL --fake-in-process]
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { parseNdjson, planImport, runImport } from "../src/outbound/bulk-import.js";
-import { startFakeIntercom } from "../src/outbound/fake-intercom.js";
+import { spawn } from "node:child_process";
+import { startFakeIntercom, type FakeIntercomStats, type FakeStoredEvent } from "../src/outbound/fake-intercom.js";
 import { createEventTracker } from "../src/outbound/outbox.js";
 import { openStore } from "../src/cli/store-url.js";
 
@@ -22,6 +24,7 @@ const { values } = parseArgs({
     concurrency: { type: "string", default: "16" },
     store: { type: "string", default: "sqlite" },
     "sqlite-synchronous": { type: "string", default: "FULL" },
+    "fake-in-process": { type: "boolean", default: false },
   },
 });
 const N = Number(values.events);
@@ -32,7 +35,54 @@ const TOKEN = "bench-token";
 
 const dir = mkdtempSync(join(tmpdir(), "ib-bench-outbound-"));
 const storeUrl = "memory:";
-const fake = await startFakeIntercom({ token: TOKEN, limitPerWindow: LIMIT, windowMs: WINDOW_MS });
+// fake-intercom runs in its own process (as a real API would), so it does not compete with the importer's event loop.
+const fake = values["fake-in-process"]
+  ? await startFakeIntercom({ token: TOKEN, limitPerWindow: LIMIT, windowMs: WINDOW_MS })
+  : await spawnFake();
+
+async function spawnFake(): Promise<{
+  url: string;
+  stats(): Promise<FakeIntercomStats>;
+  events(): Promise<FakeStoredEvent[]>;
+  close(): Promise<void>;
+}> {
+  const child = spawn(
+    process.execPath,
+    [
+      "--import",
+      "tsx",
+      join(import.meta.dirname, "../src/cli/main.ts"),
+      "fake-intercom",
+      "--port",
+      "0",
+      "--limit-per-window",
+      String(LIMIT),
+      "--window-seconds",
+      String(WINDOW_MS / 1000),
+    ],
+    { env: { ...process.env, FAKE_INTERCOM_TOKEN: TOKEN }, stdio: ["ignore", "pipe", "inherit"] },
+  );
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = "";
+    child.stdout.on("data", (d: Buffer) => {
+      out += d.toString();
+      const m = /listening on (\S+)/.exec(out);
+      if (m?.[1]) resolve(m[1]);
+    });
+    child.once("exit", (code) => reject(new Error(`fake-intercom exited with ${code}`)));
+  });
+  const get = async <T>(path: string): Promise<T> => (await (await fetch(`${url}${path}`)).json()) as T;
+  return {
+    url,
+    stats: () => get<FakeIntercomStats>("/_fake/stats"),
+    events: () => get<FakeStoredEvent[]>("/_fake/events"),
+    close: () =>
+      new Promise<void>((resolve) => {
+        child.once("exit", () => resolve());
+        child.kill("SIGTERM");
+      }),
+  };
+}
 const store =
   values.store === "memory"
     ? await openStore(storeUrl)
@@ -79,8 +129,8 @@ const summary = await runImport(tracker, store, plan, {
 const wallMs = Date.now() - t0;
 await tracker.close();
 
-const stats = fake.stats();
-const events = fake.events();
+const stats = await fake.stats();
+const events = await fake.events();
 const arrivals = events.map((e) => e.receivedAtMs).sort((a, b) => a - b);
 const first = arrivals[0] ?? t0;
 const last = arrivals[arrivals.length - 1] ?? t0;
