@@ -104,7 +104,8 @@ export function createRateGate(options: RateGateOptions): RateGate {
   const minGuardMs = options.windowEdgeGuardMs ?? Math.min(50, Math.floor(windowMs / 20));
   let latencyEwmaMs = 0;
   // Under load requests take longer to arrive: keep the guard at 3x the recent latency (at most a tenth of a window).
-  const guardMs = (): number => Math.max(minGuardMs, Math.min(Math.floor(windowMs / 10), Math.round(3 * latencyEwmaMs)));
+  const guardMs = (): number =>
+    Math.max(minGuardMs, Math.min(Math.floor(windowMs / 10), Math.round(3 * latencyEwmaMs)));
   let perWindow = options.initialPerWindow;
   let pausedUntilMs = 0;
 
