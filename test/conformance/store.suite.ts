@@ -347,12 +347,14 @@ export function defineStoreConformance(name: string, factory: () => Promise<Stor
       it("keeps a running job away from other processors while its lease is renewed", async () => {
         const r = await enqueueOk(store, input(makeRecord(), [makeDelivery("x")]));
         const runs: string[] = [];
+        // The run outlasts several leases, so only renewal keeps B away. A 300 ms lease (renewed every 100 ms) leaves
+        // room for a loaded CI machine, where a 90 ms lease could lapse between renewals.
         process("inbound", async () => {
           runs.push("A");
-          await sleep(400);
-        }, { leaseMs: 90 });
+          await sleep(1_000);
+        }, { leaseMs: 300 });
         await waitFor(() => runs.length === 1);
-        process("inbound", async () => void runs.push("B"), { leaseMs: 90 });
+        process("inbound", async () => void runs.push("B"), { leaseMs: 300 });
         await waitFor(async () => (await store.getJob(r.jobIds[0]!))?.state === "done");
         expect(runs).toEqual(["A"]);
       });
