@@ -1,7 +1,7 @@
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
-import type { Database as Db, Statement, Transaction } from "better-sqlite3";
+import type { Database as Db, Statement } from "better-sqlite3";
 import { systemClock, type Clock } from "../../core/clock.js";
 import { ConfigError, StoreError } from "../../core/errors.js";
 import type {
@@ -23,7 +23,6 @@ import type {
 } from "../../queue/types.js";
 import { JOB_STATES } from "../../queue/types.js";
 import {
-  createRecordIdGenerator,
   createWorkerId,
   decodeCursor,
   emptyStats,
@@ -36,16 +35,7 @@ import {
   validateDelivery,
   validateEnqueueInput,
 } from "../job-helpers.js";
-import {
-  LEASE_EXPIRED_ERROR,
-  LeaseProcessor,
-  type ClaimedJob,
-  type ExchangeRequest,
-  type ExchangeResult,
-  type LeaseBackend,
-  type QueuePauses,
-  type Settlement,
-} from "../lease-loop.js";
+import { LeaseProcessor, type LeaseBackend, type QueuePauses } from "../lease-loop.js";
 import type {
   DeliveryInput,
   EnqueueInput,
@@ -57,6 +47,8 @@ import type {
   Store,
 } from "../store.js";
 import { migrate } from "./migrate.js";
+import { NEXT_RUN_AT_SQL, RECOMPUTE_HEADS_SQL, SqliteWriter, toRecord, type BatchOutcome, type RecordRow } from "./sqlite-writer.js";
+import { WriterClient } from "./writer-client.js";
 
 /** Options of {@link createSqliteStore}. */
 export interface SqliteStoreOptions {
@@ -91,6 +83,13 @@ export interface SqliteStoreOptions {
   cacheSizeKiB?: number;
   /** Time source (receive times, due times, dedupe expiry). @defaultValue the system clock */
   clock?: Clock;
+  /**
+   * Run enqueue commits and the processor's claim / settle / renew transactions in a worker thread that owns a second
+   * connection to the file, so the event loop keeps parsing requests while a commit waits for its fsync; enqueues
+   * that arrive meanwhile share the next commit. Needs a file (not `:memory:`) and the system clock.
+   * @defaultValue true for a file with the system clock, false otherwise
+   */
+  writerThread?: boolean;
 }
 
 interface PendingEnqueue {
@@ -120,33 +119,6 @@ interface JobRow {
   received_at: number;
 }
 
-interface RecordRow {
-  seq: number;
-  id: string;
-  queue: QueueName;
-  topic: string;
-  app_id: string | null;
-  notification_id: string | null;
-  item_id: string | null;
-  created_at: number;
-  received_at: number;
-  headers: string | null;
-  body: string;
-}
-
-interface ClaimRow {
-  seq: number;
-  record_seq: number;
-  idx: number;
-  target: string;
-  attempts: number;
-  max_attempts: number;
-  backoff_type: "fixed" | "exponential";
-  backoff_delay_ms: number;
-  backoff_jitter: number | null;
-  backoff_max_ms: number | null;
-}
-
 const JOB_COLUMNS = `j.seq AS j_seq, j.record_seq, j.idx, j.queue, j.target, j.state, j.attempts, j.max_attempts,
   j.run_at, j.updated_at, j.last_error, r.id AS record_id, r.topic, r.app_id, r.notification_id, r.item_id,
   r.created_at, r.received_at`;
@@ -162,12 +134,6 @@ function parseError(text: string | null): JobError | null {
 function wrap(error: unknown, what: string): StoreError {
   if (error instanceof StoreError) return error;
   return new StoreError(`SQLite ${what} failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
-}
-
-function workerOf(token: string | null): string | undefined {
-  if (token === null) return undefined;
-  const slash = token.indexOf("/");
-  return slash < 0 ? token : token.slice(0, slash);
 }
 
 /** SQL conditions built from a {@link JobFilter}. */
@@ -198,27 +164,24 @@ export class SqliteStore implements Store {
   private readonly maxBatch: number;
   private batch: PendingEnqueue[] = [];
   private batchScheduled: NodeJS.Immediate | NodeJS.Timeout | null = null;
-  private readonly nextRecordId = createRecordIdGenerator();
+  /** The batch the writer thread is committing now; the next one waits for it (group commit). */
+  private inFlight: Promise<void> | null = null;
   private readonly workerPrefix = createWorkerId(process.pid);
   private workerCount = 0;
-  private tokenSeq = 0;
   private readonly pauses: QueuePauses = new Map();
   private readonly processors = new Set<LeaseProcessor>();
   private readonly wakeListeners = new Map<QueueName, Set<() => void>>();
-  /** jobId → seq for jobs this store's processors hold, so settlements need no lookup. */
-  private readonly leased = new Map<string, number>();
   private readonly purgeTimer: NodeJS.Timeout | null;
   private closing = false;
   private isOpen = true;
-  /** Whether processor transactions run with another `synchronous` than enqueues. */
-  private readonly switchesSync: boolean;
-  private syncPragmas: { processing: Statement; enqueue: Statement } | null = null;
   private closePromise: Promise<void> | null = null;
+  /** Write transactions on this connection: everything when there is no writer thread, else `addDeliveries`. */
+  private readonly writer: SqliteWriter;
+  /** The writer thread, when enabled: enqueues, claims, settlements and renewals go there. */
+  private readonly thread: WriterClient | null = null;
   private readonly backend: LeaseBackend;
   private readonly dynamic = new Map<string, Statement>();
   private readonly s: ReturnType<SqliteStore["prepare"]>;
-  private readonly enqueueBatchTxn: Transaction<(items: readonly PendingEnqueue[], now: number) => (EnqueueResult | Error)[]>;
-  private readonly enqueueOneTxn: (input: EnqueueInput, now: number) => EnqueueResult;
 
   constructor(options: SqliteStoreOptions) {
     if (typeof options.path !== "string" || options.path.length === 0) throw new ConfigError("path must be a non-empty string");
@@ -229,7 +192,6 @@ export class SqliteStore implements Store {
     if (processingSynchronous !== "FULL" && processingSynchronous !== "NORMAL") {
       throw new ConfigError("processingSynchronous must be FULL or NORMAL");
     }
-    this.switchesSync = synchronous !== processingSynchronous;
     this.clock = options.clock ?? systemClock;
     this.windowMs = Math.max(0, options.groupCommitWindowMs ?? 0);
     this.maxBatch = Math.max(1, Math.floor(options.maxBatchSize ?? 256));
@@ -246,30 +208,25 @@ export class SqliteStore implements Store {
       this.db.pragma(`cache_size = -${Math.max(1024, Math.floor(options.cacheSizeKiB ?? 65_536))}`);
       migrate(this.db);
       this.s = this.prepare();
-      if (this.switchesSync) {
-        this.syncPragmas = {
-          processing: this.db.prepare(`PRAGMA synchronous = ${options.processingSynchronous ?? "NORMAL"}`),
-          enqueue: this.db.prepare(`PRAGMA synchronous = ${synchronous}`),
-        };
-      }
+      this.writer = new SqliteWriter(this.db, { synchronous, processingSynchronous, clock: this.clock });
     } catch (error) {
       this.db.close();
       throw wrap(error, "open");
     }
-    this.enqueueOneTxn = this.db.transaction((input: EnqueueInput, now: number) => this.insertOne(input, now));
-    this.enqueueBatchTxn = this.db.transaction((items: readonly PendingEnqueue[], now: number) =>
-      items.map((item) => {
-        try {
-          // Nested transaction = SAVEPOINT: a failing item rolls back alone.
-          return this.enqueueOneTxn(item.input, now);
-        } catch (error) {
-          return error instanceof Error ? error : new Error(String(error));
-        }
-      }),
-    );
+    if (options.writerThread ?? (!isMemory && options.clock === undefined)) {
+      if (isMemory) throw new ConfigError("writerThread needs a database file, not :memory:");
+      this.thread = new WriterClient({
+        path: options.path,
+        synchronous,
+        processingSynchronous,
+        busyTimeoutMs: options.busyTimeoutMs ?? 5000,
+        cacheSizeKiB: Math.max(1024, Math.floor(options.cacheSizeKiB ?? 65_536)),
+      });
+    }
     this.backend = {
-      exchange: (req) => this.run("claim", () => this.processing(() => this.exchange(req))),
-      renew: (_queue, leases, until) => this.run("renew", () => this.processing(() => this.renew(leases, until))),
+      exchange: (req) => (this.thread ? this.threadCall(this.thread.exchange(req)) : this.run("claim", () => this.writer.exchange(req))),
+      renew: (_queue, leases, until) =>
+        this.thread ? this.threadCall(this.thread.renew(leases, until)) : this.run("renew", () => this.writer.renew(leases, until)),
       onWake: (queue, listener) => {
         let set = this.wakeListeners.get(queue);
         if (!set) this.wakeListeners.set(queue, (set = new Set()));
@@ -285,70 +242,11 @@ export class SqliteStore implements Store {
   private prepare() {
     const db = this.db;
     return {
-      dedupeUpsert: db.prepare(
-        `INSERT INTO dedupe (queue, key, record_id, expires_at) VALUES (?, ?, ?, ?)
-         ON CONFLICT (queue, key) DO UPDATE SET record_id = excluded.record_id, expires_at = excluded.expires_at
-         WHERE dedupe.expires_at <= ?`,
-      ),
-      dedupeGet: db.prepare("SELECT record_id FROM dedupe WHERE queue = ? AND key = ?").pluck(),
-      insertRecord: db.prepare(
-        `INSERT INTO records (id, queue, topic, app_id, notification_id, item_id, created_at, received_at, headers, body)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      ),
-      insertJob: db.prepare(
-        `INSERT INTO jobs (record_seq, idx, queue, target, ordering_key, order_created_at, order_received_at, state,
-           attempts, max_attempts, backoff_type, backoff_delay_ms, backoff_jitter, backoff_max_ms, run_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?, ?, ?, ?, ?)`,
-      ),
       recordBySeq: db.prepare("SELECT * FROM records WHERE seq = ?"),
       recordById: db.prepare("SELECT * FROM records WHERE id = ?"),
       maxIdx: db.prepare("SELECT coalesce(max(idx), -1) FROM jobs WHERE record_seq = ?").pluck(),
-      settle: db.prepare(
-        `UPDATE jobs SET state = ?, attempts = ?, run_at = ?, last_error = coalesce(?, last_error), updated_at = ?,
-           lease_owner = NULL, lease_until = NULL, lease_started_at = NULL
-         WHERE seq = ? AND state = 'running' AND lease_owner = ?`,
-      ),
-      insertAttempt: db.prepare(
-        "INSERT INTO attempts (job_seq, attempt, started_at, finished_at, outcome, error, worker) VALUES (?, ?, ?, ?, ?, ?, ?)",
-      ),
-      expired: db.prepare(
-        `SELECT seq, attempts, max_attempts, lease_owner, lease_started_at FROM jobs
-         WHERE queue = ? AND state = 'running' AND lease_until <= ?`,
-      ),
-      expire: db.prepare(
-        `UPDATE jobs SET state = ?, run_at = ?, last_error = ?, updated_at = ?, lease_owner = NULL, lease_until = NULL,
-           lease_started_at = NULL WHERE seq = ?`,
-      ),
-      claimUnordered: db.prepare(
-        `UPDATE jobs SET state = 'running', attempts = attempts + 1, run_at = NULL, updated_at = @now,
-           lease_owner = @token, lease_until = @until, lease_started_at = @now
-         WHERE seq IN (SELECT seq FROM jobs WHERE queue = @queue AND state IN ('pending', 'failed') AND run_at <= @now
-                       ORDER BY run_at, seq LIMIT @limit)
-         RETURNING seq, record_seq, idx, target, attempts, max_attempts, backoff_type, backoff_delay_ms, backoff_jitter, backoff_max_ms`,
-      ),
-      claimOrdered: db.prepare(
-        `UPDATE jobs SET state = 'running', attempts = attempts + 1, run_at = NULL, updated_at = @now,
-           lease_owner = @token, lease_until = @until, lease_started_at = @now
-         WHERE seq IN (
-           SELECT j.seq FROM jobs j
-           WHERE j.queue = @queue AND j.state IN ('pending', 'failed') AND j.run_at <= @now
-             AND (j.ordering_key IS NULL OR (
-               NOT EXISTS (SELECT 1 FROM jobs e WHERE e.queue = j.queue AND e.ordering_key = j.ordering_key
-                             AND e.state IN ('pending', 'failed', 'running')
-                             AND (e.order_created_at, e.order_received_at, e.seq) < (j.order_created_at, j.order_received_at, j.seq))
-               AND NOT EXISTS (SELECT 1 FROM jobs b WHERE b.queue = j.queue AND b.ordering_key = j.ordering_key
-                             AND b.state IN ('pending', 'failed', 'running') AND b.state = 'running')))
-           ORDER BY j.run_at, j.seq LIMIT @limit)
-         RETURNING seq, record_seq, idx, target, attempts, max_attempts, backoff_type, backoff_delay_ms, backoff_jitter, backoff_max_ms`,
-      ),
-      nextRunAt: db.prepare("SELECT min(run_at) FROM jobs WHERE queue = ? AND state IN ('pending', 'failed')").pluck(),
-      hasWork: db
-        .prepare(
-          `SELECT EXISTS (SELECT 1 FROM jobs WHERE queue = @queue AND state IN ('pending', 'failed') AND run_at <= @now)
-               OR EXISTS (SELECT 1 FROM jobs WHERE queue = @queue AND state = 'running' AND lease_until <= @now)`,
-        )
-        .pluck(),
-      renew: db.prepare("UPDATE jobs SET lease_until = ? WHERE seq = ? AND state = 'running' AND lease_owner = ?"),
+      nextRunAt: db.prepare(NEXT_RUN_AT_SQL).pluck(),
+      recomputeHeads: db.prepare(RECOMPUTE_HEADS_SQL),
       jobSeqById: db.prepare("SELECT j.seq FROM jobs j JOIN records r ON r.seq = j.record_seq WHERE r.id = ? AND j.idx = ?").pluck(),
       jobById: db.prepare(`SELECT ${JOB_COLUMNS} FROM records r JOIN jobs j ON j.record_seq = r.seq WHERE r.id = ? AND j.idx = ?`),
       jobsOfRecord: db.prepare(`SELECT ${JOB_COLUMNS} FROM records r JOIN jobs j ON j.record_seq = r.seq WHERE r.seq = ? ORDER BY j.idx`),
@@ -357,7 +255,7 @@ export class SqliteStore implements Store {
         `UPDATE jobs SET state = 'pending', attempts = 0, run_at = ?, updated_at = ?, last_error = NULL
          WHERE seq = ? AND state IN ('dead', 'failed', 'done')`,
       ),
-      jobState: db.prepare("SELECT state, queue FROM jobs WHERE seq = ?"),
+      jobState: db.prepare("SELECT state, queue, ordering_key FROM jobs WHERE seq = ?"),
       counts: db.prepare("SELECT queue, state, count(*) AS n FROM jobs GROUP BY queue, state"),
       firstSeqAt: db.prepare("SELECT seq FROM records WHERE received_at >= ? ORDER BY received_at LIMIT 1").pluck(),
       histogram: db.prepare(
@@ -391,15 +289,10 @@ export class SqliteStore implements Store {
     }
   }
 
-  /** Runs processor transactions with `processingSynchronous`, then restores the enqueue setting. */
-  private processing<T>(fn: () => T): T {
-    if (!this.syncPragmas) return fn();
-    this.syncPragmas.processing.run();
-    try {
-      return fn();
-    } finally {
-      this.syncPragmas.enqueue.run();
-    }
+  /** Maps a writer-thread call's failure (and a closed store) to {@link StoreError}. */
+  private threadCall<T>(p: Promise<T>): Promise<T> {
+    if (!this.isOpen) return Promise.reject(new StoreError("Store is closed"));
+    return p;
   }
 
   private wake(queue: QueueName): void {
@@ -410,7 +303,8 @@ export class SqliteStore implements Store {
 
   /**
    * See {@link Store.enqueue}. Calls made in the same event-loop turn (or within `groupCommitWindowMs`) share one
-   * transaction; each resolves only after that transaction committed, and one failing item fails alone.
+   * transaction; with the writer thread, calls made while a commit is under way share the next one. Each resolves only
+   * after its transaction committed, and one failing item fails alone.
    */
   enqueue(input: EnqueueInput): Promise<EnqueueResult> {
     if (this.closing || !this.isOpen) return Promise.reject(new StoreError("Store is closed"));
@@ -422,7 +316,7 @@ export class SqliteStore implements Store {
     return new Promise<EnqueueResult>((resolve, reject) => {
       this.batch.push({ input, resolve, reject });
       if (this.batch.length >= this.maxBatch) this.flushBatch();
-      else if (!this.batchScheduled) {
+      else if (!this.batchScheduled && !this.inFlight) {
         this.batchScheduled = this.windowMs > 0 ? setTimeout(() => this.flushBatch(), this.windowMs) : setImmediate(() => this.flushBatch());
       }
     });
@@ -434,89 +328,54 @@ export class SqliteStore implements Store {
       clearImmediate(this.batchScheduled as NodeJS.Immediate);
       this.batchScheduled = null;
     }
-    const items = this.batch;
-    this.batch = [];
+    // One commit at a time through the thread: what arrives meanwhile joins the next batch.
+    if (this.thread && this.inFlight) return;
+    const items = this.batch.length > this.maxBatch ? this.batch.splice(0, this.maxBatch) : this.batch;
+    if (items === this.batch) this.batch = [];
     if (items.length === 0) return;
-    let results: (EnqueueResult | Error)[];
+    if (!this.isOpen) {
+      const e = new StoreError("Store is closed");
+      for (const item of items) item.reject(e);
+      return;
+    }
+    const inputs = items.map((item) => item.input);
+    if (this.thread) {
+      this.inFlight = this.thread.enqueue(inputs).then(
+        (results) => this.settleBatch(items, results),
+        (error: unknown) => {
+          const e = wrap(error, "enqueue");
+          for (const item of items) item.reject(e);
+        },
+      );
+      void this.inFlight.finally(() => {
+        this.inFlight = null;
+        if (this.batch.length > 0) this.flushBatch();
+      });
+      return;
+    }
+    let results: BatchOutcome[];
     try {
-      if (!this.isOpen) throw new StoreError("Store is closed");
-      results = this.enqueueBatchTxn.immediate(items, this.clock.now());
+      results = this.writer.enqueueBatch(inputs, this.clock.now());
     } catch (error) {
       const e = wrap(error, "enqueue");
       for (const item of items) item.reject(e);
       return;
     }
+    this.settleBatch(items, results);
+  }
+
+  private settleBatch(items: readonly PendingEnqueue[], results: readonly BatchOutcome[]): void {
     const woken = new Set<QueueName>();
     results.forEach((result, i) => {
       const item = items[i];
       if (!item) return;
-      if (result instanceof Error) item.reject(wrap(result, "enqueue"));
+      if ("error" in result) item.reject(new StoreError(`SQLite enqueue failed: ${result.error}`));
       else {
         if (result.status === "enqueued" && result.jobIds.length > 0) woken.add(item.input.record.queue);
         item.resolve(result);
       }
     });
     for (const q of woken) this.wake(q);
-  }
-
-  private insertOne(input: EnqueueInput, now: number): EnqueueResult {
-    const { record } = input;
-    const id = this.nextRecordId(now);
-    const upsert = this.s.dedupeUpsert.run(record.queue, input.dedupeKey, id, now + input.dedupeTtlMs, now);
-    if (upsert.changes === 0) {
-      const existing = this.s.dedupeGet.get(record.queue, input.dedupeKey) as string | undefined;
-      return { status: "duplicate", recordId: existing ?? null };
-    }
-    const info = this.s.insertRecord.run(
-      id,
-      record.queue,
-      record.topic,
-      record.appId,
-      record.notificationId,
-      record.itemId,
-      record.createdAt,
-      now,
-      record.headers === undefined ? null : JSON.stringify(record.headers),
-      record.body,
-    );
-    const recordSeq = Number(info.lastInsertRowid);
-    const jobIds = this.insertJobs(recordSeq, id, record.queue, record.createdAt, now, 0, input.deliveries);
-    return { status: "enqueued", recordId: id, jobIds };
-  }
-
-  private insertJobs(
-    recordSeq: number,
-    recordId: string,
-    queue: QueueName,
-    createdAt: number,
-    receivedAt: number,
-    firstIdx: number,
-    deliveries: readonly DeliveryInput[],
-  ): JobId[] {
-    const now = this.clock.now();
-    const ids: JobId[] = [];
-    deliveries.forEach((d, i) => {
-      const idx = firstIdx + i;
-      const b = d.retry.backoff;
-      this.s.insertJob.run(
-        recordSeq,
-        idx,
-        queue,
-        d.target,
-        d.orderingKey,
-        createdAt,
-        receivedAt,
-        d.retry.maxAttempts,
-        b.type,
-        b.delayMs,
-        b.jitter ?? null,
-        b.maxDelayMs ?? null,
-        now,
-        now,
-      );
-      ids.push(jobIdOf(recordId, idx));
-    });
-    return ids;
   }
 
   // ---------------------------------------------------------------- processing
@@ -533,117 +392,6 @@ export class SqliteStore implements Store {
     });
     this.processors.add(processor);
     return processor;
-  }
-
-  private seqOfJob(jobId: string): number | undefined {
-    const known = this.leased.get(jobId);
-    if (known !== undefined) return known;
-    const parsed = parseJobId(jobId);
-    return parsed ? (this.s.jobSeqById.get(parsed.recordId, parsed.index) as number | undefined) : undefined;
-  }
-
-  private exchange(req: ExchangeRequest): ExchangeResult {
-    const s = this.s;
-    // Cheap read first: an idle poll takes no write lock.
-    if (req.settlements.length === 0 && (req.claim <= 0 || s.hasWork.get({ queue: req.queue, now: req.now }) === 0)) {
-      return { claimed: [], nextRunAt: (s.nextRunAt.get(req.queue) as number | null) ?? null };
-    }
-    const txn = this.db.transaction((): ExchangeResult => {
-      const now = this.clock.now();
-      for (const st of req.settlements) this.applySettlement(st, now);
-      const claimed: ClaimedJob[] = [];
-      if (req.claim > 0) {
-        this.expireLeases(req.queue, now);
-        const token = `${req.owner}/${++this.tokenSeq}`;
-        const rows = (req.ordered ? s.claimOrdered : s.claimUnordered).all({
-          queue: req.queue,
-          now,
-          token,
-          until: now + req.leaseMs,
-          limit: req.claim,
-        }) as ClaimRow[];
-        rows.sort((a, b) => a.seq - b.seq);
-        const records = new Map<number, RecordWithId>();
-        for (const row of rows) {
-          let record = records.get(row.record_seq);
-          if (!record) {
-            const r = s.recordBySeq.get(row.record_seq) as RecordRow | undefined;
-            if (!r) continue;
-            record = toRecord(r);
-            records.set(row.record_seq, record);
-          }
-          const id = jobIdOf(record.id, row.idx);
-          this.leased.set(id, row.seq);
-          const backoff: ClaimedJob["retry"]["backoff"] = { type: row.backoff_type, delayMs: row.backoff_delay_ms };
-          if (row.backoff_jitter !== null) backoff.jitter = row.backoff_jitter;
-          if (row.backoff_max_ms !== null) backoff.maxDelayMs = row.backoff_max_ms;
-          claimed.push({
-            token,
-            retry: { maxAttempts: row.max_attempts, backoff },
-            job: {
-              id,
-              queue: req.queue,
-              target: row.target,
-              attempt: row.attempts,
-              maxAttempts: row.max_attempts,
-              record: { ...record },
-            },
-          });
-        }
-      }
-      return { claimed, nextRunAt: (s.nextRunAt.get(req.queue) as number | null) ?? null };
-    });
-    return txn.immediate();
-  }
-
-  private applySettlement(st: Settlement, now: number): void {
-    const seq = this.seqOfJob(st.jobId);
-    this.leased.delete(st.jobId);
-    if (seq === undefined) return;
-    const info = this.s.settle.run(
-      st.state,
-      st.attempts,
-      st.runAt,
-      st.lastError ? JSON.stringify(st.lastError) : null,
-      now,
-      seq,
-      st.token,
-    );
-    if (info.changes === 0) return; // the lease was lost: another worker owns the job now
-    const r = st.run;
-    this.s.insertAttempt.run(seq, r.attempt, r.startedAt, r.finishedAt, r.outcome, r.error ? JSON.stringify(r.error) : null, r.worker ?? null);
-  }
-
-  private expireLeases(queue: QueueName, now: number): void {
-    const rows = this.s.expired.all(queue, now) as {
-      seq: number;
-      attempts: number;
-      max_attempts: number;
-      lease_owner: string | null;
-      lease_started_at: number | null;
-    }[];
-    const error = JSON.stringify(LEASE_EXPIRED_ERROR);
-    for (const row of rows) {
-      const isLast = row.attempts >= row.max_attempts;
-      this.s.expire.run(isLast ? "dead" : "failed", isLast ? null : now, error, now, row.seq);
-      this.s.insertAttempt.run(row.seq, row.attempts, row.lease_started_at ?? now, now, "lease-expired", error, workerOf(row.lease_owner) ?? null);
-    }
-  }
-
-  private renew(leases: readonly { jobId: string; token: string }[], until: number): string[] {
-    const lost: string[] = [];
-    this.db
-      .transaction(() => {
-        for (const { jobId, token } of leases) {
-          const seq = this.seqOfJob(jobId);
-          if (seq === undefined || this.s.renew.run(until, seq, token).changes === 0) {
-            lost.push(jobId);
-            this.leased.delete(jobId);
-          }
-        }
-      })
-      .immediate();
-    return lost;
   }
 
   // ---------------------------------------------------------------- reads
@@ -952,9 +700,17 @@ export class SqliteStore implements Store {
       const seq = parsed ? (this.s.jobSeqById.get(parsed.recordId, parsed.index) as number | undefined) : undefined;
       if (seq === undefined) return "not-found";
       const now = this.clock.now();
-      if (this.s.requeue.run(now, now, seq).changes === 0) return "conflict";
-      const row = this.s.jobState.get(seq) as { queue: QueueName } | undefined;
-      if (row) this.wake(row.queue);
+      const row = this.db
+        .transaction(() => {
+          if (this.s.requeue.run(now, now, seq).changes === 0) return undefined;
+          const job = this.s.jobState.get(seq) as { queue: QueueName; ordering_key: string | null };
+          // The job is active again: it may now head its ordering key.
+          if (job.ordering_key !== null) this.s.recomputeHeads.run(job.queue, job.ordering_key);
+          return job;
+        })
+        .immediate();
+      if (!row) return "conflict";
+      this.wake(row.queue);
       return "requeued";
     });
   }
@@ -966,8 +722,21 @@ export class SqliteStore implements Store {
       c.sql.push("j.state IN ('dead', 'failed', 'done')");
       const now = this.clock.now();
       const sql = `UPDATE jobs SET state = 'pending', attempts = 0, run_at = ?, updated_at = ?, last_error = NULL
-        WHERE seq IN (SELECT j.seq FROM jobs j JOIN records r ON r.seq = j.record_seq WHERE ${c.sql.join(" AND ")})`;
-      const n = this.db.transaction(() => this.statement(sql).run(now, now, ...c.params).changes).immediate();
+        WHERE seq IN (SELECT j.seq FROM jobs j JOIN records r ON r.seq = j.record_seq WHERE ${c.sql.join(" AND ")})
+        RETURNING queue, ordering_key`;
+      const n = this.db
+        .transaction(() => {
+          const rows = this.statement(sql).all(now, now, ...c.params) as { queue: QueueName; ordering_key: string | null }[];
+          // Requeued jobs are active again: recompute the head of each ordering key they belong to.
+          const keys = new Set<string>();
+          for (const r of rows) {
+            if (r.ordering_key === null || keys.has(`${r.queue}\n${r.ordering_key}`)) continue;
+            keys.add(`${r.queue}\n${r.ordering_key}`);
+            this.s.recomputeHeads.run(r.queue, r.ordering_key);
+          }
+          return rows.length;
+        })
+        .immediate();
       if (n > 0) for (const q of filter.queue !== undefined ? [filter.queue] : QUEUE_NAMES) this.wake(q);
       return n;
     });
@@ -982,7 +751,7 @@ export class SqliteStore implements Store {
           const r = this.s.recordById.get(recordId) as RecordRow | undefined;
           if (!r) throw new StoreError(`Record ${recordId} not found`);
           const first = (this.s.maxIdx.get(r.seq) as number) + 1;
-          return { queue: r.queue, ids: this.insertJobs(r.seq, r.id, r.queue, r.created_at, r.received_at, first, deliveries) };
+          return { queue: r.queue, ids: this.writer.insertJobs(r.seq, r.id, r.queue, r.created_at, r.received_at, first, deliveries) };
         })
         .immediate();
       if (ids.ids.length > 0) this.wake(ids.queue);
@@ -997,7 +766,7 @@ export class SqliteStore implements Store {
       for (const row of this.s.counts.all() as { queue: QueueName; state: JobState; n: number }[]) {
         if (row.queue in stats.counts && row.state in stats.counts[row.queue]) stats.counts[row.queue][row.state] = row.n;
       }
-      for (const q of QUEUE_NAMES) stats.oldestDueAt[q] = (this.s.nextRunAt.get(q) as number | null) ?? null;
+      for (const q of QUEUE_NAMES) stats.oldestDueAt[q] = (this.s.nextRunAt.get(q, q) as number | null) ?? null;
       return stats;
     });
   }
@@ -1117,9 +886,11 @@ export class SqliteStore implements Store {
     this.closePromise ??= (async () => {
       this.closing = true;
       this.flushBatch();
+      while (this.inFlight) await this.inFlight;
       await Promise.all([...this.processors].map((p) => p.close()));
       if (this.purgeTimer) clearInterval(this.purgeTimer);
       this.isOpen = false;
+      await this.thread?.close();
       try {
         this.db.pragma("optimize");
       } catch {
@@ -1129,22 +900,6 @@ export class SqliteStore implements Store {
     })();
     return this.closePromise;
   }
-}
-
-function toRecord(r: RecordRow): RecordWithId {
-  const record: RecordWithId = {
-    id: r.id,
-    queue: r.queue,
-    topic: r.topic,
-    body: r.body,
-    appId: r.app_id,
-    notificationId: r.notification_id,
-    itemId: r.item_id,
-    createdAt: r.created_at,
-    receivedAt: r.received_at,
-  };
-  if (r.headers !== null) record.headers = JSON.parse(r.headers) as Record<string, string>;
-  return record;
 }
 
 /**
