@@ -123,3 +123,9 @@ export { handleWebhook, errorResponse } from "./http/handle-webhook.js";
 export type { WebhookRequest, WebhookResponse } from "./http/handle-webhook.js";
 export { STATUS_BY_CODE, toErrorResponse } from "./http/status.js";
 export type { ErrorBody } from "./http/status.js";
+
+// Outbound Data Events
+export { createEventTracker, eventDedupeKey } from "./outbound/outbox.js";
+export type { EventTracker, EventTrackerOptions, OutboxStatus, TrackResult } from "./outbound/outbox.js";
+export { checkEvent, validateEvent, MAX_METADATA_KEYS, MAX_METADATA_STRING_CHARS } from "./outbound/validate-event.js";
+export type { DataEvent, DataEventInput, MetadataValue, RichLinkValue, MonetaryValue, ValidateEventOptions, EventCheck } from "./outbound/validate-event.js";

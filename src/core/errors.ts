@@ -163,8 +163,10 @@ export class IntercomApiError extends IntercomBridgeError {
 
 /** Extracts a `{ code, message }` pair from anything thrown, for storing as a delivery's last error. */
 export function describeError(error: unknown): { name: string; code?: string; message: string } {
-  if (error instanceof IntercomApiError) {
-    return { name: error.name, code: error.intercomCode ?? error.code, message: error.message };
+  // Intercom's own error code (e.g. `not_found`) is what an operator needs, also when a control-flow error wraps it.
+  const api = error instanceof IntercomApiError ? error : error instanceof Error && error.cause instanceof IntercomApiError ? error.cause : undefined;
+  if (api) {
+    return { name: (error as Error).name, code: api.intercomCode ?? api.code, message: (error as Error).message };
   }
   if (error instanceof Error) {
     const code = (error as { code?: unknown }).code;

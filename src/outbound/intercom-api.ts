@@ -1,4 +1,5 @@
-import { IntercomClient, IntercomError, IntercomTimeoutError, type Intercom } from "intercom-client";
+import type * as IntercomSdk from "intercom-client";
+import type { Intercom, IntercomClient } from "intercom-client";
 import { ConfigError } from "../core/errors.js";
 import { parseRateLimitHeaders, type RateLimitInfo } from "./rate-limit.js";
 import type { DataEvent } from "./validate-event.js";
@@ -127,13 +128,15 @@ export function createIntercomEventSender(options: IntercomApiOptions): Intercom
   const timeoutMs = options.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
   if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) throw new ConfigError("timeoutMs must be a number > 0");
   const version = options.intercomVersion ?? DEFAULT_INTERCOM_VERSION;
-  const client =
-    options.client ??
-    new IntercomClient({ token: options.token as string, baseUrl, maxRetries: 0, timeoutInSeconds: timeoutMs / 1000 });
+  // The SDK is loaded on the first send, so importing intercom-bridge's root entry loads no npm package.
+  let sdk: Promise<typeof IntercomSdk> | undefined;
+  let client: IntercomClient | undefined = options.client;
 
   return {
     baseUrl: options.client === undefined ? baseUrl : "(user client)",
     async send(event, signal) {
+      const { IntercomClient, IntercomError, IntercomTimeoutError } = await (sdk ??= import("intercom-client"));
+      client ??= new IntercomClient({ token: options.token as string, baseUrl, maxRetries: 0, timeoutInSeconds: timeoutMs / 1000 });
       // The SDK types metadata as strings only; numbers, rich links and money are valid API input (facts §3.2).
       const request = event as unknown as Intercom.CreateDataEventRequest;
       const requestOptions = {

@@ -828,7 +828,7 @@ describe.each(STORES)("on the %s store", (_name, factory) => {
       // The outbox records Intercom's answer in the message (outbound/classify.ts describeSendResult).
       expect(items[1].error).toEqual({
         reason: "404 not_found",
-        code: "IB_ERR_UNRECOVERABLE",
+        code: "not_found",
         message: "Intercom 404 not_found: User Not Found (request req_9)",
       });
       expect(items[0].error).toBeNull();
