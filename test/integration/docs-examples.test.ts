@@ -242,8 +242,9 @@ declare const Deno: {
           headers: { "content-type": "application/json", "x-hub-signature": sign(body, SECRET) },
           body: new Uint8Array(body),
         });
-        expect(res.status).toBe(200);
-        expect(await res.text()).toBe('{"received":true}');
+        const text = await res.text();
+        expect(res.status, `${text}\n${out}`).toBe(200);
+        expect(text).toBe('{"received":true}');
         await waitFor(
           "the handler to print the notification id",
           () => (out.includes(id) ? true : undefined),

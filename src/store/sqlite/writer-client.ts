@@ -1,3 +1,5 @@
+import { createRequire } from "node:module";
+import { pathToFileURL } from "node:url";
 /**
  * The store's side of the SQLite writer thread: starts `writer-thread.ts`, sends it enqueue batches and processor
  * exchanges, and resolves each with the thread's answer. The thread holds the process open only while a request is
@@ -40,8 +42,11 @@ function startThread(data: WriterThreadData): Worker {
   const here = import.meta.url;
   if (here.endsWith(".ts")) {
     // Running from source (tests, tsx scripts): register tsx in the thread before loading the TypeScript entry.
+    // tsx is resolved from this file, not from the process's working directory (which may be anywhere).
     const entry = new URL("./writer-thread.ts", here).href;
-    const boot = `import("tsx/esm/api").then((m) => { m.register(); return import(${JSON.stringify(entry)}); })`;
+    // require.resolve gives the CommonJS build; the thread needs the ESM one (package.json exports "./esm/api".import).
+    const tsx = pathToFileURL(createRequire(here).resolve("tsx/esm/api").replace(/\.cjs$/, ".mjs")).href;
+    const boot = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); })`;
     return new Worker(boot, { eval: true, workerData: data });
   }
   return new Worker(new URL("./writer-thread.js", here), { workerData: data });
