@@ -724,11 +724,16 @@ export function defineStoreConformance(name: string, factory: () => Promise<Stor
 
       it("starts a fresh budget in the next window", async () => {
         const limiter = store.limiter(`l-${randomUUID()}`);
-        expect(await limiter.acquire(1, 50)).toBe(0);
-        const wait = await limiter.acquire(1, 50);
+        const windowMs = 200;
+        expect(await limiter.acquire(1, windowMs)).toBe(0);
+        // On a loaded machine the second call may already fall into the next window (and be granted); the one after
+        // it then shares that window. Either way, within two more calls the budget of one window is used up.
+        let wait = await limiter.acquire(1, windowMs);
+        if (wait === 0) wait = await limiter.acquire(1, windowMs);
         expect(wait).toBeGreaterThan(0);
+        expect(wait).toBeLessThanOrEqual(windowMs);
         await sleep(wait + 5);
-        expect(await limiter.acquire(1, 50)).toBe(0);
+        expect(await limiter.acquire(1, windowMs)).toBe(0);
       });
 
       it("grants nothing while paused; a later pause extends, an earlier one does not shorten; resume lifts it", async () => {
