@@ -44,7 +44,7 @@ async function fill(storeUrl: string, prefix: string): Promise<number> {
 function startWorker(storeUrl: string, prefix: string): Promise<ChildProcess> {
   const child = spawn(process.execPath, ["--import", "tsx", join(root, "bench/drain-worker.ts"), storeUrl, prefix, String(CONCURRENCY)], { stdio: ["ignore", "pipe", "inherit"] });
   return new Promise((resolve, reject) => {
-    child.stdout!.once("data", () => resolve(child));
+    child.stdout.once("data", () => resolve(child));
     child.once("exit", (code) => reject(new Error(`worker exited ${code}`)));
   });
 }
