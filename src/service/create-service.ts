@@ -6,6 +6,7 @@ import { pathToFileURL } from "node:url";
 import Fastify, { type FastifyInstance } from "fastify";
 import { ConfigError } from "../core/errors.js";
 import type { Logger } from "../core/logger.js";
+import { itemIdOf } from "../core/notification.js";
 import { createReceiver, type Receiver } from "../core/receiver.js";
 import type { Handler } from "../core/router.js";
 import { handleNodeRequest, send } from "../http/node.js";
@@ -30,6 +31,11 @@ export interface ServiceOptions {
   handlersModule?: string;
   /** Forward targets (`pattern=url`). */
   forwards?: readonly ForwardTarget[];
+  /**
+   * Register the built-in `log` handler for every topic (it logs each notification). `serve` turns it on when neither
+   * `--handlers` nor `--forward` is given, so a first run shows what arrives. @defaultValue false
+   */
+  builtInLogHandler?: boolean;
   /** Secret used to sign forwarded bodies. @defaultValue the first client secret */
   forwardSecret?: string;
   /** @defaultValue 8 */
@@ -81,6 +87,9 @@ export interface Service extends Omit<ServiceContext, "addReadinessCheck" | "onC
   close(): Promise<void>;
 }
 
+/** Name of the handler `serve` registers when neither `--handlers` nor `--forward` is given: it logs each notification. */
+export const BUILT_IN_LOG_HANDLER = "log";
+
 /** The composition root: the only place fastify and a concrete store meet the library. */
 export async function createService(options: ServiceOptions): Promise<Service> {
   const dataDir = resolve(options.dataDir ?? "./data");
@@ -126,6 +135,14 @@ export async function createService(options: ServiceOptions): Promise<Service> {
 
   if (options.handlersModule) await loadHandlers(receiver, options.handlersModule);
   registerForwards(receiver, options.forwards ?? [], options.forwardSecret ?? secrets[0]!);
+  if (options.builtInLogHandler === true) {
+    // With nothing configured, every notification still gets one delivery that logs it, so a first run shows what
+    // arrives (logs, deliveries list, dashboard) instead of storing it silently.
+    receiver.router.register(BUILT_IN_LOG_HANDLER, ["*"], (n, ctx) => {
+      ctx.log.info({ topic: n.topic, notificationId: n.id, appId: n.app_id, itemId: itemIdOf(n) }, "notification received");
+    });
+    log.info({ handler: BUILT_IN_LOG_HANDLER }, "No --handlers module and no --forward target: every notification is delivered to the built-in log handler");
+  }
 
   hotPath.handle = (req, res) => {
     handleNodeRequest(receiver, req).then(

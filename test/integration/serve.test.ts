@@ -251,3 +251,28 @@ describe("intercom-bridge serve crash recovery", () => {
     rmSync(dir, { recursive: true, force: true });
   });
 });
+
+describe("README quickstart: serve with no handlers, then simulate", () => {
+  it("delivers every simulated notification to the built-in log handler, visible in deliveries list and the logs", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "ib-quickstart-"));
+    const storeUrl = `sqlite:${join(dir, "bridge.db")}`;
+    const server = await startServe(["--store", storeUrl, "--log-level", "info"], {}, SECRET);
+    try {
+      const sim = runCli(["simulate", "--url", `${server.url}/webhooks/intercom`, "--secret", SECRET, "--topic", "ping", "--topic", "contact.user.created", "--count", "4"]);
+      expect(sim.code, sim.stderr).toBe(0);
+      expect(sim.stdout).toMatch(/200\s+4/);
+      await waitFor(
+        () => {
+          const list = runCli(["deliveries", "list", "--state", "done", "--json", "--store", storeUrl]);
+          const items = (JSON.parse(list.stdout) as { items: Array<{ target: string; topic: string }> }).items;
+          return items.length === 4 && items.every((j) => j.target === "log");
+        },
+        { timeoutMs: 15_000, intervalMs: 300 },
+      );
+      await waitFor(() => (server.output().match(/"msg":"notification received"/g) ?? []).length === 4, { timeoutMs: 5_000 });
+    } finally {
+      await server.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

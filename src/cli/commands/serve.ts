@@ -67,6 +67,7 @@ export function registerServeCommand(program: Command): void {
         host: flags.host,
         ...(flags.handlers ? { handlersModule: flags.handlers } : {}),
         forwards,
+        builtInLogHandler: !flags.handlers && forwards.length === 0,
         ...(flags.forwardSecret ? { forwardSecret: flags.forwardSecret } : {}),
         maxAttempts: flags.maxAttempts,
         retryBaseMs: flags.retryBaseMs,
