@@ -110,7 +110,7 @@ export type RequeueResult = "requeued" | "not-found" | "conflict";
 
 /**
  * The storage contract every backend (memory, SQLite, Redis) satisfies and one conformance suite checks
- * (`test/conformance/store.suite.ts`). It speaks in records and deliveries, not SQL or Redis.
+ * (`defineStoreConformance` in `intercom-bridge/testing`). It speaks in records and deliveries, not SQL or Redis.
  */
 export interface Store {
   /** A short name for logs (`memory`, `sqlite`, `redis`). */

@@ -1,7 +1,7 @@
 import { describe, it } from "vitest";
 import { createRedisStore } from "../../src/store/redis/index.js";
 import { checkRedis, deletePrefix, REDIS_URL, uniquePrefix } from "../helpers/redis.js";
-import { defineStoreConformance } from "./store.suite.js";
+import { defineStoreConformance } from "../../src/testing/store-conformance.js";
 
 // Skipped (reported as skipped) when Redis is unreachable; fails instead under REQUIRE_REDIS=1 (.ci/run).
 const isReachable = await checkRedis();

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createSqliteStore } from "../../src/store/sqlite/index.js";
-import { defineStoreConformance } from "./store.suite.js";
+import { defineStoreConformance } from "../../src/testing/store-conformance.js";
 
 defineStoreConformance("sqlite", async () => {
   const dir = mkdtempSync(join(tmpdir(), "ib-sqlite-"));

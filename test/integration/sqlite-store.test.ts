@@ -5,7 +5,7 @@ import Database from "better-sqlite3";
 import { afterAll, describe, expect, it } from "vitest";
 import { ConfigError, StoreError } from "../../src/core/errors.js";
 import { createSqliteStore, loadMigrations } from "../../src/store/sqlite/index.js";
-import { makeDelivery, makeRecord } from "../conformance/store.suite.js";
+import { makeDelivery, makeRecord } from "../../src/testing/store-conformance.js";
 import { sleep } from "../helpers/wait-for.js";
 
 const dir = mkdtempSync(join(tmpdir(), "ib-sqlite-only-"));

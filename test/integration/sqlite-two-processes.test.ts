@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { createSqliteStore } from "../../src/store/sqlite/index.js";
-import { makeDelivery, makeRecord } from "../conformance/store.suite.js";
+import { makeDelivery, makeRecord } from "../../src/testing/store-conformance.js";
 
 const JOBS = 500;
 const dir = mkdtempSync(join(tmpdir(), "ib-two-proc-"));

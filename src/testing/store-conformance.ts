@@ -4,10 +4,10 @@
  */
 import { randomUUID } from "node:crypto";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { RateLimitedError, RetryLaterError, StoreError, UnrecoverableError } from "../../src/core/errors.js";
-import type { DeliveryInput, EnqueueInput, ProcessOptions, Processor, Store } from "../../src/store/store.js";
-import type { Job, JobRunner, JobSummary, QueueName, StoredRecord } from "../../src/queue/types.js";
-import { sleep, waitFor } from "../helpers/wait-for.js";
+import { RateLimitedError, RetryLaterError, StoreError, UnrecoverableError } from "../core/errors.js";
+import type { DeliveryInput, EnqueueInput, ProcessOptions, Processor, Store } from "../store/store.js";
+import type { Job, JobRunner, JobSummary, QueueName, StoredRecord } from "../queue/types.js";
+import { sleep, waitFor } from "./wait-for.js";
 
 /** What a backend's factory returns: a fresh, empty store and how to dispose of what it created. */
 export interface StoreFixture {
