@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { EVENT_STATE_FROM_NAME, EVENT_STATE_NAMES } from "../outbound/event-states.js";
 import { EventValidationError, type EventValidationIssue } from "../core/errors.js";
 import { STATUS_BY_CODE, toErrorResponse } from "../http/status.js";
 import { JOB_STATES, type JobFilter, type JobState, type JobSummary } from "../queue/types.js";
@@ -20,21 +21,8 @@ export interface EventsRoutesOptions {
   maxBatchEvents?: number;
 }
 
-/** How the API names job states: "sent" and "failed" instead of `done` and `dead`. */
-const PRESENTED: Record<JobState, string> = {
-  pending: "pending",
-  running: "sending",
-  failed: "retrying",
-  done: "sent",
-  dead: "failed",
-};
-const FROM_PRESENTED: Record<string, JobState> = {
-  pending: "pending",
-  sending: "running",
-  retrying: "failed",
-  sent: "done",
-  failed: "dead",
-};
+const PRESENTED = EVENT_STATE_NAMES;
+const FROM_PRESENTED = EVENT_STATE_FROM_NAME;
 
 function send(reply: FastifyReply, status: number, body: unknown): FastifyReply {
   return reply.code(status).header("cache-control", "no-store").send(body);

@@ -1,4 +1,5 @@
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { EVENT_STATE_FROM_NAME, EVENT_STATE_NAMES } from "../../outbound/event-states.js";
 import { Option, type Command } from "commander";
 import cliProgress from "cli-progress";
 import { ENV } from "../../config/env.js";
@@ -36,22 +37,8 @@ interface SendFlags extends StoreFlags {
   metadataOverflow: "error" | "truncate";
 }
 
-/** How `events list` names job states: operators think in "sent" and "failed", not `done` and `dead`. */
-const PRESENTED: Record<JobState, string> = {
-  pending: "pending",
-  running: "sending",
-  failed: "retrying",
-  done: "sent",
-  dead: "failed",
-};
-const FROM_PRESENTED: Record<string, JobState> = {
-  pending: "pending",
-  sending: "running",
-  running: "running",
-  retrying: "failed",
-  sent: "done",
-  failed: "dead",
-};
+const PRESENTED = EVENT_STATE_NAMES;
+const FROM_PRESENTED = EVENT_STATE_FROM_NAME;
 
 function storeOptions(cmd: Command): Command {
   return cmd

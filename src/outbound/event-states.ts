@@ -1,0 +1,23 @@
+import type { JobState } from "../queue/types.js";
+
+/**
+ * How outbound events name job states to operators (CLI, API, dashboard): "sending", "retrying", "sent" and "failed"
+ * rather than the queue's `running`, `failed`, `done` and `dead`.
+ */
+export const EVENT_STATE_NAMES: Readonly<Record<JobState, string>> = Object.freeze({
+  pending: "pending",
+  running: "sending",
+  failed: "retrying",
+  done: "sent",
+  dead: "failed",
+});
+
+/** The queue state for an operator-facing event state name (`running` is accepted as an alias of `sending`). */
+export const EVENT_STATE_FROM_NAME: Readonly<Record<string, JobState>> = Object.freeze({
+  pending: "pending",
+  sending: "running",
+  running: "running",
+  retrying: "failed",
+  sent: "done",
+  failed: "dead",
+});
