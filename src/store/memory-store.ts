@@ -74,6 +74,97 @@ interface MemJob {
   lastError: JobError | null;
   history: AttemptRecord[];
   lease: { token: string; owner: string; until: number; startedAt: number } | null;
+  /** The record's createdAt and receivedAt, cached for ordering-key comparisons. */
+  createdAt: number;
+  receivedAt: number;
+  /** Bumped on every state or runAt change; due-heap entries carrying an older version are stale. */
+  version: number;
+  /** The version last pushed into the ordered due heap as a key head (-1: none pending). */
+  headVersion: number;
+  /** Whether the job sits in its ordering key's heap (entries are removed lazily). */
+  inKeyHeap: boolean;
+}
+
+/** A binary min-heap over `less`. */
+class Heap<T> {
+  private readonly items: T[] = [];
+  constructor(private readonly less: (a: T, b: T) => boolean) {}
+
+  get size(): number {
+    return this.items.length;
+  }
+
+  peek(): T | undefined {
+    return this.items[0];
+  }
+
+  push(item: T): void {
+    const a = this.items;
+    let i = a.push(item) - 1;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (!this.less(item, a[parent]!)) break;
+      a[i] = a[parent]!;
+      i = parent;
+    }
+    a[i] = item;
+  }
+
+  pop(): T | undefined {
+    const a = this.items;
+    const top = a[0];
+    const last = a.pop();
+    if (a.length === 0 || last === undefined) return top;
+    let i = 0;
+    const n = a.length;
+    for (;;) {
+      const l = 2 * i + 1;
+      if (l >= n) break;
+      const r = l + 1;
+      const c = r < n && this.less(a[r]!, a[l]!) ? r : l;
+      if (!this.less(a[c]!, last)) break;
+      a[i] = a[c]!;
+      i = c;
+    }
+    a[i] = last;
+    return top;
+  }
+}
+
+/** A waiting job in a due heap, valid while `version` matches the job's. */
+interface DueEntry {
+  runAt: number;
+  seq: number;
+  job: MemJob;
+  version: number;
+}
+
+/** The non-terminal jobs of one ordering key, earliest (createdAt, receivedAt, seq) first, and how many run. */
+interface KeyState {
+  jobs: Heap<MemJob>;
+  running: number;
+}
+
+/**
+ * Per-queue claim structures, so a claim costs O(claimed · log n) whatever the backlog:
+ * - `ordered`: unkeyed waiting jobs plus the waiting head of every idle ordering key, by (runAt, seq);
+ * - `unordered`: every waiting job by (runAt, seq) (for `ordered: false` processors);
+ * both built on the first claim of their kind, so a queue only ever claimed one way does not grow the other;
+ * - `leases`: running jobs by lease expiry (renewals re-push on pop).
+ */
+interface QueueIndex {
+  ordered: Heap<DueEntry> | null;
+  unordered: Heap<DueEntry> | null;
+  leases: Heap<{ until: number; job: MemJob; token: string }>;
+  keys: Map<string, KeyState>;
+}
+
+const dueLess = (a: DueEntry, b: DueEntry): boolean => a.runAt < b.runAt || (a.runAt === b.runAt && a.seq < b.seq);
+const positionLess = (a: MemJob, b: MemJob): boolean =>
+  a.createdAt !== b.createdAt ? a.createdAt < b.createdAt : a.receivedAt !== b.receivedAt ? a.receivedAt < b.receivedAt : a.seq < b.seq;
+
+function isWaiting(job: MemJob): boolean {
+  return (job.state === "pending" || job.state === "failed") && job.runAt !== null;
 }
 
 interface MemRecord {
@@ -109,8 +200,8 @@ export class MemoryStore implements Store {
   /** Records in receive order (oldest first). */
   private readonly recordOrder: MemRecord[] = [];
   private readonly recordIndex = new Map<string, number>();
-  /** Jobs in a non-terminal state (pending, failed, running): what claims scan. */
-  private readonly live = new Set<MemJob>();
+  /** Claim structures per queue. */
+  private readonly queues = new Map<QueueName, QueueIndex>();
   private readonly jobs = new Map<JobId, MemJob>();
   private readonly dedupe = new Map<string, { recordId: string; expiresAt: number }>();
   private readonly sets = new Map<string, Set<string>>();
@@ -193,10 +284,15 @@ export class MemoryStore implements Store {
         lastError: null,
         history: [],
         lease: null,
+        createdAt: entry.record.createdAt ?? 0,
+        receivedAt: entry.record.receivedAt,
+        version: 0,
+        headVersion: -1,
+        inKeyHeap: false,
       };
       entry.jobs.push(job);
       this.jobs.set(job.id, job);
-      this.live.add(job);
+      this.changed(job);
       ids.push(job.id);
     }
     return ids;
@@ -216,56 +312,122 @@ export class MemoryStore implements Store {
     return processor;
   }
 
-  private position(job: MemJob): [number, number, number] {
-    const record = this.records.get(job.recordId)?.record;
-    return [record?.createdAt ?? 0, record?.receivedAt ?? 0, job.seq];
+  private index(queue: QueueName): QueueIndex {
+    let q = this.queues.get(queue);
+    if (!q) {
+      q = { ordered: null, unordered: null, leases: new Heap((a, b) => a.until < b.until), keys: new Map() };
+      this.queues.set(queue, q);
+    }
+    return q;
+  }
+
+  /** Records a change of `job`'s state or runAt in the claim structures (after any running count was adjusted). */
+  private changed(job: MemJob): void {
+    job.version++;
+    const q = this.index(job.queue);
+    const waiting = isWaiting(job);
+    if (waiting) {
+      const entry: DueEntry = { runAt: job.runAt ?? 0, seq: job.seq, job, version: job.version };
+      q.unordered?.push(entry);
+      if (job.orderingKey === null) q.ordered?.push(entry);
+    }
+    if (job.orderingKey === null) return;
+    let ks = q.keys.get(job.orderingKey);
+    if (waiting && !job.inKeyHeap) {
+      if (!ks) q.keys.set(job.orderingKey, (ks = { jobs: new Heap(positionLess), running: 0 }));
+      ks.jobs.push(job);
+      job.inKeyHeap = true;
+    }
+    if (ks) this.refreshKey(q, job.orderingKey, ks);
+  }
+
+  /** The earliest non-terminal job of a key, dropping finished ones from the top of its heap. */
+  private keyHead(ks: KeyState): MemJob | undefined {
+    for (let top = ks.jobs.peek(); top; top = ks.jobs.peek()) {
+      if (NON_TERMINAL.has(top.state)) return top;
+      ks.jobs.pop();
+      top.inKeyHeap = false;
+    }
+    return undefined;
+  }
+
+  /** Offers an idle key's waiting head to ordered claims; forgets keys with nothing left. */
+  private refreshKey(q: QueueIndex, key: string, ks: KeyState): void {
+    const head = this.keyHead(ks);
+    if (!head) {
+      if (ks.running === 0) q.keys.delete(key);
+      return;
+    }
+    if (ks.running > 0 || !q.ordered || !isWaiting(head) || head.headVersion === head.version) return;
+    head.headVersion = head.version;
+    q.ordered.push({ runAt: head.runAt ?? 0, seq: head.seq, job: head, version: head.version });
+  }
+
+  private buildDue(q: QueueIndex, queue: QueueName, ordered: boolean): Heap<DueEntry> {
+    const heap = new Heap(dueLess);
+    if (ordered) q.ordered = heap;
+    else q.unordered = heap;
+    for (const job of this.jobs.values()) {
+      if (job.queue !== queue || !isWaiting(job)) continue;
+      if (ordered && job.orderingKey !== null) continue;
+      heap.push({ runAt: job.runAt ?? 0, seq: job.seq, job, version: job.version });
+    }
+    if (ordered) {
+      for (const [key, ks] of [...q.keys]) this.refreshKey(q, key, ks);
+    }
+    return heap;
+  }
+
+  /** Whether a due-heap entry still names a claimable job. */
+  private claimable(q: QueueIndex, entry: DueEntry, ordered: boolean): boolean {
+    const job = entry.job;
+    if (job.version !== entry.version || !isWaiting(job)) return false;
+    if (!ordered || job.orderingKey === null) return true;
+    const ks = q.keys.get(job.orderingKey);
+    return ks !== undefined && ks.running === 0 && this.keyHead(ks) === job;
   }
 
   private exchange(req: ExchangeRequest): ExchangeResult {
     if (this.closed) throw new StoreError("Store is closed");
     for (const s of req.settlements) this.applySettlement(s, req.now);
     const now = req.now;
-    const live: MemJob[] = [];
-    for (const job of this.live) {
-      if (job.queue !== req.queue) continue;
-      if (job.state === "running" && job.lease && job.lease.until <= now) this.expireLease(job, now);
-      if (NON_TERMINAL.has(job.state)) live.push(job);
-      else this.live.delete(job);
+    const q = this.index(req.queue);
+    // Expire leases that ran out; drop entries of runs that already ended; re-file renewed ones.
+    for (let top = q.leases.peek(); top; top = q.leases.peek()) {
+      const job = top.job;
+      const current = job.state === "running" && job.lease?.token === top.token ? job.lease : null;
+      if (current && top.until > now) break;
+      q.leases.pop();
+      if (!current) continue;
+      if (current.until > now) q.leases.push({ until: current.until, job, token: top.token });
+      else this.expireLease(job, now);
     }
-    let nextRunAt: number | null = null;
-    for (const job of live) {
-      if (job.state !== "running" && job.runAt !== null && (nextRunAt === null || job.runAt < nextRunAt)) nextRunAt = job.runAt;
-    }
+    const heap = (req.ordered ? q.ordered : q.unordered) ?? this.buildDue(q, req.queue, req.ordered);
     const claimed: ClaimedJob[] = [];
-    if (req.claim <= 0) return { claimed, nextRunAt };
-    // Per ordering key: the earliest non-terminal job and whether one runs.
-    const head = new Map<string, MemJob>();
-    const busy = new Set<string>();
-    if (req.ordered) {
-      for (const job of live) {
-        if (job.orderingKey === null) continue;
-        if (job.state === "running") busy.add(job.orderingKey);
-        const current = head.get(job.orderingKey);
-        if (!current || comparePos(this.position(job), this.position(current)) < 0) head.set(job.orderingKey, job);
-      }
-    }
-    const due = live
-      .filter((j) => j.state !== "running" && (j.runAt ?? 0) <= now)
-      .sort((a, b) => (a.runAt ?? 0) - (b.runAt ?? 0) || a.seq - b.seq);
     const token = `${req.owner}/${++this.tokenSeq}`;
-    for (const job of due) {
-      if (claimed.length >= req.claim) break;
-      if (req.ordered && job.orderingKey !== null) {
-        if (busy.has(job.orderingKey) || head.get(job.orderingKey) !== job) continue;
-        busy.add(job.orderingKey);
+    for (let top = heap.peek(); top; top = heap.peek()) {
+      if (!this.claimable(q, top, req.ordered)) {
+        heap.pop();
+        if (top.job.headVersion === top.version) top.job.headVersion = -1;
+        continue;
       }
+      if (claimed.length >= req.claim || top.runAt > now) break;
+      heap.pop();
+      const job = top.job;
       const entry = this.records.get(job.recordId);
       if (!entry) continue;
+      if (job.headVersion === top.version) job.headVersion = -1;
       job.state = "running";
       job.attempts += 1;
       job.runAt = null;
       job.updatedAt = now;
       job.lease = { token, owner: req.owner, until: now + req.leaseMs, startedAt: now };
+      if (job.orderingKey !== null) {
+        const ks = q.keys.get(job.orderingKey);
+        if (ks) ks.running++;
+      }
+      this.changed(job);
+      q.leases.push({ until: job.lease.until, job, token });
       claimed.push({
         token,
         retry: clone(job.retry),
@@ -279,7 +441,14 @@ export class MemoryStore implements Store {
         },
       });
     }
-    return { claimed, nextRunAt };
+    return { claimed, nextRunAt: heap.peek()?.runAt ?? null };
+  }
+
+  /** Adjusts the running count of a job that stops running. */
+  private stoppedRunning(job: MemJob): void {
+    if (job.orderingKey === null) return;
+    const ks = this.queues.get(job.queue)?.keys.get(job.orderingKey);
+    if (ks && ks.running > 0) ks.running--;
   }
 
   private expireLease(job: MemJob, now: number): void {
@@ -299,6 +468,8 @@ export class MemoryStore implements Store {
     job.runAt = isLast ? null : now;
     job.lastError = { ...LEASE_EXPIRED_ERROR };
     job.updatedAt = now;
+    this.stoppedRunning(job);
+    this.changed(job);
   }
 
   private applySettlement(s: Settlement, now: number): void {
@@ -311,7 +482,8 @@ export class MemoryStore implements Store {
     job.lease = null;
     job.updatedAt = now;
     job.history.push(s.run);
-    if (!NON_TERMINAL.has(s.state)) this.live.delete(job);
+    this.stoppedRunning(job);
+    this.changed(job);
     if (s.state === "pending" || s.state === "failed") this.wake(job.queue);
   }
 
@@ -478,7 +650,7 @@ export class MemoryStore implements Store {
     job.runAt = now;
     job.updatedAt = now;
     job.lastError = null;
-    this.live.add(job);
+    this.changed(job);
     return true;
   }
 
@@ -645,14 +817,6 @@ export class MemoryStore implements Store {
       return Promise.reject(error instanceof Error ? error : new StoreError(String(error)));
     }
   }
-}
-
-function comparePos(a: readonly number[], b: readonly number[]): number {
-  for (let i = 0; i < a.length; i++) {
-    const d = (a[i] ?? 0) - (b[i] ?? 0);
-    if (d !== 0) return d;
-  }
-  return 0;
 }
 
 /**
