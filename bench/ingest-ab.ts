@@ -1,0 +1,54 @@
+/**
+ * `npx tsx bench/ingest-ab.ts`: paired A/B ingest comparison of several builds of `intercom-bridge serve` on SQLite
+ * (synchronous=FULL, no-op handler), alternating the builds within each round so machine load affects them alike.
+ * Environment: CLIS (comma-separated paths of dist/cli/main.js builds), ROUNDS (default 4), DURATION_S (10),
+ * WARMUP_S (3), CONNECTIONS (50).
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { SECRET, buildSignedBodies, fmt, freePort, median, runLoad, startServer, stopServer } from "./lib.js";
+
+const ROUNDS = Number(process.env.ROUNDS ?? 4);
+const DURATION_S = Number(process.env.DURATION_S ?? 10);
+const WARMUP_S = Number(process.env.WARMUP_S ?? 3);
+const CONNECTIONS = Number(process.env.CONNECTIONS ?? 50);
+const root = fileURLToPath(new URL("..", import.meta.url));
+const clis = (process.env.CLIS ?? join(root, "dist/cli/main.js")).split(",");
+
+async function main(): Promise<void> {
+  const bodies = buildSignedBodies(Math.ceil(20_000 * (DURATION_S + WARMUP_S)));
+  const rps: number[][] = clis.map(() => []);
+  for (let r = 1; r <= ROUNDS; r++) {
+    for (let i = 0; i < clis.length; i++) {
+      const k = r % 2 === 0 ? clis.length - 1 - i : i;
+      const cli = clis[k]!;
+      const dir = mkdtempSync(join(tmpdir(), "ib-ab-"));
+      const port = await freePort();
+      const child = await startServer(
+        "node",
+        [cli, "serve", "--port", String(port), "--store", `sqlite:${join(dir, "bench.db")}`, "--handlers", join(root, "bench/servers/noop-handlers.mjs"), "--log-level", "warn"],
+        { INTERCOM_CLIENT_SECRET: SECRET, INTERCOM_BRIDGE_ADMIN_TOKEN: "bench-admin" },
+        `http://127.0.0.1:${port}/healthz`,
+      );
+      try {
+        const x = await runLoad(cli, `http://127.0.0.1:${port}/webhooks/intercom`, bodies, { connections: CONNECTIONS, durationS: DURATION_S, warmupS: WARMUP_S });
+        rps[k]!.push(x.rps);
+        process.stdout.write(`round ${r} [${k}] ${cli}: ${fmt(x.rps)} req/s p50 ${x.p50} ms p99 ${x.p99} ms non-2xx ${x.non2xx}\n`);
+      } finally {
+        await stopServer(child);
+        rmSync(dir, { recursive: true, force: true });
+      }
+    }
+  }
+  clis.forEach((cli, k) => process.stdout.write(`median [${k}] ${cli}: ${fmt(median(rps[k]!))} req/s\n`));
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  },
+);
