@@ -79,6 +79,13 @@ export interface SqliteStoreOptions {
   maxBatchSize?: number;
   /** How often expired dedupe keys are deleted, ms (0 disables). @defaultValue 60000 */
   purgeIntervalMs?: number;
+  /**
+   * WAL pages between automatic checkpoints on the writer connection. Larger values trade latency for throughput:
+   * measured with `bench/ingest-ab.ts` on 2 CPUs, 10000 gave +15–17 % ingest req/s but p99 ~41 ms instead of ~19 ms
+   * (bigger, rarer checkpoints). Durability is the same either way: every enqueue commit fsyncs the WAL.
+   * @defaultValue 1000 (SQLite's default, ~4 MB of WAL)
+   */
+  walAutocheckpointPages?: number;
   /** Page cache size, KiB. @defaultValue 65536 (64 MiB) */
   cacheSizeKiB?: number;
   /** Time source (receive times, due times, dedupe expiry). @defaultValue the system clock */
@@ -221,6 +228,7 @@ export class SqliteStore implements Store {
         processingSynchronous,
         busyTimeoutMs: options.busyTimeoutMs ?? 5000,
         cacheSizeKiB: Math.max(1024, Math.floor(options.cacheSizeKiB ?? 65_536)),
+        walAutocheckpointPages: Math.max(1, Math.floor(options.walAutocheckpointPages ?? 1000)),
       });
     }
     this.backend = {

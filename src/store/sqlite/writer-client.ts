@@ -20,6 +20,7 @@ export interface WriterThreadData {
   processingSynchronous: "FULL" | "NORMAL";
   busyTimeoutMs: number;
   cacheSizeKiB: number;
+  walAutocheckpointPages: number;
 }
 
 /** A request to the writer thread. */

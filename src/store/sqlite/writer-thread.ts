@@ -18,10 +18,10 @@ const db = new Database(data.path, { timeout: data.busyTimeoutMs });
 db.pragma("journal_mode = WAL");
 db.pragma(`synchronous = ${data.synchronous}`);
 db.pragma(`cache_size = -${data.cacheSizeKiB}`);
-// Checkpoint every ~40 MB of WAL instead of every 4 MB: at thousands of enqueues per second the default (1000 pages)
-// checkpointed every few dozen commits, each rewriting the same hot index pages and syncing the database file again.
-// Measured (bench/ingest-ab.ts, paired): +15–17 % ingest req/s, p99 ~19 → ~41 ms (bigger, rarer checkpoints).
-db.pragma("wal_autocheckpoint = 10000");
+// Checkpoint size is a latency/throughput trade-off (see SqliteStoreOptions.walAutocheckpointPages): at thousands of
+// enqueues per second the default (1000 pages) checkpoints every few dozen commits; 10000 measured +15–17 % req/s but
+// p99 ~19 → ~41 ms (bench/ingest-ab.ts, paired).
+db.pragma(`wal_autocheckpoint = ${data.walAutocheckpointPages}`);
 const writer = new SqliteWriter(db, {
   synchronous: data.synchronous,
   processingSynchronous: data.processingSynchronous,
