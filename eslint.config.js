@@ -34,18 +34,47 @@ export default tseslint.config(
         "error",
         {
           patterns: [
-            { group: ["node:http", "node:https", "fastify", "express", "hono", "better-sqlite3", "bullmq", "ioredis", "pino"], message: "core must stay framework- and driver-free (STYLE §4)" },
-            { group: ["../http/*", "../service/*", "../cli/*", "../store/sqlite/*", "../store/redis/*"], message: "core must not import adapters (STYLE §4)" },
+            {
+              group: [
+                "node:http",
+                "node:https",
+                "fastify",
+                "express",
+                "hono",
+                "better-sqlite3",
+                "bullmq",
+                "ioredis",
+                "pino",
+              ],
+              message: "core must stay framework- and driver-free (STYLE §4)",
+            },
+            {
+              group: ["../http/*", "../service/*", "../cli/*", "../store/sqlite/*", "../store/redis/*"],
+              message: "core must not import adapters (STYLE §4)",
+            },
           ],
         },
       ],
-      "no-restricted-globals": ["error", { name: "process", message: "core reads no process state; config/env.ts does" }],
+      "no-restricted-globals": [
+        "error",
+        { name: "process", message: "core reads no process state; config/env.ts does" },
+      ],
     },
   },
   {
     files: ["src/http/**"],
     rules: {
-      "no-restricted-imports": ["error", { patterns: [{ group: ["better-sqlite3", "bullmq", "ioredis", "../store/sqlite/*", "../store/redis/*"], message: "adapters never import a driver (STYLE §4)" }] }],
+      "no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            {
+              group: ["better-sqlite3", "bullmq", "ioredis", "../store/sqlite/*", "../store/redis/*"],
+              message: "adapters never import a driver (STYLE §4)",
+            },
+          ],
+        },
+      ],
     },
   },
   {

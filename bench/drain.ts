@@ -22,7 +22,14 @@ async function fill(storeUrl: string, prefix: string): Promise<number> {
   const store = await openStore(storeUrl, { redisPrefix: prefix });
   const started = Date.now();
   const createdAt = Math.floor(Date.now() / 1000);
-  const body = JSON.stringify({ type: "notification_event", topic: "ping", app_id: "bench", id: null, created_at: createdAt, data: { type: "notification_event_data", item: { type: "ping" } } });
+  const body = JSON.stringify({
+    type: "notification_event",
+    topic: "ping",
+    app_id: "bench",
+    id: null,
+    created_at: createdAt,
+    data: { type: "notification_event_data", item: { type: "ping" } },
+  });
   let next = 0;
   const worker = async (): Promise<void> => {
     while (next < N) {
@@ -30,7 +37,15 @@ async function fill(storeUrl: string, prefix: string): Promise<number> {
       await store.enqueue({
         dedupeKey: `bench/${i}`,
         dedupeTtlMs: 3_600_000,
-        record: { queue: "inbound", topic: "ping", body, appId: "bench", notificationId: `notif_${i}`, itemId: String(i), createdAt },
+        record: {
+          queue: "inbound",
+          topic: "ping",
+          body,
+          appId: "bench",
+          notificationId: `notif_${i}`,
+          itemId: String(i),
+          createdAt,
+        },
         deliveries: [{ target: "noop", retry: DEFAULTS.retry, orderingKey: null }],
       });
     }
@@ -42,14 +57,23 @@ async function fill(storeUrl: string, prefix: string): Promise<number> {
 }
 
 function startWorker(storeUrl: string, prefix: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ["--import", "tsx", join(root, "bench/drain-worker.ts"), storeUrl, prefix, String(CONCURRENCY)], { stdio: ["ignore", "pipe", "inherit"] });
+  const child = spawn(
+    process.execPath,
+    ["--import", "tsx", join(root, "bench/drain-worker.ts"), storeUrl, prefix, String(CONCURRENCY)],
+    { stdio: ["ignore", "pipe", "inherit"] },
+  );
   return new Promise((resolve, reject) => {
     child.stdout.once("data", () => resolve(child));
     child.once("exit", (code) => reject(new Error(`worker exited ${code}`)));
   });
 }
 
-async function run(label: string, storeUrl: string, workers: number, cleanup: (prefix: string) => Promise<void>): Promise<void> {
+async function run(
+  label: string,
+  storeUrl: string,
+  workers: number,
+  cleanup: (prefix: string) => Promise<void>,
+): Promise<void> {
   const prefix = `bench-drain-${randomUUID()}`;
   const fillMs = await fill(storeUrl, prefix);
   const store = await openStore(storeUrl, { redisPrefix: prefix });
@@ -86,7 +110,9 @@ async function redisReachable(url: string): Promise<boolean> {
 }
 
 const dir = mkdtempSync(join(tmpdir(), "ib-drain-"));
-await run("SQLite, 1 worker", `sqlite:${join(dir, "drain.db")}`, 1, async () => rmSync(dir, { recursive: true, force: true }));
+await run("SQLite, 1 worker", `sqlite:${join(dir, "drain.db")}`, 1, async () =>
+  rmSync(dir, { recursive: true, force: true }),
+);
 const redisUrl = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 if (await redisReachable(redisUrl)) {
   const { Redis } = await import("ioredis");

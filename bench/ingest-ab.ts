@@ -28,14 +28,31 @@ async function main(): Promise<void> {
       const port = await freePort();
       const child = await startServer(
         "node",
-        [cli, "serve", "--port", String(port), "--store", `sqlite:${join(dir, "bench.db")}`, "--handlers", join(root, "bench/servers/noop-handlers.mjs"), "--log-level", "warn"],
+        [
+          cli,
+          "serve",
+          "--port",
+          String(port),
+          "--store",
+          `sqlite:${join(dir, "bench.db")}`,
+          "--handlers",
+          join(root, "bench/servers/noop-handlers.mjs"),
+          "--log-level",
+          "warn",
+        ],
         { INTERCOM_CLIENT_SECRET: SECRET, INTERCOM_BRIDGE_ADMIN_TOKEN: "bench-admin" },
         `http://127.0.0.1:${port}/healthz`,
       );
       try {
-        const x = await runLoad(cli, `http://127.0.0.1:${port}/webhooks/intercom`, bodies, { connections: CONNECTIONS, durationS: DURATION_S, warmupS: WARMUP_S });
+        const x = await runLoad(cli, `http://127.0.0.1:${port}/webhooks/intercom`, bodies, {
+          connections: CONNECTIONS,
+          durationS: DURATION_S,
+          warmupS: WARMUP_S,
+        });
         rps[k]!.push(x.rps);
-        process.stdout.write(`round ${r} [${k}] ${cli}: ${fmt(x.rps)} req/s p50 ${x.p50} ms p99 ${x.p99} ms non-2xx ${x.non2xx}\n`);
+        process.stdout.write(
+          `round ${r} [${k}] ${cli}: ${fmt(x.rps)} req/s p50 ${x.p50} ms p99 ${x.p99} ms non-2xx ${x.non2xx}\n`,
+        );
       } finally {
         await stopServer(child);
         rmSync(dir, { recursive: true, force: true });

@@ -12,7 +12,17 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { SECRET, buildSignedBodies, fmt, freePort, median, runLoad, startServer, stopServer, type LoadResult } from "./lib.js";
+import {
+  SECRET,
+  buildSignedBodies,
+  fmt,
+  freePort,
+  median,
+  runLoad,
+  startServer,
+  stopServer,
+  type LoadResult,
+} from "./lib.js";
 import { redisVariant } from "./redis-variant.js";
 
 const ROUNDS = Number(process.env.ROUNDS ?? 3);
@@ -33,7 +43,12 @@ const variants: Variant[] = [
     key: "a",
     name: "bare node:http",
     async start(port) {
-      const child = await startServer("node", [join(root, "bench/servers/bare.mjs")], { PORT: String(port) }, `http://127.0.0.1:${port}/`);
+      const child = await startServer(
+        "node",
+        [join(root, "bench/servers/bare.mjs")],
+        { PORT: String(port) },
+        `http://127.0.0.1:${port}/`,
+      );
       return { stop: () => stopServer(child) };
     },
   },
@@ -41,7 +56,12 @@ const variants: Variant[] = [
     key: "b",
     name: "reference Express",
     async start(port) {
-      const child = await startServer("node", [join(root, "bench/servers/reference-express.mjs")], { PORT: String(port), INTERCOM_WEBHOOK_SECRET: SECRET }, `http://127.0.0.1:${port}/`);
+      const child = await startServer(
+        "node",
+        [join(root, "bench/servers/reference-express.mjs")],
+        { PORT: String(port), INTERCOM_WEBHOOK_SECRET: SECRET },
+        `http://127.0.0.1:${port}/`,
+      );
       return { stop: () => stopServer(child) };
     },
   },
@@ -52,7 +72,18 @@ const variants: Variant[] = [
       const dir = mkdtempSync(join(tmpdir(), "ib-bench-"));
       const child = await startServer(
         "node",
-        [cli, "serve", "--port", String(port), "--store", `sqlite:${join(dir, "bench.db")}`, "--handlers", join(root, "bench/servers/noop-handlers.mjs"), "--log-level", "warn"],
+        [
+          cli,
+          "serve",
+          "--port",
+          String(port),
+          "--store",
+          `sqlite:${join(dir, "bench.db")}`,
+          "--handlers",
+          join(root, "bench/servers/noop-handlers.mjs"),
+          "--log-level",
+          "warn",
+        ],
         { INTERCOM_CLIENT_SECRET: SECRET, INTERCOM_BRIDGE_ADMIN_TOKEN: "bench-admin" },
         `http://127.0.0.1:${port}/healthz`,
       );
@@ -73,7 +104,9 @@ async function main(): Promise<void> {
   const perRequestBudget = Math.ceil(40_000 * (DURATION_S + WARMUP_S));
   process.stdout.write(`Building ${fmt(perRequestBudget)} signed 1.5 KB notifications...\n`);
   const bodies = buildSignedBodies(perRequestBudget);
-  process.stdout.write(`autocannon: ${CONNECTIONS} connections, ${WARMUP_S} s warm-up, ${DURATION_S} s measured, ${ROUNDS} rounds\n\n`);
+  process.stdout.write(
+    `autocannon: ${CONNECTIONS} connections, ${WARMUP_S} s warm-up, ${DURATION_S} s measured, ${ROUNDS} rounds\n\n`,
+  );
   const rounds: Array<Record<string, LoadResult>> = [];
   for (let r = 1; r <= ROUNDS; r++) {
     const round: Record<string, LoadResult> = {};
@@ -81,7 +114,11 @@ async function main(): Promise<void> {
       const port = await freePort();
       const server = await v.start(port);
       try {
-        round[v.key] = await runLoad(v.name, `http://127.0.0.1:${port}/webhooks/intercom`, bodies, { connections: CONNECTIONS, durationS: DURATION_S, warmupS: WARMUP_S });
+        round[v.key] = await runLoad(v.name, `http://127.0.0.1:${port}/webhooks/intercom`, bodies, {
+          connections: CONNECTIONS,
+          durationS: DURATION_S,
+          warmupS: WARMUP_S,
+        });
       } finally {
         await server.stop();
       }
@@ -91,7 +128,10 @@ async function main(): Promise<void> {
       );
     }
     const a = round["a"]!.rps;
-    const line = [`round ${r}: c/a ${(round["c"]!.rps / a).toFixed(2)}`, `c/b ${(round["c"]!.rps / round["b"]!.rps).toFixed(2)}`];
+    const line = [
+      `round ${r}: c/a ${(round["c"]!.rps / a).toFixed(2)}`,
+      `c/b ${(round["c"]!.rps / round["b"]!.rps).toFixed(2)}`,
+    ];
     if (round["d"]) line.push(`d/a ${(round["d"].rps / a).toFixed(2)}`);
     process.stdout.write(line.join("  ") + "\n\n");
     rounds.push(round);
@@ -104,8 +144,11 @@ async function main(): Promise<void> {
       `  (${v.key}) ${v.name.padEnd(22)} ${fmt(median(rs.map((x) => x.rps))).padStart(7)} req/s  p50 ${fmt(median(rs.map((x) => x.p50)), 1)} ms  p99 ${fmt(median(rs.map((x) => x.p99)), 1)} ms  non-2xx total ${rs.reduce((s, x) => s + x.non2xx, 0)}\n`,
     );
   }
-  process.stdout.write(`  c/a ${ratio("c", "a").toFixed(2)} (target >= 0.5)   c/b ${ratio("c", "b").toFixed(2)} (target >= 3)\n`);
-  if (variants.some((v) => v.key === "d")) process.stdout.write(`  d/a ${ratio("d", "a").toFixed(2)} (target >= 0.4)\n`);
+  process.stdout.write(
+    `  c/a ${ratio("c", "a").toFixed(2)} (target >= 0.5)   c/b ${ratio("c", "b").toFixed(2)} (target >= 3)\n`,
+  );
+  if (variants.some((v) => v.key === "d"))
+    process.stdout.write(`  d/a ${ratio("d", "a").toFixed(2)} (target >= 0.4)\n`);
 }
 
 main().then(

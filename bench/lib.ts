@@ -22,7 +22,13 @@ export function freePort(): Promise<number> {
 }
 
 /** Starts a child process and resolves once `url` answers (any status). */
-export async function startServer(cmd: string, args: string[], env: NodeJS.ProcessEnv, readyUrl: string, timeoutMs = 30_000): Promise<ChildProcess> {
+export async function startServer(
+  cmd: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  readyUrl: string,
+  timeoutMs = 30_000,
+): Promise<ChildProcess> {
   const child = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ["ignore", "ignore", "pipe"] });
   let stderr = "";
   child.stderr?.on("data", (d: Buffer) => (stderr += d.toString()));
@@ -52,13 +58,17 @@ export async function stopServer(child: ChildProcess): Promise<void> {
 
 /** Pre-built signed notification bodies of about `sizeBytes`, each with a unique id (signing inside the load generator would saturate it). */
 export function buildSignedBodies(count: number, sizeBytes = 1536): Array<{ body: Buffer; signature: string }> {
-  const template = JSON.parse(readFileSync(new URL("../samples/intercom/conversation_admin_single_created.json", import.meta.url), "utf8")) as Record<string, unknown>;
+  const template = JSON.parse(
+    readFileSync(new URL("../samples/intercom/conversation_admin_single_created.json", import.meta.url), "utf8"),
+  ) as Record<string, unknown>;
   const now = Math.floor(Date.now() / 1000);
   const probe = JSON.stringify({ ...template, id: `notif_${randomUUID()}`, created_at: now, bench_padding: "" });
   const padding = "x".repeat(Math.max(0, sizeBytes - Buffer.byteLength(probe)));
   const out: Array<{ body: Buffer; signature: string }> = new Array(count);
   for (let i = 0; i < count; i++) {
-    const body = Buffer.from(JSON.stringify({ ...template, id: `notif_${randomUUID()}`, created_at: now, bench_padding: padding }));
+    const body = Buffer.from(
+      JSON.stringify({ ...template, id: `notif_${randomUUID()}`, created_at: now, bench_padding: padding }),
+    );
     out[i] = { body, signature: sign(body, SECRET) };
   }
   return out;
@@ -94,7 +104,11 @@ export async function runLoad(
         method: "POST",
         setupRequest: (req) => {
           const b = bodies[next++ % bodies.length]!;
-          return { ...req, body: b.body, headers: { "content-type": "application/json", "x-hub-signature": b.signature } };
+          return {
+            ...req,
+            body: b.body,
+            headers: { "content-type": "application/json", "x-hub-signature": b.signature },
+          };
         },
       },
     ],

@@ -14,13 +14,27 @@ const KEYS = Number(process.env.KEYS ?? 0);
 async function main(): Promise<void> {
   const store = createMemoryStore();
   const createdAt = Math.floor(Date.now() / 1000);
-  const body = JSON.stringify({ type: "notification_event", topic: "ping", app_id: "bench", id: null, created_at: createdAt });
+  const body = JSON.stringify({
+    type: "notification_event",
+    topic: "ping",
+    app_id: "bench",
+    id: null,
+    created_at: createdAt,
+  });
   const t0 = performance.now();
   for (let i = 0; i < N; i++) {
     await store.enqueue({
       dedupeKey: `bench/${i}`,
       dedupeTtlMs: 3_600_000,
-      record: { queue: "inbound", topic: "ping", body, appId: "bench", notificationId: `notif_${i}`, itemId: String(i), createdAt },
+      record: {
+        queue: "inbound",
+        topic: "ping",
+        body,
+        appId: "bench",
+        notificationId: `notif_${i}`,
+        itemId: String(i),
+        createdAt,
+      },
       deliveries: [{ target: "noop", retry: DEFAULTS.retry, orderingKey: KEYS > 0 ? `k${i % KEYS}` : null }],
     });
   }

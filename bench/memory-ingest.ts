@@ -5,7 +5,17 @@
  */
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { SECRET, buildSignedBodies, fmt, freePort, median, runLoad, startServer, stopServer, type LoadResult } from "./lib.js";
+import {
+  SECRET,
+  buildSignedBodies,
+  fmt,
+  freePort,
+  median,
+  runLoad,
+  startServer,
+  stopServer,
+  type LoadResult,
+} from "./lib.js";
 
 const ROUNDS = Number(process.env.ROUNDS ?? 1);
 const DURATION_S = Number(process.env.DURATION_S ?? 10);
@@ -19,7 +29,16 @@ const variants: Array<{ key: string; name: string; cmd: string[]; env: NodeJS.Pr
   {
     key: "m",
     name: "serve (memory)",
-    cmd: [cli, "serve", "--store", "memory:", "--handlers", join(root, "bench/servers/noop-handlers.mjs"), "--log-level", "warn"],
+    cmd: [
+      cli,
+      "serve",
+      "--store",
+      "memory:",
+      "--handlers",
+      join(root, "bench/servers/noop-handlers.mjs"),
+      "--log-level",
+      "warn",
+    ],
     env: { INTERCOM_CLIENT_SECRET: SECRET, INTERCOM_BRIDGE_ADMIN_TOKEN: "bench-admin" },
     ready: "/healthz",
   },
@@ -33,14 +52,25 @@ async function main(): Promise<void> {
     for (const v of variants) {
       const port = await freePort();
       const args = v.key === "a" ? v.cmd : [...v.cmd, "--port", String(port)];
-      const child = await startServer("node", args, { ...v.env, PORT: String(port) }, `http://127.0.0.1:${port}${v.ready}`);
+      const child = await startServer(
+        "node",
+        args,
+        { ...v.env, PORT: String(port) },
+        `http://127.0.0.1:${port}${v.ready}`,
+      );
       try {
-        round[v.key] = await runLoad(v.name, `http://127.0.0.1:${port}/webhooks/intercom`, bodies, { connections: CONNECTIONS, durationS: DURATION_S, warmupS: WARMUP_S });
+        round[v.key] = await runLoad(v.name, `http://127.0.0.1:${port}/webhooks/intercom`, bodies, {
+          connections: CONNECTIONS,
+          durationS: DURATION_S,
+          warmupS: WARMUP_S,
+        });
       } finally {
         await stopServer(child);
       }
       const x = round[v.key]!;
-      process.stdout.write(`round ${r} (${v.key}) ${v.name.padEnd(16)} ${fmt(x.rps).padStart(7)} req/s  p50 ${fmt(x.p50, 1)} ms  p99 ${fmt(x.p99, 1)} ms  non-2xx ${x.non2xx}  errors ${x.errors}\n`);
+      process.stdout.write(
+        `round ${r} (${v.key}) ${v.name.padEnd(16)} ${fmt(x.rps).padStart(7)} req/s  p50 ${fmt(x.p50, 1)} ms  p99 ${fmt(x.p99, 1)} ms  non-2xx ${x.non2xx}  errors ${x.errors}\n`,
+      );
     }
     rounds.push(round);
   }

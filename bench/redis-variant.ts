@@ -6,7 +6,10 @@ import { join } from "node:path";
 import { SECRET, startServer, stopServer } from "./lib.js";
 
 /** Returns the Redis variant, or undefined when Redis is unreachable. */
-export async function redisVariant(root: string, cli: string): Promise<{ key: string; name: string; start(port: number): Promise<{ stop(): Promise<void> }> } | undefined> {
+export async function redisVariant(
+  root: string,
+  cli: string,
+): Promise<{ key: string; name: string; start(port: number): Promise<{ stop(): Promise<void> }> } | undefined> {
   const url = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
   const { Redis } = await import("ioredis");
   const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null });
@@ -24,7 +27,20 @@ export async function redisVariant(root: string, cli: string): Promise<{ key: st
       const prefix = `bench-${randomUUID()}`;
       const child = await startServer(
         "node",
-        [cli, "serve", "--port", String(port), "--store", url, "--redis-prefix", prefix, "--handlers", join(root, "bench/servers/noop-handlers.mjs"), "--log-level", "warn"],
+        [
+          cli,
+          "serve",
+          "--port",
+          String(port),
+          "--store",
+          url,
+          "--redis-prefix",
+          prefix,
+          "--handlers",
+          join(root, "bench/servers/noop-handlers.mjs"),
+          "--log-level",
+          "warn",
+        ],
         { INTERCOM_CLIENT_SECRET: SECRET, INTERCOM_BRIDGE_ADMIN_TOKEN: "bench-admin" },
         `http://127.0.0.1:${port}/healthz`,
       );

@@ -62,7 +62,8 @@ export function readCatalogue(text: string): Catalogue {
     else if (seen.has(topic)) problems.push(`${where}: duplicate topic`);
     else seen.add(topic);
     const item = e["item"];
-    if (item !== null && (typeof item !== "string" || item.length === 0)) problems.push(`${where}: item must be a string or null`);
+    if (item !== null && (typeof item !== "string" || item.length === 0))
+      problems.push(`${where}: item must be a string or null`);
     const shape = e["shape"];
     if (typeof shape !== "string" || !SHAPE_RE.test(shape)) problems.push(`${where}: shape must be a PascalCase name`);
     const description = e["description"];
@@ -70,12 +71,14 @@ export function readCatalogue(text: string): Catalogue {
       problems.push(`${where}: description must be one non-empty line`);
     }
     const source = e["source"];
-    if (!TOPIC_SOURCES.includes(source as never)) problems.push(`${where}: source must be one of ${TOPIC_SOURCES.join(", ")}`);
+    if (!TOPIC_SOURCES.includes(source as never))
+      problems.push(`${where}: source must be one of ${TOPIC_SOURCES.join(", ")}`);
     for (const flag of ["preview", "legacy"]) {
       if (e[flag] !== undefined && e[flag] !== true) problems.push(`${where}: ${flag} must be true or absent`);
     }
     for (const key of Object.keys(e)) {
-      if (!["topic", "item", "shape", "description", "source", "preview", "legacy"].includes(key)) problems.push(`${where}: unknown key ${key}`);
+      if (!["topic", "item", "shape", "description", "source", "preview", "legacy"].includes(key))
+        problems.push(`${where}: unknown key ${key}`);
     }
     topics.push({
       topic: topic as string,
@@ -90,7 +93,8 @@ export function readCatalogue(text: string): Catalogue {
   const file = doc.openapi?.file;
   const schemas = doc.openapi?.schemas;
   if (typeof file !== "string") problems.push("openapi.file must be a path relative to scripts/");
-  if (!Array.isArray(schemas) || schemas.some((s) => typeof s !== "string")) problems.push("openapi.schemas must be a list of names");
+  if (!Array.isArray(schemas) || schemas.some((s) => typeof s !== "string"))
+    problems.push("openapi.schemas must be a list of names");
   if (problems.length > 0) throw new Error(`topic-catalogue.yaml is invalid:\n  ${problems.join("\n  ")}`);
   return { topics, openapi: { file: file as string, schemas: schemas as string[] } };
 }
@@ -129,7 +133,12 @@ export function renderTopicNames(catalogue: Catalogue): string {
     "/** Topic → item type, shape, description and source. */",
     "export const topicCatalogue = {",
     ...catalogue.topics.map((t) => {
-      const parts = [`item: ${t.item === null ? "null" : q(t.item)}`, `shape: ${q(t.shape)}`, `description: ${q(t.description)}`, `source: ${q(t.source)}`];
+      const parts = [
+        `item: ${t.item === null ? "null" : q(t.item)}`,
+        `shape: ${q(t.shape)}`,
+        `description: ${q(t.description)}`,
+        `source: ${q(t.source)}`,
+      ];
       if (t.preview) parts.push("preview: true");
       if (t.legacy) parts.push("legacy: true");
       return `  ${q(t.topic)}: { ${parts.join(", ")} },`;
@@ -279,7 +288,8 @@ export function createTypeRenderer(all: Record<string, Schema>) {
     const s = all[name];
     if (!s) throw new Error(`OpenAPI schema "${name}" not found`);
     const lines = docComment(s.description ?? s.title, "");
-    const isPlainObject = !s.$ref && !s.allOf && !s.oneOf && !s.anyOf && (s.type === "object" || s.properties !== undefined);
+    const isPlainObject =
+      !s.$ref && !s.allOf && !s.oneOf && !s.anyOf && (s.type === "object" || s.properties !== undefined);
     if (isPlainObject) {
       lines.push(`export interface ${pascalCase(name)} {`, ...objectBody(s.properties ?? {}, "  ", "unknown"), "}");
     } else {
@@ -352,7 +362,9 @@ function main(argv: readonly string[]): number {
     }
   }
   if (isCheck && stale.length > 0) {
-    process.stderr.write(`Generated files are out of date: ${stale.join(", ")}\nRun \`npm run generate:topics\` and commit the result.\n`);
+    process.stderr.write(
+      `Generated files are out of date: ${stale.join(", ")}\nRun \`npm run generate:topics\` and commit the result.\n`,
+    );
     return 1;
   }
   if (isCheck) process.stdout.write("Generated files are up to date.\n");

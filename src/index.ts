@@ -128,4 +128,12 @@ export type { ErrorBody } from "./http/status.js";
 export { createEventTracker, eventDedupeKey } from "./outbound/outbox.js";
 export type { EventTracker, EventTrackerOptions, OutboxStatus, TrackResult } from "./outbound/outbox.js";
 export { checkEvent, validateEvent, MAX_METADATA_KEYS, MAX_METADATA_STRING_CHARS } from "./outbound/validate-event.js";
-export type { DataEvent, DataEventInput, MetadataValue, RichLinkValue, MonetaryValue, ValidateEventOptions, EventCheck } from "./outbound/validate-event.js";
+export type {
+  DataEvent,
+  DataEventInput,
+  MetadataValue,
+  RichLinkValue,
+  MonetaryValue,
+  ValidateEventOptions,
+  EventCheck,
+} from "./outbound/validate-event.js";

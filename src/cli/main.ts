@@ -8,7 +8,9 @@ const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.ur
 /** Builds the `intercom-bridge` program. Exported for tests (`exitOverride` keeps the process alive). */
 export function createProgram(): Command {
   const program = new Command("intercom-bridge")
-    .description("Intercom webhooks in (verified, stored before 200, deduplicated, retried, replayable) and Data Events out (validated, durable, rate-paced).")
+    .description(
+      "Intercom webhooks in (verified, stored before 200, deduplicated, retried, replayable) and Data Events out (validated, durable, rate-paced).",
+    )
     .version(pkg.version, "-v, --version", "print the version")
     .showHelpAfterError()
     .exitOverride();

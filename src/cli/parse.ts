@@ -5,7 +5,8 @@ import { parseDuration } from "../config/options.js";
 /** commander parser: an integer >= min. */
 export function intArg(min: number): (value: string) => number {
   return (value) => {
-    if (!/^\d+$/.test(value.trim()) || Number(value) < min) throw new InvalidArgumentError(`must be an integer >= ${min}`);
+    if (!/^\d+$/.test(value.trim()) || Number(value) < min)
+      throw new InvalidArgumentError(`must be an integer >= ${min}`);
     return Number(value);
   };
 }

@@ -24,14 +24,17 @@ export async function openStore(url: string, options: OpenStoreOptions = {}): Pr
   }
   if (url.startsWith("sqlite:")) {
     const path = url.slice("sqlite:".length).replace(/^\/\/(?=\/)/, "");
-    if (path.length === 0) throw new ConfigError(`--store "${url}": give a file path, e.g. sqlite:./data/intercom-bridge.db`);
+    if (path.length === 0)
+      throw new ConfigError(`--store "${url}": give a file path, e.g. sqlite:./data/intercom-bridge.db`);
     const { createSqliteStore } = await import("../store/sqlite/index.js");
     return createSqliteStore({ path });
   }
   if (url.startsWith("redis://") || url.startsWith("rediss://")) {
     return openRedis(url, options);
   }
-  throw new ConfigError(`--store "${url}" is not supported: use sqlite:<path>, memory:, redis://host:port/db or rediss://…`);
+  throw new ConfigError(
+    `--store "${url}" is not supported: use sqlite:<path>, memory:, redis://host:port/db or rediss://…`,
+  );
 }
 
 /** The directory where a store keeps local files (generated secrets, tokens, spool). */
@@ -43,5 +46,9 @@ export function dataDirOf(url: string): string {
 async function openRedis(url: string, options: OpenStoreOptions): Promise<Store> {
   const { createRedisStore } = await import("../store/redis/index.js");
   // Validates the URL (host, port, /db, credentials) now, so a typo is a usage error rather than endless reconnects.
-  return createRedisStore({ url, prefix: options.redisPrefix ?? "intercom-bridge", spoolPath: options.spoolPath ?? null });
+  return createRedisStore({
+    url,
+    prefix: options.redisPrefix ?? "intercom-bridge",
+    spoolPath: options.spoolPath ?? null,
+  });
 }

@@ -31,7 +31,10 @@ export function parseDuration(value: string | number, name: string): number {
     throw new ConfigError(`${name} must be a duration >= 0`);
   }
   const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$/.exec(value);
-  if (!m) throw new ConfigError(`${name} must be integer milliseconds or a number with a unit (500ms, 30s, 15m, 2h, 7d); got "${value}"`);
+  if (!m)
+    throw new ConfigError(
+      `${name} must be integer milliseconds or a number with a unit (500ms, 30s, 15m, 2h, 7d); got "${value}"`,
+    );
   const unit = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 }[(m[2] ?? "ms") as "ms"];
   return Math.floor(Number(m[1]) * unit);
 }
@@ -39,14 +42,23 @@ export function parseDuration(value: string | number, name: string): number {
 /** Throws a {@link ConfigError} naming `name` unless `value` is an integer in [min, max]. */
 export function requireInt(value: unknown, name: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
   if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {
-    throw new ConfigError(`${name} must be an integer >= ${min}${max < Number.MAX_SAFE_INTEGER ? ` and <= ${max}` : ""}; got ${String(value)}`);
+    throw new ConfigError(
+      `${name} must be an integer >= ${min}${max < Number.MAX_SAFE_INTEGER ? ` and <= ${max}` : ""}; got ${String(value)}`,
+    );
   }
   return value;
 }
 
 /** Merges a partial retry policy over a base and validates it. */
-export function resolveRetry(base: RetryPolicy, partial: Partial<RetryPolicy> | undefined, name = "retry"): RetryPolicy {
-  const merged: RetryPolicy = { maxAttempts: partial?.maxAttempts ?? base.maxAttempts, backoff: { ...base.backoff, ...partial?.backoff } };
+export function resolveRetry(
+  base: RetryPolicy,
+  partial: Partial<RetryPolicy> | undefined,
+  name = "retry",
+): RetryPolicy {
+  const merged: RetryPolicy = {
+    maxAttempts: partial?.maxAttempts ?? base.maxAttempts,
+    backoff: { ...base.backoff, ...partial?.backoff },
+  };
   requireInt(merged.maxAttempts, `${name}.maxAttempts`, 1, 1000);
   requireInt(merged.backoff.delayMs, `${name}.backoff.delayMs`, 0);
   if (merged.backoff.type !== "fixed" && merged.backoff.type !== "exponential") {

@@ -115,7 +115,8 @@ export class RetryLaterError extends IntercomBridgeError {
   readonly delayMs: number;
   constructor(delayMs: number, message = `Retry requested in ${delayMs} ms`) {
     super("IB_ERR_RETRY_LATER", message);
-    if (!Number.isFinite(delayMs) || delayMs < 0) throw new ConfigError("RetryLaterError delayMs must be a number >= 0");
+    if (!Number.isFinite(delayMs) || delayMs < 0)
+      throw new ConfigError("RetryLaterError delayMs must be a number >= 0");
     this.delayMs = delayMs;
   }
 }
@@ -164,13 +165,20 @@ export class IntercomApiError extends IntercomBridgeError {
 /** Extracts a `{ code, message }` pair from anything thrown, for storing as a delivery's last error. */
 export function describeError(error: unknown): { name: string; code?: string; message: string } {
   // Intercom's own error code (e.g. `not_found`) is what an operator needs, also when a control-flow error wraps it.
-  const api = error instanceof IntercomApiError ? error : error instanceof Error && error.cause instanceof IntercomApiError ? error.cause : undefined;
+  const api =
+    error instanceof IntercomApiError
+      ? error
+      : error instanceof Error && error.cause instanceof IntercomApiError
+        ? error.cause
+        : undefined;
   if (api) {
     return { name: (error as Error).name, code: api.intercomCode ?? api.code, message: (error as Error).message };
   }
   if (error instanceof Error) {
     const code = (error as { code?: unknown }).code;
-    return typeof code === "string" ? { name: error.name, code, message: error.message } : { name: error.name, message: error.message };
+    return typeof code === "string"
+      ? { name: error.name, code, message: error.message }
+      : { name: error.name, message: error.message };
   }
   return { name: "NonError", message: String(error) };
 }

@@ -63,7 +63,11 @@ export interface ReceiveResult {
 /** Receives, stores and dispatches Intercom webhook notifications. */
 export interface Receiver {
   /** Registers a typed handler; see {@link Router.on}. */
-  on<const P extends TopicPattern>(pattern: P | readonly P[], handler: Handler<NotificationFor<P>>, options?: HandlerOptions): () => void;
+  on<const P extends TopicPattern>(
+    pattern: P | readonly P[],
+    handler: Handler<NotificationFor<P>>,
+    options?: HandlerOptions,
+  ): () => void;
   /** Registers a handler for every notification. */
   onAny(handler: Handler, options?: HandlerOptions): () => void;
   /** Listens to failed handler runs. */
@@ -82,7 +86,12 @@ export interface Receiver {
   /** The store. */
   readonly store: Store;
   /** Resolved settings. */
-  readonly settings: Readonly<{ maxBodyBytes: number; dedupeTtlMs: number; storeTimeoutMs: number; retry: RetryPolicy }>;
+  readonly settings: Readonly<{
+    maxBodyBytes: number;
+    dedupeTtlMs: number;
+    storeTimeoutMs: number;
+    retry: RetryPolicy;
+  }>;
   /** Listens to stored notifications (live views). */
   onReceived(listener: (result: ReceiveResult, notification: IntercomNotification<string>) => void): () => void;
 }
@@ -119,7 +128,10 @@ export function createReceiver(options: ReceiverOptions): Receiver {
     const body = input.body;
     const size = typeof body === "string" ? Buffer.byteLength(body) : body.byteLength;
     if (size > maxBodyBytes) {
-      throw new IntercomBridgeError("IB_ERR_BODY_TOO_LARGE", `Body is ${size} bytes; the limit is ${maxBodyBytes} (maxBodyBytes)`);
+      throw new IntercomBridgeError(
+        "IB_ERR_BODY_TOO_LARGE",
+        `Body is ${size} bytes; the limit is ${maxBodyBytes} (maxBodyBytes)`,
+      );
     }
     const header = getHeader(input.headers, "x-hub-signature");
     if (header === undefined || header === "") {
@@ -156,14 +168,29 @@ export function createReceiver(options: ReceiverOptions): Receiver {
       store.enqueue({
         dedupeKey: dedupeKeyOf(n),
         dedupeTtlMs,
-        record: { queue: "inbound", topic: n.topic, body: text, appId, notificationId: n.id, itemId, createdAt, headers },
+        record: {
+          queue: "inbound",
+          topic: n.topic,
+          body: text,
+          appId,
+          notificationId: n.id,
+          itemId,
+          createdAt,
+          headers,
+        },
         deliveries,
       }),
       storeTimeoutMs,
     );
     const out: ReceiveResult =
       result.status === "enqueued"
-        ? { status: "accepted", recordId: result.recordId, topic: n.topic, notificationId: n.id, targets: targets.map((t) => t.name) }
+        ? {
+            status: "accepted",
+            recordId: result.recordId,
+            topic: n.topic,
+            notificationId: n.id,
+            targets: targets.map((t) => t.name),
+          }
         : { status: "duplicate", recordId: result.recordId, topic: n.topic, notificationId: n.id, targets: [] };
     for (const l of receivedListeners) {
       try {
@@ -206,10 +233,7 @@ export function createReceiver(options: ReceiverOptions): Receiver {
 }
 
 /** Reads one header case-insensitively from a plain object or a `Headers`. Arrays (repeated headers) are returned as-is. */
-export function getHeader(
-  headers: ReceiveInput["headers"],
-  name: string,
-): string | readonly string[] | undefined {
+export function getHeader(headers: ReceiveInput["headers"], name: string): string | readonly string[] | undefined {
   if (typeof (headers as Headers).get === "function" && typeof (headers as Headers).has === "function") {
     return (headers as Headers).get(name) ?? undefined;
   }

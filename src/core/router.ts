@@ -1,7 +1,13 @@
 import { ConfigError } from "./errors.js";
 import { createLogger, type Logger } from "./logger.js";
 import type { RetryPolicy } from "../queue/types.js";
-import { isKnownTopic, topicMatches, type IntercomNotification, type NotificationFor, type TopicPattern } from "../topics/index.js";
+import {
+  isKnownTopic,
+  topicMatches,
+  type IntercomNotification,
+  type NotificationFor,
+  type TopicPattern,
+} from "../topics/index.js";
 
 /** What a handler receives besides the notification. */
 export interface HandlerContext {
@@ -42,7 +48,10 @@ export interface HandlerOptions {
 }
 
 /** Called for every failed handler run (after the failure is recorded). */
-export type ErrorHandler = (error: unknown, info: { name: string; notification: IntercomNotification<string>; attempt: number; willRetry: boolean }) => void;
+export type ErrorHandler = (
+  error: unknown,
+  info: { name: string; notification: IntercomNotification<string>; attempt: number; willRetry: boolean },
+) => void;
 
 /** One registered target: a handler or a forward target. */
 export interface Registration {
@@ -68,13 +77,22 @@ export interface Router {
    * Registers a handler for a topic, a `group.*` pattern, `*`, or a list of them. Returns an unsubscribe function.
    * @example router.on("conversation.user.replied", async (n) => { n.data.item; }, { name: "crm-sync" })
    */
-  on<const P extends TopicPattern>(pattern: P | readonly P[], handler: Handler<NotificationFor<P>>, options?: HandlerOptions): () => void;
+  on<const P extends TopicPattern>(
+    pattern: P | readonly P[],
+    handler: Handler<NotificationFor<P>>,
+    options?: HandlerOptions,
+  ): () => void;
   /** Registers a handler for every notification, known topics or not. @defaultValue name `"*"` */
   onAny(handler: Handler, options?: HandlerOptions): () => void;
   /** Registers a listener for failed handler runs. Returns an unsubscribe function. */
   onError(handler: ErrorHandler): () => void;
   /** Registers a target under an explicit name for raw patterns (forward targets, handler modules). */
-  register(name: string, patterns: readonly string[], handler: Handler, options?: Omit<HandlerOptions, "name">): () => void;
+  register(
+    name: string,
+    patterns: readonly string[],
+    handler: Handler,
+    options?: Omit<HandlerOptions, "name">,
+  ): () => void;
   /** The registrations whose patterns match `topic`, in registration order. Logs unknown topics once. */
   targetsFor(topic: string): Registration[];
   /** The registration with this name, if any. */
@@ -93,12 +111,23 @@ export function createRouter(options: RouterOptions = {}): Router {
   const errorHandlers = new Set<ErrorHandler>();
   const warnedTopics = new Set<string>();
 
-  function add(name: string, patterns: readonly string[], handler: Handler, opts: Omit<HandlerOptions, "name"> = {}): () => void {
+  function add(
+    name: string,
+    patterns: readonly string[],
+    handler: Handler,
+    opts: Omit<HandlerOptions, "name"> = {},
+  ): () => void {
     if (typeof handler !== "function") throw new ConfigError(`handler for "${name}" must be a function`);
     if (!NAME_RE.test(name)) throw new ConfigError(`handler name "${name}" must be 1-300 characters without spaces`);
     if (registrations.has(name)) throw new ConfigError(`a handler named "${name}" is already registered`);
     for (const p of patterns) validatePattern(p);
-    const reg: Registration = Object.freeze({ name, patterns: Object.freeze([...patterns]), handler, retry: opts.retry, timeoutMs: opts.timeoutMs });
+    const reg: Registration = Object.freeze({
+      name,
+      patterns: Object.freeze([...patterns]),
+      handler,
+      retry: opts.retry,
+      timeoutMs: opts.timeoutMs,
+    });
     registrations.set(name, reg);
     return () => {
       if (registrations.get(name) === reg) registrations.delete(name);
@@ -112,7 +141,7 @@ export function createRouter(options: RouterOptions = {}): Router {
 
   return {
     on(pattern, handler, opts = {}) {
-      const patterns = (typeof pattern === "string" ? [pattern] : [...(pattern as readonly string[])]);
+      const patterns = typeof pattern === "string" ? [pattern] : [...(pattern as readonly string[])];
       if (patterns.length === 0) throw new ConfigError("on() needs at least one topic or pattern");
       const { name, ...rest } = opts;
       return add(name ?? defaultName(patterns.join(",")), patterns, handler as Handler, rest);

@@ -32,7 +32,10 @@ export async function handleWebhook(receiver: Receiver, req: WebhookRequest): Pr
     // Intercom validates the URL with HEAD when the subscription is saved (facts §1.2).
     if (method === "HEAD") return { status: 200, headers: {}, body: "" };
     if (method !== "POST") {
-      throw new IntercomBridgeError("IB_ERR_METHOD_NOT_ALLOWED", `Method ${method} is not allowed; Intercom sends POST`);
+      throw new IntercomBridgeError(
+        "IB_ERR_METHOD_NOT_ALLOWED",
+        `Method ${method} is not allowed; Intercom sends POST`,
+      );
     }
     const contentType = getHeader(req.headers, "content-type");
     if (typeof contentType !== "string" || !/^application\/json\s*(;|$)/i.test(contentType.trim())) {

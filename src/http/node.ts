@@ -10,7 +10,11 @@ export interface NodeMiddlewareOptions {
 }
 
 /** A `node:http` request listener that is also valid Express/Connect middleware. */
-export type NodeMiddleware = (req: IncomingMessage, res: ServerResponse, next?: (err?: unknown) => void) => Promise<void>;
+export type NodeMiddleware = (
+  req: IncomingMessage,
+  res: ServerResponse,
+  next?: (err?: unknown) => void,
+) => Promise<void>;
 
 /**
  * A `node:http` handler for Intercom webhooks; also Express middleware (calls `next()` when the path does not match).
@@ -25,7 +29,11 @@ export function createNodeMiddleware(receiver: Receiver, options: NodeMiddleware
     const pathname = q === -1 ? url : url.slice(0, q);
     if (pathname !== path) {
       if (next) return next();
-      return send(res, { status: 404, headers: { "content-type": "application/json; charset=utf-8" }, body: JSON.stringify({ error: { code: "IB_ERR_NOT_FOUND", message: `No route for ${pathname}` } }) });
+      return send(res, {
+        status: 404,
+        headers: { "content-type": "application/json; charset=utf-8" },
+        body: JSON.stringify({ error: { code: "IB_ERR_NOT_FOUND", message: `No route for ${pathname}` } }),
+      });
     }
     send(res, await handleNodeRequest(receiver, req));
   };
@@ -35,9 +43,13 @@ export function createNodeMiddleware(receiver: Receiver, options: NodeMiddleware
  * Reads the raw body (stopping at `maxBodyBytes`) and runs the shared webhook handler. For adapters that already
  * parsed the body (Express with `express.json()`), the parsed body is detected and reported as unavailable.
  */
-export async function handleNodeRequest(receiver: Receiver, req: IncomingMessage & { body?: unknown; rawBody?: unknown }): Promise<WebhookResponse> {
+export async function handleNodeRequest(
+  receiver: Receiver,
+  req: IncomingMessage & { body?: unknown; rawBody?: unknown },
+): Promise<WebhookResponse> {
   const method = req.method ?? "GET";
-  if (method === "HEAD" || method !== "POST") return handleWebhook(receiver, { method, headers: req.headers, body: "" });
+  if (method === "HEAD" || method !== "POST")
+    return handleWebhook(receiver, { method, headers: req.headers, body: "" });
   let body: Buffer | undefined;
   try {
     body = await readRawBody(req, receiver.settings.maxBodyBytes);
@@ -51,7 +63,10 @@ export async function handleNodeRequest(receiver: Receiver, req: IncomingMessage
  * Resolves the exact request bytes, or undefined when an earlier body parser consumed the stream and left no raw
  * buffer. Rejects with `IB_ERR_BODY_TOO_LARGE` as soon as `maxBytes` is passed, without buffering the rest.
  */
-export function readRawBody(req: IncomingMessage & { body?: unknown; rawBody?: unknown }, maxBytes: number): Promise<Buffer | undefined> {
+export function readRawBody(
+  req: IncomingMessage & { body?: unknown; rawBody?: unknown },
+  maxBytes: number,
+): Promise<Buffer | undefined> {
   if (Buffer.isBuffer(req.rawBody)) return Promise.resolve(req.rawBody);
   if (Buffer.isBuffer(req.body)) return Promise.resolve(req.body);
   if (req.readableEnded || req.body !== undefined) {

@@ -136,7 +136,12 @@ export function createIntercomEventSender(options: IntercomApiOptions): Intercom
     baseUrl: options.client === undefined ? baseUrl : "(user client)",
     async send(event, signal) {
       const { IntercomClient, IntercomError, IntercomTimeoutError } = await (sdk ??= import("intercom-client"));
-      client ??= new IntercomClient({ token: options.token as string, baseUrl, maxRetries: 0, timeoutInSeconds: timeoutMs / 1000 });
+      client ??= new IntercomClient({
+        token: options.token as string,
+        baseUrl,
+        maxRetries: 0,
+        timeoutInSeconds: timeoutMs / 1000,
+      });
       // The SDK types metadata as strings only; numbers, rich links and money are valid API input (facts §3.2).
       const request = event as unknown as Intercom.CreateDataEventRequest;
       const requestOptions = {

@@ -24,7 +24,12 @@ export function createRunner(router: Router, options: RunnerOptions): JobRunner 
     const timeoutMs = reg.timeoutMs ?? options.handlerTimeoutMs;
     const timeout = new AbortController();
     const combined = AbortSignal.any([signal, timeout.signal]);
-    const log = bindLogger(options.log, { deliveryId: job.id, handler: job.target, topic: job.record.topic, attempt: job.attempt });
+    const log = bindLogger(options.log, {
+      deliveryId: job.id,
+      handler: job.target,
+      topic: job.record.topic,
+      attempt: job.attempt,
+    });
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
@@ -55,7 +60,12 @@ export function createRunner(router: Router, options: RunnerOptions): JobRunner 
         aborted,
       ]);
     } catch (error) {
-      router.emitError(error, { name: job.target, notification, attempt: job.attempt, willRetry: job.attempt < job.maxAttempts });
+      router.emitError(error, {
+        name: job.target,
+        notification,
+        attempt: job.attempt,
+        willRetry: job.attempt < job.maxAttempts,
+      });
       log.warn({ err: describeError(error) }, "handler failed");
       throw error;
     } finally {

@@ -97,7 +97,10 @@ export async function createService(options: ServiceOptions): Promise<Service> {
   let serverRef: Server | undefined;
   const hotPath: { handle?: (req: IncomingMessage, res: ServerResponse) => void } = {};
   const app = Fastify({
-    logger: { level: options.logLevel ?? "info", redact: ["req.headers.authorization", "req.headers[\"x-hub-signature\"]"] },
+    logger: {
+      level: options.logLevel ?? "info",
+      redact: ["req.headers.authorization", 'req.headers["x-hub-signature"]'],
+    },
     bodyLimit: options.maxBodyBytes ?? 1_048_576,
     serverFactory: (fastifyHandler) => {
       // The webhook path bypasses fastify's routing: this is the hot path Intercom waits on.
@@ -113,7 +116,8 @@ export async function createService(options: ServiceOptions): Promise<Service> {
   });
   const log = app.log as unknown as Logger;
 
-  const secrets = options.secrets.length > 0 ? options.secrets : [loadOrCreateSecret(dataDir, "dev-client-secret", log, "secret")];
+  const secrets =
+    options.secrets.length > 0 ? options.secrets : [loadOrCreateSecret(dataDir, "dev-client-secret", log, "secret")];
   const store = options.store;
   const metrics = createMetrics(store);
   const receiver = createReceiver({
@@ -127,7 +131,9 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     ...(options.leaseMs !== undefined ? { leaseMs: options.leaseMs } : {}),
     retry: {
       ...(options.maxAttempts !== undefined ? { maxAttempts: options.maxAttempts } : {}),
-      ...(options.retryBaseMs !== undefined ? { backoff: { type: "exponential", delayMs: options.retryBaseMs, jitter: 0.2, maxDelayMs: 3_600_000 } } : {}),
+      ...(options.retryBaseMs !== undefined
+        ? { backoff: { type: "exponential", delayMs: options.retryBaseMs, jitter: 0.2, maxDelayMs: 3_600_000 } }
+        : {}),
     },
     on: metrics.processorEvents,
   });
@@ -139,16 +145,24 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     // With nothing configured, every notification still gets one delivery that logs it, so a first run shows what
     // arrives (logs, deliveries list, dashboard) instead of storing it silently.
     receiver.router.register(BUILT_IN_LOG_HANDLER, ["*"], (n, ctx) => {
-      ctx.log.info({ topic: n.topic, notificationId: n.id, appId: n.app_id, itemId: itemIdOf(n) }, "notification received");
+      ctx.log.info(
+        { topic: n.topic, notificationId: n.id, appId: n.app_id, itemId: itemIdOf(n) },
+        "notification received",
+      );
     });
-    log.info({ handler: BUILT_IN_LOG_HANDLER }, "No --handlers module and no --forward target: every notification is delivered to the built-in log handler");
+    log.info(
+      { handler: BUILT_IN_LOG_HANDLER },
+      "No --handlers module and no --forward target: every notification is delivered to the built-in log handler",
+    );
   }
 
   hotPath.handle = (req, res) => {
     handleNodeRequest(receiver, req).then(
       (r) => {
         if (r.status !== 200) {
-          const code = r.body ? ((JSON.parse(r.body) as { error?: { code?: string } }).error?.code ?? String(r.status)) : String(r.status);
+          const code = r.body
+            ? ((JSON.parse(r.body) as { error?: { code?: string } }).error?.code ?? String(r.status))
+            : String(r.status);
           metrics.observeReceived(null, code);
           log.warn({ status: r.status, code, method: req.method }, "webhook request refused");
         }
@@ -156,13 +170,22 @@ export async function createService(options: ServiceOptions): Promise<Service> {
       },
       (err: unknown) => {
         log.error({ err }, "webhook handler failed");
-        send(res, { status: 500, headers: { "content-type": "application/json" }, body: '{"error":{"code":"IB_ERR_INTERNAL","message":"Internal error"}}' });
+        send(res, {
+          status: 500,
+          headers: { "content-type": "application/json" },
+          body: '{"error":{"code":"IB_ERR_INTERNAL","message":"Internal error"}}',
+        });
       },
     );
   };
 
-  const adminToken = options.adminToken && options.adminToken.length > 0 ? options.adminToken : loadOrCreateSecret(dataDir, "admin-token", log, "admin");
-  const readiness = new Map<string, { check: () => Promise<void>; critical: boolean }>([["store", { check: () => store.ping(), critical: true }]]);
+  const adminToken =
+    options.adminToken && options.adminToken.length > 0
+      ? options.adminToken
+      : loadOrCreateSecret(dataDir, "admin-token", log, "admin");
+  const readiness = new Map<string, { check: () => Promise<void>; critical: boolean }>([
+    ["store", { check: () => store.ping(), critical: true }],
+  ]);
   const closers: Array<() => Promise<void>> = [];
 
   app.get("/healthz", (_req, reply) => reply.send({ status: "ok" }));
@@ -230,10 +253,13 @@ async function loadHandlers(receiver: Receiver, modulePath: string): Promise<voi
   const mod = (await import(pathToFileURL(abs).href)) as { default?: unknown };
   const map = mod.default;
   if (!map || typeof map !== "object") {
-    throw new ConfigError(`--handlers: "${modulePath}" must default-export an object mapping topic patterns to handlers`);
+    throw new ConfigError(
+      `--handlers: "${modulePath}" must default-export an object mapping topic patterns to handlers`,
+    );
   }
   for (const [pattern, handler] of Object.entries(map as Record<string, unknown>)) {
-    if (typeof handler !== "function") throw new ConfigError(`--handlers: "${pattern}" in "${modulePath}" is not a function`);
+    if (typeof handler !== "function")
+      throw new ConfigError(`--handlers: "${pattern}" in "${modulePath}" is not a function`);
     receiver.router.register(pattern, [pattern], handler as Handler);
   }
 }
@@ -241,7 +267,8 @@ async function loadHandlers(receiver: Receiver, modulePath: string): Promise<voi
 function registerForwards(receiver: Receiver, forwards: readonly ForwardTarget[], secret: string): void {
   const byUrl = new Map<string, string[]>();
   for (const f of forwards) byUrl.set(f.url, [...(byUrl.get(f.url) ?? []), f.pattern]);
-  for (const [url, patterns] of byUrl) receiver.router.register(`forward:${url}`, patterns, createForwardHandler(url, secret));
+  for (const [url, patterns] of byUrl)
+    receiver.router.register(`forward:${url}`, patterns, createForwardHandler(url, secret));
 }
 
 function loadOrCreateSecret(dataDir: string, file: string, log: Logger, kind: "secret" | "admin"): string {
@@ -260,13 +287,21 @@ function loadOrCreateSecret(dataDir: string, file: string, log: Logger, kind: "s
       "No INTERCOM_CLIENT_SECRET set: generated a DEVELOPMENT client secret (stored in the file named here). Only requests signed with it are accepted; set INTERCOM_CLIENT_SECRET to your app's client secret for production.",
     );
   } else {
-    process.stderr.write(`\n  No INTERCOM_BRIDGE_ADMIN_TOKEN set. Generated an admin token in ${path}:\n    ${value}\n  Sign in to the dashboard (/dashboard) with it.\n\n`);
-    log.warn({ file: path }, "No INTERCOM_BRIDGE_ADMIN_TOKEN set: generated an admin token for the dashboard and /api (stored in the file named here)");
+    process.stderr.write(
+      `\n  No INTERCOM_BRIDGE_ADMIN_TOKEN set. Generated an admin token in ${path}:\n    ${value}\n  Sign in to the dashboard (/dashboard) with it.\n\n`,
+    );
+    log.warn(
+      { file: path },
+      "No INTERCOM_BRIDGE_ADMIN_TOKEN set: generated an admin token for the dashboard and /api (stored in the file named here)",
+    );
   }
   return value;
 }
 
 function withDeadline<T>(p: Promise<T>, ms: number): Promise<T> {
   let t: NodeJS.Timeout | undefined;
-  return Promise.race([p, new Promise<never>((_, rej) => (t = setTimeout(() => rej(new Error(`no answer within ${ms} ms`)), ms)))]).finally(() => clearTimeout(t));
+  return Promise.race([
+    p,
+    new Promise<never>((_, rej) => (t = setTimeout(() => rej(new Error(`no answer within ${ms} ms`)), ms))),
+  ]).finally(() => clearTimeout(t));
 }

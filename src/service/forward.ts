@@ -11,7 +11,10 @@ export interface ForwardTarget {
 /** Parses `pattern=url` (the URL may itself contain `=`). */
 export function parseForward(spec: string): ForwardTarget {
   const eq = spec.indexOf("=");
-  if (eq <= 0) throw new ConfigError(`--forward "${spec}" must be <pattern>=<url>, e.g. conversation.*=http://localhost:3000/hooks`);
+  if (eq <= 0)
+    throw new ConfigError(
+      `--forward "${spec}" must be <pattern>=<url>, e.g. conversation.*=http://localhost:3000/hooks`,
+    );
   const pattern = spec.slice(0, eq).trim();
   const url = spec.slice(eq + 1).trim();
   let parsed: URL;
@@ -20,7 +23,8 @@ export function parseForward(spec: string): ForwardTarget {
   } catch {
     throw new ConfigError(`--forward "${spec}": "${url}" is not a valid URL`);
   }
-  if (parsed.protocol !== "http:" && parsed.protocol !== "https:") throw new ConfigError(`--forward "${spec}": only http(s) URLs can be forwarded to`);
+  if (parsed.protocol !== "http:" && parsed.protocol !== "https:")
+    throw new ConfigError(`--forward "${spec}": only http(s) URLs can be forwarded to`);
   return { pattern, url };
 }
 
@@ -48,15 +52,21 @@ export function createForwardHandler(url: string, secret: string): Handler {
         redirect: "manual",
       });
     } catch (err) {
-      throw new IntercomBridgeError("IB_ERR_FORWARD_FAILED", `POST ${url} failed: ${(err as Error).message}`, { cause: err });
+      throw new IntercomBridgeError("IB_ERR_FORWARD_FAILED", `POST ${url} failed: ${(err as Error).message}`, {
+        cause: err,
+      });
     }
     await res.body?.cancel().catch(() => undefined);
     if (res.ok) return;
     const retryAfter = res.headers.get("retry-after");
     if ((res.status === 429 || res.status === 503) && retryAfter && /^\d+$/.test(retryAfter)) {
-      throw new RetryLaterError(Number(retryAfter) * 1000, `POST ${url} answered ${res.status}; Retry-After ${retryAfter}s`);
+      throw new RetryLaterError(
+        Number(retryAfter) * 1000,
+        `POST ${url} answered ${res.status}; Retry-After ${retryAfter}s`,
+      );
     }
-    if (res.status === 410) throw new UnrecoverableError(`POST ${url} answered 410 Gone`, { code: "IB_ERR_FORWARD_FAILED" });
+    if (res.status === 410)
+      throw new UnrecoverableError(`POST ${url} answered 410 Gone`, { code: "IB_ERR_FORWARD_FAILED" });
     throw new IntercomBridgeError("IB_ERR_FORWARD_FAILED", `POST ${url} answered ${res.status}`);
   };
 }

@@ -22,7 +22,11 @@ export function createMetrics(store: Store): ServiceMetrics {
     labelNames: ["topic", "outcome"] as const,
     registers: [registry],
   });
-  const duplicates = new Counter({ name: "intercom_bridge_duplicates_total", help: "Notifications already stored (Intercom retries)", registers: [registry] });
+  const duplicates = new Counter({
+    name: "intercom_bridge_duplicates_total",
+    help: "Notifications already stored (Intercom retries)",
+    registers: [registry],
+  });
   const signatureFailures = new Counter({
     name: "intercom_bridge_signature_failures_total",
     help: "Requests refused for a missing or invalid X-Hub-Signature",
@@ -61,7 +65,12 @@ export function createMetrics(store: Store): ServiceMetrics {
       }
     },
   });
-  const depth = new Gauge({ name: "intercom_bridge_queue_depth", help: "Deliveries waiting (pending + failed awaiting retry)", labelNames: ["queue"] as const, registers: [registry] });
+  const depth = new Gauge({
+    name: "intercom_bridge_queue_depth",
+    help: "Deliveries waiting (pending + failed awaiting retry)",
+    labelNames: ["queue"] as const,
+    registers: [registry],
+  });
   const oldest = new Gauge({
     name: "intercom_bridge_oldest_pending_age_seconds",
     help: "How long the oldest due delivery has been waiting",

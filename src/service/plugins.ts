@@ -33,7 +33,8 @@ export function servicePlugins(outbound: OutboundServiceOptions): Array<(ctx: Se
         return;
       }
       const region = outbound.region ?? "us";
-      if (region !== "us" && region !== "eu" && region !== "au") throw new ConfigError(`${ENV.region} must be us, eu or au; got "${region}"`);
+      if (region !== "us" && region !== "eu" && region !== "au")
+        throw new ConfigError(`${ENV.region} must be us, eu or au; got "${region}"`);
       const t = createEventTracker({
         store: ctx.store,
         token: outbound.token,
@@ -53,7 +54,10 @@ export function servicePlugins(outbound: OutboundServiceOptions): Array<(ctx: Se
         "outbound",
         async () => {
           const s = await t.status();
-          if (s.state === "paused-unauthorized") throw new Error(`paused: Intercom refused the access token (${s.pauseReason ?? "401/403"}); fix it and run \`intercom-bridge events resume\``);
+          if (s.state === "paused-unauthorized")
+            throw new Error(
+              `paused: Intercom refused the access token (${s.pauseReason ?? "401/403"}); fix it and run \`intercom-bridge events resume\``,
+            );
         },
         { critical: false },
       );

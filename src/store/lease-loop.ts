@@ -5,7 +5,14 @@
  * Internal: stores use it; it is not exported from the package root.
  */
 import { systemClock, type Clock } from "../core/clock.js";
-import { ConfigError, describeError, RateLimitedError, RetryLaterError, StoreError, UnrecoverableError } from "../core/errors.js";
+import {
+  ConfigError,
+  describeError,
+  RateLimitedError,
+  RetryLaterError,
+  StoreError,
+  UnrecoverableError,
+} from "../core/errors.js";
 import { computeBackoff } from "../queue/backoff.js";
 import type { AttemptRecord, Job, JobError, JobRunner, QueueName, RetryPolicy } from "../queue/types.js";
 import type { ProcessOptions, Processor, ProcessorEvents } from "./store.js";
@@ -104,12 +111,21 @@ export function settleRun(
   const { job } = claimed;
   const base = { jobId: job.id, token: claimed.token };
   const run = (outcome: AttemptRecord["outcome"], error?: JobError): AttemptRecord => {
-    const r: AttemptRecord = { attempt: job.attempt, startedAt: times.startedAt, finishedAt: times.now, outcome, worker: times.worker };
+    const r: AttemptRecord = {
+      attempt: job.attempt,
+      startedAt: times.startedAt,
+      finishedAt: times.now,
+      outcome,
+      worker: times.worker,
+    };
     if (error) r.error = error;
     return r;
   };
   if (result.ok) {
-    return { settlement: { ...base, state: "done", attempts: job.attempt, runAt: null, run: run("completed") }, outcome: "completed" };
+    return {
+      settlement: { ...base, state: "done", attempts: job.attempt, runAt: null, run: run("completed") },
+      outcome: "completed",
+    };
   }
   const { error } = result;
   const described = describeError(error);
@@ -117,34 +133,75 @@ export function settleRun(
   const waitingState = unused > 0 ? "failed" : "pending";
   if (error instanceof UnrecoverableError || hasCode(error, "IB_ERR_UNRECOVERABLE")) {
     return {
-      settlement: { ...base, state: "dead", attempts: job.attempt, runAt: null, lastError: described, run: run("dead", described) },
+      settlement: {
+        ...base,
+        state: "dead",
+        attempts: job.attempt,
+        runAt: null,
+        lastError: described,
+        run: run("dead", described),
+      },
       outcome: "dead",
     };
   }
-  if (error instanceof RetryLaterError || (hasCode(error, "IB_ERR_RETRY_LATER") && typeof (error as RetryLaterError).delayMs === "number")) {
+  if (
+    error instanceof RetryLaterError ||
+    (hasCode(error, "IB_ERR_RETRY_LATER") && typeof (error as RetryLaterError).delayMs === "number")
+  ) {
     const delayMs = Math.max(0, (error as RetryLaterError).delayMs);
     return {
-      settlement: { ...base, state: waitingState, attempts: unused, runAt: times.now + delayMs, lastError: described, run: run("retry-later", described) },
+      settlement: {
+        ...base,
+        state: waitingState,
+        attempts: unused,
+        runAt: times.now + delayMs,
+        lastError: described,
+        run: run("retry-later", described),
+      },
       outcome: "retry-later",
     };
   }
-  if (error instanceof RateLimitedError || (hasCode(error, "IB_ERR_RATE_LIMITED") && typeof (error as RateLimitedError).retryAfterMs === "number")) {
+  if (
+    error instanceof RateLimitedError ||
+    (hasCode(error, "IB_ERR_RATE_LIMITED") && typeof (error as RateLimitedError).retryAfterMs === "number")
+  ) {
     const pauseUntil = times.now + Math.max(0, (error as RateLimitedError).retryAfterMs);
     return {
-      settlement: { ...base, state: waitingState, attempts: unused, runAt: pauseUntil, lastError: described, run: run("rate-limited", described) },
+      settlement: {
+        ...base,
+        state: waitingState,
+        attempts: unused,
+        runAt: pauseUntil,
+        lastError: described,
+        run: run("rate-limited", described),
+      },
       outcome: "rate-limited",
       pauseUntil,
     };
   }
   if (job.attempt >= job.maxAttempts) {
     return {
-      settlement: { ...base, state: "dead", attempts: job.attempt, runAt: null, lastError: described, run: run("dead", described) },
+      settlement: {
+        ...base,
+        state: "dead",
+        attempts: job.attempt,
+        runAt: null,
+        lastError: described,
+        run: run("dead", described),
+      },
       outcome: "dead",
     };
   }
   const delay = computeBackoff(claimed.retry.backoff, job.attempt, random);
   return {
-    settlement: { ...base, state: "failed", attempts: job.attempt, runAt: times.now + delay, lastError: described, run: run("failed", described) },
+    settlement: {
+      ...base,
+      state: "failed",
+      attempts: job.attempt,
+      runAt: times.now + delay,
+      lastError: described,
+      run: run("failed", described),
+    },
     outcome: "failed",
   };
 }
@@ -158,7 +215,13 @@ export function releaseRun(claimed: ClaimedJob, times: { startedAt: number; now:
     state: unused > 0 ? "failed" : "pending",
     attempts: unused,
     runAt: times.now,
-    run: { attempt: claimed.job.attempt, startedAt: times.startedAt, finishedAt: times.now, outcome: "released", worker: times.worker },
+    run: {
+      attempt: claimed.job.attempt,
+      startedAt: times.startedAt,
+      finishedAt: times.now,
+      outcome: "released",
+      worker: times.worker,
+    },
   };
 }
 
@@ -178,9 +241,11 @@ interface RunState {
 
 /** Validates {@link ProcessOptions}; throws {@link ConfigError} naming the option. */
 function checkOptions(opts: ProcessOptions): void {
-  if (!Number.isSafeInteger(opts.concurrency) || opts.concurrency < 1) throw new ConfigError("concurrency must be an integer >= 1");
+  if (!Number.isSafeInteger(opts.concurrency) || opts.concurrency < 1)
+    throw new ConfigError("concurrency must be an integer >= 1");
   if (!Number.isFinite(opts.leaseMs) || opts.leaseMs < 10) throw new ConfigError("leaseMs must be a number >= 10");
-  if (opts.pollMs !== undefined && (!Number.isFinite(opts.pollMs) || opts.pollMs < 1)) throw new ConfigError("pollMs must be a number >= 1");
+  if (opts.pollMs !== undefined && (!Number.isFinite(opts.pollMs) || opts.pollMs < 1))
+    throw new ConfigError("pollMs must be a number >= 1");
 }
 
 /**
@@ -309,10 +374,13 @@ export class LeaseProcessor implements Processor {
   private arm(delayMs: number): void {
     if (this.stopped) return;
     this.clearTimer();
-    this.timer = setTimeout(() => {
-      this.timer = null;
-      this.schedule();
-    }, Math.max(1, Math.ceil(delayMs)));
+    this.timer = setTimeout(
+      () => {
+        this.timer = null;
+        this.schedule();
+      },
+      Math.max(1, Math.ceil(delayMs)),
+    );
   }
 
   /** Runs a pump soon (next event-loop turn), coalescing wake-ups. */
@@ -383,7 +451,12 @@ export class LeaseProcessor implements Processor {
   }
 
   private start(claimed: ClaimedJob): void {
-    const state: RunState = { claimed, controller: new AbortController(), startedAt: this.clock.now(), detached: false };
+    const state: RunState = {
+      claimed,
+      controller: new AbortController(),
+      startedAt: this.clock.now(),
+      detached: false,
+    };
     this.active.set(claimed.job.id, state);
     const { job } = claimed;
     this.events.started?.({ jobId: job.id, target: job.target, attempt: job.attempt, queue: job.queue });

@@ -161,7 +161,11 @@ interface QueueIndex {
 
 const dueLess = (a: DueEntry, b: DueEntry): boolean => a.runAt < b.runAt || (a.runAt === b.runAt && a.seq < b.seq);
 const positionLess = (a: MemJob, b: MemJob): boolean =>
-  a.createdAt !== b.createdAt ? a.createdAt < b.createdAt : a.receivedAt !== b.receivedAt ? a.receivedAt < b.receivedAt : a.seq < b.seq;
+  a.createdAt !== b.createdAt
+    ? a.createdAt < b.createdAt
+    : a.receivedAt !== b.receivedAt
+      ? a.receivedAt < b.receivedAt
+      : a.seq < b.seq;
 
 function isWaiting(job: MemJob): boolean {
   return (job.state === "pending" || job.state === "failed") && job.runAt !== null;
@@ -205,7 +209,10 @@ export class MemoryStore implements Store {
   private readonly jobs = new Map<JobId, MemJob>();
   private readonly dedupe = new Map<string, { recordId: string; expiresAt: number }>();
   private readonly sets = new Map<string, Set<string>>();
-  private readonly limiters = new Map<string, { windowStart: number; used: number; pausedUntil: number | null; pauseReason: string | null }>();
+  private readonly limiters = new Map<
+    string,
+    { windowStart: number; used: number; pausedUntil: number | null; pauseReason: string | null }
+  >();
   private readonly wakeListeners = new Map<QueueName, Set<() => void>>();
   private readonly pauses: QueuePauses = new Map();
   private readonly processors = new Set<LeaseProcessor>();
@@ -723,7 +730,9 @@ export class MemoryStore implements Store {
         if (bucket) bucket.count++;
         else counts.set(key, { bucketStart, topic: record.topic, count: 1 });
       }
-      return [...counts.values()].sort((a, b) => a.bucketStart - b.bucketStart || (a.topic < b.topic ? -1 : a.topic > b.topic ? 1 : 0));
+      return [...counts.values()].sort(
+        (a, b) => a.bucketStart - b.bucketStart || (a.topic < b.topic ? -1 : a.topic > b.topic ? 1 : 0),
+      );
     });
   }
 

@@ -39,8 +39,7 @@ export interface EnqueueInput {
 
 /** Result of {@link Store.enqueue}. */
 export type EnqueueResult =
-  | { status: "enqueued"; recordId: string; jobIds: JobId[] }
-  | { status: "duplicate"; recordId: string | null };
+  { status: "enqueued"; recordId: string; jobIds: JobId[] } | { status: "duplicate"; recordId: string | null };
 
 /** Events a processor reports, past tense (BullMQ `WorkerListener` style). */
 export interface ProcessorEvents {

@@ -23,7 +23,8 @@ export interface SignedRequestOptions {
  */
 export function signedRequest(options: SignedRequestOptions): SignedRequest {
   const raw = options.body;
-  const body = typeof raw === "string" ? raw : raw instanceof Uint8Array ? Buffer.from(raw).toString("utf8") : JSON.stringify(raw);
+  const body =
+    typeof raw === "string" ? raw : raw instanceof Uint8Array ? Buffer.from(raw).toString("utf8") : JSON.stringify(raw);
   return {
     body,
     headers: {

@@ -23,7 +23,11 @@ export function makeRecord(overrides: Partial<StoredRecord> = {}): StoredRecord 
   return {
     queue: "inbound",
     topic: "conversation.admin.replied",
-    body: JSON.stringify({ type: "notification_event", id: notificationId, topic: overrides.topic ?? "conversation.admin.replied" }),
+    body: JSON.stringify({
+      type: "notification_event",
+      id: notificationId,
+      topic: overrides.topic ?? "conversation.admin.replied",
+    }),
     appId: "app1",
     notificationId,
     itemId: "item-1",
@@ -47,7 +51,12 @@ export function makeDelivery(
   };
 }
 
-function input(record: StoredRecord, deliveries: DeliveryInput[], dedupeKey: string = randomUUID(), dedupeTtlMs = 60_000): EnqueueInput {
+function input(
+  record: StoredRecord,
+  deliveries: DeliveryInput[],
+  dedupeKey: string = randomUUID(),
+  dedupeTtlMs = 60_000,
+): EnqueueInput {
   return { dedupeKey, dedupeTtlMs, record, deliveries };
 }
 
@@ -99,7 +108,14 @@ export function defineStoreConformance(name: string, factory: () => Promise<Stor
           ["b", "pending", 0],
         ]);
         const job = await store.getJob(r.jobIds[0]!);
-        expect(job).toMatchObject({ recordId: r.recordId, state: "pending", attempts: 0, maxAttempts: 3, topic: record.topic, appId: "app1" });
+        expect(job).toMatchObject({
+          recordId: r.recordId,
+          state: "pending",
+          attempts: 0,
+          maxAttempts: 3,
+          topic: record.topic,
+          appId: "app1",
+        });
         expect(job?.history).toEqual([]);
       });
 
@@ -127,7 +143,9 @@ export function defineStoreConformance(name: string, factory: () => Promise<Stor
       });
 
       it("keeps concurrent enqueues of different keys independent", async () => {
-        const results = await Promise.all(Array.from({ length: 40 }, (_, i) => store.enqueue(input(makeRecord(), [makeDelivery("a")], `k${i}`))));
+        const results = await Promise.all(
+          Array.from({ length: 40 }, (_, i) => store.enqueue(input(makeRecord(), [makeDelivery("a")], `k${i}`))),
+        );
         expect(results.every((r) => r.status === "enqueued")).toBe(true);
         expect(await store.countJobs({})).toBe(40);
       });
@@ -174,7 +192,10 @@ export function defineStoreConformance(name: string, factory: () => Promise<Stor
         const seen: Job[] = [];
         const events: string[] = [];
         process("inbound", async (job) => void seen.push(job), {
-          on: { started: (e) => events.push(`started:${e.attempt}`), finished: (e) => events.push(`finished:${e.outcome}`) },
+          on: {
+            started: (e) => events.push(`started:${e.attempt}`),
+            finished: (e) => events.push(`finished:${e.outcome}`),
+          },
         });
         await waitFor(async () => (await store.getJob(r.jobIds[0]!))?.state === "done");
         expect(seen).toHaveLength(1);
@@ -196,7 +217,10 @@ export function defineStoreConformance(name: string, factory: () => Promise<Stor
       });
 
       it("never re-runs a succeeded sibling when another delivery fails", async () => {
-        const r = await enqueueOk(store, input(makeRecord(), [makeDelivery("ok"), makeDelivery("flaky", { maxAttempts: 5 })]));
+        const r = await enqueueOk(
+          store,
+          input(makeRecord(), [makeDelivery("ok"), makeDelivery("flaky", { maxAttempts: 5 })]),
+        );
         const runs: Record<string, number> = { ok: 0, flaky: 0 };
         process("inbound", async (job) => {
           runs[job.target] = (runs[job.target] ?? 0) + 1;
@@ -211,7 +235,10 @@ export function defineStoreConformance(name: string, factory: () => Promise<Stor
       });
 
       it("spaces retries by the backoff", async () => {
-        const r = await enqueueOk(store, input(makeRecord(), [makeDelivery("x", { maxAttempts: 4, type: "exponential", delayMs: 40 })]));
+        const r = await enqueueOk(
+          store,
+          input(makeRecord(), [makeDelivery("x", { maxAttempts: 4, type: "exponential", delayMs: 40 })]),
+        );
         const starts: number[] = [];
         process("inbound", async () => {
           starts.push(Date.now());
@@ -324,7 +351,8 @@ export function defineStoreConformance(name: string, factory: () => Promise<Stor
       });
 
       it("runs at most `concurrency` jobs at once", async () => {
-        for (let i = 0; i < 10; i++) await enqueueOk(store, input(makeRecord({ itemId: `i${i}` }), [makeDelivery("x")]));
+        for (let i = 0; i < 10; i++)
+          await enqueueOk(store, input(makeRecord({ itemId: `i${i}` }), [makeDelivery("x")]));
         let now = 0;
         let max = 0;
         const p = process(
@@ -349,10 +377,14 @@ export function defineStoreConformance(name: string, factory: () => Promise<Stor
         const runs: string[] = [];
         // The run outlasts several leases, so only renewal keeps B away. A 300 ms lease (renewed every 100 ms) leaves
         // room for a loaded CI machine, where a 90 ms lease could lapse between renewals.
-        process("inbound", async () => {
-          runs.push("A");
-          await sleep(1_000);
-        }, { leaseMs: 300 });
+        process(
+          "inbound",
+          async () => {
+            runs.push("A");
+            await sleep(1_000);
+          },
+          { leaseMs: 300 },
+        );
         await waitFor(() => runs.length === 1);
         process("inbound", async () => void runs.push("B"), { leaseMs: 300 });
         await waitFor(async () => (await store.getJob(r.jobIds[0]!))?.state === "done");
@@ -362,10 +394,14 @@ export function defineStoreConformance(name: string, factory: () => Promise<Stor
       it("lets another processor reclaim a job whose worker died, recording lease-expired", async (ctx) => {
         const r = await enqueueOk(store, input(makeRecord(), [makeDelivery("x", { maxAttempts: 3 })]));
         let started = false;
-        const a = process("inbound", () => {
-          started = true;
-          return new Promise<void>(() => undefined); // never settles
-        }, { leaseMs: 80 });
+        const a = process(
+          "inbound",
+          () => {
+            started = true;
+            return new Promise<void>(() => undefined); // never settles
+          },
+          { leaseMs: 80 },
+        );
         if (!a.kill) return ctx.skip();
         await waitFor(() => started);
         await a.kill();
@@ -404,11 +440,15 @@ export function defineStoreConformance(name: string, factory: () => Promise<Stor
         const r = await enqueueOk(store, input(makeRecord(), [makeDelivery("x")]));
         let finished = false;
         let started = false;
-        store.process("inbound", async () => {
-          started = true;
-          await sleep(100);
-          finished = true;
-        }, { concurrency: 1, ...FAST });
+        store.process(
+          "inbound",
+          async () => {
+            started = true;
+            await sleep(100);
+            finished = true;
+          },
+          { concurrency: 1, ...FAST },
+        );
         await waitFor(() => started);
         await store.close();
         expect(finished).toBe(true);
@@ -420,9 +460,15 @@ export function defineStoreConformance(name: string, factory: () => Promise<Stor
     describe("ordering keys", () => {
       it("runs one delivery per key at a time, in created_at order, while other keys run concurrently", async () => {
         for (const createdAt of [3, 1, 2]) {
-          await enqueueOk(store, input(makeRecord({ createdAt, itemId: "k1" }), [makeDelivery(`k1@${createdAt}`, { orderingKey: "k1" })]));
+          await enqueueOk(
+            store,
+            input(makeRecord({ createdAt, itemId: "k1" }), [makeDelivery(`k1@${createdAt}`, { orderingKey: "k1" })]),
+          );
         }
-        await enqueueOk(store, input(makeRecord({ createdAt: 1, itemId: "k2" }), [makeDelivery("k2@1", { orderingKey: "k2" })]));
+        await enqueueOk(
+          store,
+          input(makeRecord({ createdAt: 1, itemId: "k2" }), [makeDelivery("k2@1", { orderingKey: "k2" })]),
+        );
         const order: string[] = [];
         const running = new Map<string, number>();
         let maxPerKey = 0;
@@ -450,7 +496,10 @@ export function defineStoreConformance(name: string, factory: () => Promise<Stor
       });
 
       it("holds later deliveries of a key while an earlier one waits for its retry", async () => {
-        await enqueueOk(store, input(makeRecord({ createdAt: 1 }), [makeDelivery("first", { orderingKey: "k", delayMs: 60 })]));
+        await enqueueOk(
+          store,
+          input(makeRecord({ createdAt: 1 }), [makeDelivery("first", { orderingKey: "k", delayMs: 60 })]),
+        );
         await enqueueOk(store, input(makeRecord({ createdAt: 2 }), [makeDelivery("second", { orderingKey: "k" })]));
         const order: string[] = [];
         process("inbound", async (job) => {
@@ -462,7 +511,10 @@ export function defineStoreConformance(name: string, factory: () => Promise<Stor
       });
 
       it("releases the key when the earlier delivery is dead", async () => {
-        await enqueueOk(store, input(makeRecord({ createdAt: 1 }), [makeDelivery("first", { orderingKey: "k", maxAttempts: 1 })]));
+        await enqueueOk(
+          store,
+          input(makeRecord({ createdAt: 1 }), [makeDelivery("first", { orderingKey: "k", maxAttempts: 1 })]),
+        );
         await enqueueOk(store, input(makeRecord({ createdAt: 2 }), [makeDelivery("second", { orderingKey: "k" })]));
         const order: string[] = [];
         process("inbound", async (job) => {
@@ -475,7 +527,10 @@ export function defineStoreConformance(name: string, factory: () => Promise<Stor
 
       it("ignores ordering keys when ordered is false", async () => {
         for (const createdAt of [1, 2, 3]) {
-          await enqueueOk(store, input(makeRecord({ createdAt }), [makeDelivery(`t${createdAt}`, { orderingKey: "k" })]));
+          await enqueueOk(
+            store,
+            input(makeRecord({ createdAt }), [makeDelivery(`t${createdAt}`, { orderingKey: "k" })]),
+          );
         }
         let now = 0;
         let max = 0;
@@ -561,7 +616,12 @@ export function defineStoreConformance(name: string, factory: () => Promise<Stor
           const r = await enqueueOk(
             store,
             input(
-              makeRecord({ topic: topics[i % 3]!, appId: i < 6 ? "app1" : "app2", itemId: `item-${i % 2}`, notificationId: `notif_${i}` }),
+              makeRecord({
+                topic: topics[i % 3]!,
+                appId: i < 6 ? "app1" : "app2",
+                itemId: `item-${i % 2}`,
+                notificationId: `notif_${i}`,
+              }),
               [makeDelivery("a"), makeDelivery("b")],
             ),
           );
@@ -573,7 +633,8 @@ export function defineStoreConformance(name: string, factory: () => Promise<Stor
 
       it("filters jobs by topic, group pattern, app, item, notification, record and target", async () => {
         const { recordIds } = await seed();
-        const ids = async (f: Parameters<Store["listJobs"]>[0]): Promise<JobSummary[]> => (await store.listJobs({ limit: 500, ...f })).items;
+        const ids = async (f: Parameters<Store["listJobs"]>[0]): Promise<JobSummary[]> =>
+          (await store.listJobs({ limit: 500, ...f })).items;
         expect(await ids({})).toHaveLength(18);
         expect(await ids({ topic: "contact.created" })).toHaveLength(6);
         expect(await ids({ topic: "conversation.*" })).toHaveLength(12);
@@ -626,7 +687,9 @@ export function defineStoreConformance(name: string, factory: () => Promise<Stor
         let cursor: string | null | undefined;
         let pages = 0;
         do {
-          const page: Awaited<ReturnType<Store["listJobs"]>> = await store.listJobs(cursor ? { limit: 4, cursor } : { limit: 4 });
+          const page: Awaited<ReturnType<Store["listJobs"]>> = await store.listJobs(
+            cursor ? { limit: 4, cursor } : { limit: 4 },
+          );
           expect(page.items.length).toBeLessThanOrEqual(4);
           seen.push(...page.items.map((j) => j.id));
           cursor = page.nextCursor;
@@ -638,7 +701,9 @@ export function defineStoreConformance(name: string, factory: () => Promise<Stor
         const filtered: string[] = [];
         let c: string | null = null;
         do {
-          const page: Awaited<ReturnType<Store["listJobs"]>> = await store.listJobs(c ? { topic: "conversation.*", limit: 5, cursor: c } : { topic: "conversation.*", limit: 5 });
+          const page: Awaited<ReturnType<Store["listJobs"]>> = await store.listJobs(
+            c ? { topic: "conversation.*", limit: 5, cursor: c } : { topic: "conversation.*", limit: 5 },
+          );
           filtered.push(...page.items.map((j) => j.id));
           c = page.nextCursor;
         } while (c);
@@ -650,7 +715,9 @@ export function defineStoreConformance(name: string, factory: () => Promise<Stor
         const seen: string[] = [];
         let cursor: string | null = null;
         do {
-          const page: Awaited<ReturnType<Store["listRecords"]>> = await store.listRecords(cursor ? { limit: 2, cursor } : { limit: 2 });
+          const page: Awaited<ReturnType<Store["listRecords"]>> = await store.listRecords(
+            cursor ? { limit: 2, cursor } : { limit: 2 },
+          );
           for (const item of page.items) {
             expect(item.jobs.map((j) => j.target).sort()).toEqual(["a", "b"]);
             expect(item.record).not.toHaveProperty("body");
@@ -680,7 +747,10 @@ export function defineStoreConformance(name: string, factory: () => Promise<Stor
         process("inbound", async (job) => {
           if (job.target === "b") throw new UnrecoverableError("x");
         });
-        await waitFor(async () => (await store.stats()).counts.inbound.dead === 1 && (await store.stats()).counts.inbound.done === 1);
+        await waitFor(
+          async () =>
+            (await store.stats()).counts.inbound.dead === 1 && (await store.stats()).counts.inbound.done === 1,
+        );
         const after = await store.stats();
         expect(after.counts.inbound).toEqual({ pending: 0, running: 0, failed: 0, done: 1, dead: 1 });
         expect(after.oldestDueAt.inbound).toBeNull();

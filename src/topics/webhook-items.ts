@@ -78,7 +78,10 @@ export type WebhookContact = WithTimestamps<
 >;
 
 /** A company as webhooks send it: timestamps are ISO-8601 strings (REST: unix seconds). */
-export type WebhookCompany = WithTimestamps<Company, "created_at" | "updated_at" | "remote_created_at" | "last_request_at">;
+export type WebhookCompany = WithTimestamps<
+  Company,
+  "created_at" | "updated_at" | "remote_created_at" | "last_request_at"
+>;
 
 /** An article as webhooks send it: timestamps are ISO-8601 strings; `author_id` is a number. */
 export type WebhookArticle = Override<
@@ -243,7 +246,11 @@ export interface UserTag extends LooseObject {
 export interface SubscriptionChange extends LooseObject {
   type?: string | null;
   contact?: WebhookContact | null;
-  subscription_types?: { type?: string | null; data?: Array<Override<SubscriptionType, LooseObject>> | null; [key: string]: unknown } | null;
+  subscription_types?: {
+    type?: string | null;
+    data?: Array<Override<SubscriptionType, LooseObject>> | null;
+    [key: string]: unknown;
+  } | null;
   created_at?: WebhookTimestamp | null;
 }
 
@@ -251,7 +258,13 @@ export interface SubscriptionChange extends LooseObject {
 export interface AdminActivityLogEvent extends LooseObject {
   type?: "admin_activity_log_event" | (string & Record<never, never>) | null;
   id?: string | null;
-  performed_by?: { type?: string | null; id?: string | number | null; email?: string | null; ip?: string | null; [key: string]: unknown } | null;
+  performed_by?: {
+    type?: string | null;
+    id?: string | number | null;
+    email?: string | null;
+    ip?: string | null;
+    [key: string]: unknown;
+  } | null;
   metadata?: LooseObject | null;
   created_at?: WebhookTimestamp | null;
   activity_type?: string | null;
@@ -263,7 +276,13 @@ export interface ApiRequestCompleted extends LooseObject {
   type?: string | null;
   request_id?: string | null;
   timestamp?: WebhookTimestamp | null;
-  request?: { method?: string | null; path?: string | null; ip_address?: string | null; user_agent?: string | null; [key: string]: unknown } | null;
+  request?: {
+    method?: string | null;
+    path?: string | null;
+    ip_address?: string | null;
+    user_agent?: string | null;
+    [key: string]: unknown;
+  } | null;
   authentication?: {
     method?: string | null;
     token_id?: string | number | null;
@@ -309,7 +328,12 @@ export interface CompanyContactAttachment extends LooseObject {
  * shape (`parts`, `options`, `model`, numeric ids), not the REST Conversation.
  */
 export interface ConversationContactAttachment extends LooseObject {
-  conversation?: { parts?: unknown[] | null; options?: LooseObject | null; model?: LooseObject | null; [key: string]: unknown } | null;
+  conversation?: {
+    parts?: unknown[] | null;
+    options?: LooseObject | null;
+    model?: LooseObject | null;
+    [key: string]: unknown;
+  } | null;
   contact?: WebhookContact | null;
 }
 

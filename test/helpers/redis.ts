@@ -15,7 +15,13 @@ export const IS_REDIS_REQUIRED = process.env.REQUIRE_REDIS === "1";
 
 /** Resolves true when `PING` answers within `timeoutMs`. */
 export async function isRedisReachable(url = REDIS_URL, timeoutMs = 1_000): Promise<boolean> {
-  const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, enableOfflineQueue: false, connectTimeout: timeoutMs, retryStrategy: () => null });
+  const client = new Redis(url, {
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    enableOfflineQueue: false,
+    connectTimeout: timeoutMs,
+    retryStrategy: () => null,
+  });
   client.on("error", () => undefined);
   try {
     await client.connect();
@@ -104,7 +110,9 @@ export async function privateRedis(dataDir?: string): Promise<PrivateRedis> {
       const persistence = dataDir
         ? ["--dir", dataDir, "--appendonly", "yes", "--appendfsync", "always"]
         : ["--appendonly", "no"];
-      child = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", ...persistence], { stdio: "ignore" });
+      child = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", ...persistence], {
+        stdio: "ignore",
+      });
       const deadline = Date.now() + 10_000;
       while (!(await isRedisReachable(url, 300))) {
         if (Date.now() > deadline) throw new Error(`redis-server on port ${port} did not start`);

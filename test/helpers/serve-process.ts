@@ -28,7 +28,10 @@ export interface ServeProcess {
   /** Everything written to stdout and stderr so far. */
   output(): string;
   /** Sends a signed notification body; returns status and parsed body. */
-  post(body: string, init?: { secret?: string; headers?: Record<string, string> }): Promise<{ status: number; body: unknown }>;
+  post(
+    body: string,
+    init?: { secret?: string; headers?: Record<string, string> },
+  ): Promise<{ status: number; body: unknown }>;
   /** SIGTERM and wait for exit; resolves with the exit code. */
   stop(): Promise<number | null>;
   /** SIGKILL and wait. */
@@ -38,11 +41,15 @@ export interface ServeProcess {
 /** Starts serve with the given flags and environment and waits until /healthz answers. */
 export async function startServe(args: string[], env: Record<string, string>, secret: string): Promise<ServeProcess> {
   const port = await freePort();
-  const child = spawn(process.execPath, ["--import", "tsx", CLI, "serve", "--port", String(port), "--log-level", "warn", ...args], {
-    cwd: ROOT,
-    env: { ...process.env, INTERCOM_CLIENT_SECRET: secret, INTERCOM_BRIDGE_ADMIN_TOKEN: "test-admin-token", ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  const child = spawn(
+    process.execPath,
+    ["--import", "tsx", CLI, "serve", "--port", String(port), "--log-level", "warn", ...args],
+    {
+      cwd: ROOT,
+      env: { ...process.env, INTERCOM_CLIENT_SECRET: secret, INTERCOM_BRIDGE_ADMIN_TOKEN: "test-admin-token", ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
   let out = "";
   child.stdout.on("data", (d: Buffer) => (out += d.toString()));
   child.stderr.on("data", (d: Buffer) => (out += d.toString()));
@@ -71,7 +78,11 @@ export async function startServe(args: string[], env: Record<string, string>, se
     async post(body, init = {}) {
       const res = await fetch(`${url}/webhooks/intercom`, {
         method: "POST",
-        headers: { "content-type": "application/json", "x-hub-signature": sign(body, init.secret ?? secret), ...init.headers },
+        headers: {
+          "content-type": "application/json",
+          "x-hub-signature": sign(body, init.secret ?? secret),
+          ...init.headers,
+        },
         body,
       });
       const text = await res.text();
@@ -95,7 +106,15 @@ export async function startServe(args: string[], env: Record<string, string>, se
 }
 
 /** Runs the CLI to completion (through tsx) and returns its exit code and output. */
-export function runCli(args: string[], env: Record<string, string> = {}): { code: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, ["--import", "tsx", CLI, ...args], { cwd: ROOT, env: { ...process.env, ...env }, encoding: "utf8", timeout: 60_000 });
+export function runCli(
+  args: string[],
+  env: Record<string, string> = {},
+): { code: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, ["--import", "tsx", CLI, ...args], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    encoding: "utf8",
+    timeout: 60_000,
+  });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }

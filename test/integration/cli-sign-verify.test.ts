@@ -29,13 +29,23 @@ interface RunResult {
 
 /** Runs the real CLI entry point in a child process, so exit codes and streams are the ones users see. */
 function runCli(args: string[], env: Record<string, string | undefined> = {}): Promise<RunResult> {
-  const childEnv: NodeJS.ProcessEnv = { ...process.env, INTERCOM_CLIENT_SECRET: undefined, INTERCOM_WEBHOOK_SECRET: undefined, ...env };
+  const childEnv: NodeJS.ProcessEnv = {
+    ...process.env,
+    INTERCOM_CLIENT_SECRET: undefined,
+    INTERCOM_WEBHOOK_SECRET: undefined,
+    ...env,
+  };
   for (const k of Object.keys(childEnv)) if (childEnv[k] === undefined) delete childEnv[k];
   return new Promise((resolve) => {
-    execFile(process.execPath, ["--import", "tsx", join(ROOT, "src/cli/main.ts"), ...args], { cwd: ROOT, env: childEnv }, (error, stdout, stderr) => {
-      const code = error ? (typeof error.code === "number" ? error.code : 1) : 0;
-      resolve({ code, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      ["--import", "tsx", join(ROOT, "src/cli/main.ts"), ...args],
+      { cwd: ROOT, env: childEnv },
+      (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === "number" ? error.code : 1) : 0;
+        resolve({ code, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -48,7 +58,9 @@ async function runInProcess(args: string[]): Promise<{ stdout: string; error: un
   });
   // Subcommands print usage help to stderr directly; keep the test output clean.
   const errSpy = vi.spyOn(process.stderr, "write").mockImplementation(() => true);
-  const program = createProgram().exitOverride().configureOutput({ writeErr: () => {}, writeOut: () => {} });
+  const program = createProgram()
+    .exitOverride()
+    .configureOutput({ writeErr: () => {}, writeOut: () => {} });
   try {
     await program.parseAsync(["node", "intercom-bridge", ...args]);
     return { stdout, error: undefined };
@@ -123,15 +135,23 @@ describe("intercom-bridge sign / verify (in process)", () => {
     vi.unstubAllEnvs();
   });
 
-  it.each(["ping.json", "conversation_user_replied.json", "ticket_closed.json", "contact_unarchived.json"])("sign agrees with sign() for %s", async (name) => {
-    const file = join(FIXTURES, name);
-    const { stdout, error } = await runInProcess(["sign", file, "--secret", SECRET]);
-    expect(error).toBeUndefined();
-    expect(stdout).toBe(`${sign(readFileSync(file), SECRET)}\n`);
-  });
+  it.each(["ping.json", "conversation_user_replied.json", "ticket_closed.json", "contact_unarchived.json"])(
+    "sign agrees with sign() for %s",
+    async (name) => {
+      const file = join(FIXTURES, name);
+      const { stdout, error } = await runInProcess(["sign", file, "--secret", SECRET]);
+      expect(error).toBeUndefined();
+      expect(stdout).toBe(`${sign(readFileSync(file), SECRET)}\n`);
+    },
+  );
 
   it("sign matches the openssl answer for a second fixture", async () => {
-    const { stdout } = await runInProcess(["sign", join(FIXTURES, "conversation_user_replied.json"), "--secret", SECRET]);
+    const { stdout } = await runInProcess([
+      "sign",
+      join(FIXTURES, "conversation_user_replied.json"),
+      "--secret",
+      SECRET,
+    ]);
     expect(stdout).toBe(`${REPLIED_SHA1}\n`);
   });
 
@@ -147,16 +167,29 @@ describe("intercom-bridge sign / verify (in process)", () => {
   });
 
   it("verify accepts any of several secrets (rotation), from flags or the environment", async () => {
-    expect((await runInProcess(["verify", PING, "--signature", PING_SHA1, "--secret", "new", "--secret", SECRET])).error).toBeUndefined();
+    expect(
+      (await runInProcess(["verify", PING, "--signature", PING_SHA1, "--secret", "new", "--secret", SECRET])).error,
+    ).toBeUndefined();
     vi.stubEnv("INTERCOM_CLIENT_SECRET", `new, ${SECRET}`);
     expect((await runInProcess(["verify", PING, "--signature", PING_SHA1])).error).toBeUndefined();
   });
 
   it("verify rejects a signature made with another secret", async () => {
-    const { error } = await runInProcess(["verify", PING, "--signature", PING_SHA1, "--secret", "new", "--secret", "newer"]);
+    const { error } = await runInProcess([
+      "verify",
+      PING,
+      "--signature",
+      PING_SHA1,
+      "--secret",
+      "new",
+      "--secret",
+      "newer",
+    ]);
     expect(error).toBeInstanceOf(IntercomBridgeError);
     expect((error as IntercomBridgeError).code).toBe("IB_ERR_SIGNATURE_INVALID");
-    expect((error as Error).message).toMatch(/^Signature mismatch: it does not match these 442 bytes with any of the 2 secrets\./);
+    expect((error as Error).message).toMatch(
+      /^Signature mismatch: it does not match these 442 bytes with any of the 2 secrets\./,
+    );
   });
 
   it("verify points out a trailing newline added after signing", async () => {

@@ -99,13 +99,20 @@ describe.skipIf(!isReachable)("three serve instances on one Redis prefix", () =>
       [0, 1, 2].map((i) =>
         startServe(
           [
-            "--store", `${REDIS_URL}/0`,
-            "--redis-prefix", prefix,
-            "--handlers", handlers,
-            "--lease-ms", "1000",
-            "--retry-base-ms", "50",
-            "--concurrency", "8",
-            "--data-dir", join(dir, `instance-${i}`),
+            "--store",
+            `${REDIS_URL}/0`,
+            "--redis-prefix",
+            prefix,
+            "--handlers",
+            handlers,
+            "--lease-ms",
+            "1000",
+            "--retry-base-ms",
+            "50",
+            "--concurrency",
+            "8",
+            "--data-dir",
+            join(dir, `instance-${i}`),
           ],
           {},
           SECRET,
@@ -132,7 +139,10 @@ describe.skipIf(!isReachable)("three serve instances on one Redis prefix", () =>
       for (const r of [a, b]) statuses.set(r.status, (statuses.get(r.status) ?? 0) + 1);
     });
     expect(Object.fromEntries(statuses)).toEqual({ 200: 2_000 });
-    await waitFor(() => readRuns(dir).filter((r) => r.phase === "ok").length >= 2_000, { timeoutMs: 60_000, intervalMs: 200 });
+    await waitFor(() => readRuns(dir).filter((r) => r.phase === "ok").length >= 2_000, {
+      timeoutMs: 60_000,
+      intervalMs: 200,
+    });
     await new Promise((r) => setTimeout(r, 500)); // a late second run would show up now
     const runs = readRuns(dir);
     const per = new Map<string, { start: number; ok: number }>();
@@ -172,11 +182,21 @@ describe.skipIf(!isReachable)("three serve instances on one Redis prefix", () =>
     const killedAt = Date.now();
     await victim.kill9();
     servers = servers.slice(1);
-    await waitFor(() => new Set(slow().filter((r) => r.phase === "ok").map((r) => r.id)).size === ids.length, {
-      timeoutMs: 60_000,
-      intervalMs: 200,
+    await waitFor(
+      () =>
+        new Set(
+          slow()
+            .filter((r) => r.phase === "ok")
+            .map((r) => r.id),
+        ).size === ids.length,
+      {
+        timeoutMs: 60_000,
+        intervalMs: 200,
+      },
+    );
+    await waitFor(async () => (await store.countJobs({ state: "done", topic: "contact.*" })) === ids.length, {
+      timeoutMs: 10_000,
     });
-    await waitFor(async () => (await store.countJobs({ state: "done", topic: "contact.*" })) === ids.length, { timeoutMs: 10_000 });
     await new Promise((r) => setTimeout(r, 1_500));
     const runs = slow();
     let takenOver = 0;
@@ -208,9 +228,13 @@ describe.skipIf(!isReachable)("three serve instances on one Redis prefix", () =>
     expect(takenOver).toBeGreaterThanOrEqual(3);
     // How long after the kill the interrupted deliveries ran again (lease 1 s + stalled check).
     const takeover = takenOverIds
-      .map((id) => runs.find((r) => r.id === id && r.phase === "start" && r.pid !== victim.child.pid && r.at > killedAt))
+      .map((id) =>
+        runs.find((r) => r.id === id && r.phase === "start" && r.pid !== victim.child.pid && r.at > killedAt),
+      )
       .filter((r): r is Run => r !== undefined)
       .map((r) => r.at - killedAt);
-    console.log(`takeover after kill -9: ${takenOver} deliveries, re-run ${Math.min(...takeover)}–${Math.max(...takeover)} ms after the kill`);
+    console.log(
+      `takeover after kill -9: ${takenOver} deliveries, re-run ${Math.min(...takeover)}–${Math.max(...takeover)} ms after the kill`,
+    );
   }, 120_000);
 });

@@ -56,7 +56,13 @@ describe.skipIf(!hasBinary)("RedisStore during a Redis outage", () => {
   });
 
   it("acknowledges every enqueue while Redis is down and processes each exactly once after it returns", async () => {
-    store = createRedisStore({ url: redis.url, prefix: "outage", spoolPath: join(dir, "spool.db"), commandTimeoutMs: 300, drainIntervalMs: 100 });
+    store = createRedisStore({
+      url: redis.url,
+      prefix: "outage",
+      spoolPath: join(dir, "spool.db"),
+      commandTimeoutMs: 300,
+      drainIntervalMs: 100,
+    });
     const runs = new Map<string, number>();
     processor = store.process(
       "inbound",
@@ -93,7 +99,8 @@ describe.skipIf(!hasBinary)("RedisStore during a Redis outage", () => {
     expect(runs.size).toBe(200);
     expect([...runs.values()].every((c) => c === 1)).toBe(true);
     // The record ids answered during the outage are the ones stored in Redis.
-    for (const id of during.slice(0, 5)) expect((await store.getRecord(id))?.jobs.map((j) => j.state)).toEqual(["done", "done"]);
+    for (const id of during.slice(0, 5))
+      expect((await store.getRecord(id))?.jobs.map((j) => j.state)).toEqual(["done", "done"]);
     const stats = await store.stats();
     expect(stats.counts.inbound.done).toBe(200);
   });
@@ -107,7 +114,12 @@ describe.skipIf(!hasBinary)("RedisStore during a Redis outage", () => {
   });
 
   it("fails enqueue with StoreError when even the spool cannot be written", async () => {
-    store = createRedisStore({ url: redis.url, prefix: "outage", spoolPath: join(dir, "spool.db"), commandTimeoutMs: 300 });
+    store = createRedisStore({
+      url: redis.url,
+      prefix: "outage",
+      spoolPath: join(dir, "spool.db"),
+      commandTimeoutMs: 300,
+    });
     await store.ping();
     await redis.stop();
     // Simulate a full or read-only disk under the spool.

@@ -42,7 +42,15 @@ describe.skipIf(!isReachable)("openStore with a redis:// URL", () => {
     const r = await store.enqueue({
       dedupeKey: "k",
       dedupeTtlMs: 60_000,
-      record: { queue: "inbound", topic: "ping", body: "{}", appId: null, notificationId: null, itemId: null, createdAt: 1 },
+      record: {
+        queue: "inbound",
+        topic: "ping",
+        body: "{}",
+        appId: null,
+        notificationId: null,
+        itemId: null,
+        createdAt: 1,
+      },
       deliveries: [],
     });
     expect(r.status).toBe("enqueued");
@@ -50,6 +58,8 @@ describe.skipIf(!isReachable)("openStore with a redis:// URL", () => {
   });
 
   it("rejects a malformed redis URL with ConfigError", async () => {
-    await expect(openStore("redis://127.0.0.1:6379/db-one", { redisPrefix: prefix })).rejects.toBeInstanceOf(ConfigError);
+    await expect(openStore("redis://127.0.0.1:6379/db-one", { redisPrefix: prefix })).rejects.toBeInstanceOf(
+      ConfigError,
+    );
   });
 });

@@ -42,7 +42,14 @@ describe("serve --forward", () => {
     const port = (internal.address() as { port: number }).port;
     dir = mkdtempSync(join(tmpdir(), "ib-forward-"));
     server = await startServe(
-      ["--store", `sqlite:${join(dir, "bridge.db")}`, "--forward", `conversation.*=http://127.0.0.1:${port}/intercom`, "--retry-base-ms", "50"],
+      [
+        "--store",
+        `sqlite:${join(dir, "bridge.db")}`,
+        "--forward",
+        `conversation.*=http://127.0.0.1:${port}/intercom`,
+        "--retry-base-ms",
+        "50",
+      ],
       { INTERCOM_BRIDGE_FORWARD_SECRET: FORWARD_SECRET },
       SECRET,
     );
@@ -71,7 +78,14 @@ describe("serve --forward", () => {
   it("does not forward topics outside the pattern", async () => {
     const before = received.length;
     const id = `notif_${randomUUID()}`;
-    const body = JSON.stringify({ type: "notification_event", topic: "contact.user.created", app_id: "fw", id, created_at: Math.floor(Date.now() / 1000), data: { type: "notification_event_data", item: { type: "contact", id: "u1" } } });
+    const body = JSON.stringify({
+      type: "notification_event",
+      topic: "contact.user.created",
+      app_id: "fw",
+      id,
+      created_at: Math.floor(Date.now() / 1000),
+      data: { type: "notification_event_data", item: { type: "contact", id: "u1" } },
+    });
     expect((await server.post(body)).status).toBe(200);
     await new Promise((r) => setTimeout(r, 500));
     expect(received.length).toBe(before);

@@ -10,7 +10,9 @@ import { startServe, type ServeProcess } from "../helpers/serve-process.js";
 const SECRET = "fuzz-secret";
 
 /** Printable header values (fetch refuses control characters before they reach the server). */
-const headerValue = fc.string({ unit: "binary-ascii", maxLength: 200 }).filter((s) => /^[\x20-\x7e]*$/.test(s) && s.trim() === s);
+const headerValue = fc
+  .string({ unit: "binary-ascii", maxLength: 200 })
+  .filter((s) => /^[\x20-\x7e]*$/.test(s) && s.trim() === s);
 
 describe("serve under fuzzed input", () => {
   let dir: string;
@@ -73,7 +75,9 @@ describe("serve under fuzzed input", () => {
       fc.string({ maxLength: 500 }),
       fc.json({ maxDepth: 3 }),
       fc.record({ type: fc.string(), topic: fc.anything(), data: fc.anything() }).map((v) => JSON.stringify(v)),
-      fc.record({ type: fc.constant("notification_event"), topic: fc.string({ minLength: 1 }), data: fc.constant({}) }).map((v) => JSON.stringify(v)),
+      fc
+        .record({ type: fc.constant("notification_event"), topic: fc.string({ minLength: 1 }), data: fc.constant({}) })
+        .map((v) => JSON.stringify(v)),
     );
     await fc.assert(
       fc.asyncProperty(notNotification, async (body) => {

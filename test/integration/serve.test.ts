@@ -82,7 +82,20 @@ describe("intercom-bridge serve (end to end, SQLite)", () => {
     dir = mkdtempSync(join(tmpdir(), "ib-serve-"));
     storeUrl = `sqlite:${join(dir, "bridge.db")}`;
     server = await startServe(
-      ["--store", storeUrl, "--handlers", writeHandlers(dir), "--retry-base-ms", "50", "--max-attempts", "3", "--max-body-bytes", "65536", "--lease-ms", "1000"],
+      [
+        "--store",
+        storeUrl,
+        "--handlers",
+        writeHandlers(dir),
+        "--retry-base-ms",
+        "50",
+        "--max-attempts",
+        "3",
+        "--max-body-bytes",
+        "65536",
+        "--lease-ms",
+        "1000",
+      ],
       {},
       SECRET,
     );
@@ -114,7 +127,11 @@ describe("intercom-bridge serve (end to end, SQLite)", () => {
 
     it("refuses missing, invalid and wrong-length signatures with 401 and a JSON error", async () => {
       const body = notification("ping");
-      const missing = await fetch(`${server.url}/webhooks/intercom`, { method: "POST", headers: { "content-type": "application/json" }, body });
+      const missing = await fetch(`${server.url}/webhooks/intercom`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body,
+      });
       expect(missing.status).toBe(401);
       expect(((await missing.json()) as { error: { code: string } }).error.code).toBe("IB_ERR_SIGNATURE_MISSING");
       const wrong = await server.post(body, { secret: "not-the-secret" });
@@ -125,7 +142,10 @@ describe("intercom-bridge serve (end to end, SQLite)", () => {
 
     it("answers 400 for bodies that are not JSON or not notifications, 400 stale, 413 too large, 415 wrong type, 405 GET, 200 HEAD", async () => {
       expect((await server.post("{not json")).status).toBe(400);
-      expect(await server.post(JSON.stringify({ hello: "world" }))).toMatchObject({ status: 400, body: { error: { code: "IB_ERR_PAYLOAD_INVALID" } } });
+      expect(await server.post(JSON.stringify({ hello: "world" }))).toMatchObject({
+        status: 400,
+        body: { error: { code: "IB_ERR_PAYLOAD_INVALID" } },
+      });
       const old = JSON.parse(notification("conversation.user.replied")) as Record<string, unknown>;
       old["created_at"] = Math.floor(Date.now() / 1000) - 8 * 86_400;
       const stale = await server.post(JSON.stringify(old));
@@ -133,7 +153,10 @@ describe("intercom-bridge serve (end to end, SQLite)", () => {
       expect(JSON.stringify(stale.body)).toMatch(/dedupe-retention/);
       const big = JSON.parse(notification("conversation.user.replied")) as Record<string, unknown>;
       big["padding"] = "x".repeat(70_000);
-      expect(await server.post(JSON.stringify(big))).toMatchObject({ status: 413, body: { error: { code: "IB_ERR_BODY_TOO_LARGE" } } });
+      expect(await server.post(JSON.stringify(big))).toMatchObject({
+        status: 413,
+        body: { error: { code: "IB_ERR_BODY_TOO_LARGE" } },
+      });
       const body = notification("ping");
       expect((await server.post(body, { headers: { "content-type": "text/plain" } })).status).toBe(415);
       const get = await fetch(`${server.url}/webhooks/intercom`);
@@ -163,7 +186,11 @@ describe("intercom-bridge serve (end to end, SQLite)", () => {
       const id = `notif_${randomUUID()}`;
       await server.post(notification("contact.user.created", { id }));
       await waitFor(() => runs(dir).some((r) => r.id === id && r.outcome === "ok"), { timeoutMs: 15_000 });
-      expect(runs(dir).filter((r) => r.id === id).map((r) => [r.attempt, r.outcome])).toEqual([
+      expect(
+        runs(dir)
+          .filter((r) => r.id === id)
+          .map((r) => [r.attempt, r.outcome]),
+      ).toEqual([
         [1, "fail"],
         [2, "fail"],
         [3, "ok"],
@@ -180,7 +207,9 @@ describe("intercom-bridge serve (end to end, SQLite)", () => {
       await waitFor(
         () => {
           const r = runCli(["deliveries", "list", "--state", "dead", "--json", "--store", storeUrl]);
-          return (JSON.parse(r.stdout) as { items: Array<{ notificationId: string }> }).items.some((j) => j.notificationId === id);
+          return (JSON.parse(r.stdout) as { items: Array<{ notificationId: string }> }).items.some(
+            (j) => j.notificationId === id,
+          );
         },
         { timeoutMs: 20_000, intervalMs: 300 },
       );
@@ -194,7 +223,9 @@ describe("intercom-bridge serve (end to end, SQLite)", () => {
 
     it("exposes Prometheus metrics and readiness", async () => {
       const metrics = await (await fetch(`${server.url}/metrics`)).text();
-      expect(metrics).toMatch(/intercom_bridge_notifications_received_total\{topic="conversation.user.replied",outcome="accepted"\} \d+/);
+      expect(metrics).toMatch(
+        /intercom_bridge_notifications_received_total\{topic="conversation.user.replied",outcome="accepted"\} \d+/,
+      );
       expect(metrics).toMatch(/intercom_bridge_duplicates_total [1-9]/);
       expect(metrics).toMatch(/intercom_bridge_signature_failures_total\{reason="invalid"\} [1-9]/);
       expect(metrics).toMatch(/intercom_bridge_deliveries\{queue="inbound",state="done"\} [1-9]/);
@@ -225,7 +256,10 @@ describe("intercom-bridge serve crash recovery", () => {
     appendFileSync(join(dir, "go"), "");
     const second = await startServe(flags, {}, SECRET);
     try {
-      await waitFor(() => new Set(runs(dir).map((r) => r.id)).size === ids.length, { timeoutMs: 30_000, intervalMs: 100 });
+      await waitFor(() => new Set(runs(dir).map((r) => r.id)).size === ids.length, {
+        timeoutMs: 30_000,
+        intervalMs: 100,
+      });
       expect(new Set(runs(dir).map((r) => r.id))).toEqual(new Set(ids));
     } finally {
       await second.stop();
@@ -258,7 +292,19 @@ describe("README quickstart: serve with no handlers, then simulate", () => {
     const storeUrl = `sqlite:${join(dir, "bridge.db")}`;
     const server = await startServe(["--store", storeUrl, "--log-level", "info"], {}, SECRET);
     try {
-      const sim = runCli(["simulate", "--url", `${server.url}/webhooks/intercom`, "--secret", SECRET, "--topic", "ping", "--topic", "contact.user.created", "--count", "4"]);
+      const sim = runCli([
+        "simulate",
+        "--url",
+        `${server.url}/webhooks/intercom`,
+        "--secret",
+        SECRET,
+        "--topic",
+        "ping",
+        "--topic",
+        "contact.user.created",
+        "--count",
+        "4",
+      ]);
       expect(sim.code, sim.stderr).toBe(0);
       expect(sim.stdout).toMatch(/200\s+4/);
       await waitFor(
@@ -269,7 +315,9 @@ describe("README quickstart: serve with no handlers, then simulate", () => {
         },
         { timeoutMs: 15_000, intervalMs: 300 },
       );
-      await waitFor(() => (server.output().match(/"msg":"notification received"/g) ?? []).length === 4, { timeoutMs: 5_000 });
+      await waitFor(() => (server.output().match(/"msg":"notification received"/g) ?? []).length === 4, {
+        timeoutMs: 5_000,
+      });
     } finally {
       await server.stop();
       rmSync(dir, { recursive: true, force: true });

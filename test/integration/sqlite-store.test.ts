@@ -17,7 +17,12 @@ describe("SqliteStore (backend-specific behaviour)", () => {
   it("applies migrations once, records the version and keeps data across re-opens", async () => {
     const path = file();
     const first = createSqliteStore({ path });
-    const r = await first.enqueue({ dedupeKey: "k", dedupeTtlMs: 60_000, record: makeRecord(), deliveries: [makeDelivery("a")] });
+    const r = await first.enqueue({
+      dedupeKey: "k",
+      dedupeTtlMs: 60_000,
+      record: makeRecord(),
+      deliveries: [makeDelivery("a")],
+    });
     await first.close();
     const db = new Database(path, { readonly: true });
     expect(db.pragma("user_version", { simple: true })).toBe(loadMigrations().at(-1)!.version);
@@ -27,7 +32,9 @@ describe("SqliteStore (backend-specific behaviour)", () => {
     expect(r.status).toBe("enqueued");
     if (r.status !== "enqueued") return;
     expect((await again.getRecord(r.recordId))?.jobs.map((j) => j.state)).toEqual(["pending"]);
-    expect((await again.enqueue({ dedupeKey: "k", dedupeTtlMs: 60_000, record: makeRecord(), deliveries: [] })).status).toBe("duplicate");
+    expect(
+      (await again.enqueue({ dedupeKey: "k", dedupeTtlMs: 60_000, record: makeRecord(), deliveries: [] })).status,
+    ).toBe("duplicate");
     await again.close();
   });
 
@@ -38,14 +45,21 @@ describe("SqliteStore (backend-specific behaviour)", () => {
     await sleep(10);
     expect(await store.purgeExpiredDedupeKeys()).toBe(1);
     expect(await store.purgeExpiredDedupeKeys()).toBe(0);
-    expect((await store.enqueue({ dedupeKey: "long", dedupeTtlMs: 60_000, record: makeRecord(), deliveries: [] })).status).toBe("duplicate");
+    expect(
+      (await store.enqueue({ dedupeKey: "long", dedupeTtlMs: 60_000, record: makeRecord(), deliveries: [] })).status,
+    ).toBe("duplicate");
     await store.close();
   });
 
   it("rejects only the invalid item of a group-committed batch", async () => {
     const store = createSqliteStore({ path: file() });
     const calls = Array.from({ length: 10 }, (_, i) =>
-      store.enqueue({ dedupeKey: `k${i}`, dedupeTtlMs: 60_000, record: makeRecord(), deliveries: [makeDelivery("a", { maxAttempts: i === 4 ? 0 : 3 })] }),
+      store.enqueue({
+        dedupeKey: `k${i}`,
+        dedupeTtlMs: 60_000,
+        record: makeRecord(),
+        deliveries: [makeDelivery("a", { maxAttempts: i === 4 ? 0 : 3 })],
+      }),
     );
     const settled = await Promise.allSettled(calls);
     expect(settled.filter((s) => s.status === "rejected")).toHaveLength(1);

@@ -12,9 +12,13 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 function runWorker(dbPath: string, outFile: string): Promise<number | null> {
   return new Promise((resolve, reject) => {
-    const child = spawn("npx", ["tsx", join(import.meta.dirname, "../helpers/sqlite-worker.ts"), dbPath, outFile, String(JOBS)], {
-      stdio: ["ignore", "inherit", "inherit"],
-    });
+    const child = spawn(
+      "npx",
+      ["tsx", join(import.meta.dirname, "../helpers/sqlite-worker.ts"), dbPath, outFile, String(JOBS)],
+      {
+        stdio: ["ignore", "inherit", "inherit"],
+      },
+    );
     child.on("error", reject);
     child.on("exit", (code) => resolve(code));
   });
@@ -31,7 +35,12 @@ describe("SqliteStore shared by two worker processes", () => {
     const jobIds: string[] = [];
     const results = await Promise.all(
       Array.from({ length: JOBS }, (_, i) =>
-        store.enqueue({ dedupeKey: `k${i}`, dedupeTtlMs: 60_000, record: makeRecord({ itemId: `item-${i}` }), deliveries: [makeDelivery("noop")] }),
+        store.enqueue({
+          dedupeKey: `k${i}`,
+          dedupeTtlMs: 60_000,
+          record: makeRecord({ itemId: `item-${i}` }),
+          deliveries: [makeDelivery("noop")],
+        }),
       ),
     );
     for (const r of results) if (r.status === "enqueued") jobIds.push(...r.jobIds);

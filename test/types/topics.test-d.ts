@@ -123,7 +123,9 @@ describe("topic types", () => {
   it("reaches each captured topic's item through the types", () => {
     expectTypeOf<TopicItemMap["admin.logged_in"]>().toEqualTypeOf<WebhookAdmin>();
     expectTypeOf<TopicItemMap["admin.logged_in"]["id"]>().toEqualTypeOf<number | string | null | undefined>();
-    expectTypeOf<TopicItemMap["contact.unarchived"]["created_at"]>().toEqualTypeOf<number | string | null | undefined>();
+    expectTypeOf<TopicItemMap["contact.unarchived"]["created_at"]>().toEqualTypeOf<
+      number | string | null | undefined
+    >();
     expectTypeOf<TopicItemMap["contact.user.tag.created"]>().toEqualTypeOf<ContactTag>();
     expectTypeOf<TopicItemMap["contact.deleted"]>().toEqualTypeOf<Deleted>();
     expectTypeOf<TopicItemMap["conversation.deleted"]>().toEqualTypeOf<ConversationDeleted>();

@@ -13,8 +13,16 @@ interface StoreFlags {
 
 function storeOptions(cmd: Command): Command {
   return cmd
-    .addOption(new Option("--store <url>", "sqlite:<path>, memory: or redis://host:port/db").env(ENV.store).default(DEFAULT_STORE_URL))
-    .addOption(new Option("--redis-prefix <prefix>", "key prefix for redis:// stores").env(ENV.redisPrefix).default("intercom-bridge"));
+    .addOption(
+      new Option("--store <url>", "sqlite:<path>, memory: or redis://host:port/db")
+        .env(ENV.store)
+        .default(DEFAULT_STORE_URL),
+    )
+    .addOption(
+      new Option("--redis-prefix <prefix>", "key prefix for redis:// stores")
+        .env(ENV.redisPrefix)
+        .default("intercom-bridge"),
+    );
 }
 
 async function withStore<T>(flags: StoreFlags, fn: (store: Store) => Promise<T>): Promise<T> {
@@ -27,7 +35,8 @@ async function withStore<T>(flags: StoreFlags, fn: (store: Store) => Promise<T>)
 }
 
 function stateArg(value: string): JobState {
-  if (!(JOB_STATES as readonly string[]).includes(value)) throw new InvalidArgumentError(`must be one of ${JOB_STATES.join(", ")}`);
+  if (!(JOB_STATES as readonly string[]).includes(value))
+    throw new InvalidArgumentError(`must be one of ${JOB_STATES.join(", ")}`);
   return value as JobState;
 }
 
@@ -52,12 +61,23 @@ export function formatJobTable(jobs: readonly JobSummary[]): string {
     ]),
   ];
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
-  return rows.map((r) => r.map((cell, c) => cell.padEnd(widths[c]!)).join("  ").trimEnd()).join("\n") + "\n";
+  return (
+    rows
+      .map((r) =>
+        r
+          .map((cell, c) => cell.padEnd(widths[c]!))
+          .join("  ")
+          .trimEnd(),
+      )
+      .join("\n") + "\n"
+  );
 }
 
 /** `deliveries list`, `inspect` and `replay`: what operators use to see and requeue work. */
 export function registerOperatorCommands(program: Command): void {
-  const deliveries = program.command("deliveries").description("Inspect deliveries (one per notification and handler or forward target)");
+  const deliveries = program
+    .command("deliveries")
+    .description("Inspect deliveries (one per notification and handler or forward target)");
   storeOptions(
     deliveries
       .command("list")
@@ -65,26 +85,43 @@ export function registerOperatorCommands(program: Command): void {
       .addOption(new Option("--state <state>", `only this state: ${JOB_STATES.join("|")}`).argParser(stateArg))
       .option("--topic <pattern>", "exact topic, group.* or *")
       .option("--handler <name>", "only this handler or forward target")
-      .addOption(new Option("--queue <queue>", "inbound (webhooks) or outbox (Data Events)").choices(["inbound", "outbox"]).default("inbound"))
+      .addOption(
+        new Option("--queue <queue>", "inbound (webhooks) or outbox (Data Events)")
+          .choices(["inbound", "outbox"])
+          .default("inbound"),
+      )
       .addOption(new Option("--limit <n>", "at most this many").argParser(intArg(1)).default(50))
       .option("--json", "print JSON (one object with items and nextCursor)"),
-  ).action(async (flags: StoreFlags & { state?: JobState; topic?: string; handler?: string; queue: QueueName; limit: number; json?: boolean }) => {
-    await withStore(flags, async (store) => {
-      const filter: JobFilter = { queue: flags.queue, limit: Math.min(500, flags.limit) };
-      if (flags.state) filter.state = flags.state;
-      if (flags.topic) filter.topic = flags.topic;
-      if (flags.handler) filter.target = flags.handler;
-      const page = await store.listJobs(filter);
-      if (flags.json) process.stdout.write(JSON.stringify(page, null, 2) + "\n");
-      else if (page.items.length === 0) process.stdout.write("No deliveries match.\n");
-      else process.stdout.write(formatJobTable(page.items));
-    });
-  });
+  ).action(
+    async (
+      flags: StoreFlags & {
+        state?: JobState;
+        topic?: string;
+        handler?: string;
+        queue: QueueName;
+        limit: number;
+        json?: boolean;
+      },
+    ) => {
+      await withStore(flags, async (store) => {
+        const filter: JobFilter = { queue: flags.queue, limit: Math.min(500, flags.limit) };
+        if (flags.state) filter.state = flags.state;
+        if (flags.topic) filter.topic = flags.topic;
+        if (flags.handler) filter.target = flags.handler;
+        const page = await store.listJobs(filter);
+        if (flags.json) process.stdout.write(JSON.stringify(page, null, 2) + "\n");
+        else if (page.items.length === 0) process.stdout.write("No deliveries match.\n");
+        else process.stdout.write(formatJobTable(page.items));
+      });
+    },
+  );
 
   storeOptions(
     program
       .command("inspect <notification-id>")
-      .description("Show a notification (by Intercom id, or by record id), its deliveries and every attempt with its error")
+      .description(
+        "Show a notification (by Intercom id, or by record id), its deliveries and every attempt with its error",
+      )
       .option("--json", "print JSON"),
   ).action(async (id: string, flags: StoreFlags & { json?: boolean }) => {
     await withStore(flags, async (store) => {
@@ -113,7 +150,9 @@ export function registerOperatorCommands(program: Command): void {
       for (const j of detail.jobs) {
         out.push(`  ${j.target}  ${j.state}  attempts ${j.attempts}/${j.maxAttempts}  id ${j.id}`);
         for (const a of j.history) {
-          out.push(`    #${a.attempt} ${a.outcome.padEnd(13)} ${fmtTime(a.startedAt)} ${a.finishedAt - a.startedAt} ms${a.error ? `  ${a.error.code ?? a.error.name}: ${a.error.message}` : ""}`);
+          out.push(
+            `    #${a.attempt} ${a.outcome.padEnd(13)} ${fmtTime(a.startedAt)} ${a.finishedAt - a.startedAt} ms${a.error ? `  ${a.error.code ?? a.error.name}: ${a.error.message}` : ""}`,
+          );
         }
       }
       out.push("", "Payload:", JSON.stringify(payload, null, 2));
@@ -124,36 +163,52 @@ export function registerOperatorCommands(program: Command): void {
   storeOptions(
     program
       .command("replay [notification-id]")
-      .description("Requeue the deliveries of one notification, or with --dead every dead delivery matching the filters; prints how many")
+      .description(
+        "Requeue the deliveries of one notification, or with --dead every dead delivery matching the filters; prints how many",
+      )
       .option("--dead", "replay dead deliveries (use with --topic/--since/--handler to narrow)")
       .option("--topic <pattern>", "with --dead: exact topic, group.* or *")
       .option("--handler <name>", "with --dead: only this handler or forward target")
-      .addOption(new Option("--since <time>", "with --dead: received at or after (ISO time, unix seconds, or an age such as 2h)").argParser(timeArg))
+      .addOption(
+        new Option(
+          "--since <time>",
+          "with --dead: received at or after (ISO time, unix seconds, or an age such as 2h)",
+        ).argParser(timeArg),
+      )
       .addOption(new Option("--queue <queue>", "inbound or outbox").choices(["inbound", "outbox"]).default("inbound")),
-  ).action(async (id: string | undefined, flags: StoreFlags & { dead?: boolean; topic?: string; handler?: string; since?: number; queue: QueueName }) => {
-    if (!id && !flags.dead) throw new IntercomBridgeError("IB_ERR_CONFIG", "give a notification id, or --dead to replay dead deliveries");
-    if (id && flags.dead) throw new IntercomBridgeError("IB_ERR_CONFIG", "give either a notification id or --dead, not both");
-    await withStore(flags, async (store) => {
-      if (flags.dead) {
-        const filter: JobFilter = { queue: flags.queue, state: "dead" };
-        if (flags.topic) filter.topic = flags.topic;
-        if (flags.handler) filter.target = flags.handler;
-        if (flags.since !== undefined) filter.since = flags.since;
-        const n = await store.requeueMany(filter);
-        process.stdout.write(`Requeued ${n} dead deliver${n === 1 ? "y" : "ies"}.\n`);
-        return;
-      }
-      const detail = await findRecord(store, id!);
-      let n = 0;
-      const skipped: string[] = [];
-      for (const j of detail.jobs) {
-        const r = await store.requeue(j.id);
-        if (r === "requeued") n++;
-        else skipped.push(`${j.target} (${j.state})`);
-      }
-      process.stdout.write(`Requeued ${n} deliver${n === 1 ? "y" : "ies"} of ${detail.record.notificationId ?? detail.record.id}.${skipped.length ? ` Skipped, already queued or running: ${skipped.join(", ")}.` : ""}\n`);
-    });
-  });
+  ).action(
+    async (
+      id: string | undefined,
+      flags: StoreFlags & { dead?: boolean; topic?: string; handler?: string; since?: number; queue: QueueName },
+    ) => {
+      if (!id && !flags.dead)
+        throw new IntercomBridgeError("IB_ERR_CONFIG", "give a notification id, or --dead to replay dead deliveries");
+      if (id && flags.dead)
+        throw new IntercomBridgeError("IB_ERR_CONFIG", "give either a notification id or --dead, not both");
+      await withStore(flags, async (store) => {
+        if (flags.dead) {
+          const filter: JobFilter = { queue: flags.queue, state: "dead" };
+          if (flags.topic) filter.topic = flags.topic;
+          if (flags.handler) filter.target = flags.handler;
+          if (flags.since !== undefined) filter.since = flags.since;
+          const n = await store.requeueMany(filter);
+          process.stdout.write(`Requeued ${n} dead deliver${n === 1 ? "y" : "ies"}.\n`);
+          return;
+        }
+        const detail = await findRecord(store, id!);
+        let n = 0;
+        const skipped: string[] = [];
+        for (const j of detail.jobs) {
+          const r = await store.requeue(j.id);
+          if (r === "requeued") n++;
+          else skipped.push(`${j.target} (${j.state})`);
+        }
+        process.stdout.write(
+          `Requeued ${n} deliver${n === 1 ? "y" : "ies"} of ${detail.record.notificationId ?? detail.record.id}.${skipped.length ? ` Skipped, already queued or running: ${skipped.join(", ")}.` : ""}\n`,
+        );
+      });
+    },
+  );
 }
 
 async function findRecord(store: Store, id: string): Promise<NonNullable<Awaited<ReturnType<Store["getRecord"]>>>> {

@@ -38,26 +38,110 @@ export function registerServeCommand(program: Command): void {
     )
     .addOption(new Option("--port <n>", "port to listen on").env("PORT").argParser(intArg(0)).default(8080))
     .addOption(new Option("--host <host>", "interface to bind").env("HOST").default("127.0.0.1"))
-    .addOption(new Option("--store <url>", "sqlite:<path>, memory: or redis://host:port/db").env(ENV.store).default(DEFAULT_STORE_URL))
-    .addOption(new Option("--handlers <module>", ".js/.mjs module whose default export maps topic patterns to async handlers").env(ENV.handlers))
-    .addOption(new Option("--forward <pattern=url>", "POST matching notifications, signed, to an internal URL (repeatable; env: INTERCOM_BRIDGE_FORWARD, comma-separated)").argParser(collect))
-    .addOption(new Option("--forward-secret <secret>", "secret that signs forwarded bodies (default: the first client secret)").env(ENV.forwardSecret))
-    .addOption(new Option("--max-attempts <n>", "attempts per delivery before it is dead").env("INTERCOM_BRIDGE_MAX_ATTEMPTS").argParser(intArg(1)).default(DEFAULTS.retry.maxAttempts))
-    .addOption(new Option("--retry-base-ms <ms>", "first retry delay; doubles per attempt, with jitter, capped at 1 h").env("INTERCOM_BRIDGE_RETRY_BASE_MS").argParser(intArg(0)).default(DEFAULTS.retry.backoff.delayMs))
-    .addOption(new Option("--handler-timeout-ms <ms>", "per-run handler timeout (the run's AbortSignal fires)").env("INTERCOM_BRIDGE_HANDLER_TIMEOUT_MS").argParser(intArg(1)).default(DEFAULTS.handlerTimeoutMs))
-    .addOption(new Option("--concurrency <n>", "deliveries run at once (one at a time per item)").env("INTERCOM_BRIDGE_CONCURRENCY").argParser(intArg(1)).default(DEFAULTS.concurrency))
-    .addOption(new Option("--dedupe-retention <duration>", "how long notification ids are remembered; older notifications are refused as stale (e.g. 7d, 36h)").env("INTERCOM_BRIDGE_DEDUPE_RETENTION").argParser(durationArg).default(DEFAULTS.dedupeTtlMs, "7d"))
-    .addOption(new Option("--max-body-bytes <n>", "largest webhook body accepted").env("INTERCOM_BRIDGE_MAX_BODY_BYTES").argParser(intArg(1)).default(DEFAULTS.maxBodyBytes))
-    .addOption(new Option("--lease-ms <ms>", "how long a running delivery is leased before another worker may take it over").env("INTERCOM_BRIDGE_LEASE_MS").argParser(intArg(100)).default(DEFAULTS.leaseMs))
-    .addOption(new Option("--shutdown-timeout <duration>", "grace period for in-flight deliveries on SIGTERM/SIGINT").env("INTERCOM_BRIDGE_SHUTDOWN_TIMEOUT").argParser(durationArg).default(DEFAULTS.shutdownTimeoutMs, "10s"))
-    .addOption(new Option("--log-level <level>", "fatal, error, warn, info, debug or trace").env("LOG_LEVEL").default("info"))
-    .addOption(new Option("--redis-prefix <prefix>", "key prefix for redis:// stores").env(ENV.redisPrefix).default("intercom-bridge"))
-    .addOption(new Option("--rate-limit-per-minute <n>", "outbound: Intercom rate limit assumed until X-RateLimit-Limit is seen (spread over 10-second windows)").env("INTERCOM_BRIDGE_RATE_LIMIT_PER_MINUTE").argParser(intArg(1)).default(10_000))
-    .addOption(new Option("--data-dir <dir>", "where generated secrets, tokens and the Redis spool live (default: the SQLite file's folder, else ./data)").env("INTERCOM_BRIDGE_DATA_DIR"))
+    .addOption(
+      new Option("--store <url>", "sqlite:<path>, memory: or redis://host:port/db")
+        .env(ENV.store)
+        .default(DEFAULT_STORE_URL),
+    )
+    .addOption(
+      new Option(
+        "--handlers <module>",
+        ".js/.mjs module whose default export maps topic patterns to async handlers",
+      ).env(ENV.handlers),
+    )
+    .addOption(
+      new Option(
+        "--forward <pattern=url>",
+        "POST matching notifications, signed, to an internal URL (repeatable; env: INTERCOM_BRIDGE_FORWARD, comma-separated)",
+      ).argParser(collect),
+    )
+    .addOption(
+      new Option(
+        "--forward-secret <secret>",
+        "secret that signs forwarded bodies (default: the first client secret)",
+      ).env(ENV.forwardSecret),
+    )
+    .addOption(
+      new Option("--max-attempts <n>", "attempts per delivery before it is dead")
+        .env("INTERCOM_BRIDGE_MAX_ATTEMPTS")
+        .argParser(intArg(1))
+        .default(DEFAULTS.retry.maxAttempts),
+    )
+    .addOption(
+      new Option("--retry-base-ms <ms>", "first retry delay; doubles per attempt, with jitter, capped at 1 h")
+        .env("INTERCOM_BRIDGE_RETRY_BASE_MS")
+        .argParser(intArg(0))
+        .default(DEFAULTS.retry.backoff.delayMs),
+    )
+    .addOption(
+      new Option("--handler-timeout-ms <ms>", "per-run handler timeout (the run's AbortSignal fires)")
+        .env("INTERCOM_BRIDGE_HANDLER_TIMEOUT_MS")
+        .argParser(intArg(1))
+        .default(DEFAULTS.handlerTimeoutMs),
+    )
+    .addOption(
+      new Option("--concurrency <n>", "deliveries run at once (one at a time per item)")
+        .env("INTERCOM_BRIDGE_CONCURRENCY")
+        .argParser(intArg(1))
+        .default(DEFAULTS.concurrency),
+    )
+    .addOption(
+      new Option(
+        "--dedupe-retention <duration>",
+        "how long notification ids are remembered; older notifications are refused as stale (e.g. 7d, 36h)",
+      )
+        .env("INTERCOM_BRIDGE_DEDUPE_RETENTION")
+        .argParser(durationArg)
+        .default(DEFAULTS.dedupeTtlMs, "7d"),
+    )
+    .addOption(
+      new Option("--max-body-bytes <n>", "largest webhook body accepted")
+        .env("INTERCOM_BRIDGE_MAX_BODY_BYTES")
+        .argParser(intArg(1))
+        .default(DEFAULTS.maxBodyBytes),
+    )
+    .addOption(
+      new Option("--lease-ms <ms>", "how long a running delivery is leased before another worker may take it over")
+        .env("INTERCOM_BRIDGE_LEASE_MS")
+        .argParser(intArg(100))
+        .default(DEFAULTS.leaseMs),
+    )
+    .addOption(
+      new Option("--shutdown-timeout <duration>", "grace period for in-flight deliveries on SIGTERM/SIGINT")
+        .env("INTERCOM_BRIDGE_SHUTDOWN_TIMEOUT")
+        .argParser(durationArg)
+        .default(DEFAULTS.shutdownTimeoutMs, "10s"),
+    )
+    .addOption(
+      new Option("--log-level <level>", "fatal, error, warn, info, debug or trace").env("LOG_LEVEL").default("info"),
+    )
+    .addOption(
+      new Option("--redis-prefix <prefix>", "key prefix for redis:// stores")
+        .env(ENV.redisPrefix)
+        .default("intercom-bridge"),
+    )
+    .addOption(
+      new Option(
+        "--rate-limit-per-minute <n>",
+        "outbound: Intercom rate limit assumed until X-RateLimit-Limit is seen (spread over 10-second windows)",
+      )
+        .env("INTERCOM_BRIDGE_RATE_LIMIT_PER_MINUTE")
+        .argParser(intArg(1))
+        .default(10_000),
+    )
+    .addOption(
+      new Option(
+        "--data-dir <dir>",
+        "where generated secrets, tokens and the Redis spool live (default: the SQLite file's folder, else ./data)",
+      ).env("INTERCOM_BRIDGE_DATA_DIR"),
+    )
     .action(async (flags: ServeFlags) => {
       const forwards = [...(flags.forward ?? []), ...splitList(process.env[ENV.forward] ?? "")].map(parseForward);
       const dataDir = flags.dataDir ?? dataDirOf(flags.store);
-      const store = await openStore(flags.store, { redisPrefix: flags.redisPrefix, spoolPath: `${dataDir}/redis-spool.db` });
+      const store = await openStore(flags.store, {
+        redisPrefix: flags.redisPrefix,
+        spoolPath: `${dataDir}/redis-spool.db`,
+      });
       const { createService } = await import("../../service/create-service.js");
       const service = await createService({
         secrets: secretsFromEnv(),
@@ -88,7 +172,10 @@ export function registerServeCommand(program: Command): void {
         }),
       });
       const url = await service.listen();
-      service.log.info({ url: `${url}/webhooks/intercom`, store: store.kind, dashboard: `${url}/dashboard` }, "intercom-bridge is receiving Intercom webhooks");
+      service.log.info(
+        { url: `${url}/webhooks/intercom`, store: store.kind, dashboard: `${url}/dashboard` },
+        "intercom-bridge is receiving Intercom webhooks",
+      );
       let stopping = false;
       const stop = (signal: string): void => {
         if (stopping) return;

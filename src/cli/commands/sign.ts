@@ -17,7 +17,8 @@ export interface SignFlags {
 export async function readBodyFile(file: string, stdin: NodeJS.ReadableStream = process.stdin): Promise<Buffer> {
   if (file !== "-") return readFile(file);
   const chunks: Buffer[] = [];
-  for await (const chunk of stdin) chunks.push(typeof chunk === "string" ? Buffer.from(chunk, "utf8") : Buffer.from(chunk));
+  for await (const chunk of stdin)
+    chunks.push(typeof chunk === "string" ? Buffer.from(chunk, "utf8") : Buffer.from(chunk));
   return Buffer.concat(chunks);
 }
 
@@ -31,7 +32,9 @@ export function cliSecrets(flagSecrets: readonly string[], env: NodeJS.ProcessEn
   if (flagSecrets.length > 0 && given.length === 0) throw new ConfigError("--secret must not be empty");
   const secrets = given.length > 0 ? given : secretsFromEnv(env);
   if (secrets.length === 0) {
-    throw new ConfigError("No client secret: pass --secret <secret> or set INTERCOM_CLIENT_SECRET (the app's client secret from Developer Hub, Basic Info)");
+    throw new ConfigError(
+      "No client secret: pass --secret <secret> or set INTERCOM_CLIENT_SECRET (the app's client secret from Developer Hub, Basic Info)",
+    );
   }
   return secrets;
 }
@@ -40,9 +43,16 @@ export function cliSecrets(flagSecrets: readonly string[], env: NodeJS.ProcessEn
 export function registerSignCommand(program: Command): void {
   program
     .command("sign")
-    .description("Print the X-Hub-Signature value (sha1=<hex>) for the exact bytes of a body file, as Intercom would sign it.")
+    .description(
+      "Print the X-Hub-Signature value (sha1=<hex>) for the exact bytes of a body file, as Intercom would sign it.",
+    )
     .argument("<file>", "the request body file, signed byte for byte (use - for standard input)")
-    .addOption(new Option("--secret <secret>", "the app's client secret (default: the first of INTERCOM_CLIENT_SECRET, comma-separated)"))
+    .addOption(
+      new Option(
+        "--secret <secret>",
+        "the app's client secret (default: the first of INTERCOM_CLIENT_SECRET, comma-separated)",
+      ),
+    )
     .addHelpText(
       "after",
       [

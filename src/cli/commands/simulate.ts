@@ -26,7 +26,9 @@ interface SimulateFlags {
 /** Loads the shipped samples, grouped by topic, as raw text. */
 export function loadSamples(dir = SAMPLES_DIR): Map<string, string[]> {
   const byTopic = new Map<string, string[]>();
-  for (const file of readdirSync(dir).filter((f) => f.endsWith(".json")).sort()) {
+  for (const file of readdirSync(dir)
+    .filter((f) => f.endsWith(".json"))
+    .sort()) {
     const text = readFileSync(join(dir, file), "utf8");
     const topic = (JSON.parse(text) as { topic: string }).topic;
     byTopic.set(topic, [...(byTopic.get(topic) ?? []), text]);
@@ -42,7 +44,13 @@ export function bodyFor(topic: string, samples: Map<string, string[]>, index: nu
     : {
         type: "notification_event",
         app_id: "simulated",
-        data: { type: "notification_event_data", item: { type: (topicCatalogue as unknown as Record<string, { item: string } | undefined>)[topic]?.item ?? "unknown", id: String(100000 + index) } },
+        data: {
+          type: "notification_event_data",
+          item: {
+            type: (topicCatalogue as unknown as Record<string, { item: string } | undefined>)[topic]?.item ?? "unknown",
+            id: String(100000 + index),
+          },
+        },
         links: {},
         id: null,
         topic,
@@ -69,19 +77,51 @@ export function registerSimulateCommand(program: Command): void {
       "Send realistic signed Intercom notifications (captured samples, one per known topic unless --topic is given) and print the status codes received.\n" +
         "Each is sent with a fresh id and created_at (neither duplicate nor stale) unless --as-captured.",
     )
-    .addOption(new Option("--url <url>", "webhook URL").env("INTERCOM_BRIDGE_URL").default("http://127.0.0.1:8080/webhooks/intercom"))
-    .addOption(new Option("--secret <secret>", "client secret to sign with (default: INTERCOM_CLIENT_SECRET, else the development secret serve generated in --data-dir)"))
-    .addOption(new Option("--topic <topic>", "topic to send (repeatable; default: every known topic)").argParser(collect))
-    .addOption(new Option("--count <n>", "notifications to send in all, cycling through the topics (default: one per topic)").argParser(intArg(1)))
-    .addOption(new Option("--duplicates <fraction>", "fraction (0-1) of notifications to send a second time, as Intercom's retry would").argParser(fractionArg).default(0))
+    .addOption(
+      new Option("--url <url>", "webhook URL")
+        .env("INTERCOM_BRIDGE_URL")
+        .default("http://127.0.0.1:8080/webhooks/intercom"),
+    )
+    .addOption(
+      new Option(
+        "--secret <secret>",
+        "client secret to sign with (default: INTERCOM_CLIENT_SECRET, else the development secret serve generated in --data-dir)",
+      ),
+    )
+    .addOption(
+      new Option("--topic <topic>", "topic to send (repeatable; default: every known topic)").argParser(collect),
+    )
+    .addOption(
+      new Option(
+        "--count <n>",
+        "notifications to send in all, cycling through the topics (default: one per topic)",
+      ).argParser(intArg(1)),
+    )
+    .addOption(
+      new Option(
+        "--duplicates <fraction>",
+        "fraction (0-1) of notifications to send a second time, as Intercom's retry would",
+      )
+        .argParser(fractionArg)
+        .default(0),
+    )
     .addOption(new Option("--concurrency <n>", "requests in flight at once").argParser(intArg(1)).default(8))
-    .option("--as-captured", "send the samples' exact bytes (their old created_at makes them stale, and repeats are duplicates)")
-    .addOption(new Option("--data-dir <dir>", "where serve keeps its generated development secret").env("INTERCOM_BRIDGE_DATA_DIR").default("./data"))
+    .option(
+      "--as-captured",
+      "send the samples' exact bytes (their old created_at makes them stale, and repeats are duplicates)",
+    )
+    .addOption(
+      new Option("--data-dir <dir>", "where serve keeps its generated development secret")
+        .env("INTERCOM_BRIDGE_DATA_DIR")
+        .default("./data"),
+    )
     .option("--json", "print the summary as JSON")
     .action(async (flags: SimulateFlags) => {
       const secret = flags.secret ?? secretsFromEnv()[0] ?? readDevSecret(flags.dataDir);
       if (!secret) {
-        throw new Error("No secret: pass --secret, set INTERCOM_CLIENT_SECRET, or start `intercom-bridge serve` once so it generates a development secret in ./data");
+        throw new Error(
+          "No secret: pass --secret, set INTERCOM_CLIENT_SECRET, or start `intercom-bridge serve` once so it generates a development secret in ./data",
+        );
       }
       const samples = loadSamples();
       const topics = flags.topic && flags.topic.length > 0 ? flags.topic : [...topicNames];
@@ -102,7 +142,11 @@ export function registerSimulateCommand(program: Command): void {
           try {
             const res = await fetch(flags.url, {
               method: "POST",
-              headers: { "content-type": "application/json", "x-hub-signature": sign(body, secret), "user-agent": "intercom-bridge-simulate" },
+              headers: {
+                "content-type": "application/json",
+                "x-hub-signature": sign(body, secret),
+                "user-agent": "intercom-bridge-simulate",
+              },
               body,
             });
             const text = await res.text();
@@ -115,7 +159,8 @@ export function registerSimulateCommand(program: Command): void {
       };
       await Promise.all(Array.from({ length: Math.min(flags.concurrency, bodies.length) }, worker));
       const summary = Object.fromEntries([...statuses.entries()].sort());
-      if (flags.json) process.stdout.write(JSON.stringify({ url: flags.url, sent: bodies.length, statuses: summary }) + "\n");
+      if (flags.json)
+        process.stdout.write(JSON.stringify({ url: flags.url, sent: bodies.length, statuses: summary }) + "\n");
       else {
         process.stdout.write(`Sent ${bodies.length} notifications (${topics.length} topics) to ${flags.url}\n`);
         for (const [k, v] of Object.entries(summary)) process.stdout.write(`  ${k.padEnd(16)} ${v}\n`);

@@ -23,7 +23,9 @@ export function describeHeaderProblem(header: string): string | null {
     return "this looks like a SHA-256 X-Body-Signature; webhook notifications carry X-Hub-Signature: sha1=<40 hex>";
   }
   if (!value.startsWith("sha1=")) {
-    return /^[0-9a-fA-F]{40}$/.test(value) ? 'the "sha1=" prefix is missing' : 'the signature must start with "sha1=" followed by 40 hex digits';
+    return /^[0-9a-fA-F]{40}$/.test(value)
+      ? 'the "sha1=" prefix is missing'
+      : 'the signature must start with "sha1=" followed by 40 hex digits';
   }
   const hex = value.slice(5);
   if (!/^[0-9a-fA-F]*$/.test(hex)) return 'the part after "sha1=" is not hexadecimal';
@@ -36,13 +38,16 @@ export function describeHeaderProblem(header: string): string | null {
 export function registerVerifyCommand(program: Command): void {
   program
     .command("verify")
-    .description("Check an X-Hub-Signature value against the exact bytes of a body file. Exits 0 when valid, 1 when not (and says why).")
+    .description(
+      "Check an X-Hub-Signature value against the exact bytes of a body file. Exits 0 when valid, 1 when not (and says why).",
+    )
     .argument("<file>", "the request body file exactly as received (use - for standard input)")
     .requiredOption("--signature <value>", 'the X-Hub-Signature header value, e.g. "sha1=6f1e…"')
     .addOption(
-      new Option("--secret <secret>", "a client secret to try; repeat for rotation (default: INTERCOM_CLIENT_SECRET, comma-separated)").argParser(
-        (value: string, previous: string[] | undefined) => [...(previous ?? []), value],
-      ),
+      new Option(
+        "--secret <secret>",
+        "a client secret to try; repeat for rotation (default: INTERCOM_CLIENT_SECRET, comma-separated)",
+      ).argParser((value: string, previous: string[] | undefined) => [...(previous ?? []), value]),
     )
     .addHelpText(
       "after",
@@ -75,15 +80,25 @@ export function registerVerifyCommand(program: Command): void {
         );
       }
       if (verifySignature(body, flags.signature, secrets)) {
-        process.stdout.write(`Valid: the signature matches the ${body.length} bytes of ${file === "-" ? "standard input" : file}.\n`);
+        process.stdout.write(
+          `Valid: the signature matches the ${body.length} bytes of ${file === "-" ? "standard input" : file}.\n`,
+        );
         return;
       }
       const of = secrets.length === 1 ? "the secret" : `any of the ${secrets.length} secrets`;
-      let hint = "Check that the secret is the client secret of the app that owns the webhook subscription, and that the bytes are exactly as received.";
+      let hint =
+        "Check that the secret is the client secret of the app that owns the webhook subscription, and that the bytes are exactly as received.";
       // A trailing newline added by an editor or `echo` is the most common byte difference.
-      if (body.length > 0 && body[body.length - 1] === 0x0a && verifySignature(body.subarray(0, body.length - 1), flags.signature, secrets)) {
+      if (
+        body.length > 0 &&
+        body[body.length - 1] === 0x0a &&
+        verifySignature(body.subarray(0, body.length - 1), flags.signature, secrets)
+      ) {
         hint = "It would match without the file's trailing newline: the file was changed after signing.";
       }
-      throw new SignatureVerificationError("IB_ERR_SIGNATURE_INVALID", `Signature mismatch: it does not match these ${body.length} bytes with ${of}. ${hint}`);
+      throw new SignatureVerificationError(
+        "IB_ERR_SIGNATURE_INVALID",
+        `Signature mismatch: it does not match these ${body.length} bytes with ${of}. ${hint}`,
+      );
     });
 }

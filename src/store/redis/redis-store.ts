@@ -161,7 +161,8 @@ function positiveInt(value: number | undefined, fallback: number, name: string, 
 
 function resolveOptions(options: RedisStoreOptions): ResolvedOptions {
   const prefix = options.prefix ?? "intercom-bridge";
-  if (prefix.length === 0 || prefix.endsWith(":")) throw new ConfigError("prefix must be non-empty and must not end with ':'");
+  if (prefix.length === 0 || prefix.endsWith(":"))
+    throw new ConfigError("prefix must be non-empty and must not end with ':'");
   return {
     prefix,
     connection: options.connection ?? {},
@@ -190,7 +191,9 @@ function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<
 
 function toStoreError(error: unknown, what: string): StoreError {
   if (error instanceof StoreError) return error;
-  return new StoreError(`Redis ${what} failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+  return new StoreError(`Redis ${what} failed: ${error instanceof Error ? error.message : String(error)}`, {
+    cause: error,
+  });
 }
 
 function num(value: string | null | undefined): number | null {
@@ -349,7 +352,12 @@ export class RedisStore implements Store {
     // Our command connection fails fast while Redis is down (no offline queue), so enqueue can spool at once.
     this.cmd = defineScripts(
       // `as never`: ioredis 6's constructor types reject its own RedisOptions under exactOptionalPropertyTypes.
-      new Redis({ ...this.connectionOptions, enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: false } as never),
+      new Redis({
+        ...this.connectionOptions,
+        enableOfflineQueue: false,
+        maxRetriesPerRequest: 1,
+        lazyConnect: false,
+      } as never),
     );
     this.cmd.on("error", (err: Error) => this.log.warn({ err: describeError(err) }, "redis connection error"));
     const queueOpts = { connection: { ...this.connectionOptions } as BullConnectionOptions, prefix: this.prefix };
@@ -415,7 +423,11 @@ export class RedisStore implements Store {
     if (this.spool && this.spooling) return this.toSpool(input, recordId, token, receivedAt);
     try {
       await this.ready();
-      return await withTimeout(this.enqueueInRedis(input, recordId, token, receivedAt), this.opts.commandTimeoutMs, "enqueue");
+      return await withTimeout(
+        this.enqueueInRedis(input, recordId, token, receivedAt),
+        this.opts.commandTimeoutMs,
+        "enqueue",
+      );
     } catch (error) {
       if (error instanceof ClaimBusyError || !this.spool) throw toStoreError(error, "enqueue");
       this.log.warn({ err: describeError(error), recordId }, "redis unreachable: spooling the enqueue locally");
@@ -443,13 +455,29 @@ export class RedisStore implements Store {
    * jobs (BullMQ `addBulk`, deterministic ids so a repeat is a no-op), then mark the key done for `dedupeTtlMs`.
    * A claim holding our own token (a spooled retry of an attempt that failed half-way) is taken over.
    */
-  private async enqueueInRedis(input: EnqueueInput, recordId: string, token: string, receivedAt: number): Promise<EnqueueResult> {
+  private async enqueueInRedis(
+    input: EnqueueInput,
+    recordId: string,
+    token: string,
+    receivedAt: number,
+  ): Promise<EnqueueResult> {
     const { record } = input;
     const k = this.keys;
     const queue = record.queue;
     const dk = k.dedupe(queue, input.dedupeKey);
     const claim = `p:${token}`;
-    const fields: (string | number)[] = ["q", queue, "topic", record.topic, "body", record.body, "ca", record.createdAt, "ra", receivedAt];
+    const fields: (string | number)[] = [
+      "q",
+      queue,
+      "topic",
+      record.topic,
+      "body",
+      record.body,
+      "ca",
+      record.createdAt,
+      "ra",
+      receivedAt,
+    ];
     fields.push("dk", input.dedupeKey, "jc", input.deliveries.length);
     if (record.appId !== null) fields.push("app", record.appId);
     if (record.notificationId !== null) fields.push("nid", record.notificationId);
@@ -499,8 +527,22 @@ export class RedisStore implements Store {
   private bullJob(recordId: string, index: number, queue: QueueName, createdAt: number, d: DeliveryInput): BullJobSpec {
     return {
       name: d.target,
-      data: { recordId, index, target: d.target, queue, orderingKey: d.orderingKey, orderScore: createdAt, retry: d.retry },
-      opts: { jobId: jobIdOf(recordId, index), attempts: d.retry.maxAttempts, backoff: { type: "intercom-bridge" }, removeOnComplete: false, removeOnFail: false },
+      data: {
+        recordId,
+        index,
+        target: d.target,
+        queue,
+        orderingKey: d.orderingKey,
+        orderScore: createdAt,
+        retry: d.retry,
+      },
+      opts: {
+        jobId: jobIdOf(recordId, index),
+        attempts: d.retry.maxAttempts,
+        backoff: { type: "intercom-bridge" },
+        removeOnComplete: false,
+        removeOnFail: false,
+      },
     };
   }
 
@@ -554,7 +596,11 @@ export class RedisStore implements Store {
       for (const row of rows) {
         if (this.closed) return;
         try {
-          await withTimeout(this.enqueueInRedis(row.input, row.recordId, row.token, row.receivedAt), this.opts.commandTimeoutMs * 5, "drain");
+          await withTimeout(
+            this.enqueueInRedis(row.input, row.recordId, row.token, row.receivedAt),
+            this.opts.commandTimeoutMs * 5,
+            "drain",
+          );
         } catch (error) {
           if (error instanceof ClaimBusyError) continue; // another writer holds it; try again next round
           throw error;
@@ -575,7 +621,8 @@ export class RedisStore implements Store {
   /** See {@link Store.process}. One BullMQ worker; `leaseMs` is its `lockDuration`. `pollMs` is not used (push). */
   process(queue: QueueName, run: JobRunner, opts: ProcessOptions): Processor {
     this.assertOpen();
-    if (!Number.isSafeInteger(opts.concurrency) || opts.concurrency < 1) throw new ConfigError("concurrency must be an integer >= 1");
+    if (!Number.isSafeInteger(opts.concurrency) || opts.concurrency < 1)
+      throw new ConfigError("concurrency must be an integer >= 1");
     if (!Number.isFinite(opts.leaseMs) || opts.leaseMs < 10) throw new ConfigError("leaseMs must be a number >= 10");
     const workerId = `${this.workerPrefix}.${++this.workerCount}`;
     const processor = new RedisProcessor(queue, opts, workerId, (p) => this.processors.delete(p));
@@ -595,7 +642,12 @@ export class RedisStore implements Store {
         maxStalledCount: this.opts.maxStalledCount,
         limiter: NEVER_LIMITING,
         settings: {
-          backoffStrategy: (attemptsMade: number, _type?: string, _err?: Error, job?: { id?: string; data?: unknown }) => {
+          backoffStrategy: (
+            attemptsMade: number,
+            _type?: string,
+            _err?: Error,
+            job?: { id?: string; data?: unknown },
+          ) => {
             const planned = job?.id !== undefined ? this.plannedDelays.get(job.id) : undefined;
             if (job?.id !== undefined) this.plannedDelays.delete(job.id);
             if (planned !== undefined) return planned;
@@ -606,7 +658,9 @@ export class RedisStore implements Store {
       },
     );
     worker.on("error", (err: Error) => this.log.warn({ err: describeError(err), queue }, "bullmq worker error"));
-    worker.on("stalled", (jobId: string) => this.log.warn({ jobId, queue }, "delivery lease expired (worker died or stalled); requeued"));
+    worker.on("stalled", (jobId: string) =>
+      this.log.warn({ jobId, queue }, "delivery lease expired (worker died or stalled); requeued"),
+    );
     processor.worker = worker;
     this.processors.add(processor);
     return processor;
@@ -709,8 +763,16 @@ export class RedisStore implements Store {
       if (leave && head) await this.wakeIfBlocked(data.queue, head);
     };
     if (!record) {
-      const error: JobError = { name: "StoreError", code: "IB_ERR_STORE_UNAVAILABLE", message: `Record ${data.recordId} is missing` };
-      await this.cmd.multi().rpush(k.history(id), history("dead", error)).hset(k.meta(id), { lastError: JSON.stringify(error), updatedAt: Date.now() }).exec();
+      const error: JobError = {
+        name: "StoreError",
+        code: "IB_ERR_STORE_UNAVAILABLE",
+        message: `Record ${data.recordId} is missing`,
+      };
+      await this.cmd
+        .multi()
+        .rpush(k.history(id), history("dead", error))
+        .hset(k.meta(id), { lastError: JSON.stringify(error), updatedAt: Date.now() })
+        .exec();
       await release(true);
       throw new BullUnrecoverableError(error.message);
     }
@@ -735,9 +797,19 @@ export class RedisStore implements Store {
     };
     p.runningJobs.set(id, running);
     const extend = ordered
-      ? setInterval(() => void this.cmd.ibOrderExtend(lock, id, leaseMs).catch(() => 0), Math.max(5, Math.floor(leaseMs / 3)))
+      ? setInterval(
+          () => void this.cmd.ibOrderExtend(lock, id, leaseMs).catch(() => 0),
+          Math.max(5, Math.floor(leaseMs / 3)),
+        )
       : null;
-    const job: Job = { id, queue: data.queue, target: data.target, attempt, maxAttempts: data.retry.maxAttempts, record };
+    const job: Job = {
+      id,
+      queue: data.queue,
+      target: data.target,
+      attempt,
+      maxAttempts: data.retry.maxAttempts,
+      record,
+    };
     let outcome: { ok: true } | { ok: false; error: unknown } | "released";
     try {
       const r = await Promise.race([run(job, controller.signal).then(() => ({ ok: true }) as const), releasedPromise]);
@@ -764,7 +836,10 @@ export class RedisStore implements Store {
     }
     const { error } = outcome;
     const described = describeError(error);
-    if (error instanceof RetryLaterError || (hasCode(error, "IB_ERR_RETRY_LATER") && typeof (error as RetryLaterError).delayMs === "number")) {
+    if (
+      error instanceof RetryLaterError ||
+      (hasCode(error, "IB_ERR_RETRY_LATER") && typeof (error as RetryLaterError).delayMs === "number")
+    ) {
       const dueAt = now + Math.max(0, (error as RetryLaterError).delayMs);
       await settle("retry-later", { error: described, dueAt, retrying: bjob.attemptsMade > 0 ? "add" : "" });
       await release(false);
@@ -772,7 +847,10 @@ export class RedisStore implements Store {
       emitFinished("retry-later", error);
       throw new DelayedError();
     }
-    if (error instanceof RateLimitedError || (hasCode(error, "IB_ERR_RATE_LIMITED") && typeof (error as RateLimitedError).retryAfterMs === "number")) {
+    if (
+      error instanceof RateLimitedError ||
+      (hasCode(error, "IB_ERR_RATE_LIMITED") && typeof (error as RateLimitedError).retryAfterMs === "number")
+    ) {
       const ms = Math.max(1, Math.ceil((error as RateLimitedError).retryAfterMs));
       await settle("rate-limited", { error: described, dueAt: now + ms, retrying: bjob.attemptsMade > 0 ? "add" : "" });
       await release(false);
@@ -780,7 +858,10 @@ export class RedisStore implements Store {
       emitFinished("rate-limited", error);
       throw Worker.RateLimitError();
     }
-    const isDead = error instanceof UnrecoverableError || hasCode(error, "IB_ERR_UNRECOVERABLE") || attempt >= data.retry.maxAttempts;
+    const isDead =
+      error instanceof UnrecoverableError ||
+      hasCode(error, "IB_ERR_UNRECOVERABLE") ||
+      attempt >= data.retry.maxAttempts;
     if (isDead) {
       await settle("dead", { error: described, dueAt: "", retrying: "rem" });
       await release(true);
@@ -878,7 +959,8 @@ export class RedisStore implements Store {
       else state = made > 0 ? "failed" : "pending";
       let runAt: number | null = null;
       if (state === "pending" || state === "failed") {
-        runAt = delayed !== null ? Math.floor(Number(delayed) / DELAYED_SCORE_FACTOR) : (num(dueAt) ?? num(timestamp) ?? now);
+        runAt =
+          delayed !== null ? Math.floor(Number(delayed) / DELAYED_SCORE_FACTOR) : (num(dueAt) ?? num(timestamp) ?? now);
       }
       let lastError: JobError | null = null;
       if (lastErrorJson) lastError = JSON.parse(lastErrorJson) as JobError;
@@ -925,7 +1007,12 @@ export class RedisStore implements Store {
     const pipe = this.cmd.pipeline();
     for (const id of ids) pipe.lrange(this.keys.history(id), 0, -1);
     const res = (await pipe.exec()) ?? [];
-    ids.forEach((id, i) => out.set(id, ((res[i]?.[1] as string[] | undefined) ?? []).map((s) => JSON.parse(s) as AttemptRecord)));
+    ids.forEach((id, i) =>
+      out.set(
+        id,
+        ((res[i]?.[1] as string[] | undefined) ?? []).map((s) => JSON.parse(s) as AttemptRecord),
+      ),
+    );
     return out;
   }
 
@@ -969,12 +1056,19 @@ export class RedisStore implements Store {
    * Candidate records (newest first) with the deliveries to consider, from the most selective index for the filter.
    * Each page reads {@link BATCH} index entries at a time.
    */
-  private async *candidates(filter: JobFilter, after?: { recordId: string; index: number | null }): AsyncGenerator<Candidate[]> {
+  private async *candidates(
+    filter: JobFilter,
+    after?: { recordId: string; index: number | null },
+  ): AsyncGenerator<Candidate[]> {
     const states = filterStates(filter);
     const liveOnly = states !== undefined && !states.includes("done");
     if (filter.recordId !== undefined) {
       if (after && after.recordId <= filter.recordId && after.index === null) return;
-      yield [after && after.recordId === filter.recordId && after.index !== null ? { recordId: filter.recordId, indices: range(after.index) } : { recordId: filter.recordId }];
+      yield [
+        after && after.recordId === filter.recordId && after.index !== null
+          ? { recordId: filter.recordId, indices: range(after.index) }
+          : { recordId: filter.recordId },
+      ];
       return;
     }
     if (liveOnly) {
@@ -1017,8 +1111,10 @@ export class RedisStore implements Store {
     if (filter.notificationId !== undefined) key = this.keys.recordIndex("n", filter.notificationId);
     else if (filter.itemId !== undefined) key = this.keys.recordIndex("i", filter.itemId);
     else if (filter.appId !== undefined) key = this.keys.recordIndex("a", filter.appId);
-    else if (filter.topic !== undefined && filter.topic !== "*" && !filter.topic.endsWith(".*")) key = this.keys.recordIndex("t", filter.topic);
-    else if (filter.topic !== undefined && filter.topic.endsWith(".*")) key = this.keys.recordIndex("g", filter.topic.slice(0, -2));
+    else if (filter.topic !== undefined && filter.topic !== "*" && !filter.topic.endsWith(".*"))
+      key = this.keys.recordIndex("t", filter.topic);
+    else if (filter.topic !== undefined && filter.topic.endsWith(".*"))
+      key = this.keys.recordIndex("g", filter.topic.slice(0, -2));
     else if (filter.queue !== undefined) key = this.keys.recordIndex("q", filter.queue);
     else key = this.keys.recordIndex("all");
     if (after) {
@@ -1095,7 +1191,10 @@ export class RedisStore implements Store {
   }
 
   /** Resolves candidate groups to matching records with all their deliveries read. */
-  private async resolve(groups: Candidate[], filter: JobFilter): Promise<{ rec: RecordRow; jobs: JobRow[]; considered: number[] }[]> {
+  private async resolve(
+    groups: Candidate[],
+    filter: JobFilter,
+  ): Promise<{ rec: RecordRow; jobs: JobRow[]; considered: number[] }[]> {
     const recs = await this.readRecords(
       groups.map((g) => g.recordId),
       false,
@@ -1136,7 +1235,8 @@ export class RedisStore implements Store {
           const allowed = new Set(considered);
           for (const job of jobs) {
             if (!allowed.has(job.index) || !this.jobMatches(job, filter)) continue;
-            if (items.length === limit) return { items, nextCursor: last ? encodeCursor([last.recordId, last.index]) : null };
+            if (items.length === limit)
+              return { items, nextCursor: last ? encodeCursor([last.recordId, last.index]) : null };
             items.push(this.summaryOf(job, rec));
             last = job;
           }
@@ -1159,7 +1259,10 @@ export class RedisStore implements Store {
       const items: RecordSummary[] = [];
       for await (const groups of this.candidates(filter, after)) {
         // A record appears once even if several of its deliveries were candidates.
-        for (const { rec, jobs } of await this.resolve(groups.map((g) => ({ recordId: g.recordId })), filter)) {
+        for (const { rec, jobs } of await this.resolve(
+          groups.map((g) => ({ recordId: g.recordId })),
+          filter,
+        )) {
           if (hasJobFilter && !jobs.some((j) => this.jobMatches(j, filter))) continue;
           if (items.length === limit) {
             const lastItem = items.at(-1);
@@ -1200,7 +1303,10 @@ export class RedisStore implements Store {
     const now = Date.now();
     try {
       if (row.state === "dead" || row.state === "done") {
-        await job.retry(row.state === "dead" ? "failed" : "completed", { resetAttemptsMade: true, resetAttemptsStarted: true });
+        await job.retry(row.state === "dead" ? "failed" : "completed", {
+          resetAttemptsMade: true,
+          resetAttemptsStarted: true,
+        });
       } else {
         // `failed`: waiting for a retry. BullMQ cannot reset attempts of a delayed job, so re-create it (same id).
         await job.remove();
@@ -1220,7 +1326,8 @@ export class RedisStore implements Store {
       .hset(this.keys.meta(row.id), { dueAt: now, updatedAt: now, blocked: 0 })
       .hdel(this.keys.meta(row.id), "lastError", "waits")
       .srem(this.keys.retrying(rec.queue), row.id);
-    if (row.data.orderingKey !== null) m.zadd(this.keys.orderLine(rec.queue, row.data.orderingKey), row.data.orderScore, row.id);
+    if (row.data.orderingKey !== null)
+      m.zadd(this.keys.orderLine(rec.queue, row.data.orderingKey), row.data.orderScore, row.id);
     await m.exec();
     return "requeued";
   }
@@ -1244,7 +1351,8 @@ export class RedisStore implements Store {
       for await (const groups of this.candidates(withoutCursor(filter))) {
         for (const { rec, jobs, considered } of await this.resolve(groups, filter)) {
           const allowed = new Set(considered);
-          for (const job of jobs) if (allowed.has(job.index) && this.jobMatches(job, filter)) selected.push({ row: job, rec });
+          for (const job of jobs)
+            if (allowed.has(job.index) && this.jobMatches(job, filter)) selected.push({ row: job, rec });
         }
       }
       let n = 0;
@@ -1283,7 +1391,13 @@ export class RedisStore implements Store {
         const retrying = await this.cmd.scard(this.keys.retrying(q));
         const waiting = (c.wait ?? 0) + (c.prioritized ?? 0) + (c.delayed ?? 0);
         const failed = Math.min(retrying, waiting);
-        stats.counts[q] = { pending: waiting - failed, running: c.active ?? 0, failed, done: c.completed ?? 0, dead: c.failed ?? 0 };
+        stats.counts[q] = {
+          pending: waiting - failed,
+          running: c.active ?? 0,
+          failed,
+          done: c.completed ?? 0,
+          dead: c.failed ?? 0,
+        };
         const [oldestWaiting] = await this.cmd.lrange(queue.toKey("wait"), -1, -1);
         const delayed = await this.cmd.zrange(queue.toKey("delayed"), "0", "0", "WITHSCORES");
         let oldest: number | null = null;
@@ -1327,7 +1441,9 @@ export class RedisStore implements Store {
         if (ids.length < 1_000) break;
         min = `(${ids.at(-1) ?? ""}`;
       }
-      return [...counts.values()].sort((a, b) => a.bucketStart - b.bucketStart || (a.topic < b.topic ? -1 : a.topic > b.topic ? 1 : 0));
+      return [...counts.values()].sort(
+        (a, b) => a.bucketStart - b.bucketStart || (a.topic < b.topic ? -1 : a.topic > b.topic ? 1 : 0),
+      );
     });
   }
 
@@ -1337,8 +1453,10 @@ export class RedisStore implements Store {
   limiter(name: string): SharedLimiter {
     const key = this.keys.limiter(name);
     return {
-      acquire: (max, windowMs) => this.guard("limiter", () => this.cmd.ibLimiterAcquire(key, Math.floor(max), Math.max(1, Math.floor(windowMs)))),
-      pauseUntil: (untilMs, reason) => this.guard("limiter", async () => void (await this.cmd.ibLimiterPause(key, Math.floor(untilMs), reason))),
+      acquire: (max, windowMs) =>
+        this.guard("limiter", () => this.cmd.ibLimiterAcquire(key, Math.floor(max), Math.max(1, Math.floor(windowMs)))),
+      pauseUntil: (untilMs, reason) =>
+        this.guard("limiter", async () => void (await this.cmd.ibLimiterPause(key, Math.floor(untilMs), reason))),
       resume: () => this.guard("limiter", async () => void (await this.cmd.hdel(key, "pu", "pr"))),
       state: () =>
         this.guard("limiter", async () => {
@@ -1470,7 +1588,8 @@ export function parseRedisUrl(url: string): RedisOptions {
   } catch {
     throw new ConfigError(`Redis URL is not a URL: ${url}`);
   }
-  if (u.protocol !== "redis:" && u.protocol !== "rediss:") throw new ConfigError(`Redis URL must start with redis:// or rediss://; got ${url}`);
+  if (u.protocol !== "redis:" && u.protocol !== "rediss:")
+    throw new ConfigError(`Redis URL must start with redis:// or rediss://; got ${url}`);
   const opts: RedisOptions = { host: u.hostname || "127.0.0.1", port: u.port ? Number(u.port) : 6379 };
   const db = u.pathname.replace(/^\//, "");
   if (db !== "") {

@@ -63,14 +63,25 @@ export function openSpool(path: string): Spool {
   const insert = db.prepare(
     "INSERT INTO redis_spool (queue, dedupe_key, record_id, token, received_at, input) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (queue, dedupe_key) DO NOTHING",
   );
-  const existing = db.prepare<[string, string], { record_id: string }>("SELECT record_id FROM redis_spool WHERE queue = ? AND dedupe_key = ?");
-  const take = db.prepare<[number], Row>("SELECT id, record_id, token, received_at, input FROM redis_spool ORDER BY id LIMIT ?");
+  const existing = db.prepare<[string, string], { record_id: string }>(
+    "SELECT record_id FROM redis_spool WHERE queue = ? AND dedupe_key = ?",
+  );
+  const take = db.prepare<[number], Row>(
+    "SELECT id, record_id, token, received_at, input FROM redis_spool ORDER BY id LIMIT ?",
+  );
   const remove = db.prepare("DELETE FROM redis_spool WHERE id = ?");
   const count = db.prepare<[], { n: number }>("SELECT COUNT(*) AS n FROM redis_spool");
   return {
     put(entry) {
       const { input } = entry;
-      const info = insert.run(input.record.queue, input.dedupeKey, entry.recordId, entry.token, entry.receivedAt, JSON.stringify(input));
+      const info = insert.run(
+        input.record.queue,
+        input.dedupeKey,
+        entry.recordId,
+        entry.token,
+        entry.receivedAt,
+        JSON.stringify(input),
+      );
       if (info.changes === 1) return { status: "spooled" };
       const row = existing.get(input.record.queue, input.dedupeKey);
       return { status: "duplicate", recordId: row?.record_id ?? entry.recordId };

@@ -47,7 +47,14 @@ import type {
   Store,
 } from "../store.js";
 import { migrate } from "./migrate.js";
-import { NEXT_RUN_AT_SQL, RECOMPUTE_HEADS_SQL, SqliteWriter, toRecord, type BatchOutcome, type RecordRow } from "./sqlite-writer.js";
+import {
+  NEXT_RUN_AT_SQL,
+  RECOMPUTE_HEADS_SQL,
+  SqliteWriter,
+  toRecord,
+  type BatchOutcome,
+  type RecordRow,
+} from "./sqlite-writer.js";
 import { WriterClient } from "./writer-client.js";
 
 /** Options of {@link createSqliteStore}. */
@@ -129,7 +136,8 @@ interface JobRow {
 const JOB_COLUMNS = `j.seq AS j_seq, j.record_seq, j.idx, j.queue, j.target, j.state, j.attempts, j.max_attempts,
   j.run_at, j.updated_at, j.last_error, r.id AS record_id, r.topic, r.app_id, r.notification_id, r.item_id,
   r.created_at, r.received_at`;
-const RECORD_COLUMNS = "r.seq, r.id, r.queue, r.topic, r.app_id, r.notification_id, r.item_id, r.created_at, r.received_at";
+const RECORD_COLUMNS =
+  "r.seq, r.id, r.queue, r.topic, r.app_id, r.notification_id, r.item_id, r.created_at, r.received_at";
 /** Received-time slack when turning `since`/`until` into record-seq bounds (batches from several processes interleave). */
 const SEQ_BOUND_SLACK_MS = 10_000;
 const PURGE_CHUNK = 10_000;
@@ -140,7 +148,9 @@ function parseError(text: string | null): JobError | null {
 
 function wrap(error: unknown, what: string): StoreError {
   if (error instanceof StoreError) return error;
-  return new StoreError(`SQLite ${what} failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+  return new StoreError(`SQLite ${what} failed: ${error instanceof Error ? error.message : String(error)}`, {
+    cause: error,
+  });
 }
 
 /** SQL conditions built from a {@link JobFilter}. */
@@ -191,7 +201,8 @@ export class SqliteStore implements Store {
   private readonly s: ReturnType<SqliteStore["prepare"]>;
 
   constructor(options: SqliteStoreOptions) {
-    if (typeof options.path !== "string" || options.path.length === 0) throw new ConfigError("path must be a non-empty string");
+    if (typeof options.path !== "string" || options.path.length === 0)
+      throw new ConfigError("path must be a non-empty string");
     const synchronous = options.synchronous ?? "FULL";
     if (synchronous !== "FULL" && synchronous !== "NORMAL") throw new ConfigError("synchronous must be FULL or NORMAL");
     this.path = options.path;
@@ -232,9 +243,12 @@ export class SqliteStore implements Store {
       });
     }
     this.backend = {
-      exchange: (req) => (this.thread ? this.threadCall(this.thread.exchange(req)) : this.run("claim", () => this.writer.exchange(req))),
+      exchange: (req) =>
+        this.thread ? this.threadCall(this.thread.exchange(req)) : this.run("claim", () => this.writer.exchange(req)),
       renew: (_queue, leases, until) =>
-        this.thread ? this.threadCall(this.thread.renew(leases, until)) : this.run("renew", () => this.writer.renew(leases, until)),
+        this.thread
+          ? this.threadCall(this.thread.renew(leases, until))
+          : this.run("renew", () => this.writer.renew(leases, until)),
       onWake: (queue, listener) => {
         let set = this.wakeListeners.get(queue);
         if (!set) this.wakeListeners.set(queue, (set = new Set()));
@@ -243,7 +257,8 @@ export class SqliteStore implements Store {
       },
     };
     const purgeMs = options.purgeIntervalMs ?? 60_000;
-    this.purgeTimer = purgeMs > 0 ? setInterval(() => void this.purgeExpiredDedupeKeys().catch(() => undefined), purgeMs) : null;
+    this.purgeTimer =
+      purgeMs > 0 ? setInterval(() => void this.purgeExpiredDedupeKeys().catch(() => undefined), purgeMs) : null;
     this.purgeTimer?.unref();
   }
 
@@ -255,9 +270,15 @@ export class SqliteStore implements Store {
       maxIdx: db.prepare("SELECT coalesce(max(idx), -1) FROM jobs WHERE record_seq = ?").pluck(),
       nextRunAt: db.prepare(NEXT_RUN_AT_SQL).pluck(),
       recomputeHeads: db.prepare(RECOMPUTE_HEADS_SQL),
-      jobSeqById: db.prepare("SELECT j.seq FROM jobs j JOIN records r ON r.seq = j.record_seq WHERE r.id = ? AND j.idx = ?").pluck(),
-      jobById: db.prepare(`SELECT ${JOB_COLUMNS} FROM records r JOIN jobs j ON j.record_seq = r.seq WHERE r.id = ? AND j.idx = ?`),
-      jobsOfRecord: db.prepare(`SELECT ${JOB_COLUMNS} FROM records r JOIN jobs j ON j.record_seq = r.seq WHERE r.seq = ? ORDER BY j.idx`),
+      jobSeqById: db
+        .prepare("SELECT j.seq FROM jobs j JOIN records r ON r.seq = j.record_seq WHERE r.id = ? AND j.idx = ?")
+        .pluck(),
+      jobById: db.prepare(
+        `SELECT ${JOB_COLUMNS} FROM records r JOIN jobs j ON j.record_seq = r.seq WHERE r.id = ? AND j.idx = ?`,
+      ),
+      jobsOfRecord: db.prepare(
+        `SELECT ${JOB_COLUMNS} FROM records r JOIN jobs j ON j.record_seq = r.seq WHERE r.seq = ? ORDER BY j.idx`,
+      ),
       attemptsOf: db.prepare("SELECT * FROM attempts WHERE job_seq = ? ORDER BY rowid"),
       requeue: db.prepare(
         `UPDATE jobs SET state = 'pending', attempts = 0, run_at = ?, updated_at = ?, last_error = NULL
@@ -325,7 +346,10 @@ export class SqliteStore implements Store {
       this.batch.push({ input, resolve, reject });
       if (this.batch.length >= this.maxBatch) this.flushBatch();
       else if (!this.batchScheduled && !this.inFlight) {
-        this.batchScheduled = this.windowMs > 0 ? setTimeout(() => this.flushBatch(), this.windowMs) : setImmediate(() => this.flushBatch());
+        this.batchScheduled =
+          this.windowMs > 0
+            ? setTimeout(() => this.flushBatch(), this.windowMs)
+            : setImmediate(() => this.flushBatch());
       }
     });
   }
@@ -521,7 +545,8 @@ export class SqliteStore implements Store {
       WHERE j.queue = ? AND j.state = ?${where} ORDER BY j.record_seq DESC, j.idx DESC LIMIT ?`;
     const st = this.statement(sql);
     const rows: JobRow[] = [];
-    for (const q of queues) for (const state of states) rows.push(...(st.all(q, state, ...base.params, limit) as JobRow[]));
+    for (const q of queues)
+      for (const state of states) rows.push(...(st.all(q, state, ...base.params, limit) as JobRow[]));
     rows.sort((a, b) => b.record_seq - a.record_seq || b.idx - a.idx);
     return rows.slice(0, limit);
   }
@@ -548,15 +573,22 @@ export class SqliteStore implements Store {
   }
 
   private detailOf(row: JobRow, record: RecordWithId): JobDetail {
-    const history = (this.s.attemptsOf.all(row.j_seq) as {
-      attempt: number;
-      started_at: number;
-      finished_at: number;
-      outcome: AttemptRecord["outcome"];
-      error: string | null;
-      worker: string | null;
-    }[]).map((a) => {
-      const entry: AttemptRecord = { attempt: a.attempt, startedAt: a.started_at, finishedAt: a.finished_at, outcome: a.outcome };
+    const history = (
+      this.s.attemptsOf.all(row.j_seq) as {
+        attempt: number;
+        started_at: number;
+        finished_at: number;
+        outcome: AttemptRecord["outcome"];
+        error: string | null;
+        worker: string | null;
+      }[]
+    ).map((a) => {
+      const entry: AttemptRecord = {
+        attempt: a.attempt,
+        startedAt: a.started_at,
+        finishedAt: a.finished_at,
+        outcome: a.outcome,
+      };
       const error = parseError(a.error);
       if (error) entry.error = error;
       if (a.worker !== null) entry.worker = a.worker;
@@ -568,7 +600,8 @@ export class SqliteStore implements Store {
   private decodeJobCursor(cursor: string | undefined): [number, number] | null {
     if (cursor === undefined) return null;
     const [seq, idx] = decodeCursor(cursor);
-    if (typeof seq !== "number" || typeof idx !== "number") throw new ConfigError("cursor is not a cursor returned by a previous page");
+    if (typeof seq !== "number" || typeof idx !== "number")
+      throw new ConfigError("cursor is not a cursor returned by a previous page");
     return [seq, idx];
   }
 
@@ -604,7 +637,8 @@ export class SqliteStore implements Store {
         const chunk = Math.max(64, (limit + 1) * 4);
         while (seqs.length < limit + 1) {
           const rows = this.jobRows(filter, after, chunk);
-          for (const row of rows) if (seqs.at(-1) !== row.record_seq && seqs.length < limit + 1) seqs.push(row.record_seq);
+          for (const row of rows)
+            if (seqs.at(-1) !== row.record_seq && seqs.length < limit + 1) seqs.push(row.record_seq);
           const last = rows.at(-1);
           if (rows.length < chunk || !last) break;
           after = [last.record_seq, last.idx];
@@ -619,7 +653,9 @@ export class SqliteStore implements Store {
         }
         const where = c.sql.length > 0 ? `WHERE ${c.sql.join(" AND ")}` : "";
         const sql = `SELECT r.seq FROM records r ${SqliteStore.recordAccess(filter)} ${where} ORDER BY r.seq DESC LIMIT ?`;
-        seqs = this.statement(sql).pluck().all(...c.params, limit + 1) as number[];
+        seqs = this.statement(sql)
+          .pluck()
+          .all(...c.params, limit + 1) as number[];
       }
       const page = seqs.slice(0, limit);
       const recordSt = this.statement(`SELECT ${RECORD_COLUMNS} FROM records r WHERE r.seq = ?`);
@@ -652,7 +688,9 @@ export class SqliteStore implements Store {
       for (const queue of filter.queue !== undefined ? [filter.queue] : QUEUE_NAMES) {
         const c = this.jobConditions({ ...filter, queue });
         const sql = `SELECT count(*) FROM jobs j JOIN records r ON r.seq = j.record_seq WHERE ${c.sql.join(" AND ")}`;
-        total += this.statement(sql).pluck().get(...c.params) as number;
+        total += this.statement(sql)
+          .pluck()
+          .get(...c.params) as number;
       }
       return total;
     });
@@ -734,7 +772,10 @@ export class SqliteStore implements Store {
         RETURNING queue, ordering_key`;
       const n = this.db
         .transaction(() => {
-          const rows = this.statement(sql).all(now, now, ...c.params) as { queue: QueueName; ordering_key: string | null }[];
+          const rows = this.statement(sql).all(now, now, ...c.params) as {
+            queue: QueueName;
+            ordering_key: string | null;
+          }[];
           // Requeued jobs are active again: recompute the head of each ordering key they belong to.
           const keys = new Set<string>();
           for (const r of rows) {
@@ -759,7 +800,10 @@ export class SqliteStore implements Store {
           const r = this.s.recordById.get(recordId) as RecordRow | undefined;
           if (!r) throw new StoreError(`Record ${recordId} not found`);
           const first = (this.s.maxIdx.get(r.seq) as number) + 1;
-          return { queue: r.queue, ids: this.writer.insertJobs(r.seq, r.id, r.queue, r.created_at, r.received_at, first, deliveries) };
+          return {
+            queue: r.queue,
+            ids: this.writer.insertJobs(r.seq, r.id, r.queue, r.created_at, r.received_at, first, deliveries),
+          };
         })
         .immediate();
       if (ids.ids.length > 0) this.wake(ids.queue);
@@ -772,7 +816,8 @@ export class SqliteStore implements Store {
     return this.run("stats", () => {
       const stats = emptyStats();
       for (const row of this.s.counts.all() as { queue: QueueName; state: JobState; n: number }[]) {
-        if (row.queue in stats.counts && row.state in stats.counts[row.queue]) stats.counts[row.queue][row.state] = row.n;
+        if (row.queue in stats.counts && row.state in stats.counts[row.queue])
+          stats.counts[row.queue][row.state] = row.n;
       }
       for (const q of QUEUE_NAMES) stats.oldestDueAt[q] = (this.s.nextRunAt.get(q, q) as number | null) ?? null;
       return stats;
@@ -834,7 +879,12 @@ export class SqliteStore implements Store {
         }),
       state: () =>
         this.run("limiter", () => {
-          const row = (this.s.limiterGet.get(name) as Row | undefined) ?? { window_start: 0, used: 0, paused_until: null, pause_reason: null };
+          const row = (this.s.limiterGet.get(name) as Row | undefined) ?? {
+            window_start: 0,
+            used: 0,
+            paused_until: null,
+            pause_reason: null,
+          };
           const isPaused = row.paused_until !== null && row.paused_until > this.clock.now();
           return {
             windowStart: row.window_start,

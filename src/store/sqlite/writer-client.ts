@@ -46,7 +46,11 @@ function startThread(data: WriterThreadData): Worker {
     // tsx is resolved from this file, not from the process's working directory (which may be anywhere).
     const entry = new URL("./writer-thread.ts", here).href;
     // require.resolve gives the CommonJS build; the thread needs the ESM one (package.json exports "./esm/api".import).
-    const tsx = pathToFileURL(createRequire(here).resolve("tsx/esm/api").replace(/\.cjs$/, ".mjs")).href;
+    const tsx = pathToFileURL(
+      createRequire(here)
+        .resolve("tsx/esm/api")
+        .replace(/\.cjs$/, ".mjs"),
+    ).href;
     const boot = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); })`;
     return new Worker(boot, { eval: true, workerData: data });
   }

@@ -5,7 +5,9 @@ import { dedupeKeyOf, itemIdOf, parseNotification } from "../../../src/core/noti
 import { isKnownTopic, type IntercomNotification } from "../../../src/topics/index.js";
 
 const FIXTURE_DIR = new URL("../../fixtures/intercom/", import.meta.url);
-const FIXTURES = readdirSync(FIXTURE_DIR).filter((f) => f.endsWith(".json")).sort();
+const FIXTURES = readdirSync(FIXTURE_DIR)
+  .filter((f) => f.endsWith(".json"))
+  .sort();
 const raw = (name: string): Buffer => readFileSync(new URL(name, FIXTURE_DIR));
 
 function parsed(body: string | Uint8Array): IntercomNotification<string> {
@@ -101,7 +103,13 @@ describe("parseNotification", () => {
   });
 
   it("never throws, whatever the bytes", () => {
-    for (const body of ["\u0000", "{", "1e999", "{}", '{"type":"notification_event","topic":"x","data":{"item":1},"created_at":1e999}']) {
+    for (const body of [
+      "\u0000",
+      "{",
+      "1e999",
+      "{}",
+      '{"type":"notification_event","topic":"x","data":{"item":1},"created_at":1e999}',
+    ]) {
       expect(() => parseNotification(body)).not.toThrow();
     }
   });
@@ -142,7 +150,9 @@ describe("dedupeKeyOf", () => {
     });
 
     it("changes when data, topic, created_at or app_id change", () => {
-      expect(keyOf({ data: { type: "notification_event_data", item: { type: "ping", message: "other" } } })).not.toBe(base);
+      expect(keyOf({ data: { type: "notification_event_data", item: { type: "ping", message: "other" } } })).not.toBe(
+        base,
+      );
       expect(keyOf({ topic: "ping2" })).not.toBe(base);
       expect(keyOf({ created_at: 1 })).not.toBe(base);
       expect(keyOf({ app_id: "other" })).not.toBe(base);
@@ -180,6 +190,7 @@ describe("itemIdOf", () => {
   });
 
   it("reads the id of every fixture that has one somewhere", () => {
-    for (const name of FIXTURES.filter((f) => f !== "ping.json")) expect(itemIdOf(parsed(raw(name))), name).not.toBeNull();
+    for (const name of FIXTURES.filter((f) => f !== "ping.json"))
+      expect(itemIdOf(parsed(raw(name))), name).not.toBeNull();
   });
 });

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import type { IntercomBridgeError} from "../../../src/core/errors.js";
+import type { IntercomBridgeError } from "../../../src/core/errors.js";
 import { RetryLaterError, StoreError } from "../../../src/core/errors.js";
 import { createReceiver, type Receiver } from "../../../src/core/receiver.js";
 import { sign } from "../../../src/core/signature.js";
@@ -33,7 +33,12 @@ async function codeOf(p: Promise<unknown>): Promise<string> {
 }
 
 function receiver(extra: Partial<Parameters<typeof createReceiver>[0]> = {}): Receiver {
-  return createReceiver({ secrets: [SECRET], store: createMemoryStore(), retry: { backoff: { type: "fixed", delayMs: 10, jitter: 0 } }, ...extra });
+  return createReceiver({
+    secrets: [SECRET],
+    store: createMemoryStore(),
+    retry: { backoff: { type: "fixed", delayMs: 10, jitter: 0 } },
+    ...extra,
+  });
 }
 
 describe("createReceiver", () => {
@@ -42,7 +47,9 @@ describe("createReceiver", () => {
       const r = receiver({ maxBodyBytes: 2_000 });
       const ok = body("ping");
       expect(await codeOf(r.receive({ body: ok, headers: {} }))).toBe("IB_ERR_SIGNATURE_MISSING");
-      expect(await codeOf(r.receive({ body: ok, headers: { "x-hub-signature": sign(ok, "other") } }))).toBe("IB_ERR_SIGNATURE_INVALID");
+      expect(await codeOf(r.receive({ body: ok, headers: { "x-hub-signature": sign(ok, "other") } }))).toBe(
+        "IB_ERR_SIGNATURE_INVALID",
+      );
       expect(await codeOf(r.receive(signed("x".repeat(2_001))))).toBe("IB_ERR_BODY_TOO_LARGE");
       expect(await codeOf(r.receive(signed("[1,2]")))).toBe("IB_ERR_PAYLOAD_INVALID");
       expect((await r.store.listRecords({})).items).toHaveLength(0);
@@ -64,7 +71,10 @@ describe("createReceiver", () => {
     });
 
     it("maps a failing store to IB_ERR_STORE_UNAVAILABLE and a store slower than storeTimeoutMs to the same code", async () => {
-      const failing = { ...createMemoryStore(), enqueue: () => Promise.reject(new Error("disk full")) } as unknown as Store;
+      const failing = {
+        ...createMemoryStore(),
+        enqueue: () => Promise.reject(new Error("disk full")),
+      } as unknown as Store;
       const r1 = createReceiver({ secrets: [SECRET], store: failing });
       expect(await codeOf(r1.receive(signed(body("ping"))))).toBe("IB_ERR_STORE_UNAVAILABLE");
       const hanging = { ...createMemoryStore(), enqueue: () => new Promise(() => undefined) } as unknown as Store;
@@ -107,7 +117,9 @@ describe("createReceiver", () => {
       const res = await r.receive(signed(body("conversation.user.replied")));
       off();
       r.start();
-      const job = await waitFor(async () => (await r.store.listJobs({ recordId: res.recordId!, state: "dead" })).items[0]);
+      const job = await waitFor(
+        async () => (await r.store.listJobs({ recordId: res.recordId!, state: "dead" })).items[0],
+      );
       expect(job.lastError?.code).toBe("IB_ERR_HANDLER_MISSING");
       await r.close();
     });
@@ -115,12 +127,17 @@ describe("createReceiver", () => {
     it("runs deliveries of one item in created_at order even when they arrive out of order", async () => {
       const r = receiver({ concurrency: 8 });
       const seen: number[] = [];
-      r.on("conversation.*", async (n) => {
-        await new Promise((res) => setTimeout(res, 5));
-        seen.push(n.created_at);
-      }, { name: "ordered" });
+      r.on(
+        "conversation.*",
+        async (n) => {
+          await new Promise((res) => setTimeout(res, 5));
+          seen.push(n.created_at);
+        },
+        { name: "ordered" },
+      );
       const now = Math.floor(Date.now() / 1000);
-      for (const offset of [3, 1, 4, 2, 0]) await r.receive(signed(body("conversation.admin.noted", { itemId: "same", createdAt: now - 10 + offset })));
+      for (const offset of [3, 1, 4, 2, 0])
+        await r.receive(signed(body("conversation.admin.noted", { itemId: "same", createdAt: now - 10 + offset })));
       r.start();
       await waitFor(() => seen.length === 5, { timeoutMs: 5_000 });
       expect(seen).toEqual([0, 1, 2, 3, 4].map((o) => now - 10 + o));
@@ -133,13 +150,28 @@ describe("createReceiver", () => {
       const errors: Array<{ willRetry: boolean }> = [];
       r.onError((_e, info) => errors.push({ willRetry: info.willRetry }));
       let calls = 0;
-      r.on("ping", (_n, ctx) => {
-        attempts.push(ctx.attempt);
-        calls++;
-        if (calls <= 2) throw new RetryLaterError(10);
-        if (calls === 3) throw new Error("boom");
-      }, { name: "p" });
-      await r.receive(signed(JSON.stringify({ type: "notification_event", app_id: "a", id: null, topic: "ping", created_at: Math.floor(Date.now() / 1000), data: { type: "notification_event_data", item: { type: "ping" } } })));
+      r.on(
+        "ping",
+        (_n, ctx) => {
+          attempts.push(ctx.attempt);
+          calls++;
+          if (calls <= 2) throw new RetryLaterError(10);
+          if (calls === 3) throw new Error("boom");
+        },
+        { name: "p" },
+      );
+      await r.receive(
+        signed(
+          JSON.stringify({
+            type: "notification_event",
+            app_id: "a",
+            id: null,
+            topic: "ping",
+            created_at: Math.floor(Date.now() / 1000),
+            data: { type: "notification_event_data", item: { type: "ping" } },
+          }),
+        ),
+      );
       r.start();
       await waitFor(() => calls === 4, { timeoutMs: 5_000 });
       expect(attempts).toEqual([1, 1, 1, 2]);

@@ -100,11 +100,14 @@ describe("createRouter", () => {
   });
 
   describe("invalid registrations", () => {
-    it.each([["conv*"], ["*.created"], ["conversation.*.replied"], ["a.*.*"], [""], ["**"], [".*"]])("rejects the pattern %j", (pattern) => {
-      const r = createRouter();
-      expect(() => r.register("x", [pattern], noop)).toThrow(ConfigError);
-      expect(r.list()).toEqual([]);
-    });
+    it.each([["conv*"], ["*.created"], ["conversation.*.replied"], ["a.*.*"], [""], ["**"], [".*"]])(
+      "rejects the pattern %j",
+      (pattern) => {
+        const r = createRouter();
+        expect(() => r.register("x", [pattern], noop)).toThrow(ConfigError);
+        expect(r.list()).toEqual([]);
+      },
+    );
 
     it("rejects an empty list and a non-function handler", () => {
       const r = createRouter();
@@ -170,7 +173,14 @@ describe("createRouter", () => {
   });
 
   describe("onError", () => {
-    const notification = { type: "notification_event", id: "n", topic: "ping", app_id: "a", created_at: 1, data: { type: "notification_event_data", item: {} } } as unknown as IntercomNotification<string>;
+    const notification = {
+      type: "notification_event",
+      id: "n",
+      topic: "ping",
+      app_id: "a",
+      created_at: 1,
+      data: { type: "notification_event_data", item: {} },
+    } as unknown as IntercomNotification<string>;
     const info = { name: "h", notification, attempt: 2, willRetry: true };
 
     it("calls every listener with the error and info", () => {

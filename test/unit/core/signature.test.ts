@@ -52,9 +52,12 @@ describe("sign", () => {
     for (const body of [bytes, copy, view, bytes.toString("utf8")]) expect(sign(body, SECRET)).toBe(PING_SHA1);
   });
 
-  it.each([[""], [undefined as unknown as string]])("refuses an empty or missing secret (%j) with ConfigError", (secret) => {
-    expect(() => sign("body", secret)).toThrow(ConfigError);
-  });
+  it.each([[""], [undefined as unknown as string]])(
+    "refuses an empty or missing secret (%j) with ConfigError",
+    (secret) => {
+      expect(() => sign("body", secret)).toThrow(ConfigError);
+    },
+  );
 });
 
 describe("verifySignature", () => {
@@ -119,17 +122,21 @@ describe("verifySignature", () => {
 
   it("agrees for Buffer, Uint8Array and string bodies", () => {
     const bytes = Buffer.from(SMALL_BODY, "utf8");
-    for (const body of [bytes, new Uint8Array(bytes), SMALL_BODY]) expect(verifySignature(body, SMALL_SHA1, "my-client-secret")).toBe(true);
+    for (const body of [bytes, new Uint8Array(bytes), SMALL_BODY])
+      expect(verifySignature(body, SMALL_SHA1, "my-client-secret")).toBe(true);
   });
 
   describe("properties", () => {
     it("never throws for any header string, and only the real signature verifies", () => {
       const body = fixture("ping.json");
       fc.assert(
-        fc.property(fc.oneof(fc.string(), fc.string({ unit: "binary" }), fc.stringMatching(/^sha1=[0-9a-fA-F]{38,42}$/)), (header) => {
-          const ok = verifySignature(body, header, SECRET);
-          expect(ok).toBe(header === PING_SHA1);
-        }),
+        fc.property(
+          fc.oneof(fc.string(), fc.string({ unit: "binary" }), fc.stringMatching(/^sha1=[0-9a-fA-F]{38,42}$/)),
+          (header) => {
+            const ok = verifySignature(body, header, SECRET);
+            expect(ok).toBe(header === PING_SHA1);
+          },
+        ),
         { numRuns: 2000 },
       );
     });

@@ -63,7 +63,9 @@ describe("computeBackoff", () => {
   });
 
   it("returns whole milliseconds", () => {
-    expect(computeBackoff({ type: "fixed", delayMs: 333, jitter: 0.1 }, 1, () => 0.123)).toBe(Math.round(333 * (0.9 + 0.2 * 0.123)));
+    expect(computeBackoff({ type: "fixed", delayMs: 333, jitter: 0.1 }, 1, () => 0.123)).toBe(
+      Math.round(333 * (0.9 + 0.2 * 0.123)),
+    );
   });
 
   it("uses Math.random when no random function is given", () => {

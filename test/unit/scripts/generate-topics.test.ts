@@ -1,6 +1,14 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { createTypeRenderer, generate, pascalCase, readCatalogue, renderTopicNames, schemaClosure, GENERATED_HEADER } from "../../../scripts/generate-topics.js";
+import {
+  createTypeRenderer,
+  generate,
+  pascalCase,
+  readCatalogue,
+  renderTopicNames,
+  schemaClosure,
+  GENERATED_HEADER,
+} from "../../../scripts/generate-topics.js";
 import { isKnownTopic, topicCatalogue, topicNames } from "../../../src/topics/index.js";
 
 const entry = (over: Record<string, unknown> = {}): Record<string, unknown> => ({
@@ -11,7 +19,8 @@ const entry = (over: Record<string, unknown> = {}): Record<string, unknown> => (
   description: "A test ping.",
   ...over,
 });
-const yamlOf = (topics: unknown[]): string => JSON.stringify({ topics, openapi: { file: "x.yaml", schemas: ["admin"] } });
+const yamlOf = (topics: unknown[]): string =>
+  JSON.stringify({ topics, openapi: { file: "x.yaml", schemas: ["admin"] } });
 
 describe("generate-topics", () => {
   it("produces exactly the committed files (the check:generated contract)", () => {
@@ -26,7 +35,15 @@ describe("generate-topics", () => {
     const docs = topicNames.filter((t) => topicCatalogue[t].source === "docs");
     expect(docs).toHaveLength(106); // the current 2.x table (facts §1.8)
     expect(topicNames.filter((t) => "preview" in topicCatalogue[t])).toHaveLength(9);
-    for (const t of ["contact.unarchive", "contact.unarchived", "ping", "conversation.admin.replied.translated", "ticket.admin.replied.translated", "user.tag.created", "content_stat.series.webhook"]) {
+    for (const t of [
+      "contact.unarchive",
+      "contact.unarchived",
+      "ping",
+      "conversation.admin.replied.translated",
+      "ticket.admin.replied.translated",
+      "user.tag.created",
+      "content_stat.series.webhook",
+    ]) {
       expect(isKnownTopic(t), t).toBe(true);
     }
     expect(topicCatalogue["contact.unarchived"].source).toBe("capture");
@@ -39,7 +56,15 @@ describe("generate-topics", () => {
   describe("readCatalogue", () => {
     it("accepts a valid entry and keeps its flags", () => {
       const c = readCatalogue(yamlOf([entry({ preview: true })]));
-      expect(c.topics[0]).toEqual({ topic: "ping", item: "ping", shape: "Ping", source: "docs", description: "A test ping.", preview: true, legacy: false });
+      expect(c.topics[0]).toEqual({
+        topic: "ping",
+        item: "ping",
+        shape: "Ping",
+        source: "docs",
+        description: "A test ping.",
+        preview: true,
+        legacy: false,
+      });
     });
 
     it.each([
@@ -62,7 +87,9 @@ describe("generate-topics", () => {
 
   it("renders null items and flags", () => {
     const out = renderTopicNames(readCatalogue(yamlOf([entry({ topic: "a.b", item: null, legacy: true })])));
-    expect(out).toContain('"a.b": { item: null, shape: "Ping", description: "A test ping.", source: "docs", legacy: true },');
+    expect(out).toContain(
+      '"a.b": { item: null, shape: "Ping", description: "A test ping.", source: "docs", legacy: true },',
+    );
     expect(out).toContain('export const topicNames = [\n  "a.b",\n] as const;');
   });
 
@@ -77,7 +104,12 @@ describe("generate-topics", () => {
           owner: { $ref: "#/components/schemas/owner" },
           tags: { type: "array", items: { $ref: "#/components/schemas/tag" } },
           "odd key": { type: "integer", nullable: true },
-          value: { oneOf: [{ type: "string", nullable: true }, { type: "array", items: { type: "integer" } }] },
+          value: {
+            oneOf: [
+              { type: "string", nullable: true },
+              { type: "array", items: { type: "integer" } },
+            ],
+          },
           attrs: { type: "object", additionalProperties: { type: "string" } },
         },
       },
