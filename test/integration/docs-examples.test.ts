@@ -22,6 +22,7 @@ import { sign } from "../../src/index.js";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const DOC = join(ROOT, "docs/frameworks.md");
+const README = join(ROOT, "README.md");
 const SECRET = "docs-example-secret";
 const PATH = "/webhooks/intercom";
 // Inside the repository (test-output/ is git-ignored) so the examples resolve express, fastify, hono… from node_modules.
@@ -51,12 +52,14 @@ interface Example {
   code: string;
 }
 
-function extractExamples(markdown: string): Example[] {
+/** Tagged ```ts blocks; in docs/frameworks.md every block must be tagged, in the README only tagged ones run. */
+function extractExamples(markdown: string, everyBlockTagged: boolean): Example[] {
   const blocks = [...markdown.matchAll(/^```ts([^\n]*)\n([\s\S]*?)^```$/gm)];
-  return blocks.map(([, info, code]) => {
+  return blocks.flatMap(([, info, code]) => {
     const name = /\bexample=([\w-]+)/.exec(info ?? "")?.[1];
-    if (!name) throw new Error(`a \`\`\`ts block in docs/frameworks.md has no example=<name> tag:\n${code}`);
-    return { name, code: code! };
+    if (!name && everyBlockTagged)
+      throw new Error(`a \`\`\`ts block in docs/frameworks.md has no example=<name> tag:\n${code}`);
+    return name ? [{ name, code: code! }] : [];
   });
 }
 
@@ -134,7 +137,7 @@ async function waitFor<T>(
 }
 
 const markdown = readFileSync(DOC, "utf8");
-const examples = extractExamples(markdown);
+const examples = [...extractExamples(markdown, true), ...extractExamples(readFileSync(README, "utf8"), false)];
 const children = new Set<ChildProcess>();
 const workDirs: string[] = [];
 
@@ -144,9 +147,9 @@ afterAll(() => {
 });
 
 // Child processes and a tsc run: generous when the whole suite shares the CPU.
-describe("docs/frameworks.md", { timeout: 120_000 }, () => {
+describe("documentation examples (docs/frameworks.md and the README)", { timeout: 120_000 }, () => {
   it("has one runnable example per framework, and every ts block is tagged", () => {
-    expect(examples.map((e) => e.name)).toEqual(EXPECTED_EXAMPLES);
+    expect(examples.map((e) => e.name)).toEqual([...EXPECTED_EXAMPLES, "library"]);
     expect(markdown).toMatch(/Which should I use: `serve` or the library\?/);
   });
 
