@@ -324,3 +324,32 @@ describe("README quickstart: serve with no handlers, then simulate", () => {
     }
   });
 });
+
+describe("README quickstart: the handlers.mjs module", () => {
+  it("runs as written under serve --handlers and logs each conversation reply", async () => {
+    const readme = readFileSync(join(import.meta.dirname, "../../README.md"), "utf8");
+    const module = /```js\n(\/\/ handlers\.mjs\n[\s\S]*?)```/.exec(readme)?.[1];
+    expect(module, "README has a ```js block starting with // handlers.mjs").toBeDefined();
+    const dir = mkdtempSync(join(tmpdir(), "ib-readme-handlers-"));
+    writeFileSync(join(dir, "handlers.mjs"), module!);
+    const server = await startServe(
+      ["--store", `sqlite:${join(dir, "bridge.db")}`, "--handlers", join(dir, "handlers.mjs"), "--log-level", "info"],
+      {},
+      SECRET,
+    );
+    try {
+      const itemId = `conv-${randomUUID()}`;
+      expect((await server.post(notification("conversation.user.replied", { itemId }))).status).toBe(200);
+      expect((await server.post(notification("contact.user.created"))).status).toBe(200);
+      await waitFor(
+        () =>
+          server.output().includes(`"conversation":"${itemId}"`) &&
+          server.output().includes('"msg":"customer replied"'),
+        { timeoutMs: 10_000 },
+      );
+    } finally {
+      await server.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
