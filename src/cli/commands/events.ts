@@ -1,4 +1,5 @@
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { storeOptions, withStore, type StoreFlags } from "../store-options.js";
 import { EVENT_STATE_FROM_NAME, EVENT_STATE_NAMES } from "../../outbound/event-states.js";
 import { Option, type Command } from "commander";
 import cliProgress from "cli-progress";
@@ -18,12 +19,6 @@ import type { IntercomRegion } from "../../outbound/intercom-api.js";
 import { createEventTracker, type EventTracker } from "../../outbound/outbox.js";
 import { OUTBOX_LIMITER, PAUSE_REASON_UNAUTHORIZED } from "../../outbound/rate-limit.js";
 import { durationArg, intArg } from "../parse.js";
-import { DEFAULT_STORE_URL, openStore } from "../store-url.js";
-
-interface StoreFlags {
-  store: string;
-  redisPrefix: string;
-}
 
 interface SendFlags extends StoreFlags {
   region?: IntercomRegion;
@@ -39,20 +34,6 @@ interface SendFlags extends StoreFlags {
 
 const PRESENTED = EVENT_STATE_NAMES;
 const FROM_PRESENTED = EVENT_STATE_FROM_NAME;
-
-function storeOptions(cmd: Command): Command {
-  return cmd
-    .addOption(
-      new Option("--store <url>", "sqlite:<path>, memory: or redis://host:port/db")
-        .env(ENV.store)
-        .default(DEFAULT_STORE_URL),
-    )
-    .addOption(
-      new Option("--redis-prefix <prefix>", "key prefix for redis:// stores")
-        .env(ENV.redisPrefix)
-        .default("intercom-bridge"),
-    );
-}
 
 function sendOptions(cmd: Command): Command {
   return storeOptions(cmd)
@@ -97,15 +78,6 @@ function sendOptions(cmd: Command): Command {
         .choices(["error", "truncate"])
         .default("error"),
     );
-}
-
-async function withStore<T>(flags: StoreFlags, fn: (store: Store) => Promise<T>): Promise<T> {
-  const store = await openStore(flags.store, { redisPrefix: flags.redisPrefix });
-  try {
-    return await fn(store);
-  } finally {
-    await store.close();
-  }
 }
 
 function makeTracker(store: Store, flags: SendFlags): EventTracker {

@@ -1,38 +1,9 @@
 import { InvalidArgumentError, Option, type Command } from "commander";
-import { ENV } from "../../config/env.js";
+import { storeOptions, withStore, type StoreFlags } from "../store-options.js";
 import { IntercomBridgeError } from "../../core/errors.js";
 import { JOB_STATES, type JobFilter, type JobState, type JobSummary, type QueueName } from "../../queue/types.js";
 import type { Store } from "../../store/store.js";
 import { intArg, timeArg } from "../parse.js";
-import { DEFAULT_STORE_URL, openStore } from "../store-url.js";
-
-interface StoreFlags {
-  store: string;
-  redisPrefix: string;
-}
-
-function storeOptions(cmd: Command): Command {
-  return cmd
-    .addOption(
-      new Option("--store <url>", "sqlite:<path>, memory: or redis://host:port/db")
-        .env(ENV.store)
-        .default(DEFAULT_STORE_URL),
-    )
-    .addOption(
-      new Option("--redis-prefix <prefix>", "key prefix for redis:// stores")
-        .env(ENV.redisPrefix)
-        .default("intercom-bridge"),
-    );
-}
-
-async function withStore<T>(flags: StoreFlags, fn: (store: Store) => Promise<T>): Promise<T> {
-  const store = await openStore(flags.store, { redisPrefix: flags.redisPrefix });
-  try {
-    return await fn(store);
-  } finally {
-    await store.close();
-  }
-}
 
 function stateArg(value: string): JobState {
   if (!(JOB_STATES as readonly string[]).includes(value))
