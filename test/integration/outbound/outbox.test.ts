@@ -239,9 +239,11 @@ describe("event tracker against fake-intercom", () => {
   });
 
   it("paces to the window budget from X-RateLimit-Limit with no 429", async () => {
+    // 1 s windows: the edge guard (windowMs / 20 = 50 ms) must exceed an event-loop stall of the busy CI machine,
+    // which a 500 ms window's 25 ms guard did not always.
     const t = await setup(
-      { limitPerWindow: 10, windowMs: 500 },
-      { rateLimitWindowMs: 500, rateLimitPerMinute: 1_200 /* 10 per 500 ms */, concurrency: 4 },
+      { limitPerWindow: 10, windowMs: 1_000 },
+      { rateLimitWindowMs: 1_000, rateLimitPerMinute: 600 /* 10 per second */, concurrency: 4 },
     );
     await t.trackMany(Array.from({ length: 35 }, (_, i) => event(i)));
     await t.flush(20_000);
