@@ -257,8 +257,8 @@ describe("event tracker against fake-intercom", () => {
   it("survives a 429 storm: learns the real limit, pauses until reset, and delivers each event once", async () => {
     // We start believing in 10x the real limit, so the first window overshoots.
     const t = await setup(
-      { limitPerWindow: 5, windowMs: 500 },
-      { rateLimitWindowMs: 500, rateLimitPerMinute: 6_000, concurrency: 8 },
+      { limitPerWindow: 5, windowMs: 1_000 },
+      { rateLimitWindowMs: 1_000, rateLimitPerMinute: 3_000, concurrency: 8 },
     );
     await t.trackMany(Array.from({ length: 30 }, (_, i) => event(i)));
     await t.flush(20_000);
