@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
@@ -14,6 +14,33 @@ let n = 0;
 const file = (): string => join(dir, `db-${++n}`, "bridge.db");
 
 describe("SqliteStore (backend-specific behaviour)", () => {
+  it("copies committed enqueues into the database file from its checkpointer thread, not only at walAutocheckpointPages", async () => {
+    const sizes: Record<string, number> = {};
+    for (const checkpointIntervalMs of [0, 20]) {
+      const path = file();
+      // 5000 pages: far more than 300 small enqueues write, so without the checkpointer nothing reaches the file.
+      const store = createSqliteStore({ path, checkpointIntervalMs, walAutocheckpointPages: 5_000 });
+      for (let i = 0; i < 300; i += 30) {
+        await Promise.all(
+          Array.from({ length: 30 }, (_, j) =>
+            store.enqueue({
+              dedupeKey: `k${i + j}`,
+              dedupeTtlMs: 60_000,
+              record: makeRecord({ body: JSON.stringify({ pad: "x".repeat(1_000), n: i + j }) }),
+              deliveries: [makeDelivery("a")],
+            }),
+          ),
+        );
+      }
+      await sleep(300);
+      sizes[checkpointIntervalMs] = statSync(path).size;
+      await store.close();
+    }
+    // 300 records of ~1 KB: the checkpointer copied them into the file while the store was open.
+    expect(sizes[20]).toBeGreaterThan(300_000);
+    expect(sizes[0]).toBeLessThan(200_000);
+  });
+
   it("applies migrations once, records the version and keeps data across re-opens", async () => {
     const path = file();
     const first = createSqliteStore({ path });

@@ -11,6 +11,7 @@ import { Worker } from "node:worker_threads";
 import { StoreError } from "../../core/errors.js";
 import type { ExchangeRequest, ExchangeResult } from "../lease-loop.js";
 import type { EnqueueInput } from "../store.js";
+import type { CheckpointThreadData } from "./checkpoint-thread.js";
 import type { BatchOutcome } from "./sqlite-writer.js";
 
 /** What the writer thread is started with. */
@@ -21,6 +22,11 @@ export interface WriterThreadData {
   busyTimeoutMs: number;
   cacheSizeKiB: number;
   walAutocheckpointPages: number;
+  /**
+   * > 0: a checkpointer thread copies the WAL into the database file this often (ms), and the writer's own
+   * autocheckpoint (at `walAutocheckpointPages`) is only the backstop; 0: the writer checkpoints alone.
+   */
+  checkpointIntervalMs: number;
 }
 
 /** A request to the writer thread. */
@@ -39,12 +45,12 @@ interface Pending {
   reject: (error: unknown) => void;
 }
 
-function startThread(data: WriterThreadData): Worker {
+function startThread(name: "writer-thread" | "checkpoint-thread", data: unknown): Worker {
   const here = import.meta.url;
   if (here.endsWith(".ts")) {
     // Running from source (tests, tsx scripts): register tsx in the thread before loading the TypeScript entry.
     // tsx is resolved from this file, not from the process's working directory (which may be anywhere).
-    const entry = new URL("./writer-thread.ts", here).href;
+    const entry = new URL(`./${name}.ts`, here).href;
     // require.resolve gives the CommonJS build; the thread needs the ESM one (package.json exports "./esm/api".import).
     const tsx = pathToFileURL(
       createRequire(here)
@@ -54,12 +60,14 @@ function startThread(data: WriterThreadData): Worker {
     const boot = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); })`;
     return new Worker(boot, { eval: true, workerData: data });
   }
-  return new Worker(new URL("./writer-thread.js", here), { workerData: data });
+  return new Worker(new URL(`./${name}.js`, here), { workerData: data });
 }
 
 /** A connection to the writer thread. */
 export class WriterClient {
   private readonly worker: Worker;
+  private readonly checkpointer: Worker | null = null;
+  private checkpointerExited = false;
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
   private failure: StoreError | null = null;
@@ -67,8 +75,19 @@ export class WriterClient {
   private exited: Promise<void>;
 
   constructor(data: WriterThreadData) {
-    this.worker = startThread(data);
+    this.worker = startThread("writer-thread", data);
     this.worker.unref();
+    if (data.checkpointIntervalMs > 0) {
+      this.checkpointer = startThread("checkpoint-thread", {
+        path: data.path,
+        busyTimeoutMs: data.busyTimeoutMs,
+        intervalMs: data.checkpointIntervalMs,
+      } satisfies CheckpointThreadData);
+      this.checkpointer.unref();
+      this.checkpointer.once("exit", () => (this.checkpointerExited = true));
+      // A failing checkpointer loses nothing: the writer's own autocheckpoint still bounds the WAL.
+      this.checkpointer.on("error", () => undefined);
+    }
     this.worker.on("message", (msg: WriterResponse) => this.onMessage(msg));
     this.worker.on("error", (error) =>
       this.fail(new StoreError(`SQLite writer thread failed: ${error.message}`, { cause: error })),
@@ -105,6 +124,16 @@ export class WriterClient {
   async close(): Promise<void> {
     // Held open until the thread has exited, or a caller awaiting close() could see the process end first.
     this.closing = true;
+    if (this.checkpointer && !this.checkpointerExited) {
+      // Referenced while closing, or a caller awaiting close() could see the process end first.
+      const checkpointer = this.checkpointer;
+      const exited = new Promise<void>((r) => checkpointer.once("exit", () => r()));
+      checkpointer.ref();
+      checkpointer.postMessage({ op: "close" });
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([exited, new Promise((r) => (timer = setTimeout(r, 5_000)))]);
+      clearTimeout(timer);
+    }
     this.worker.ref();
     if (!this.failure) await this.request("close", (id) => ({ id, op: "close" })).catch(() => undefined);
     let timer: NodeJS.Timeout | undefined;
