@@ -98,6 +98,11 @@ await time("listRecords state=dead topic=contact.*", () =>
 await time("listRecords topic=ticket.* appId=app1", () =>
   store.listRecords({ topic: "ticket.*", appId: "app1", limit: 50 }),
 );
+await time("listJobs queue=outbox (all states, page 1)", () => page({ queue: "outbox" }));
+await time("listRecords queue=outbox (page 1)", () => store.listRecords({ queue: "outbox", limit: 50 }));
+await time("receivedHistogram inbound, last hour by minute", () =>
+  store.receivedHistogram("inbound", Date.now() - 3_600_000, 60_000),
+);
 await time("countJobs state=dead", () => store.countJobs({ state: "dead" }));
 await time("stats()", () => store.stats());
 await store.close();

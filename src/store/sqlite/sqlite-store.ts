@@ -305,7 +305,15 @@ export class SqliteStore implements Store {
       ),
       jobState: db.prepare("SELECT state, queue, ordering_key FROM jobs WHERE seq = ?"),
       counts: db.prepare("SELECT queue, state, count(*) AS n FROM jobs GROUP BY queue, state"),
-      firstSeqAt: db.prepare("SELECT seq FROM records WHERE received_at >= ? ORDER BY received_at LIMIT 1").pluck(),
+      // One probe per queue through records_received (queue, received_at, topic).
+      firstSeqAt: db
+        .prepare(
+          `SELECT min(seq) FROM (
+             SELECT * FROM (SELECT seq FROM records WHERE queue = 'inbound' AND received_at >= @t ORDER BY received_at LIMIT 1)
+             UNION ALL
+             SELECT * FROM (SELECT seq FROM records WHERE queue = 'outbox' AND received_at >= @t ORDER BY received_at LIMIT 1))`,
+        )
+        .pluck(),
       histogram: db.prepare(
         `SELECT CAST(@since + ((received_at - @since) / @bucket) * @bucket AS INTEGER) AS bucket_start, topic, count(*) AS n
          FROM records WHERE queue = @queue AND received_at >= @since GROUP BY bucket_start, topic ORDER BY bucket_start, topic`,
@@ -488,13 +496,13 @@ export class SqliteStore implements Store {
   /** Record-seq bounds implied by `since`/`until`, so keyset scans stop early instead of filtering every row. */
   private seqBounds(filter: JobFilter, column: string, c: Conditions): void {
     if (filter.since !== undefined) {
-      const seq = this.s.firstSeqAt.get(filter.since - SEQ_BOUND_SLACK_MS) as number | undefined;
+      const seq = this.s.firstSeqAt.get({ t: filter.since - SEQ_BOUND_SLACK_MS }) as number | null | undefined;
       c.sql.push(`${column} >= ?`);
       c.params.push(seq ?? Number.MAX_SAFE_INTEGER);
     }
     if (filter.until !== undefined) {
-      const seq = this.s.firstSeqAt.get(filter.until + SEQ_BOUND_SLACK_MS) as number | undefined;
-      if (seq !== undefined) {
+      const seq = this.s.firstSeqAt.get({ t: filter.until + SEQ_BOUND_SLACK_MS }) as number | null | undefined;
+      if (seq !== undefined && seq !== null) {
         c.sql.push(`${column} < ?`);
         c.params.push(seq);
       }
