@@ -133,6 +133,18 @@ interface RedisJobData {
 type BJob = BullJob<RedisJobData, unknown, string>;
 
 /** What `addBulk` takes for one delivery. */
+/** One enqueue's claim-and-write script call and BullMQ jobs, ready to send. */
+interface PreparedWrite {
+  recordId: string;
+  /** Dedupe key (Redis key) and our claim value on it. */
+  dk: string;
+  claim: string;
+  keys: string[];
+  args: (string | number)[];
+  jobs: BullJobSpec[];
+  dedupeTtlMs: number;
+}
+
 interface BullJobSpec {
   name: string;
   data: RedisJobData;
@@ -454,13 +466,102 @@ export class RedisStore implements Store {
    * STYLE §5 dedupe: claim `SET NX PX 60s` with a per-attempt token, write the record and indices (MULTI), add the
    * jobs (BullMQ `addBulk`, deterministic ids so a repeat is a no-op), then mark the key done for `dedupeTtlMs`.
    * A claim holding our own token (a spooled retry of an attempt that failed half-way) is taken over.
+   *
+   * Enqueues of one event-loop turn share their round trips (group commit): one pipeline of claims, one `addBulk`
+   * for every claimed enqueue's jobs, one pipeline of done-marks. Each still resolves only once its own writes are
+   * done, and one whose claim does not succeed at once (duplicate, or another instance is writing it) continues
+   * alone.
    */
-  private async enqueueInRedis(
+  private enqueueInRedis(
     input: EnqueueInput,
     recordId: string,
     token: string,
     receivedAt: number,
   ): Promise<EnqueueResult> {
+    return new Promise((resolve, reject) => {
+      this.batch.push({ w: this.prepareWrite(input, recordId, token, receivedAt), resolve, reject });
+      if (this.batch.length === 1) setImmediate(() => void this.flushBatch());
+    });
+  }
+
+  private readonly batch: Array<{
+    w: PreparedWrite;
+    resolve: (r: EnqueueResult) => void;
+    reject: (e: unknown) => void;
+  }> = [];
+
+  private async flushBatch(): Promise<void> {
+    const batch = this.batch.splice(0);
+    let claims: Array<[Error | null, unknown]>;
+    try {
+      const pipe = this.cmd.pipeline() as unknown as StoreScripts & { exec(): Promise<Array<[Error | null, unknown]>> };
+      for (const { w } of batch) void pipe.ibClaimAndWrite(w.keys.length, ...w.keys, ...w.args);
+      claims = await pipe.exec();
+    } catch (error) {
+      for (const b of batch) b.reject(error);
+      return;
+    }
+    const claimed: typeof batch = [];
+    batch.forEach((b, i) => {
+      const [error, result] = claims[i] ?? [new Error("no reply"), null];
+      if (error) b.reject(error);
+      else if (result === 1) claimed.push(b);
+      // Duplicate, or claimed elsewhere: the one-at-a-time path re-reads the claim and waits if it must.
+      else this.claimAlone(b.w).then(b.resolve, b.reject);
+    });
+    if (claimed.length === 0) return;
+    try {
+      await this.finishWrites(claimed.map((b) => b.w));
+      for (const b of claimed) b.resolve(this.enqueued(b.w));
+    } catch (error) {
+      for (const b of claimed) b.reject(error);
+    }
+  }
+
+  /** Claims one enqueue's dedupe key (waiting while another instance holds it), then finishes it alone. */
+  private async claimAlone(w: PreparedWrite): Promise<EnqueueResult> {
+    const deadline = Date.now() + this.opts.pendingWaitMs;
+    for (;;) {
+      const result = await this.cmd.ibClaimAndWrite(w.keys.length, ...w.keys, ...w.args);
+      if (result === 1) break;
+      const current = String(result);
+      if (current === "") continue;
+      if (current.startsWith("d:")) return { status: "duplicate", recordId: current.slice(2) || null };
+      // Another instance is writing the same notification right now: wait for it rather than answer "duplicate"
+      // for a write that may still fail (Intercom would not retry).
+      if (Date.now() >= deadline) throw new ClaimBusyError("Another instance is still storing this notification");
+      await sleep(10);
+    }
+    await this.finishWrites([w]);
+    return this.enqueued(w);
+  }
+
+  /** Adds the jobs of claimed writes and marks their keys done; on failure frees the claims (unless spooling). */
+  private async finishWrites(ws: readonly PreparedWrite[]): Promise<void> {
+    try {
+      const jobs = ws.flatMap((w) => w.jobs);
+      for (const q of ["inbound", "outbox"] as const) {
+        const ofQueue = jobs.filter((j) => j.data.queue === q);
+        if (ofQueue.length > 0) await this.queues[q].addBulk(ofQueue);
+      }
+      const marks = this.cmd.pipeline();
+      for (const w of ws) marks.set(w.dk, `d:${w.recordId}`, "PX", Math.max(1, Math.floor(w.dedupeTtlMs)));
+      const replies = await marks.exec();
+      const failed = replies?.find(([e]) => e !== null);
+      if (failed?.[0]) throw failed[0];
+    } catch (error) {
+      // Leave our claims when a spool will retry with the same token; otherwise free the keys for Intercom's retry.
+      if (!this.spool) await Promise.all(ws.map((w) => this.cmd.ibDedupeAbort(w.dk, w.claim).catch(() => 0)));
+      throw error;
+    }
+  }
+
+  private enqueued(w: PreparedWrite): EnqueueResult {
+    return { status: "enqueued", recordId: w.recordId, jobIds: w.jobs.map((j) => j.opts.jobId) };
+  }
+
+  /** The keys and arguments of one enqueue's claim-and-write script, and its BullMQ jobs. */
+  private prepareWrite(input: EnqueueInput, recordId: string, token: string, receivedAt: number): PreparedWrite {
     const { record } = input;
     const k = this.keys;
     const queue = record.queue;
@@ -500,27 +601,7 @@ export class RedisStore implements Store {
       args.push(jobId, receivedAt, d.orderingKey !== null ? record.createdAt : "");
       return this.bullJob(recordId, index, queue, record.createdAt, d);
     });
-    const deadline = Date.now() + this.opts.pendingWaitMs;
-    for (;;) {
-      const result = await this.cmd.ibClaimAndWrite(keys.length, ...keys, ...args);
-      if (result === 1) break;
-      const current = String(result);
-      if (current === "") continue;
-      if (current.startsWith("d:")) return { status: "duplicate", recordId: current.slice(2) || null };
-      // Another instance is writing the same notification right now: wait for it rather than answer "duplicate"
-      // for a write that may still fail (Intercom would not retry).
-      if (Date.now() >= deadline) throw new ClaimBusyError("Another instance is still storing this notification");
-      await sleep(10);
-    }
-    try {
-      if (jobs.length > 0) await this.queues[queue].addBulk(jobs);
-      await this.cmd.set(dk, `d:${recordId}`, "PX", Math.max(1, Math.floor(input.dedupeTtlMs)));
-      return { status: "enqueued", recordId, jobIds: jobs.map((j) => j.opts.jobId) };
-    } catch (error) {
-      // Leave our claim when a spool will retry with the same token; otherwise free the key for Intercom's retry.
-      if (!this.spool) await this.cmd.ibDedupeAbort(dk, claim).catch(() => 0);
-      throw error;
-    }
+    return { recordId, dk, claim, keys, args, jobs, dedupeTtlMs: input.dedupeTtlMs };
   }
 
   /** The BullMQ job of delivery `index` of a record: deterministic id, attempts and our custom backoff. */
