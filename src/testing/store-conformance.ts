@@ -778,6 +778,27 @@ export function defineStoreConformance(name: string, factory: () => Promise<Stor
         expect(Object.fromEntries(byTopic)).toEqual({ "contact.created": 2, ping: 1 });
         expect(await store.receivedHistogram("inbound", Date.now() + 60_000, 1000)).toEqual([]);
       });
+
+      it("counts the same with minute-aligned buckets (the dashboard's query)", async () => {
+        const since = Math.floor(Date.now() / 60_000) * 60_000 - 10 * 60_000;
+        await enqueueOk(store, input(makeRecord({ topic: "contact.created" }), []));
+        await enqueueOk(store, input(makeRecord({ topic: "contact.created" }), []));
+        await enqueueOk(store, input(makeRecord({ topic: "ping" }), []));
+        await enqueueOk(store, input(makeRecord({ queue: "outbox", topic: "order-placed" }), []));
+        for (const size of [60_000, 300_000]) {
+          const buckets = await store.receivedHistogram("inbound", since, size);
+          const now = Date.now();
+          // One bucket per topic, the one holding "now" (a minute boundary may pass between the enqueues: two).
+          for (const b of buckets) {
+            expect((b.bucketStart - since) % size).toBe(0);
+            expect(b.bucketStart).toBeGreaterThan(now - 2 * size);
+            expect(b.bucketStart).toBeLessThanOrEqual(now);
+          }
+          const byTopic: Record<string, number> = {};
+          for (const b of buckets) byTopic[b.topic] = (byTopic[b.topic] ?? 0) + b.count;
+          expect(byTopic).toEqual({ "contact.created": 2, ping: 1 });
+        }
+      });
     });
 
     describe("limiter, sets, ping", () => {

@@ -315,7 +315,7 @@ export class SqliteStore implements Store {
         )
         .pluck(),
       histogram: db.prepare(
-        `SELECT CAST(@since + ((received_at - @since) / @bucket) * @bucket AS INTEGER) AS bucket_start, topic, count(*) AS n
+        `SELECT CAST(@since + CAST((received_at - @since) / @bucket AS INTEGER) * @bucket AS INTEGER) AS bucket_start, topic, count(*) AS n
          FROM records WHERE queue = @queue AND received_at >= @since GROUP BY bucket_start, topic ORDER BY bucket_start, topic`,
       ),
       limiterGet: db.prepare("SELECT window_start, used, paused_until, pause_reason FROM limiters WHERE name = ?"),
