@@ -4,8 +4,10 @@
  *   (b) the reference guide's Express handler (express.raw + HMAC + timingSafeEqual, in-memory processing),
  *   (c) `intercom-bridge serve` on SQLite (synchronous=FULL) with a no-op handler,
  *   (d) `intercom-bridge serve` on Redis, when Redis answers at REDIS_URL,
+ *   (m) `intercom-bridge serve` on the memory store: no storage at all, the ceiling any durable store can reach here,
  * with autocannon (50 connections, 3 s warm-up, 10 s measured; pre-built signed 1.5 KB bodies, unique ids).
- * Prints req/s, p50/p99 latency and non-2xx per run, the ratios c/a, c/b (and d/a) per round and their medians.
+ * Prints req/s, p50/p99 latency, non-2xx and the server's CPU (cores used, CPU µs per request, from /proc) per run,
+ * the ratios c/a, c/b (and d/a, m/a) per round and their medians.
  * Environment: ROUNDS (default 3), DURATION_S (10), WARMUP_S (3), CONNECTIONS (50), REDIS_URL.
  */
 import { mkdtempSync, rmSync } from "node:fs";
@@ -18,11 +20,13 @@ import {
   fmt,
   freePort,
   median,
-  runLoad,
+  runLoadWithCpu,
   startServer,
   stopServer,
   type LoadResult,
 } from "./lib.js";
+
+type Result = LoadResult & { cores: number | null; cpuUsPerReq: number | null };
 import { redisVariant } from "./redis-variant.js";
 
 const ROUNDS = Number(process.env.ROUNDS ?? 3);
@@ -35,7 +39,7 @@ const cli = join(root, "dist/cli/main.js");
 interface Variant {
   key: string;
   name: string;
-  start(port: number): Promise<{ stop(): Promise<void> }>;
+  start(port: number): Promise<{ pid: number | undefined; stop(): Promise<void> }>;
 }
 
 const variants: Variant[] = [
@@ -49,7 +53,7 @@ const variants: Variant[] = [
         { PORT: String(port) },
         `http://127.0.0.1:${port}/`,
       );
-      return { stop: () => stopServer(child) };
+      return { pid: child.pid, stop: () => stopServer(child) };
     },
   },
   {
@@ -62,7 +66,7 @@ const variants: Variant[] = [
         { PORT: String(port), INTERCOM_WEBHOOK_SECRET: SECRET },
         `http://127.0.0.1:${port}/`,
       );
-      return { stop: () => stopServer(child) };
+      return { pid: child.pid, stop: () => stopServer(child) };
     },
   },
   {
@@ -88,11 +92,36 @@ const variants: Variant[] = [
         `http://127.0.0.1:${port}/healthz`,
       );
       return {
+        pid: child.pid,
         async stop() {
           await stopServer(child);
           rmSync(dir, { recursive: true, force: true });
         },
       };
+    },
+  },
+  {
+    key: "m",
+    name: "serve (memory, no I/O)",
+    async start(port) {
+      const child = await startServer(
+        "node",
+        [
+          cli,
+          "serve",
+          "--port",
+          String(port),
+          "--store",
+          "memory:",
+          "--handlers",
+          join(root, "bench/servers/noop-handlers.mjs"),
+          "--log-level",
+          "warn",
+        ],
+        { INTERCOM_CLIENT_SECRET: SECRET, INTERCOM_BRIDGE_ADMIN_TOKEN: "bench-admin" },
+        `http://127.0.0.1:${port}/healthz`,
+      );
+      return { pid: child.pid, stop: () => stopServer(child) };
     },
   },
 ];
@@ -107,24 +136,26 @@ async function main(): Promise<void> {
   process.stdout.write(
     `autocannon: ${CONNECTIONS} connections, ${WARMUP_S} s warm-up, ${DURATION_S} s measured, ${ROUNDS} rounds\n\n`,
   );
-  const rounds: Array<Record<string, LoadResult>> = [];
+  const rounds: Array<Record<string, Result>> = [];
   for (let r = 1; r <= ROUNDS; r++) {
-    const round: Record<string, LoadResult> = {};
+    const round: Record<string, Result> = {};
     for (const v of variants) {
       const port = await freePort();
       const server = await v.start(port);
       try {
-        round[v.key] = await runLoad(v.name, `http://127.0.0.1:${port}/webhooks/intercom`, bodies, {
-          connections: CONNECTIONS,
-          durationS: DURATION_S,
-          warmupS: WARMUP_S,
-        });
+        round[v.key] = await runLoadWithCpu(
+          v.name,
+          `http://127.0.0.1:${port}/webhooks/intercom`,
+          bodies,
+          { connections: CONNECTIONS, durationS: DURATION_S, warmupS: WARMUP_S },
+          server.pid,
+        );
       } finally {
         await server.stop();
       }
       const x = round[v.key]!;
       process.stdout.write(
-        `round ${r} (${v.key}) ${v.name.padEnd(22)} ${fmt(x.rps).padStart(7)} req/s  p50 ${fmt(x.p50, 1).padStart(5)} ms  p99 ${fmt(x.p99, 1).padStart(6)} ms  non-2xx ${x.non2xx}  errors ${x.errors}\n`,
+        `round ${r} (${v.key}) ${v.name.padEnd(22)} ${fmt(x.rps).padStart(7)} req/s  p50 ${fmt(x.p50, 1).padStart(5)} ms  p99 ${fmt(x.p99, 1).padStart(6)} ms  non-2xx ${x.non2xx}  errors ${x.errors}${cpuText(x)}\n`,
       );
     }
     const a = round["a"]!.rps;
@@ -133,6 +164,7 @@ async function main(): Promise<void> {
       `c/b ${(round["c"]!.rps / round["b"]!.rps).toFixed(2)}`,
     ];
     if (round["d"]) line.push(`d/a ${(round["d"].rps / a).toFixed(2)}`);
+    line.push(`m/a ${(round["m"]!.rps / a).toFixed(2)}`);
     process.stdout.write(line.join("  ") + "\n\n");
     rounds.push(round);
   }
@@ -141,7 +173,7 @@ async function main(): Promise<void> {
   for (const v of variants) {
     const rs = rounds.map((r) => r[v.key]!);
     process.stdout.write(
-      `  (${v.key}) ${v.name.padEnd(22)} ${fmt(median(rs.map((x) => x.rps))).padStart(7)} req/s  p50 ${fmt(median(rs.map((x) => x.p50)), 1)} ms  p99 ${fmt(median(rs.map((x) => x.p99)), 1)} ms  non-2xx total ${rs.reduce((s, x) => s + x.non2xx, 0)}\n`,
+      `  (${v.key}) ${v.name.padEnd(22)} ${fmt(median(rs.map((x) => x.rps))).padStart(7)} req/s  p50 ${fmt(median(rs.map((x) => x.p50)), 1)} ms  p99 ${fmt(median(rs.map((x) => x.p99)), 1)} ms  non-2xx total ${rs.reduce((s, x) => s + x.non2xx, 0)}${cpuText({ cores: medianOrNull(rs.map((x) => x.cores)), cpuUsPerReq: medianOrNull(rs.map((x) => x.cpuUsPerReq)) })}\n`,
     );
   }
   process.stdout.write(
@@ -149,6 +181,19 @@ async function main(): Promise<void> {
   );
   if (variants.some((v) => v.key === "d"))
     process.stdout.write(`  d/a ${ratio("d", "a").toFixed(2)} (target >= 0.4)\n`);
+  process.stdout.write(
+    `  m/a ${ratio("m", "a").toFixed(2)} (serve with no storage at all: the ceiling for c and d here)\n`,
+  );
+}
+
+function cpuText(x: { cores: number | null; cpuUsPerReq: number | null }): string {
+  if (x.cores === null || x.cpuUsPerReq === null) return "";
+  return `  server CPU ${x.cores.toFixed(2)} cores, ${fmt(x.cpuUsPerReq)} µs/req`;
+}
+
+function medianOrNull(xs: ReadonlyArray<number | null>): number | null {
+  const known = xs.filter((x): x is number => x !== null);
+  return known.length === 0 ? null : median(known);
 }
 
 main().then(

@@ -3,7 +3,7 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import autocannon from "autocannon";
 import { sign } from "../src/core/signature.js";
@@ -135,4 +135,33 @@ export function median(xs: readonly number[]): number {
 /** Fixed-width figure. */
 export function fmt(n: number, digits = 0): string {
   return n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
+}
+
+/** CPU time (user + system) a process has used so far, ms; null where /proc is not available. */
+export function cpuTimeMs(pid: number | undefined): number | null {
+  if (pid === undefined || !existsSync(`/proc/${pid}/stat`)) return null;
+  // Fields after the command name: utime and stime are the 12th and 13th, in clock ticks (100 per second on Linux).
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+/**
+ * Runs {@link runLoad} and measures the server's CPU over the measured period (after the warm-up): cores used and
+ * CPU µs per request. `cpuUsPerReq`/`cores` are null where /proc is not available.
+ */
+export async function runLoadWithCpu(
+  name: string,
+  url: string,
+  bodies: ReadonlyArray<{ body: Buffer; signature: string }>,
+  opts: { connections: number; durationS: number; warmupS: number },
+  pid: number | undefined,
+): Promise<LoadResult & { cores: number | null; cpuUsPerReq: number | null }> {
+  let start: { cpu: number | null; at: number } = { cpu: null, at: 0 };
+  const timer = setTimeout(() => (start = { cpu: cpuTimeMs(pid), at: Date.now() }), opts.warmupS * 1000);
+  const result = await runLoad(name, url, bodies, opts);
+  clearTimeout(timer);
+  const end = cpuTimeMs(pid);
+  if (start.cpu === null || end === null || result.total === 0) return { ...result, cores: null, cpuUsPerReq: null };
+  const cpuMs = end - start.cpu;
+  return { ...result, cores: cpuMs / (Date.now() - start.at), cpuUsPerReq: (cpuMs * 1000) / result.total };
 }

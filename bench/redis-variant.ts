@@ -9,7 +9,10 @@ import { SECRET, startServer, stopServer } from "./lib.js";
 export async function redisVariant(
   root: string,
   cli: string,
-): Promise<{ key: string; name: string; start(port: number): Promise<{ stop(): Promise<void> }> } | undefined> {
+): Promise<
+  | { key: string; name: string; start(port: number): Promise<{ pid: number | undefined; stop(): Promise<void> }> }
+  | undefined
+> {
   const url = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
   const { Redis } = await import("ioredis");
   const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null });
@@ -45,6 +48,7 @@ export async function redisVariant(
         `http://127.0.0.1:${port}/healthz`,
       );
       return {
+        pid: child.pid,
         async stop() {
           await stopServer(child);
           let cursor = "0";
