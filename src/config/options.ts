@@ -9,6 +9,8 @@ export const DEFAULTS = Object.freeze({
   storeTimeoutMs: 2_000,
   /** How long dedupe keys are kept, and the age past which a notification is refused as stale: 7 days. */
   dedupeTtlMs: 7 * 24 * 3_600_000,
+  /** `serve --retention`: finished records are deleted this long after they were received. */
+  retentionMs: 30 * 24 * 3_600_000,
   /** Handler retry policy: 8 attempts, exponential from 1 s, doubling, ±20 % jitter, capped at 1 h. */
   retry: Object.freeze({
     maxAttempts: 8,

@@ -1,3 +1,4 @@
+import { startRetention, type Retention } from "../store/retention.js";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -48,6 +49,11 @@ export interface ServiceOptions {
   concurrency?: number;
   /** @defaultValue 7 days */
   dedupeRetentionMs?: number;
+  /**
+   * Records (notifications and outbound events) received longer ago than this, whose deliveries are all done or dead,
+   * are deleted every minute; 0 or undefined keeps everything. `serve --retention` defaults to 30 days.
+   */
+  retentionMs?: number;
   /** @defaultValue 1 MiB */
   maxBodyBytes?: number;
   /** Lease of a running delivery, ms. @defaultValue 30_000 */
@@ -187,6 +193,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     ["store", { check: () => store.ping(), critical: true }],
   ]);
   const closers: Array<() => Promise<void>> = [];
+  let retention: Retention | undefined;
 
   app.get("/healthz", (_req, reply) => reply.send({ status: "ok" }));
   app.get("/readyz", async (_req, reply) => {
@@ -230,6 +237,17 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     log,
     async listen() {
       receiver.start();
+      if (options.retentionMs !== undefined && options.retentionMs > 0 && !retention) {
+        retention = startRetention({
+          store,
+          retentionMs: options.retentionMs,
+          log,
+          onPurged: (n) => metrics.observePurged(n),
+        });
+        closers.unshift(() => retention!.stop());
+        // What expired while the service was down goes now, not a minute from now.
+        retention.runOnce().catch((err: unknown) => log.warn({ err }, "retention run failed; will try again"));
+      }
       const address = await app.listen({ port: options.port ?? 8080, host: options.host ?? "127.0.0.1" });
       return address;
     },

@@ -8,6 +8,8 @@ export interface ServiceMetrics {
   registry: Registry;
   /** Counts one webhook request's outcome (`accepted`, `duplicate`, or an error code). */
   observeReceived(topic: string | null, outcome: string): void;
+  /** Counts records deleted by retention. */
+  observePurged(count: number): void;
   /** Processor listeners feeding attempts and durations. */
   processorEvents: Partial<ProcessorEvents>;
 }
@@ -37,6 +39,11 @@ export function createMetrics(store: Store): ServiceMetrics {
     name: "intercom_bridge_delivery_attempts_total",
     help: "Delivery runs by queue, handler/target and outcome",
     labelNames: ["queue", "target", "outcome"] as const,
+    registers: [registry],
+  });
+  const purged = new Counter({
+    name: "intercom_bridge_records_purged_total",
+    help: "Finished records deleted by retention (--retention)",
     registers: [registry],
   });
   const duration = new Histogram({
@@ -87,6 +94,9 @@ export function createMetrics(store: Store): ServiceMetrics {
       if (outcome === "IB_ERR_SIGNATURE_MISSING" || outcome === "IB_ERR_SIGNATURE_INVALID") {
         signatureFailures.inc({ reason: outcome === "IB_ERR_SIGNATURE_MISSING" ? "missing" : "invalid" });
       }
+    },
+    observePurged(count) {
+      purged.inc(count);
     },
     processorEvents: {
       finished(e) {

@@ -625,6 +625,33 @@ export class MemoryStore implements Store {
     });
   }
 
+  /** See {@link Store.purgeRecords}. */
+  purgeRecords(beforeMs: number, limit: number): Promise<number> {
+    return this.guard(() => {
+      const max = Math.max(0, Math.floor(limit));
+      const purged = new Set<MemRecord>();
+      for (const entry of this.recordOrder) {
+        if (purged.size >= max || entry.record.receivedAt >= beforeMs) break;
+        if (entry.jobs.some((j) => NON_TERMINAL.has(j.state))) continue;
+        purged.add(entry);
+      }
+      if (purged.size === 0) return 0;
+      for (const entry of purged) {
+        this.records.delete(entry.record.id);
+        // Finished jobs are in no claim structure any more (heaps drop stale entries by version when they surface).
+        for (const job of entry.jobs) this.jobs.delete(job.id);
+      }
+      const kept = this.recordOrder.filter((e) => !purged.has(e));
+      this.recordOrder.length = 0;
+      this.recordIndex.clear();
+      for (const e of kept) {
+        this.recordIndex.set(e.record.id, this.recordOrder.length);
+        this.recordOrder.push(e);
+      }
+      return purged.size;
+    });
+  }
+
   /** See {@link Store.countJobs}. */
   countJobs(filter: JobFilter): Promise<number> {
     return this.guard(() => {

@@ -141,6 +141,14 @@ export interface Store {
   requeueMany(filter: JobFilter): Promise<number>;
   /** Adds deliveries to an existing record (replay to handlers that did not exist when it arrived). */
   addDeliveries(recordId: string, deliveries: readonly DeliveryInput[]): Promise<JobId[]>;
+  /**
+   * Retention: deletes up to `limit` records received before `beforeMs` whose deliveries are all finished (`done` or
+   * `dead`; a record without deliveries counts as finished), with their deliveries and attempt history, oldest first.
+   * A record with a `pending`, `failed` or `running` delivery is kept whatever its age, so nothing is dropped before it
+   * was processed or dead-lettered. Dedupe keys are not touched: they expire on their own.
+   * @returns how many records were deleted (less than `limit` once none is left to delete)
+   */
+  purgeRecords(beforeMs: number, limit: number): Promise<number>;
   /** Counts per queue and state, and the oldest due delivery. */
   stats(): Promise<QueueStats>;
   /** Records received since `sinceMs`, per `bucketMs` bucket and topic. */

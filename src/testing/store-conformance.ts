@@ -731,6 +731,82 @@ export function defineStoreConformance(name: string, factory: () => Promise<Stor
       });
     });
 
+    describe("retention", () => {
+      it("deletes finished records received before the cutoff with their deliveries, and keeps the others", async () => {
+        const done = await enqueueOk(store, input(makeRecord(), [makeDelivery("ok")]));
+        const dead = await enqueueOk(store, input(makeRecord(), [makeDelivery("bad")]));
+        const none = await enqueueOk(store, input(makeRecord(), []));
+        const mixed = await enqueueOk(store, input(makeRecord(), [makeDelivery("ok"), makeDelivery("later")]));
+        const untouched = await enqueueOk(store, input(makeRecord(), [makeDelivery("never")]));
+        process("inbound", async (job) => {
+          if (job.target === "bad") throw new UnrecoverableError("no");
+          if (job.target === "later") throw new RetryLaterError(60_000);
+          if (job.target === "never") throw new RetryLaterError(60_000);
+        });
+        await waitFor(async () => {
+          const states = await Promise.all(
+            [done.jobIds[0]!, dead.jobIds[0]!, mixed.jobIds[0]!].map(async (id) => (await store.getJob(id))?.state),
+          );
+          return states.join() === "done,dead,done";
+        });
+        await waitFor(async () => ((await store.getJob(mixed.jobIds[1]!))?.history.length ?? 0) > 0);
+        await sleep(20);
+        const cutoff = Date.now();
+        await sleep(20);
+        const newer = await enqueueOk(store, input(makeRecord(), []));
+
+        expect(await store.purgeRecords(cutoff, 100)).toBe(3);
+        for (const r of [done, dead, none]) expect(await store.getRecord(r.recordId)).toBeUndefined();
+        expect(await store.getJob(done.jobIds[0]!)).toBeUndefined();
+        expect(await store.getJob(dead.jobIds[0]!)).toBeUndefined();
+        // A record with one unfinished delivery stays whole, finished siblings included.
+        expect((await store.getRecord(mixed.recordId))?.jobs.map((j) => j.state)[0]).toBe("done");
+        expect((await store.getRecord(mixed.recordId))?.jobs).toHaveLength(2);
+        expect(await store.getRecord(untouched.recordId)).toBeDefined();
+        expect(await store.getRecord(newer.recordId)).toBeDefined();
+        const listed = (await store.listJobs({ limit: 100 })).items.map((j) => j.id);
+        expect(listed).not.toContain(done.jobIds[0]);
+        expect(listed).not.toContain(dead.jobIds[0]);
+        const records = (await store.listRecords({ limit: 100 })).items.map((r) => r.record.id);
+        expect(records.sort()).toEqual([mixed.recordId, untouched.recordId, newer.recordId].sort());
+        const stats = await store.stats();
+        expect(stats.counts.inbound.dead).toBe(0);
+        expect(stats.counts.inbound.done).toBe(1);
+        expect(await store.purgeRecords(cutoff, 100)).toBe(0);
+      });
+
+      it("deletes at most `limit` records per call, oldest first, and only those received before the cutoff", async () => {
+        const ids: string[] = [];
+        for (let i = 0; i < 5; i++) {
+          ids.push((await enqueueOk(store, input(makeRecord(), []))).recordId);
+          await sleep(3);
+        }
+        await sleep(10);
+        const cutoff = Date.now();
+        await sleep(10);
+        const later = (await enqueueOk(store, input(makeRecord(), []))).recordId;
+        expect(await store.purgeRecords(cutoff, 2)).toBe(2);
+        expect(await store.getRecord(ids[0]!)).toBeUndefined();
+        expect(await store.getRecord(ids[1]!)).toBeUndefined();
+        expect(await store.getRecord(ids[2]!)).toBeDefined();
+        expect(await store.purgeRecords(cutoff, 10)).toBe(3);
+        expect(await store.getRecord(later)).toBeDefined();
+        expect(await store.purgeRecords(Date.now() + 1_000, 0)).toBe(0);
+        expect(await store.getRecord(later)).toBeDefined();
+      });
+
+      it("keeps a record whose finished delivery was replayed", async () => {
+        const r = await enqueueOk(store, input(makeRecord(), [makeDelivery("ok")]));
+        const p = process("inbound", async () => undefined);
+        await waitFor(async () => (await store.getJob(r.jobIds[0]!))?.state === "done");
+        await p.close(50);
+        expect(await store.requeue(r.jobIds[0]!)).toBe("requeued");
+        await sleep(10);
+        expect(await store.purgeRecords(Date.now(), 10)).toBe(0);
+        expect((await store.getJob(r.jobIds[0]!))?.state).toBe("pending");
+      });
+    });
+
     describe("stats and history", () => {
       it("counts jobs per queue and state and reports the oldest due time", async () => {
         const empty = await store.stats();

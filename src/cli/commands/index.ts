@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { registerServeCommand } from "./serve.js";
-import { registerOperatorCommands } from "./operator.js";
+import { registerOperatorCommands, registerPurgeCommand } from "./operator.js";
 import { registerSimulateCommand } from "./simulate.js";
 import { registerEventsCommand } from "./events.js";
 import { registerFakeIntercomCommand } from "./fake-intercom.js";
@@ -11,6 +11,7 @@ import { registerVerifyCommand } from "./verify.js";
 export function registerCommands(program: Command): void {
   registerServeCommand(program);
   registerOperatorCommands(program);
+  registerPurgeCommand(program);
   registerSimulateCommand(program);
   registerEventsCommand(program);
   registerFakeIntercomCommand(program);

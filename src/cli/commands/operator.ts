@@ -3,7 +3,7 @@ import { storeOptions, withStore, type StoreFlags } from "../store-options.js";
 import { IntercomBridgeError } from "../../core/errors.js";
 import { JOB_STATES, type JobFilter, type JobState, type JobSummary, type QueueName } from "../../queue/types.js";
 import type { Store } from "../../store/store.js";
-import { intArg, timeArg } from "../parse.js";
+import { durationArg, intArg, timeArg } from "../parse.js";
 
 function stateArg(value: string): JobState {
   if (!(JOB_STATES as readonly string[]).includes(value))
@@ -180,6 +180,35 @@ export function registerOperatorCommands(program: Command): void {
       });
     },
   );
+}
+
+/** `intercom-bridge purge`: retention by hand (serve does it every minute with --retention). */
+export function registerPurgeCommand(program: Command): void {
+  storeOptions(
+    program
+      .command("purge")
+      .description(
+        "Delete notifications and outbound events received longer ago than --older-than whose deliveries are all done or dead; prints how many",
+      )
+      .addOption(
+        new Option("--older-than <duration>", "age of the records to delete (e.g. 30d, 12h)")
+          .argParser(durationArg)
+          .makeOptionMandatory(),
+      ),
+  ).action(async (flags: StoreFlags & { olderThan: number }) => {
+    await withStore(flags, async (store) => {
+      const before = Date.now() - flags.olderThan;
+      let total = 0;
+      for (;;) {
+        const n = await store.purgeRecords(before, 1_000);
+        total += n;
+        if (n < 1_000) break;
+      }
+      process.stdout.write(
+        `Deleted ${total} record${total === 1 ? "" : "s"} received before ${new Date(before).toISOString()} with all deliveries done or dead.\n`,
+      );
+    });
+  });
 }
 
 async function findRecord(store: Store, id: string): Promise<NonNullable<Awaited<ReturnType<Store["getRecord"]>>>> {

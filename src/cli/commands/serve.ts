@@ -18,6 +18,7 @@ interface ServeFlags {
   handlerTimeoutMs: number;
   concurrency: number;
   dedupeRetention: number;
+  retention: number;
   maxBodyBytes: number;
   leaseMs: number;
   shutdownTimeout: number;
@@ -95,6 +96,15 @@ export function registerServeCommand(program: Command): void {
         .default(DEFAULTS.dedupeTtlMs, "7d"),
     )
     .addOption(
+      new Option(
+        "--retention <duration>",
+        "delete notifications and events received longer ago than this once all their deliveries are done or dead (0 keeps everything)",
+      )
+        .env("INTERCOM_BRIDGE_RETENTION")
+        .argParser(durationArg)
+        .default(DEFAULTS.retentionMs, "30d"),
+    )
+    .addOption(
       new Option("--max-body-bytes <n>", "largest webhook body accepted")
         .env("INTERCOM_BRIDGE_MAX_BODY_BYTES")
         .argParser(intArg(1))
@@ -158,6 +168,7 @@ export function registerServeCommand(program: Command): void {
         handlerTimeoutMs: flags.handlerTimeoutMs,
         concurrency: flags.concurrency,
         dedupeRetentionMs: flags.dedupeRetention,
+        retentionMs: flags.retention,
         maxBodyBytes: flags.maxBodyBytes,
         leaseMs: flags.leaseMs,
         shutdownTimeoutMs: flags.shutdownTimeout,

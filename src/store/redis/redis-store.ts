@@ -585,12 +585,7 @@ export class RedisStore implements Store {
     if (record.notificationId !== null) fields.push("nid", record.notificationId);
     if (record.itemId !== null) fields.push("item", record.itemId);
     if (record.headers) fields.push("hdr", JSON.stringify(record.headers));
-    const indices = [k.recordIndex("all"), k.recordIndex("q", queue), k.recordIndex("t", record.topic)];
-    const group = groupOf(record.topic);
-    if (group !== null) indices.push(k.recordIndex("g", group));
-    if (record.appId !== null) indices.push(k.recordIndex("a", record.appId));
-    if (record.itemId !== null) indices.push(k.recordIndex("i", record.itemId));
-    if (record.notificationId !== null) indices.push(k.recordIndex("n", record.notificationId));
+    const indices = this.recordIndices(queue, record.topic, record.appId, record.itemId, record.notificationId);
     const minute = Math.floor(receivedAt / 60_000) * 60_000;
     const keys = [dk, k.record(recordId), ...indices, k.topics(queue), k.minute(queue, minute)];
     const args: (string | number)[] = [claim, PENDING_TTL_MS, recordId, fields.length / 2, ...fields];
@@ -603,6 +598,24 @@ export class RedisStore implements Store {
       return this.bullJob(recordId, index, queue, record.createdAt, d);
     });
     return { recordId, dk, claim, keys, args, jobs, dedupeTtlMs: input.dedupeTtlMs };
+  }
+
+  /** The index sorted sets a record's id is in. */
+  private recordIndices(
+    queue: QueueName,
+    topic: string,
+    appId: string | null,
+    itemId: string | null,
+    notificationId: string | null,
+  ): string[] {
+    const k = this.keys;
+    const indices = [k.recordIndex("all"), k.recordIndex("q", queue), k.recordIndex("t", topic)];
+    const group = groupOf(topic);
+    if (group !== null) indices.push(k.recordIndex("g", group));
+    if (appId !== null) indices.push(k.recordIndex("a", appId));
+    if (itemId !== null) indices.push(k.recordIndex("i", itemId));
+    if (notificationId !== null) indices.push(k.recordIndex("n", notificationId));
+    return indices;
   }
 
   /** The BullMQ job of delivery `index` of a record: deterministic id, attempts and our custom backoff. */
@@ -1527,6 +1540,68 @@ export class RedisStore implements Store {
       return [...counts.values()].sort(
         (a, b) => a.bucketStart - b.bucketStart || (a.topic < b.topic ? -1 : a.topic > b.topic ? 1 : 0),
       );
+    });
+  }
+
+  /**
+   * See {@link Store.purgeRecords}. Walks `x:ri:all` from the oldest id up to the time bound, reads each record's
+   * deliveries, and deletes a finished record with one script that re-checks, atomically, that every delivery is in
+   * BullMQ's `completed` or `failed` set.
+   */
+  async purgeRecords(beforeMs: number, limit: number): Promise<number> {
+    return this.guard("purgeRecords", async () => {
+      const max = Math.max(0, Math.floor(limit));
+      const page = 500;
+      const bound = `(${timeBound(beforeMs)}`;
+      let min = "-";
+      let purged = 0;
+      while (purged < max) {
+        const ids = await this.cmd.zrangebylex(this.keys.recordIndex("all"), min, bound, "LIMIT", 0, page);
+        if (ids.length === 0) break;
+        const records = await this.readRecords(ids, false);
+        const refs: { id: string; queue: QueueName }[] = [];
+        for (const [id, h] of records) {
+          const queue = h.q as QueueName;
+          if (!(queue in this.queues)) continue;
+          for (let i = 0; i < (num(h.jc) ?? 0); i++) refs.push({ id: jobIdOf(id, i), queue });
+        }
+        const jobs = await this.readJobs(refs);
+        for (const id of ids) {
+          if (purged >= max) break;
+          const h = records.get(id);
+          const queue = h?.q as QueueName | undefined;
+          if (!h || !queue || !(queue in this.queues)) continue;
+          const jobIds = Array.from({ length: num(h.jc) ?? 0 }, (_, i) => jobIdOf(id, i));
+          const rows = jobIds.map((j) => jobs.get(j));
+          // A missing delivery (an enqueue that stopped before addBulk) or an unfinished one keeps the record.
+          if (rows.some((r) => !r || (r.state !== "done" && r.state !== "dead"))) continue;
+          const q = this.queues[queue];
+          const indices = this.recordIndices(queue, h.topic ?? "", h.app ?? null, h.item ?? null, h.nid ?? null);
+          const keys = [this.keys.record(id), q.toKey("completed"), q.toKey("failed"), ...indices];
+          rows.forEach((r) => {
+            const jid = r!.id;
+            keys.push(
+              q.toKey(jid),
+              q.toKey(`${jid}:logs`),
+              this.keys.meta(jid),
+              this.keys.history(jid),
+              this.keys.targetIndex(r!.data.target),
+            );
+          });
+          const deleted = await this.cmd.ibPurgeRecord(
+            keys.length,
+            ...keys,
+            id,
+            indices.length,
+            jobIds.length,
+            ...jobIds,
+          );
+          if (deleted === 1) purged++;
+        }
+        if (ids.length < page) break;
+        min = `(${ids.at(-1)!}`;
+      }
+      return purged;
     });
   }
 

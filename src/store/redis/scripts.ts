@@ -145,6 +145,33 @@ for i = 1, nd do
 end
 return 1`;
 
+/**
+ * Retention: deletes one record whose deliveries are all finished, atomically with the check, so a replay that moves a
+ * delivery out of BullMQ's `completed`/`failed` set at the same moment keeps the record.
+ * KEYS: [1] record hash, [2] BullMQ completed set, [3] BullMQ failed set, then `nIndex` record indices, then per
+ * delivery: BullMQ job hash, BullMQ job log, meta hash, history list, target index.
+ * ARGV: record id, nIndex, nDeliveries, then the delivery ids. Returns 1 when deleted, 0 when a delivery is unfinished.
+ */
+const PURGE_RECORD = `
+local rid = ARGV[1]
+local nidx = tonumber(ARGV[2])
+local nj = tonumber(ARGV[3])
+for i = 1, nj do
+  local id = ARGV[3 + i]
+  if not redis.call('ZSCORE', KEYS[2], id) and not redis.call('ZSCORE', KEYS[3], id) then return 0 end
+end
+redis.call('DEL', KEYS[1])
+for i = 1, nidx do redis.call('ZREM', KEYS[3 + i], rid) end
+for i = 1, nj do
+  local id = ARGV[3 + i]
+  local k = 4 + nidx + (i - 1) * 5
+  redis.call('ZREM', KEYS[2], id)
+  redis.call('ZREM', KEYS[3], id)
+  redis.call('DEL', KEYS[k], KEYS[k + 1], KEYS[k + 2], KEYS[k + 3])
+  redis.call('ZREM', KEYS[k + 4], id)
+end
+return 1`;
+
 /** The scripts as typed methods on an ioredis client (EVALSHA with a fallback to EVAL, via `defineCommand`). */
 export interface StoreScripts {
   ibDedupeAbort(key: string, value: string): Promise<number>;
@@ -173,6 +200,7 @@ export interface StoreScripts {
     retryingOp: "add" | "rem" | "",
     jobId: string,
   ): Promise<number>;
+  ibPurgeRecord(numKeys: number, ...keysThenArgs: (string | number)[]): Promise<number>;
   ibLimiterAcquire(key: string, max: number, windowMs: number): Promise<number>;
   ibLimiterPause(key: string, untilMs: number, reason: string): Promise<number>;
   ibLimiterState(key: string): Promise<(string | null)[]>;
@@ -187,6 +215,7 @@ export function defineScripts(client: Redis): Redis & StoreScripts {
   client.defineCommand("ibOrderExtend", { numberOfKeys: 1, lua: ORDER_EXTEND });
   client.defineCommand("ibRunStart", { numberOfKeys: 3, lua: RUN_START });
   client.defineCommand("ibRunSettle", { numberOfKeys: 3, lua: RUN_SETTLE });
+  client.defineCommand("ibPurgeRecord", { lua: PURGE_RECORD });
   client.defineCommand("ibLimiterAcquire", { numberOfKeys: 1, lua: LIMITER_ACQUIRE });
   client.defineCommand("ibLimiterPause", { numberOfKeys: 1, lua: LIMITER_PAUSE });
   client.defineCommand("ibLimiterState", { numberOfKeys: 1, lua: LIMITER_STATE });

@@ -103,9 +103,10 @@ export interface SqliteStoreOptions {
    * With the writer thread: a third thread copies the WAL into the database file this often (ms), on its own
    * connection, so enqueue commits never carry a checkpoint; the writer's own autocheckpoint then only runs at 10x
    * `walAutocheckpointPages`, as a backstop that restarts the WAL. 0: the writer checkpoints alone, every
-   * `walAutocheckpointPages`. Measured with `bench/ingest-ab.ts` (paired, 4 rounds, 2 CPUs): 20 ms gave +16 % ingest
-   * req/s over 0 with p99 ~20 ms instead of ~15 ms; 100 ms gave about the same req/s but p99 ~30 ms.
-   * @defaultValue 20
+   * `walAutocheckpointPages`. Measured with `bench/ingest-ab.ts` (paired, 4 rounds, 2 CPUs), medians against 0
+   * (7,925 req/s, p99 14–15 ms): 5 ms gave 8,303 req/s, p99 12–13 ms; 20 ms gave 9,239 req/s but p99 22–23 ms
+   * (bigger checkpoints compete with the WAL fsyncs), too close to the 25 ms the ingest benchmark allows.
+   * @defaultValue 5
    */
   checkpointIntervalMs?: number;
   /** Page cache size, KiB. @defaultValue 65536 (64 MiB) */
@@ -258,7 +259,7 @@ export class SqliteStore implements Store {
         busyTimeoutMs: options.busyTimeoutMs ?? 5000,
         cacheSizeKiB: Math.max(1024, Math.floor(options.cacheSizeKiB ?? 65_536)),
         walAutocheckpointPages: Math.max(1, Math.floor(options.walAutocheckpointPages ?? 1000)),
-        checkpointIntervalMs: Math.max(0, Math.floor(options.checkpointIntervalMs ?? 20)),
+        checkpointIntervalMs: Math.max(0, Math.floor(options.checkpointIntervalMs ?? 5)),
       });
     }
     this.backend = {
@@ -332,6 +333,17 @@ export class SqliteStore implements Store {
         `DELETE FROM dedupe WHERE (queue, key) IN (SELECT queue, key FROM dedupe WHERE expires_at <= ? LIMIT ${PURGE_CHUNK})`,
       ),
       ping: db.prepare("SELECT count(*) FROM sqlite_master").pluck(),
+      // Oldest first through the primary key; a record with an unfinished delivery (jobs_record lookup) is skipped.
+      purgeCandidates: db.prepare(
+        `SELECT r.seq FROM records r WHERE r.seq < @maxSeq AND r.received_at < @before
+           AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.record_seq = r.seq AND j.state IN ('pending', 'failed', 'running'))
+         ORDER BY r.seq LIMIT @limit`,
+      ),
+      purgeAttempts: db.prepare(
+        "DELETE FROM attempts WHERE job_seq IN (SELECT seq FROM jobs WHERE record_seq IN (SELECT value FROM json_each(?)))",
+      ),
+      purgeJobs: db.prepare("DELETE FROM jobs WHERE record_seq IN (SELECT value FROM json_each(?))"),
+      purgeRecords: db.prepare("DELETE FROM records WHERE seq IN (SELECT value FROM json_each(?))"),
     };
   }
 
@@ -849,6 +861,32 @@ export class SqliteStore implements Store {
       }
       for (const q of QUEUE_NAMES) stats.oldestDueAt[q] = (this.s.nextRunAt.get(q, q) as number | null) ?? null;
       return stats;
+    });
+  }
+
+  /**
+   * See {@link Store.purgeRecords}. One transaction on the store's own connection (like requeues); callers purging
+   * many records call it in chunks so other work runs between them.
+   */
+  purgeRecords(beforeMs: number, limit: number): Promise<number> {
+    return this.run("purgeRecords", () => {
+      const max = Math.max(0, Math.floor(limit));
+      if (max === 0) return 0;
+      // Every record received before `beforeMs` has a seq below the first one received at or after it (give or take
+      // the slack between processes' clocks, which the received_at test below settles).
+      const bound = this.s.firstSeqAt.get({ t: beforeMs + SEQ_BOUND_SLACK_MS }) as number | null | undefined;
+      return this.db
+        .transaction((): number => {
+          const seqs = this.s.purgeCandidates
+            .pluck()
+            .all({ maxSeq: bound ?? Number.MAX_SAFE_INTEGER, before: beforeMs, limit: max }) as number[];
+          if (seqs.length === 0) return 0;
+          const list = JSON.stringify(seqs);
+          this.s.purgeAttempts.run(list);
+          this.s.purgeJobs.run(list);
+          return this.s.purgeRecords.run(list).changes;
+        })
+        .immediate();
     });
   }
 
