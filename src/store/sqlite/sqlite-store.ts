@@ -48,8 +48,10 @@ import type {
 } from "../store.js";
 import { migrate } from "./migrate.js";
 import {
+  FIRST_SEQ_AT_SQL,
   NEXT_RUN_AT_SQL,
   RECOMPUTE_HEADS_SQL,
+  SEQ_BOUND_SLACK_MS,
   SqliteWriter,
   toRecord,
   type BatchOutcome,
@@ -154,8 +156,6 @@ const JOB_COLUMNS = `j.seq AS j_seq, j.record_seq, j.idx, j.queue, j.target, j.s
   r.created_at, r.received_at`;
 const RECORD_COLUMNS =
   "r.seq, r.id, r.queue, r.topic, r.app_id, r.notification_id, r.item_id, r.created_at, r.received_at";
-/** Received-time slack when turning `since`/`until` into record-seq bounds (batches from several processes interleave). */
-const SEQ_BOUND_SLACK_MS = 10_000;
 const PURGE_CHUNK = 10_000;
 
 function parseError(text: string | null): JobError | null {
@@ -306,15 +306,7 @@ export class SqliteStore implements Store {
       ),
       jobState: db.prepare("SELECT state, queue, ordering_key FROM jobs WHERE seq = ?"),
       counts: db.prepare("SELECT queue, state, count(*) AS n FROM jobs GROUP BY queue, state"),
-      // One probe per queue through records_received (queue, received_at, topic).
-      firstSeqAt: db
-        .prepare(
-          `SELECT min(seq) FROM (
-             SELECT * FROM (SELECT seq FROM records WHERE queue = 'inbound' AND received_at >= @t ORDER BY received_at LIMIT 1)
-             UNION ALL
-             SELECT * FROM (SELECT seq FROM records WHERE queue = 'outbox' AND received_at >= @t ORDER BY received_at LIMIT 1))`,
-        )
-        .pluck(),
+      firstSeqAt: db.prepare(FIRST_SEQ_AT_SQL).pluck(),
       histogram: db.prepare(
         `SELECT CAST(@since + CAST((received_at - @since) / @bucket AS INTEGER) * @bucket AS INTEGER) AS bucket_start, topic, count(*) AS n
          FROM records WHERE queue = @queue AND received_at >= @since GROUP BY bucket_start, topic ORDER BY bucket_start, topic`,
@@ -333,17 +325,6 @@ export class SqliteStore implements Store {
         `DELETE FROM dedupe WHERE (queue, key) IN (SELECT queue, key FROM dedupe WHERE expires_at <= ? LIMIT ${PURGE_CHUNK})`,
       ),
       ping: db.prepare("SELECT count(*) FROM sqlite_master").pluck(),
-      // Oldest first through the primary key; a record with an unfinished delivery (jobs_record lookup) is skipped.
-      purgeCandidates: db.prepare(
-        `SELECT r.seq FROM records r WHERE r.seq < @maxSeq AND r.received_at < @before
-           AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.record_seq = r.seq AND j.state IN ('pending', 'failed', 'running'))
-         ORDER BY r.seq LIMIT @limit`,
-      ),
-      purgeAttempts: db.prepare(
-        "DELETE FROM attempts WHERE job_seq IN (SELECT seq FROM jobs WHERE record_seq IN (SELECT value FROM json_each(?)))",
-      ),
-      purgeJobs: db.prepare("DELETE FROM jobs WHERE record_seq IN (SELECT value FROM json_each(?))"),
-      purgeRecords: db.prepare("DELETE FROM records WHERE seq IN (SELECT value FROM json_each(?))"),
     };
   }
 
@@ -865,29 +846,13 @@ export class SqliteStore implements Store {
   }
 
   /**
-   * See {@link Store.purgeRecords}. One transaction on the store's own connection (like requeues); callers purging
-   * many records call it in chunks so other work runs between them.
+   * See {@link Store.purgeRecords}. One transaction, in the writer thread when there is one (which runs it after
+   * waiting enqueues, so the event loop and acknowledgements never wait for a purge); callers purging many records
+   * call it in chunks.
    */
   purgeRecords(beforeMs: number, limit: number): Promise<number> {
-    return this.run("purgeRecords", () => {
-      const max = Math.max(0, Math.floor(limit));
-      if (max === 0) return 0;
-      // Every record received before `beforeMs` has a seq below the first one received at or after it (give or take
-      // the slack between processes' clocks, which the received_at test below settles).
-      const bound = this.s.firstSeqAt.get({ t: beforeMs + SEQ_BOUND_SLACK_MS }) as number | null | undefined;
-      return this.db
-        .transaction((): number => {
-          const seqs = this.s.purgeCandidates
-            .pluck()
-            .all({ maxSeq: bound ?? Number.MAX_SAFE_INTEGER, before: beforeMs, limit: max }) as number[];
-          if (seqs.length === 0) return 0;
-          const list = JSON.stringify(seqs);
-          this.s.purgeAttempts.run(list);
-          this.s.purgeJobs.run(list);
-          return this.s.purgeRecords.run(list).changes;
-        })
-        .immediate();
-    });
+    if (this.thread) return this.threadCall(this.thread.purge(beforeMs, limit));
+    return this.run("purgeRecords", () => this.writer.purge(beforeMs, limit));
   }
 
   /** See {@link Store.receivedHistogram}. */

@@ -363,6 +363,35 @@ export class SqliteWriter {
     }
   }
 
+  /**
+   * Retention (see {@link Store.purgeRecords}): deletes up to `limit` records received before `beforeMs` with no
+   * pending, failed or running job, oldest first, with their jobs and attempts, in one transaction at the processing
+   * `synchronous` level (a purge lost to a power cut is simply done again).
+   */
+  purge(beforeMs: number, limit: number): number {
+    const max = Math.max(0, Math.floor(limit));
+    if (max === 0) return 0;
+    return this.processing(() =>
+      this.db
+        .transaction((): number => {
+          // Every record received before `beforeMs` has a seq below the first one received at or after it, give or
+          // take the clock slack between processes, which the received_at test settles.
+          const bound = this.s.firstSeqAt.get({ t: beforeMs + SEQ_BOUND_SLACK_MS }) as number | null | undefined;
+          const seqs = this.s.purgeCandidates.all({
+            maxSeq: bound ?? Number.MAX_SAFE_INTEGER,
+            before: beforeMs,
+            limit: max,
+          }) as number[];
+          if (seqs.length === 0) return 0;
+          const list = JSON.stringify(seqs);
+          this.s.purgeAttempts.run(list);
+          this.s.purgeJobs.run(list);
+          return this.s.purgeRecords.run(list).changes;
+        })
+        .immediate(),
+    );
+  }
+
   /** Extends the leases still held; returns the job ids whose lease was lost. */
   renew(leases: readonly { jobId: string; token: string }[], until: number): string[] {
     return this.processing(() => {
@@ -388,8 +417,31 @@ export function writerError(what: string, message: string): StoreError {
   return new StoreError(`SQLite ${what} failed: ${message}`);
 }
 
+/** Received-time slack when turning a time into a record-seq bound (batches from several processes interleave). */
+export const SEQ_BOUND_SLACK_MS = 10_000;
+
+/** The first record seq received at or after `@t`: one probe per queue through records_received. */
+export const FIRST_SEQ_AT_SQL = `SELECT min(seq) FROM (
+  SELECT * FROM (SELECT seq FROM records WHERE queue = 'inbound' AND received_at >= @t ORDER BY received_at LIMIT 1)
+  UNION ALL
+  SELECT * FROM (SELECT seq FROM records WHERE queue = 'outbox' AND received_at >= @t ORDER BY received_at LIMIT 1))`;
+
 function prepareWrites(db: Db) {
   return {
+    firstSeqAt: db.prepare(FIRST_SEQ_AT_SQL).pluck(),
+    // Oldest first through the primary key; a record with an unfinished job (jobs_record lookup) is skipped.
+    purgeCandidates: db
+      .prepare(
+        `SELECT r.seq FROM records r WHERE r.seq < @maxSeq AND r.received_at < @before
+           AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.record_seq = r.seq AND j.state IN ('pending', 'failed', 'running'))
+         ORDER BY r.seq LIMIT @limit`,
+      )
+      .pluck(),
+    purgeAttempts: db.prepare(
+      "DELETE FROM attempts WHERE job_seq IN (SELECT seq FROM jobs WHERE record_seq IN (SELECT value FROM json_each(?)))",
+    ),
+    purgeJobs: db.prepare("DELETE FROM jobs WHERE record_seq IN (SELECT value FROM json_each(?))"),
+    purgeRecords: db.prepare("DELETE FROM records WHERE seq IN (SELECT value FROM json_each(?))"),
     dedupeUpsert: db.prepare(
       `INSERT INTO dedupe (queue, key, record_id, expires_at) VALUES (?, ?, ?, ?)
        ON CONFLICT (queue, key) DO UPDATE SET record_id = excluded.record_id, expires_at = excluded.expires_at

@@ -34,6 +34,7 @@ export type WriterRequest =
   | { id: number; op: "enqueue"; items: readonly EnqueueInput[] }
   | { id: number; op: "exchange"; req: ExchangeRequest }
   | { id: number; op: "renew"; leases: readonly { jobId: string; token: string }[]; until: number }
+  | { id: number; op: "purge"; beforeMs: number; limit: number }
   | { id: number; op: "close" };
 
 /** The thread's answer to request `id` (id 0: the thread is ready). */
@@ -118,6 +119,11 @@ export class WriterClient {
   /** See {@link LeaseBackend.renew}. */
   renew(leases: readonly { jobId: string; token: string }[], until: number): Promise<string[]> {
     return this.request("renew", (id) => ({ id, op: "renew", leases, until })) as Promise<string[]>;
+  }
+
+  /** See {@link SqliteWriter.purge}. */
+  purge(beforeMs: number, limit: number): Promise<number> {
+    return this.request("purge", (id) => ({ id, op: "purge", beforeMs, limit })) as Promise<number>;
   }
 
   /** Closes the thread's connection (after every earlier request) and waits for the thread to exit. */

@@ -38,6 +38,8 @@ function run(msg: Exclude<WriterRequest, { op: "enqueue" }>): WriterResponse {
         return { id: msg.id, ok: true, value: writer.exchange(msg.req) };
       case "renew":
         return { id: msg.id, ok: true, value: writer.renew(msg.leases, msg.until) };
+      case "purge":
+        return { id: msg.id, ok: true, value: writer.purge(msg.beforeMs, msg.limit) };
       case "close":
         try {
           db.pragma("optimize");
@@ -64,7 +66,8 @@ function messageOf(error: unknown): string {
  * 3. processor exchanges (claims and settlements), one per turn, so a burst of enqueues is not queued behind them —
  *    except that an exchange waiting longer than {@link MAX_EXCHANGE_WAIT_MS} goes before the enqueues, so
  *    deliveries never stop during a long burst;
- * 4. close, once nothing else waits.
+ * 4. retention purges, once no exchange waits either (they can wait: nothing depends on them soon);
+ * 5. close, once nothing else waits.
  */
 const waiting: Array<{ msg: WriterRequest; at: number }> = [];
 const MAX_EXCHANGE_WAIT_MS = 20;
@@ -85,7 +88,7 @@ function drain(): void {
     for (let k = waiting.length - 1; k >= 0; k--) if (waiting[k]!.msg.op === "enqueue") waiting.splice(k, 1);
     answerEnqueues(batches);
   } else {
-    if (i < 0) i = firstExchange >= 0 ? firstExchange : 0;
+    if (i < 0) i = firstExchange >= 0 ? firstExchange : pick("purge") >= 0 ? pick("purge") : 0;
     const { msg } = waiting.splice(i, 1)[0]!;
     if (msg.op === "close" && waiting.length > 0) waiting.push({ msg, at: now });
     else {
