@@ -4,11 +4,9 @@
  * Environment: CLIS (comma-separated paths of dist/cli/main.js builds), ROUNDS (default 4), DURATION_S (10),
  * WARMUP_S (3), CONNECTIONS (50).
  */
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { SECRET, buildSignedBodies, fmt, freePort, median, runLoad, startServer, stopServer } from "./lib.js";
+import { buildSignedBodies, fmt, freePort, median, runLoad, startServeOnTempSqlite } from "./lib.js";
 
 const ROUNDS = Number(process.env.ROUNDS ?? 4);
 const DURATION_S = Number(process.env.DURATION_S ?? 10);
@@ -24,25 +22,8 @@ async function main(): Promise<void> {
     for (let i = 0; i < clis.length; i++) {
       const k = r % 2 === 0 ? clis.length - 1 - i : i;
       const cli = clis[k]!;
-      const dir = mkdtempSync(join(tmpdir(), "ib-ab-"));
       const port = await freePort();
-      const child = await startServer(
-        "node",
-        [
-          cli,
-          "serve",
-          "--port",
-          String(port),
-          "--store",
-          `sqlite:${join(dir, "bench.db")}`,
-          "--handlers",
-          join(root, "bench/servers/noop-handlers.mjs"),
-          "--log-level",
-          "warn",
-        ],
-        { INTERCOM_CLIENT_SECRET: SECRET, INTERCOM_BRIDGE_ADMIN_TOKEN: "bench-admin" },
-        `http://127.0.0.1:${port}/healthz`,
-      );
+      const server = await startServeOnTempSqlite(cli, port);
       try {
         const x = await runLoad(cli, `http://127.0.0.1:${port}/webhooks/intercom`, bodies, {
           connections: CONNECTIONS,
@@ -54,8 +35,7 @@ async function main(): Promise<void> {
           `round ${r} [${k}] ${cli}: ${fmt(x.rps)} req/s p50 ${x.p50} ms p99 ${x.p99} ms non-2xx ${x.non2xx}\n`,
         );
       } finally {
-        await stopServer(child);
-        rmSync(dir, { recursive: true, force: true });
+        await server.stop();
       }
     }
   }

@@ -10,8 +10,6 @@
  * the ratios c/a, c/b (and d/a, m/a) per round and their medians.
  * Environment: ROUNDS (default 3), DURATION_S (10), WARMUP_S (3), CONNECTIONS (50), REDIS_URL.
  */
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import {
@@ -21,6 +19,8 @@ import {
   freePort,
   median,
   runLoadWithCpu,
+  startServe,
+  startServeOnTempSqlite,
   startServer,
   stopServer,
   type LoadResult,
@@ -72,62 +72,20 @@ const variants: Variant[] = [
   {
     key: "c",
     name: "serve (SQLite, FULL)",
-    async start(port) {
-      const dir = mkdtempSync(join(tmpdir(), "ib-bench-"));
-      const child = await startServer(
-        "node",
-        [
-          cli,
-          "serve",
-          "--port",
-          String(port),
-          "--store",
-          `sqlite:${join(dir, "bench.db")}`,
-          "--handlers",
-          join(root, "bench/servers/noop-handlers.mjs"),
-          "--log-level",
-          "warn",
-        ],
-        { INTERCOM_CLIENT_SECRET: SECRET, INTERCOM_BRIDGE_ADMIN_TOKEN: "bench-admin" },
-        `http://127.0.0.1:${port}/healthz`,
-      );
-      return {
-        pid: child.pid,
-        async stop() {
-          await stopServer(child);
-          rmSync(dir, { recursive: true, force: true });
-        },
-      };
-    },
+    start: (port) => startServeOnTempSqlite(cli, port),
   },
   {
     key: "m",
     name: "serve (memory, no I/O)",
     async start(port) {
-      const child = await startServer(
-        "node",
-        [
-          cli,
-          "serve",
-          "--port",
-          String(port),
-          "--store",
-          "memory:",
-          "--handlers",
-          join(root, "bench/servers/noop-handlers.mjs"),
-          "--log-level",
-          "warn",
-        ],
-        { INTERCOM_CLIENT_SECRET: SECRET, INTERCOM_BRIDGE_ADMIN_TOKEN: "bench-admin" },
-        `http://127.0.0.1:${port}/healthz`,
-      );
+      const child = await startServe(cli, port, ["--store", "memory:"]);
       return { pid: child.pid, stop: () => stopServer(child) };
     },
   },
 ];
 
 async function main(): Promise<void> {
-  const redis = await redisVariant(root, cli);
+  const redis = await redisVariant(cli);
   if (redis) variants.push(redis);
   else process.stdout.write("(d) skipped: no Redis at REDIS_URL\n");
   const perRequestBudget = Math.ceil(40_000 * (DURATION_S + WARMUP_S));

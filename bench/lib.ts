@@ -3,7 +3,10 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { createServer } from "node:net";
 import autocannon from "autocannon";
 import { sign } from "../src/core/signature.js";
@@ -44,6 +47,37 @@ export async function startServer(
   }
   child.kill("SIGKILL");
   throw new Error(`${cmd} did not become ready: ${stderr}`);
+}
+
+const NOOP_HANDLERS = fileURLToPath(new URL("./servers/noop-handlers.mjs", import.meta.url));
+
+/**
+ * Starts `intercom-bridge serve` from the CLI build `cli` on `port`, with a no-op handler, `storeArgs` (e.g.
+ * `["--store", "memory:"]`) and the bench secret; resolves once `/healthz` answers.
+ */
+export function startServe(cli: string, port: number, storeArgs: readonly string[]): Promise<ChildProcess> {
+  return startServer(
+    "node",
+    [cli, "serve", "--port", String(port), ...storeArgs, "--handlers", NOOP_HANDLERS, "--log-level", "warn"],
+    { INTERCOM_CLIENT_SECRET: SECRET, INTERCOM_BRIDGE_ADMIN_TOKEN: "bench-admin" },
+    `http://127.0.0.1:${port}/healthz`,
+  );
+}
+
+/** {@link startServe} on a fresh SQLite file in a temporary folder, which `stop()` removes after the server exits. */
+export async function startServeOnTempSqlite(
+  cli: string,
+  port: number,
+): Promise<{ pid: number | undefined; stop(): Promise<void> }> {
+  const dir = mkdtempSync(join(tmpdir(), "ib-bench-"));
+  const child = await startServe(cli, port, ["--store", `sqlite:${join(dir, "bench.db")}`]);
+  return {
+    pid: child.pid,
+    async stop() {
+      await stopServer(child);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }
 
 /** Stops a child politely, then firmly. */

@@ -2,12 +2,10 @@
  * The (d) variant of bench:ingest: `intercom-bridge serve` on Redis, when Redis answers at REDIS_URL.
  */
 import { randomUUID } from "node:crypto";
-import { join } from "node:path";
-import { SECRET, startServer, stopServer } from "./lib.js";
+import { startServe, stopServer } from "./lib.js";
 
 /** Returns the Redis variant, or undefined when Redis is unreachable. */
 export async function redisVariant(
-  root: string,
   cli: string,
 ): Promise<
   | { key: string; name: string; start(port: number): Promise<{ pid: number | undefined; stop(): Promise<void> }> }
@@ -28,25 +26,7 @@ export async function redisVariant(
     name: "serve (Redis)",
     async start(port) {
       const prefix = `bench-${randomUUID()}`;
-      const child = await startServer(
-        "node",
-        [
-          cli,
-          "serve",
-          "--port",
-          String(port),
-          "--store",
-          url,
-          "--redis-prefix",
-          prefix,
-          "--handlers",
-          join(root, "bench/servers/noop-handlers.mjs"),
-          "--log-level",
-          "warn",
-        ],
-        { INTERCOM_CLIENT_SECRET: SECRET, INTERCOM_BRIDGE_ADMIN_TOKEN: "bench-admin" },
-        `http://127.0.0.1:${port}/healthz`,
-      );
+      const child = await startServe(cli, port, ["--store", url, "--redis-prefix", prefix]);
       return {
         pid: child.pid,
         async stop() {
