@@ -68,7 +68,7 @@ function startThread(name: "writer-thread" | "checkpoint-thread", data: unknown)
 export class WriterClient {
   private readonly worker: Worker;
   private readonly checkpointer: Worker | null = null;
-  private checkpointerExited = false;
+  private checkpointerExited: Promise<void> = Promise.resolve();
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
   private failure: StoreError | null = null;
@@ -85,7 +85,8 @@ export class WriterClient {
         intervalMs: data.checkpointIntervalMs,
       } satisfies CheckpointThreadData);
       this.checkpointer.unref();
-      this.checkpointer.once("exit", () => (this.checkpointerExited = true));
+      const checkpointer = this.checkpointer;
+      this.checkpointerExited = new Promise((resolve) => checkpointer.once("exit", () => resolve()));
       // A failing checkpointer loses nothing: the writer's own autocheckpoint still bounds the WAL.
       this.checkpointer.on("error", () => undefined);
     }
@@ -130,21 +131,14 @@ export class WriterClient {
   async close(): Promise<void> {
     // Held open until the thread has exited, or a caller awaiting close() could see the process end first.
     this.closing = true;
-    if (this.checkpointer && !this.checkpointerExited) {
-      // Referenced while closing, or a caller awaiting close() could see the process end first.
-      const checkpointer = this.checkpointer;
-      const exited = new Promise<void>((r) => checkpointer.once("exit", () => r()));
-      checkpointer.ref();
-      checkpointer.postMessage({ op: "close" });
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([exited, new Promise((r) => (timer = setTimeout(r, 5_000)))]);
-      clearTimeout(timer);
+    if (this.checkpointer) {
+      this.checkpointer.ref();
+      this.checkpointer.postMessage({ op: "close" });
+      await within(this.checkpointerExited, 5_000);
     }
     this.worker.ref();
     if (!this.failure) await this.request("close", (id) => ({ id, op: "close" })).catch(() => undefined);
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([this.exited, new Promise((r) => (timer = setTimeout(r, 5_000)))]);
-    clearTimeout(timer);
+    await within(this.exited, 5_000);
     if (!this.failure) await this.worker.terminate();
   }
 
@@ -173,4 +167,11 @@ export class WriterClient {
     this.pending.clear();
     for (const p of pending) p.reject(this.failure);
   }
+}
+
+/** Waits for `promise`, or `ms` at most. */
+async function within(promise: Promise<void>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([promise, new Promise((r) => (timer = setTimeout(r, ms)))]);
+  clearTimeout(timer);
 }
