@@ -88,7 +88,7 @@ function drain(): void {
     for (let k = waiting.length - 1; k >= 0; k--) if (waiting[k]!.msg.op === "enqueue") waiting.splice(k, 1);
     answerEnqueues(batches);
   } else {
-    if (i < 0) i = firstExchange >= 0 ? firstExchange : pick("purge") >= 0 ? pick("purge") : 0;
+    if (i < 0) i = firstExchange >= 0 ? firstExchange : Math.max(pick("purge"), 0);
     const { msg } = waiting.splice(i, 1)[0]!;
     if (msg.op === "close" && waiting.length > 0) waiting.push({ msg, at: now });
     else {
