@@ -1,0 +1,61 @@
+/**
+ * `npm run bench:floor`: how close `serve` is to the least work a durable ingest can do on this machine. Alternates
+ * in each round, under the same load as bench:ingest (autocannon, 50 connections, signed 1.5 KB bodies, unique ids):
+ *   (a)  bare node:http: reads the body, answers 200;
+ *   (fa) floor SQLite append: HMAC, JSON.parse, group-committed INSERT of the body with synchronous=FULL in a writer
+ *        thread (servers/floor-sqlite.mjs); no dedupe, no deliveries, no index;
+ *   (fs) the same with a UNIQUE dedupe key (app_id:id): the least a dedupe-and-enqueue on SQLite writes;
+ *   (c)  `intercom-bridge serve` on SQLite (FULL) with a no-op handler;
+ *   (fr) floor Redis + dedupe: one script per request, SET NX EX + RPUSH (servers/floor-redis.mjs), when Redis answers;
+ *   (d)  `intercom-bridge serve` on Redis.
+ * Prints each run, the medians, every variant's median ratio to (a), and c/fs and d/fr: what share of the floor
+ * `serve` reaches. Environment: ROUNDS (default 3), DURATION_S (10), WARMUP_S (3), CONNECTIONS (50), REDIS_URL.
+ */
+import { buildSignedBodies, fmt } from "./lib.js";
+import {
+  bare,
+  floorRedis,
+  floorSqlite,
+  medianRatio,
+  printMedians,
+  redisReachable,
+  runRounds,
+  serveRedis,
+  serveSqlite,
+  type Variant,
+} from "./variants.js";
+
+const ROUNDS = Number(process.env.ROUNDS ?? 3);
+const DURATION_S = Number(process.env.DURATION_S ?? 10);
+const WARMUP_S = Number(process.env.WARMUP_S ?? 3);
+const CONNECTIONS = Number(process.env.CONNECTIONS ?? 50);
+
+async function main(): Promise<void> {
+  const variants: Variant[] = [bare(), floorSqlite(false), floorSqlite(true), serveSqlite()];
+  const redis = await redisReachable();
+  if (redis) variants.push(floorRedis(), serveRedis());
+  else process.stdout.write("(fr) and (d) skipped: no Redis at REDIS_URL\n");
+  const bodies = buildSignedBodies(Math.ceil(40_000 * (DURATION_S + WARMUP_S)));
+  process.stdout.write(
+    `autocannon: ${CONNECTIONS} connections, ${WARMUP_S} s warm-up, ${DURATION_S} s measured, ${ROUNDS} rounds\n\n`,
+  );
+  const rounds = await runRounds(variants, bodies, {
+    rounds: ROUNDS,
+    connections: CONNECTIONS,
+    durationS: DURATION_S,
+    warmupS: WARMUP_S,
+  });
+  printMedians(variants, rounds);
+  process.stdout.write("Median ratios:\n");
+  for (const v of variants.slice(1)) process.stdout.write(`  ${v.key}/a ${fmt(medianRatio(rounds, v.key, "a"), 2)}\n`);
+  process.stdout.write(`  c/fs ${fmt(medianRatio(rounds, "c", "fs"), 2)} (share of the SQLite floor serve reaches)\n`);
+  if (redis) process.stdout.write(`  d/fr ${fmt(medianRatio(rounds, "d", "fr"), 2)} (share of the Redis floor)\n`);
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  },
+);

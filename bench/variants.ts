@@ -1,0 +1,233 @@
+/**
+ * The servers the ingest benchmarks compare, and the loop that runs them in alternating rounds. Shared by
+ * `bench/ingest.ts` (`npm run bench:ingest`) and `bench/floor.ts` (`npm run bench:floor`).
+ */
+import { randomUUID } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import {
+  SECRET,
+  fmt,
+  freePort,
+  median,
+  runLoadWithCpu,
+  startServe,
+  startServeOnTempSqlite,
+  startServer,
+  stopServer,
+  type LoadResult,
+} from "./lib.js";
+
+/** A started server: its process id (for CPU figures) and how to stop it. */
+export interface Running {
+  pid: number | undefined;
+  stop(): Promise<void>;
+}
+
+/** A server under test: started on a port, stopped (and its data removed) afterwards. */
+export interface Variant {
+  key: string;
+  name: string;
+  start(port: number): Promise<Running>;
+}
+
+/** One run's figures with the server's CPU (null where /proc is not available). */
+export type Result = LoadResult & { cores: number | null; cpuUsPerReq: number | null };
+
+const root = fileURLToPath(new URL("..", import.meta.url));
+/** The CLI build the `serve` variants run. */
+export const CLI = join(root, "dist/cli/main.js");
+const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
+
+function script(key: string, name: string, file: string, env: NodeJS.ProcessEnv = {}): Variant {
+  return {
+    key,
+    name,
+    async start(port) {
+      const child = await startServer(
+        "node",
+        [join(root, "bench/servers", file)],
+        { PORT: String(port), ...env },
+        `http://127.0.0.1:${port}/`,
+      );
+      return { pid: child.pid, stop: () => stopServer(child) };
+    },
+  };
+}
+
+/** (a) a bare node:http server that reads the body and answers 200. */
+export const bare = (): Variant => script("a", "bare node:http", "bare.mjs");
+
+/** (b) the reference guide's Express handler. */
+export const referenceExpress = (): Variant =>
+  script("b", "reference Express", "reference-express.mjs", { INTERCOM_WEBHOOK_SECRET: SECRET });
+
+/** (c) `serve` on a fresh SQLite file (synchronous=FULL) with a no-op handler. */
+export const serveSqlite = (): Variant => ({
+  key: "c",
+  name: "serve (SQLite, FULL)",
+  start: (port) => startServeOnTempSqlite(CLI, port),
+});
+
+/** (m) `serve` on the memory store: no storage at all. */
+export const serveMemory = (): Variant => ({
+  key: "m",
+  name: "serve (memory, no I/O)",
+  async start(port) {
+    const child = await startServe(CLI, port, ["--store", "memory:"]);
+    return { pid: child.pid, stop: () => stopServer(child) };
+  },
+});
+
+/** The SQLite floor (`servers/floor-sqlite.mjs`) on a fresh file, with or without a unique dedupe key. */
+export function floorSqlite(dedupe: boolean): Variant {
+  return {
+    key: dedupe ? "fs" : "fa",
+    name: dedupe ? "floor SQLite + dedupe" : "floor SQLite append",
+    async start(port) {
+      const dir = mkdtempSync(join(tmpdir(), "ib-floor-"));
+      const v = script("", "", "floor-sqlite.mjs", {
+        SECRET,
+        DB: join(dir, "floor.db"),
+        DEDUPE: dedupe ? "1" : "0",
+      });
+      const server = await v.start(port);
+      return {
+        pid: server.pid,
+        async stop() {
+          await server.stop();
+          rmSync(dir, { recursive: true, force: true });
+        },
+      };
+    },
+  };
+}
+
+/** Deletes every key of `prefix` on the Redis at REDIS_URL. */
+async function deleteKeys(prefix: string): Promise<void> {
+  const { Redis } = await import("ioredis");
+  const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
+  try {
+    let cursor = "0";
+    do {
+      const [next, keys] = await redis.scan(cursor, "MATCH", `${prefix}*`, "COUNT", 1000);
+      cursor = next;
+      if (keys.length) await redis.unlink(...keys);
+    } while (cursor !== "0");
+  } finally {
+    redis.disconnect();
+  }
+}
+
+/** Starts a Redis-backed server under a fresh key prefix and removes its keys when it stops. */
+function onFreshPrefix(key: string, name: string, start: (port: number, prefix: string) => Promise<Running>): Variant {
+  return {
+    key,
+    name,
+    async start(port) {
+      const prefix = `bench-${randomUUID()}`;
+      const server = await start(port, prefix);
+      return {
+        pid: server.pid,
+        async stop() {
+          await server.stop();
+          await deleteKeys(prefix);
+        },
+      };
+    },
+  };
+}
+
+/** (d) `serve` on Redis under a fresh key prefix. */
+export const serveRedis = (): Variant =>
+  onFreshPrefix("d", "serve (Redis)", async (port, prefix) => {
+    const child = await startServe(CLI, port, ["--store", REDIS_URL, "--redis-prefix", prefix]);
+    return { pid: child.pid, stop: () => stopServer(child) };
+  });
+
+/** The Redis floor (`servers/floor-redis.mjs`) under a fresh key prefix. */
+export const floorRedis = (): Variant =>
+  onFreshPrefix("fr", "floor Redis + dedupe", (port, prefix) =>
+    script("", "", "floor-redis.mjs", { SECRET, REDIS_URL, PREFIX: `${prefix}:` }).start(port),
+  );
+
+/** True when Redis answers PING at REDIS_URL. */
+export async function redisReachable(): Promise<boolean> {
+  const { Redis } = await import("ioredis");
+  const probe = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null });
+  try {
+    await probe.connect();
+    await probe.ping();
+    return true;
+  } catch {
+    return false;
+  } finally {
+    probe.disconnect();
+  }
+}
+
+/**
+ * Runs every variant once per round, in order, with a fresh server each time; prints one line per run and returns
+ * each round's results by variant key.
+ */
+export async function runRounds(
+  variants: readonly Variant[],
+  bodies: ReadonlyArray<{ body: Buffer; signature: string }>,
+  opts: { rounds: number; connections: number; durationS: number; warmupS: number },
+  afterRound?: (round: Record<string, Result>, r: number) => void,
+): Promise<Array<Record<string, Result>>> {
+  const rounds: Array<Record<string, Result>> = [];
+  for (let r = 1; r <= opts.rounds; r++) {
+    const round: Record<string, Result> = {};
+    for (const v of variants) {
+      const port = await freePort();
+      const server = await v.start(port);
+      try {
+        round[v.key] = await runLoadWithCpu(
+          v.name,
+          `http://127.0.0.1:${port}/webhooks/intercom`,
+          bodies,
+          opts,
+          server.pid,
+        );
+      } finally {
+        await server.stop();
+      }
+      const x = round[v.key]!;
+      process.stdout.write(
+        `round ${r} (${v.key}) ${v.name.padEnd(22)} ${fmt(x.rps).padStart(7)} req/s  p50 ${fmt(x.p50, 1).padStart(5)} ms  p99 ${fmt(x.p99, 1).padStart(6)} ms  non-2xx ${x.non2xx}  errors ${x.errors}${cpuText(x)}\n`,
+      );
+    }
+    afterRound?.(round, r);
+    rounds.push(round);
+  }
+  return rounds;
+}
+
+/** Prints the median figures of each variant over the rounds. */
+export function printMedians(variants: readonly Variant[], rounds: ReadonlyArray<Record<string, Result>>): void {
+  process.stdout.write("Medians over rounds:\n");
+  for (const v of variants) {
+    const rs = rounds.map((r) => r[v.key]!);
+    process.stdout.write(
+      `  (${v.key}) ${v.name.padEnd(22)} ${fmt(median(rs.map((x) => x.rps))).padStart(7)} req/s  p50 ${fmt(median(rs.map((x) => x.p50)), 1)} ms  p99 ${fmt(median(rs.map((x) => x.p99)), 1)} ms  non-2xx total ${rs.reduce((s, x) => s + x.non2xx, 0)}${cpuText({ cores: medianOrNull(rs.map((x) => x.cores)), cpuUsPerReq: medianOrNull(rs.map((x) => x.cpuUsPerReq)) })}\n`,
+    );
+  }
+}
+
+/** Median over rounds of the ratio x/y of two variants' req/s. */
+export function medianRatio(rounds: ReadonlyArray<Record<string, Result>>, x: string, y: string): number {
+  return median(rounds.map((r) => r[x]!.rps / r[y]!.rps));
+}
+
+function cpuText(x: { cores: number | null; cpuUsPerReq: number | null }): string {
+  if (x.cores === null || x.cpuUsPerReq === null) return "";
+  return `  server CPU ${x.cores.toFixed(2)} cores, ${fmt(x.cpuUsPerReq)} µs/req`;
+}
+
+function medianOrNull(xs: ReadonlyArray<number | null>): number | null {
+  const known = xs.filter((x): x is number => x !== null);
+  return known.length === 0 ? null : median(known);
+}
