@@ -14,7 +14,10 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { openStore } from "../src/cli/store-url.js";
 import { DEFAULTS } from "../src/config/options.js";
+import { Queue } from "bullmq";
+import { Redis } from "ioredis";
 import { cpuTimeMs, fmt } from "./lib.js";
+import { REDIS_URL, deleteKeys, redisReachable } from "./variants.js";
 
 const N = Number(process.env.N ?? 100_000);
 const CONCURRENCY = Number(process.env.CONCURRENCY ?? 16);
@@ -58,10 +61,10 @@ async function fill(storeUrl: string, prefix: string): Promise<number> {
   return ms;
 }
 
-function startWorker(storeUrl: string, prefix: string): Promise<ChildProcess> {
+function startWorker(script: string, storeUrl: string, prefix: string): Promise<ChildProcess> {
   const child = spawn(
     process.execPath,
-    ["--import", "tsx", join(root, "bench/drain-worker.ts"), storeUrl, prefix, String(CONCURRENCY)],
+    ["--import", "tsx", join(root, "bench", script), storeUrl, prefix, String(CONCURRENCY)],
     { stdio: ["ignore", "pipe", "inherit"] },
   );
   return new Promise((resolve, reject) => {
@@ -73,29 +76,77 @@ function startWorker(storeUrl: string, prefix: string): Promise<ChildProcess> {
 /** Seconds of CPU redis-server has used (`INFO cpu`), or null when the store is not Redis. */
 type RedisCpu = () => Promise<number | null>;
 
+/** What one drain run fills, runs and counts: intercom-bridge's store, or plain BullMQ. */
+interface Subject {
+  /** The store URL (or Redis URL) the workers get. */
+  url: string;
+  /** Fills N deliveries under `prefix`; resolves with the time it took, ms. */
+  fill(prefix: string): Promise<number>;
+  /** The worker script under bench/. */
+  workerScript: string;
+  /** Opens a counter of finished deliveries under `prefix`. */
+  counter(prefix: string): Promise<{ done(): Promise<number>; close(): Promise<void> }>;
+}
+
+function storeSubject(storeUrl: string): Subject {
+  return {
+    url: storeUrl,
+    fill: (prefix) => fill(storeUrl, prefix),
+    workerScript: "drain-worker.ts",
+    async counter(prefix) {
+      const store = await openStore(storeUrl, { redisPrefix: prefix });
+      return { done: async () => (await store.stats()).counts.inbound.done, close: () => store.close() };
+    },
+  };
+}
+
+function bullmqSubject(url: string): Subject {
+  return {
+    url,
+    async fill(prefix) {
+      const queue = new Queue("floor", { connection: { url }, prefix });
+      const started = Date.now();
+      for (let i = 0; i < N; i += 1000) {
+        const n = Math.min(1000, N - i);
+        await queue.addBulk(
+          Array.from({ length: n }, (_, k) => ({ name: "noop", data: { i: i + k }, opts: { jobId: `j${i + k}` } })),
+        );
+      }
+      const ms = Date.now() - started;
+      await queue.close();
+      return ms;
+    },
+    workerScript: "drain-bullmq-worker.mjs",
+    async counter(prefix) {
+      const queue = new Queue("floor", { connection: { url }, prefix });
+      return { done: async () => (await queue.getJobCounts("completed")).completed ?? 0, close: () => queue.close() };
+    },
+  };
+}
+
 async function run(
   label: string,
-  storeUrl: string,
+  subject: Subject,
   workers: number,
   cleanup: (prefix: string) => Promise<void>,
   redisCpu: RedisCpu = async () => null,
 ): Promise<void> {
   const prefix = `bench-drain-${randomUUID()}`;
-  const fillMs = await fill(storeUrl, prefix);
-  const store = await openStore(storeUrl, { redisPrefix: prefix });
+  const fillMs = await subject.fill(prefix);
+  const store = await subject.counter(prefix);
   const children: ChildProcess[] = [];
   const spawned = Date.now();
-  for (let i = 0; i < workers; i++) children.push(await startWorker(storeUrl, prefix));
+  for (let i = 0; i < workers; i++) children.push(await startWorker(subject.workerScript, subject.url, prefix));
   // The rate is measured from the moment every worker runs, over what was still left then, so a worker that started
   // earlier does not count for the ones still starting (and start-up CPU is left out).
-  const doneAtStart = (await store.stats()).counts.inbound.done;
+  const doneAtStart = await store.done();
   const started = Date.now();
   const cpu0 = children.map((c) => cpuTimeMs(c.pid));
   const redis0 = await redisCpu();
   let done = 0;
   while (done < N) {
     await new Promise((r) => setTimeout(r, 100));
-    done = (await store.stats()).counts.inbound.done;
+    done = await store.done();
     if (Date.now() - started > 600_000) throw new Error(`${label}: only ${done} of ${N} done after 10 minutes`);
   }
   const ms = Date.now() - started;
@@ -122,46 +173,34 @@ async function run(
     );
 }
 
-async function redisReachable(url: string): Promise<boolean> {
-  const { Redis } = await import("ioredis");
-  const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null });
-  try {
-    await probe.connect();
-    await probe.ping();
-    return true;
-  } catch {
-    return false;
-  } finally {
-    probe.disconnect();
-  }
-}
-
 const dir = mkdtempSync(join(tmpdir(), "ib-drain-"));
-await run("SQLite, 1 worker", `sqlite:${join(dir, "drain.db")}`, 1, async () =>
+await run("SQLite, 1 worker", storeSubject(`sqlite:${join(dir, "drain.db")}`), 1, async () =>
   rmSync(dir, { recursive: true, force: true }),
 );
-const redisUrl = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
-if (await redisReachable(redisUrl)) {
-  const { Redis } = await import("ioredis");
-  const deleteKeys = async (prefix: string): Promise<void> => {
-    const redis = new Redis(redisUrl);
-    let cursor = "0";
-    do {
-      const [next, keys] = await redis.scan(cursor, "MATCH", `${prefix}*`, "COUNT", 1000);
-      cursor = next;
-      if (keys.length) await redis.del(...keys);
-    } while (cursor !== "0");
-    redis.disconnect();
-  };
-  const info = new Redis(redisUrl);
+if (await redisReachable()) {
+  const info = new Redis(REDIS_URL);
   const redisCpu: RedisCpu = async () => {
     const text = await info.info("cpu");
     const field = (name: string): number => Number(new RegExp(`^${name}:([\\d.]+)`, "m").exec(text)?.[1] ?? NaN);
     const total = field("used_cpu_user") + field("used_cpu_sys");
     return Number.isFinite(total) ? total : null;
   };
-  await run("Redis, 1 worker", redisUrl, 1, deleteKeys, redisCpu);
-  await run("Redis, 2 workers", redisUrl, 2, deleteKeys, redisCpu);
+  for (const workers of [1, 2])
+    await run(
+      `Redis, ${workers} worker${workers > 1 ? "s" : ""}`,
+      storeSubject(REDIS_URL),
+      workers,
+      deleteKeys,
+      redisCpu,
+    );
+  for (const workers of [1, 2])
+    await run(
+      `plain BullMQ, ${workers} worker${workers > 1 ? "s" : ""}`,
+      bullmqSubject(REDIS_URL),
+      workers,
+      deleteKeys,
+      redisCpu,
+    );
   info.disconnect();
 } else process.stdout.write("Redis skipped: not reachable at REDIS_URL\n");
 process.exit(0);

@@ -39,7 +39,8 @@ export type Result = LoadResult & { cores: number | null; cpuUsPerReq: number | 
 const root = fileURLToPath(new URL("..", import.meta.url));
 /** The CLI build the `serve` variants run. */
 export const CLI = join(root, "dist/cli/main.js");
-const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
+/** The Redis the Redis variants use. */
+export const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 
 function script(key: string, name: string, file: string, env: NodeJS.ProcessEnv = {}): Variant {
   return {
@@ -106,7 +107,7 @@ export function floorSqlite(dedupe: boolean): Variant {
 }
 
 /** Deletes every key of `prefix` on the Redis at REDIS_URL. */
-async function deleteKeys(prefix: string): Promise<void> {
+export async function deleteKeys(prefix: string): Promise<void> {
   const { Redis } = await import("ioredis");
   const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
   try {
