@@ -7,13 +7,16 @@
  *   (fs) the same with a UNIQUE dedupe key (app_id:id): the least a dedupe-and-enqueue on SQLite writes;
  *   (c)  `intercom-bridge serve` on SQLite (FULL) with a no-op handler;
  *   (fr) floor Redis + dedupe: one script per request, SET NX EX + RPUSH (servers/floor-redis.mjs), when Redis answers;
+ *   (fb) floor BullMQ: STYLE §5's protocol done plainly per request: SET NX, BullMQ Queue.add, SET XX
+ *        (servers/floor-bullmq.mjs);
  *   (d)  `intercom-bridge serve` on Redis.
  * Prints each run, the medians, every variant's median ratio to (a), and c/fs and d/fr: what share of the floor
- * `serve` reaches. Environment: ROUNDS (default 3), DURATION_S (10), WARMUP_S (3), CONNECTIONS (50), REDIS_URL.
+ * `serve` reaches, and d/fb. Environment: ROUNDS (default 3), DURATION_S (10), WARMUP_S (3), CONNECTIONS (50), REDIS_URL.
  */
 import { buildSignedBodies, fmt } from "./lib.js";
 import {
   bare,
+  floorBullmq,
   floorRedis,
   floorSqlite,
   medianRatio,
@@ -33,8 +36,8 @@ const CONNECTIONS = Number(process.env.CONNECTIONS ?? 50);
 async function main(): Promise<void> {
   const variants: Variant[] = [bare(), floorSqlite(false), floorSqlite(true), serveSqlite()];
   const redis = await redisReachable();
-  if (redis) variants.push(floorRedis(), serveRedis());
-  else process.stdout.write("(fr) and (d) skipped: no Redis at REDIS_URL\n");
+  if (redis) variants.push(floorRedis(), floorBullmq(), serveRedis());
+  else process.stdout.write("(fr), (fb) and (d) skipped: no Redis at REDIS_URL\n");
   const bodies = buildSignedBodies(Math.ceil(40_000 * (DURATION_S + WARMUP_S)));
   process.stdout.write(
     `autocannon: ${CONNECTIONS} connections, ${WARMUP_S} s warm-up, ${DURATION_S} s measured, ${ROUNDS} rounds\n\n`,
@@ -49,7 +52,10 @@ async function main(): Promise<void> {
   process.stdout.write("Median ratios:\n");
   for (const v of variants.slice(1)) process.stdout.write(`  ${v.key}/a ${fmt(medianRatio(rounds, v.key, "a"), 2)}\n`);
   process.stdout.write(`  c/fs ${fmt(medianRatio(rounds, "c", "fs"), 2)} (share of the SQLite floor serve reaches)\n`);
-  if (redis) process.stdout.write(`  d/fr ${fmt(medianRatio(rounds, "d", "fr"), 2)} (share of the Redis floor)\n`);
+  if (redis) {
+    process.stdout.write(`  d/fr ${fmt(medianRatio(rounds, "d", "fr"), 2)} (share of the Redis floor)\n`);
+    process.stdout.write(`  d/fb ${fmt(medianRatio(rounds, "d", "fb"), 2)} (share of the plain BullMQ floor)\n`);
+  }
 }
 
 main().then(

@@ -154,6 +154,12 @@ export const floorRedis = (): Variant =>
     script("", "", "floor-redis.mjs", { SECRET, REDIS_URL, PREFIX: `${prefix}:` }).start(port),
   );
 
+/** The BullMQ floor (`servers/floor-bullmq.mjs`): STYLE §5's three steps per request, under a fresh key prefix. */
+export const floorBullmq = (): Variant =>
+  onFreshPrefix("fb", "floor BullMQ (STYLE §5)", (port, prefix) =>
+    script("", "", "floor-bullmq.mjs", { SECRET, REDIS_URL, PREFIX: prefix }).start(port),
+  );
+
 /** True when Redis answers PING at REDIS_URL. */
 export async function redisReachable(): Promise<boolean> {
   const { Redis } = await import("ioredis");
