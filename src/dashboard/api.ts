@@ -146,11 +146,17 @@ function registerPages(app: FastifyInstance, assets: Map<string, StaticAsset>): 
     if (req.headers["if-none-match"] === asset.etag) return reply.code(304).send();
     return reply.send(asset.body);
   };
-  app.get("/dashboard", (req, reply) => send("index.html", req, reply));
+  // The page loads its files and the API by relative URLs (so a prefix in front of /dashboard works), which resolve
+  // against the folder only with the trailing slash: send "/dashboard" there with a relative Location, which keeps
+  // whatever prefix the browser saw.
+  const page = (req: FastifyRequest, reply: FastifyReply): FastifyReply => {
+    const [path = "", query] = req.url.split("?", 2);
+    if (path.endsWith("/") || !assets.has("index.html")) return send("index.html", req, reply);
+    return reply.redirect(`dashboard/${query === undefined ? "" : `?${query}`}`, 308);
+  };
+  app.get("/dashboard", page);
   // With `ignoreTrailingSlash` the first route already answers "/dashboard/", and registering it again would throw.
-  if (!app.hasRoute({ method: "GET", url: "/dashboard/" })) {
-    app.get("/dashboard/", (req, reply) => send("index.html", req, reply));
-  }
+  if (!app.hasRoute({ method: "GET", url: "/dashboard/" })) app.get("/dashboard/", page);
   app.get<{ Params: { file: string } }>("/dashboard/:file", (req, reply) => send(req.params.file, req, reply));
 }
 

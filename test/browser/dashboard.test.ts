@@ -8,11 +8,12 @@
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import Fastify from "fastify";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { createProgram } from "../../src/cli/main.js";
 import { IntercomApiError, UnrecoverableError } from "../../src/core/errors.js";
-import { registerDashboard } from "../../src/dashboard/api.js";
+import { dashboardPlugin, registerDashboard } from "../../src/dashboard/api.js";
 import { createService, type Service } from "../../src/service/create-service.js";
 import { createMemoryStore } from "../../src/store/memory-store.js";
 import type { Processor } from "../../src/store/store.js";
@@ -265,6 +266,31 @@ describe.skipIf(!HAS_CHROMIUM && !REQUIRED)(TITLE, () => {
     await page.click("#signout");
     await page.locator("#token").waitFor();
     expect(await page.evaluate(() => sessionStorage.getItem("intercom-bridge.adminToken"))).toBeNull();
+    expect(pageErrors.filter((e) => !e.includes("401"))).toEqual([]);
+  });
+
+  it("works mounted under a path prefix: sign-in, overview and live feed", async () => {
+    const app = Fastify({ logger: false });
+    await app.register(dashboardPlugin, {
+      store: service.store,
+      adminToken: TOKEN,
+      events: service.receiver,
+      prefix: "/ops",
+    });
+    const base = (await app.listen({ port: 0, host: "127.0.0.1" })).replace(/\/$/, "");
+    try {
+      await page.goto(`${base}/ops/dashboard`);
+      expect(new URL(page.url()).pathname).toBe("/ops/dashboard/");
+      await page.fill("#token", TOKEN);
+      await page.click("button[type=submit]");
+      await page.locator('[data-panel="inbound-states"] .bar-row[data-label="done"]').waitFor();
+      await page.locator("#live[data-status=live]").waitFor();
+      await shot("11-overview-under-prefix");
+      await page.click("#signout");
+      await page.locator("#token").waitFor();
+    } finally {
+      await app.close();
+    }
     expect(pageErrors.filter((e) => !e.includes("401"))).toEqual([]);
   });
 });

@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { IntercomApiError, UnrecoverableError } from "../../src/core/errors.js";
-import { registerDashboard, type DashboardOptions } from "../../src/dashboard/api.js";
+import { dashboardPlugin, registerDashboard, type DashboardOptions } from "../../src/dashboard/api.js";
 import type { JobFilter, JobState, QueueName } from "../../src/queue/types.js";
 import { createMemoryStore } from "../../src/store/memory-store.js";
 import { createRedisStore } from "../../src/store/redis/index.js";
@@ -242,21 +242,52 @@ describe("static pages", () => {
   beforeEach(() => start());
 
   it("serves the sign-in page without a token, with a strict CSP", async () => {
-    for (const url of ["/dashboard", "/dashboard/", "/dashboard/index.html"]) {
+    for (const url of ["/dashboard/", "/dashboard/index.html"]) {
       const res = await app.inject({ method: "GET", url });
       expect(res.statusCode).toBe(200);
       expect(res.headers["content-type"]).toBe("text/html; charset=utf-8");
-      expect(res.body).toContain('<script type="module" src="/dashboard/app.js">');
+      expect(res.body).toContain('<script type="module" src="app.js">');
       expect(res.headers["content-security-policy"]).toContain("script-src 'self'");
       expect(res.headers["x-content-type-options"]).toBe("nosniff");
     }
+  });
+
+  it("sends /dashboard to /dashboard/ with a relative Location, keeping the query", async () => {
+    const res = await app.inject({ method: "GET", url: "/dashboard" });
+    expect(res.statusCode).toBe(308);
+    expect(res.headers.location).toBe("dashboard/");
+    expect((await app.inject({ method: "GET", url: "/dashboard?x=1" })).headers.location).toBe("dashboard/?x=1");
   });
 
   it("registers on an app that ignores trailing slashes", async () => {
     const other = Fastify({ routerOptions: { ignoreTrailingSlash: true } });
     await registerDashboard(other, { store, adminToken: TOKEN });
     expect((await other.inject({ method: "GET", url: "/dashboard/" })).statusCode).toBe(200);
-    expect((await other.inject({ method: "GET", url: "/dashboard" })).statusCode).toBe(200);
+    expect((await other.inject({ method: "GET", url: "/dashboard" })).headers.location).toBe("dashboard/");
+    await other.close();
+  });
+
+  it("works mounted under a prefix: pages, files and API all answer under it", async () => {
+    const other = Fastify();
+    await other.register(dashboardPlugin, { store, adminToken: TOKEN, prefix: "/ops" });
+    const redirect = await other.inject({ method: "GET", url: "/ops/dashboard" });
+    expect(redirect.statusCode).toBe(308);
+    // Resolved against /ops/dashboard, as a browser does.
+    expect(new URL(redirect.headers.location as string, "http://h/ops/dashboard").pathname).toBe("/ops/dashboard/");
+    const page = await other.inject({ method: "GET", url: "/ops/dashboard/" });
+    expect(page.statusCode).toBe(200);
+    // Every file the page loads resolves under the prefix.
+    for (const [, ref] of page.body.matchAll(/(?:src|href)="([^"#:]+)"/g)) {
+      const url = new URL(ref!, "http://h/ops/dashboard/").pathname;
+      expect(url.startsWith("/ops/dashboard/")).toBe(true);
+      expect((await other.inject({ method: "GET", url })).statusCode).toBe(200);
+    }
+    const overview = await other.inject({
+      method: "GET",
+      url: "/ops/api/overview",
+      headers: { authorization: `Bearer ${TOKEN}` },
+    });
+    expect(overview.statusCode).toBe(200);
     await other.close();
   });
 

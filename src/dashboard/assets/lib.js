@@ -64,6 +64,16 @@ export class ApiError extends Error {
 }
 
 /**
+ * Resolves an API path (`/api/…`) against the folder the page was served from: the page is `<prefix>/dashboard/`
+ * and the API `<prefix>/api/…`, so the dashboard also works when mounted under a prefix (fastify's
+ * `register(dashboardPlugin, { prefix })`) or behind a proxy that adds one.
+ * @example apiUrl("/api/overview") // "https://ops.example.com/bridge/api/overview" on …/bridge/dashboard/
+ */
+export function apiUrl(path) {
+  return new URL(`..${path}`, location.href).href;
+}
+
+/**
  * Calls the dashboard API with the session's token. Throws {@link ApiError}; a 401 also fires `ib:unauthorized`.
  * @example await api("/api/notifications", { query: { topic: "contact.*" } })
  */
@@ -75,7 +85,7 @@ export async function api(path, { method = "GET", query, body, token = session.t
   const headers = { accept: "application/json" };
   if (token) headers.authorization = `Bearer ${token}`;
   if (body !== undefined) headers["content-type"] = "application/json";
-  const res = await fetch(url, {
+  const res = await fetch(apiUrl(url), {
     method,
     headers,
     body: body === undefined ? undefined : JSON.stringify(body),
@@ -122,7 +132,7 @@ export function openStream(onEvent, onStatus) {
   const connect = async () => {
     controller = new AbortController();
     try {
-      const res = await fetch("/api/stream", {
+      const res = await fetch(apiUrl("/api/stream"), {
         headers: { authorization: `Bearer ${session.token}`, accept: "text/event-stream" },
         signal: controller.signal,
         cache: "no-store",
