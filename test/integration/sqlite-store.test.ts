@@ -5,6 +5,7 @@ import Database from "better-sqlite3";
 import { afterAll, describe, expect, it } from "vitest";
 import { ConfigError, StoreError } from "../../src/core/errors.js";
 import { createSqliteStore, loadMigrations } from "../../src/store/sqlite/index.js";
+import { writeStatementSql } from "../../src/store/sqlite/sqlite-writer.js";
 import { makeDelivery, makeRecord } from "../../src/testing/store-conformance.js";
 import { sleep } from "../helpers/wait-for.js";
 
@@ -63,6 +64,32 @@ describe("SqliteStore (backend-specific behaviour)", () => {
       (await again.enqueue({ dedupeKey: "k", dedupeTtlMs: 60_000, record: makeRecord(), deliveries: [] })).status,
     ).toBe("duplicate");
     await again.close();
+  });
+
+  it("reads ordering heads through jobs_order, and enqueues and settles without a temporary table", async () => {
+    const path = file();
+    await createSqliteStore({ path }).close();
+    const db = new Database(path);
+    const sql = writeStatementSql(db);
+    const explain = (name: string, mode: "EXPLAIN" | "EXPLAIN QUERY PLAN"): Array<Record<string, unknown>> => {
+      const text = sql[name]!;
+      return db.prepare(`${mode} ${text}`).all(...Array<null>(text.split("?").length - 1).fill(null)) as Array<
+        Record<string, unknown>
+      >;
+    };
+    for (const name of ["headOf", "promoteHead"]) {
+      expect(
+        explain(name, "EXPLAIN QUERY PLAN")
+          .map((r) => r["detail"])
+          .join("\n"),
+      ).toContain("INDEX jobs_order");
+    }
+    // A partial-index predicate with a 3-value IN list made SQLite open and close a temporary table on every job
+    // insert and twice per settlement (migration 0004); so did the settlement's RETURNING.
+    for (const name of ["dedupeUpsert", "insertRecord", "insertJob", "headOf", "setHead", "promoteHead", "settle"]) {
+      expect(explain(name, "EXPLAIN").filter((op) => String(op["opcode"]).includes("Ephemeral"))).toEqual([]);
+    }
+    db.close();
   });
 
   it("purges expired dedupe keys and keeps live ones", async () => {

@@ -48,15 +48,24 @@ interface ClaimRow {
   backoff_max_ms: number | null;
 }
 
+/**
+ * "The job is active" (pending, failed or running) as `jobs_order`'s predicate spells it (migration 0004), for the
+ * `state` column `column`: a query must say it this way for the planner to use that index. Do not write it as a
+ * three-value IN list (see the migration).
+ */
+export function activeSql(column = "state"): string {
+  return `${column} NOT IN ('done', 'dead')`;
+}
+
 /** Earliest due time of the waiting jobs of queue (bound twice): the smaller minimum of the two `jobs_due` ranges. */
 export const NEXT_RUN_AT_SQL = `SELECT min(t) FROM (SELECT min(run_at) AS t FROM jobs WHERE queue = ? AND is_head = 1 AND state IN ('pending', 'failed')
   UNION ALL SELECT min(run_at) FROM jobs WHERE queue = ? AND is_head = 0 AND state IN ('pending', 'failed'))`;
 
 /** Recomputes `is_head` for the active jobs of one ordering key (after jobs re-entered it: requeue). */
 export const RECOMPUTE_HEADS_SQL = `UPDATE jobs SET is_head = NOT EXISTS (SELECT 1 FROM jobs e WHERE e.queue = jobs.queue
-    AND e.ordering_key = jobs.ordering_key AND e.state IN ('pending', 'failed', 'running')
+    AND e.ordering_key = jobs.ordering_key AND ${activeSql("e.state")}
     AND (e.order_created_at, e.order_received_at, e.seq) < (jobs.order_created_at, jobs.order_received_at, jobs.seq))
-  WHERE queue = ? AND ordering_key = ? AND state IN ('pending', 'failed', 'running')`;
+  WHERE queue = ? AND ordering_key = ? AND ${activeSql()}`;
 
 /** One enqueue's outcome inside a batch: its result, or the message of the error that failed it alone. */
 export type BatchOutcome = EnqueueResult | { error: string };
@@ -313,7 +322,7 @@ export class SqliteWriter {
     const seq = this.seqOfJob(st.jobId);
     this.leased.delete(st.jobId);
     if (seq === undefined) return;
-    const row = this.s.settle.get(
+    const { changes } = this.s.settle.run(
       st.state,
       st.attempts,
       st.runAt,
@@ -321,10 +330,13 @@ export class SqliteWriter {
       now,
       seq,
       st.token,
-    ) as { queue: QueueName; ordering_key: string | null } | undefined;
-    if (!row) return; // the lease was lost: another worker owns the job now
-    if ((st.state === "done" || st.state === "dead") && row.ordering_key !== null)
-      this.s.promoteHead.run(row.queue, row.ordering_key);
+    );
+    if (changes === 0) return; // the lease was lost: another worker owns the job now
+    if (st.state === "done" || st.state === "dead") {
+      // Looked up rather than RETURNed: RETURNING buffers its rows in a temporary table (see migration 0004).
+      const row = this.s.orderingOf.get(seq) as { queue: QueueName; ordering_key: string | null };
+      if (row.ordering_key !== null) this.s.promoteHead.run(row.queue, row.ordering_key);
+    }
     const r = st.run;
     this.s.insertAttempt.run(
       seq,
@@ -426,6 +438,11 @@ export const FIRST_SEQ_AT_SQL = `SELECT min(seq) FROM (
   UNION ALL
   SELECT * FROM (SELECT seq FROM records WHERE queue = 'outbox' AND received_at >= @t ORDER BY received_at LIMIT 1))`;
 
+/** The SQL of each of the writer's statements by name, prepared on `db` (for the schema tests, which EXPLAIN them). */
+export function writeStatementSql(db: Db): Record<string, string> {
+  return Object.fromEntries(Object.entries(prepareWrites(db)).map(([name, st]) => [name, st.source]));
+}
+
 function prepareWrites(db: Db) {
   return {
     firstSeqAt: db.prepare(FIRST_SEQ_AT_SQL).pluck(),
@@ -433,7 +450,7 @@ function prepareWrites(db: Db) {
     purgeCandidates: db
       .prepare(
         `SELECT r.seq FROM records r WHERE r.seq < @maxSeq AND r.received_at < @before
-           AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.record_seq = r.seq AND j.state IN ('pending', 'failed', 'running'))
+           AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.record_seq = r.seq AND ${activeSql("j.state")})
          ORDER BY r.seq LIMIT @limit`,
       )
       .pluck(),
@@ -460,21 +477,22 @@ function prepareWrites(db: Db) {
     /** The earliest active job of an ordering key (its head, or the job that will head it). */
     headOf: db.prepare(
       `SELECT seq, order_created_at AS c, order_received_at AS r FROM jobs
-       WHERE queue = ? AND ordering_key = ? AND state IN ('pending', 'failed', 'running')
+       WHERE queue = ? AND ordering_key = ? AND ${activeSql()}
        ORDER BY order_created_at, order_received_at, seq LIMIT 1`,
     ),
     setHead: db.prepare("UPDATE jobs SET is_head = ? WHERE seq = ?"),
     /** After a job of the key left the active set: its earliest active job becomes the head. */
     promoteHead: db.prepare(
       `UPDATE jobs SET is_head = 1 WHERE seq = (SELECT seq FROM jobs WHERE queue = ? AND ordering_key = ?
-         AND state IN ('pending', 'failed', 'running') ORDER BY order_created_at, order_received_at, seq LIMIT 1) AND is_head = 0`,
+         AND ${activeSql()} ORDER BY order_created_at, order_received_at, seq LIMIT 1) AND is_head = 0`,
     ),
     recordBySeq: db.prepare("SELECT * FROM records WHERE seq = ?"),
     settle: db.prepare(
       `UPDATE jobs SET state = ?, attempts = ?, run_at = ?, last_error = coalesce(?, last_error), updated_at = ?,
          lease_owner = NULL, lease_until = NULL, lease_started_at = NULL
-       WHERE seq = ? AND state = 'running' AND lease_owner = ? RETURNING queue, ordering_key`,
+       WHERE seq = ? AND state = 'running' AND lease_owner = ?`,
     ),
+    orderingOf: db.prepare("SELECT queue, ordering_key FROM jobs WHERE seq = ?"),
     insertAttempt: db.prepare(
       "INSERT INTO attempts (job_seq, attempt, started_at, finished_at, outcome, error, worker) VALUES (?, ?, ?, ?, ?, ?, ?)",
     ),
