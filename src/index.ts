@@ -118,7 +118,7 @@ export type {
 export { createMemoryStore, MemoryStore } from "./store/memory-store.js";
 export type { MemoryStoreOptions } from "./store/memory-store.js";
 export { startRetention } from "./store/retention.js";
-export type { Retention, RetentionOptions } from "./store/retention.js";
+export type { Retention, RetentionOptions, RetentionStatus } from "./store/retention.js";
 
 // The framework-free request handler and the status table (adapters are subpath exports)
 export { handleWebhook, errorResponse } from "./http/handle-webhook.js";

@@ -6,6 +6,7 @@ import { createLogger, type Logger } from "../core/logger.js";
 import type { JobFilter, JobState, QueueName } from "../queue/types.js";
 import { isAuthorizedAdmin } from "../service/admin-auth.js";
 import type { Store } from "../store/store.js";
+import type { RetentionStatus } from "../store/retention.js";
 import { createLiveFeed, type LiveFeed, type ReceivedEventSource } from "./live-feed.js";
 import { DEFAULT_PAGE_SIZE, parseFilter, type FilterParam, type ParsedFilter } from "./parse-filter.js";
 import {
@@ -44,6 +45,8 @@ export interface DashboardOptions {
   events?: ReceivedEventSource;
   /** Outbound rate budget and pause details for the overview. */
   outboundStatus?: () => Promise<OutboundStatus>;
+  /** The retention the service applies and what it purged, for the overview (`serve` passes its own). */
+  retention?: () => RetentionStatus;
   /** Name of the store limiter the outbox uses. @defaultValue "intercom-events" */
   limiterName?: string;
   /** Poll interval of the stream when `events` is absent, ms. @defaultValue 1_000 */
@@ -269,6 +272,7 @@ function registerApi(api: FastifyInstance, options: DashboardOptions, log: Logge
         },
         status,
       },
+      retention: options.retention ? options.retention() : null,
     };
   };
 

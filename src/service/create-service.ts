@@ -1,4 +1,4 @@
-import { startRetention, type Retention } from "../store/retention.js";
+import { startRetention, type Retention, type RetentionStatus } from "../store/retention.js";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -83,6 +83,8 @@ export interface ServiceContext {
   addReadinessCheck(name: string, check: () => Promise<void>, options?: { critical?: boolean }): void;
   /** Registers work to run on shutdown, after the HTTP server stopped accepting. */
   onClose(fn: () => Promise<void>): void;
+  /** The retention this service applies (`retentionMs`, null when it keeps everything) and what it purged so far. */
+  retention(): RetentionStatus;
 }
 
 /** A composed, not yet listening service. */
@@ -194,6 +196,11 @@ export async function createService(options: ServiceOptions): Promise<Service> {
   ]);
   const closers: Array<() => Promise<void>> = [];
   let retention: Retention | undefined;
+  let purgedSinceStart = 0;
+  const retentionStatus = (): RetentionStatus => ({
+    retentionMs: options.retentionMs !== undefined && options.retentionMs > 0 ? options.retentionMs : null,
+    purgedSinceStart,
+  });
 
   app.get("/healthz", (_req, reply) => reply.send({ status: "ok" }));
   app.get("/readyz", async (_req, reply) => {
@@ -224,6 +231,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     log,
     addReadinessCheck: (name, check, opts) => readiness.set(name, { check, critical: opts?.critical ?? true }),
     onClose: (fn) => closers.push(fn),
+    retention: retentionStatus,
   };
   for (const plugin of options.plugins ?? []) await plugin(ctx);
 
@@ -235,6 +243,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     metrics,
     adminToken,
     log,
+    retention: retentionStatus,
     async listen() {
       receiver.start();
       if (options.retentionMs !== undefined && options.retentionMs > 0 && !retention) {
@@ -242,7 +251,10 @@ export async function createService(options: ServiceOptions): Promise<Service> {
           store,
           retentionMs: options.retentionMs,
           log,
-          onPurged: (n) => metrics.observePurged(n),
+          onPurged: (n) => {
+            purgedSinceStart += n;
+            metrics.observePurged(n);
+          },
         });
         closers.unshift(() => retention!.stop());
         // What expired while the service was down goes now, not a minute from now.

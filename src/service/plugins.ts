@@ -88,6 +88,7 @@ export function servicePlugins(outbound: OutboundServiceOptions): Array<(ctx: Se
         adminToken: ctx.adminToken,
         log: ctx.log,
         events: ctx.receiver,
+        retention: () => ctx.retention(),
         ...(tracker ? { outboundStatus: () => tracker!.status() } : {}),
       }),
   ];

@@ -93,3 +93,11 @@ export function startRetention(options: RetentionOptions): Retention {
     },
   };
 }
+
+/** What a running service reports about its retention (the dashboard's overview shows it). */
+export interface RetentionStatus {
+  /** Records received longer ago than this are deleted once their deliveries finished; null: kept forever. */
+  retentionMs: number | null;
+  /** Records deleted by retention since this process started. */
+  purgedSinceStart: number;
+}

@@ -95,7 +95,12 @@ describe.skipIf(!HAS_CHROMIUM && !REQUIRED)(TITLE, () => {
             },
             { name: "crm-sync" },
           );
-          await registerDashboard(ctx.app, { store: ctx.store, adminToken: ctx.adminToken, events: ctx.receiver });
+          await registerDashboard(ctx.app, {
+            store: ctx.store,
+            adminToken: ctx.adminToken,
+            events: ctx.receiver,
+            retention: () => ctx.retention(),
+          });
         },
       ],
     });
@@ -178,6 +183,8 @@ describe.skipIf(!HAS_CHROMIUM && !REQUIRED)(TITLE, () => {
     await page.locator('[data-view="overview"] .card').first().waitFor();
     expect(await page.evaluate(() => sessionStorage.getItem("intercom-bridge.adminToken"))).toBe(TOKEN);
     await page.locator("#live[data-status=live]").waitFor();
+    // This service has no retention: the overview says history is kept forever.
+    expect(await page.locator('[data-card="retention"] .card-value').textContent()).toBe("forever");
     await shot("02-overview-empty");
   });
 

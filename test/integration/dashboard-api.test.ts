@@ -356,6 +356,15 @@ describe.each(STORES)("on the %s store", (_name, factory) => {
       const total = o.received.buckets.reduce((sum: number, b: { count: number }) => sum + b.count, 0);
       expect(total).toBe(4);
       expect(a.jobIds).toHaveLength(2);
+      expect(o.retention).toBeNull(); // no `retention` option: nothing to report
+    });
+
+    it("reports the retention the service passes", async () => {
+      await start({ retention: () => ({ retentionMs: 30 * 86_400_000, purgedSinceStart: 12 }) });
+      expect((await get("/api/overview")).json().retention).toEqual({
+        retentionMs: 30 * 86_400_000,
+        purgedSinceStart: 12,
+      });
     });
 
     it("reports outbound sent, failed, paused and the rate budget from the shared limiter and the outbound status", async () => {

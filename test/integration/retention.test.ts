@@ -114,6 +114,14 @@ describe("intercom-bridge purge and serve --retention (SQLite file)", () => {
           /intercom_bridge_records_purged_total 4\b/.test(await (await fetch(`${server.url}/metrics`)).text()),
         { timeoutMs: 10_000 },
       );
+      // The dashboard's overview says how long history is kept and what was purged.
+      const overview = await fetch(`${server.url}/api/overview`, {
+        headers: { authorization: "Bearer test-admin-token" },
+      });
+      expect(((await overview.json()) as { retention: unknown }).retention).toEqual({
+        retentionMs: 1_000,
+        purgedSinceStart: 4,
+      });
     } finally {
       await server.stop();
     }

@@ -295,6 +295,7 @@ async function overview(root) {
           out.paused ? "warn" : "",
           out.paused ? `until ${fmtTime(out.pausedUntil)} ${out.pauseReason ?? ""}` : "",
         ),
+        o.retention ? retentionCard(o.retention) : null,
       ),
       h(
         "section",
@@ -334,6 +335,18 @@ async function overview(root) {
     }, 500);
   });
   onLeave(() => clearTimeout(pending));
+}
+
+/** How long notifications are kept (`serve --retention`) and how many retention deleted since the service started. */
+function retentionCard(r) {
+  const el = card(
+    "History kept",
+    r.retentionMs === null ? "forever" : fmtDuration(r.retentionMs),
+    "",
+    `${fmtNumber(r.purgedSinceStart)} purged since start`,
+  );
+  el.dataset.card = "retention";
+  return el;
 }
 
 function card(title, value, kind = "", ...extra) {
