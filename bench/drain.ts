@@ -13,10 +13,9 @@ import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { openStore } from "../src/cli/store-url.js";
-import { DEFAULTS } from "../src/config/options.js";
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
-import { cpuTimeMs, fmt } from "./lib.js";
+import { benchPingEnqueue, cpuTimeMs, fmt } from "./lib.js";
 import { REDIS_URL, deleteKeys, redisReachable } from "./variants.js";
 
 const N = Number(process.env.N ?? 100_000);
@@ -26,33 +25,11 @@ const root = fileURLToPath(new URL("..", import.meta.url));
 async function fill(storeUrl: string, prefix: string): Promise<number> {
   const store = await openStore(storeUrl, { redisPrefix: prefix });
   const started = Date.now();
-  const createdAt = Math.floor(Date.now() / 1000);
-  const body = JSON.stringify({
-    type: "notification_event",
-    topic: "ping",
-    app_id: "bench",
-    id: null,
-    created_at: createdAt,
-    data: { type: "notification_event_data", item: { type: "ping" } },
-  });
   let next = 0;
   const worker = async (): Promise<void> => {
     while (next < N) {
       const i = next++;
-      await store.enqueue({
-        dedupeKey: `bench/${i}`,
-        dedupeTtlMs: 3_600_000,
-        record: {
-          queue: "inbound",
-          topic: "ping",
-          body,
-          appId: "bench",
-          notificationId: `notif_${i}`,
-          itemId: String(i),
-          createdAt,
-        },
-        deliveries: [{ target: "noop", retry: DEFAULTS.retry, orderingKey: null }],
-      });
+      await store.enqueue(benchPingEnqueue(i));
     }
   };
   await Promise.all(Array.from({ length: 256 }, worker));

@@ -13,7 +13,7 @@
  * Prints each run, the medians, every variant's median ratio to (a), and c/fs and d/fr: what share of the floor
  * `serve` reaches, and d/fb. Environment: ROUNDS (default 3), DURATION_S (10), WARMUP_S (3), CONNECTIONS (50), REDIS_URL.
  */
-import { buildSignedBodies, fmt } from "./lib.js";
+import { buildSignedBodies, fmt, loadOptionsFromEnv } from "./lib.js";
 import {
   bare,
   floorBullmq,
@@ -28,26 +28,15 @@ import {
   type Variant,
 } from "./variants.js";
 
-const ROUNDS = Number(process.env.ROUNDS ?? 3);
-const DURATION_S = Number(process.env.DURATION_S ?? 10);
-const WARMUP_S = Number(process.env.WARMUP_S ?? 3);
-const CONNECTIONS = Number(process.env.CONNECTIONS ?? 50);
+const load = loadOptionsFromEnv(3);
 
 async function main(): Promise<void> {
   const variants: Variant[] = [bare(), floorSqlite(false), floorSqlite(true), serveSqlite()];
   const redis = await redisReachable();
   if (redis) variants.push(floorRedis(), floorBullmq(), serveRedis());
   else process.stdout.write("(fr), (fb) and (d) skipped: no Redis at REDIS_URL\n");
-  const bodies = buildSignedBodies(Math.ceil(40_000 * (DURATION_S + WARMUP_S)));
-  process.stdout.write(
-    `autocannon: ${CONNECTIONS} connections, ${WARMUP_S} s warm-up, ${DURATION_S} s measured, ${ROUNDS} rounds\n\n`,
-  );
-  const rounds = await runRounds(variants, bodies, {
-    rounds: ROUNDS,
-    connections: CONNECTIONS,
-    durationS: DURATION_S,
-    warmupS: WARMUP_S,
-  });
+  const bodies = buildSignedBodies(Math.ceil(40_000 * (load.durationS + load.warmupS)));
+  const rounds = await runRounds(variants, bodies, load);
   printMedians(variants, rounds);
   process.stdout.write("Median ratios:\n");
   for (const v of variants.slice(1)) process.stdout.write(`  ${v.key}/a ${fmt(medianRatio(rounds, v.key, "a"), 2)}\n`);

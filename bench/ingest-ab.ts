@@ -6,30 +6,31 @@
  */
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { buildSignedBodies, fmt, freePort, median, runLoad, startServeOnTempSqlite } from "./lib.js";
+import {
+  buildSignedBodies,
+  fmt,
+  freePort,
+  loadOptionsFromEnv,
+  median,
+  runLoad,
+  startServeOnTempSqlite,
+} from "./lib.js";
 
-const ROUNDS = Number(process.env.ROUNDS ?? 4);
-const DURATION_S = Number(process.env.DURATION_S ?? 10);
-const WARMUP_S = Number(process.env.WARMUP_S ?? 3);
-const CONNECTIONS = Number(process.env.CONNECTIONS ?? 50);
+const load = loadOptionsFromEnv(4);
 const root = fileURLToPath(new URL("..", import.meta.url));
 const clis = (process.env.CLIS ?? join(root, "dist/cli/main.js")).split(",");
 
 async function main(): Promise<void> {
-  const bodies = buildSignedBodies(Math.ceil(20_000 * (DURATION_S + WARMUP_S)));
+  const bodies = buildSignedBodies(Math.ceil(20_000 * (load.durationS + load.warmupS)));
   const rps: number[][] = clis.map(() => []);
-  for (let r = 1; r <= ROUNDS; r++) {
+  for (let r = 1; r <= load.rounds; r++) {
     for (let i = 0; i < clis.length; i++) {
       const k = r % 2 === 0 ? clis.length - 1 - i : i;
       const cli = clis[k]!;
       const port = await freePort();
       const server = await startServeOnTempSqlite(cli, port);
       try {
-        const x = await runLoad(cli, `http://127.0.0.1:${port}/webhooks/intercom`, bodies, {
-          connections: CONNECTIONS,
-          durationS: DURATION_S,
-          warmupS: WARMUP_S,
-        });
+        const x = await runLoad(cli, `http://127.0.0.1:${port}/webhooks/intercom`, bodies, load);
         rps[k]!.push(x.rps);
         process.stdout.write(
           `round ${r} [${k}] ${cli}: ${fmt(x.rps)} req/s p50 ${x.p50} ms p99 ${x.p99} ms non-2xx ${x.non2xx}\n`,

@@ -10,7 +10,7 @@
  * the ratios c/a, c/b (and d/a, m/a) per round and their medians.
  * Environment: ROUNDS (default 3), DURATION_S (10), WARMUP_S (3), CONNECTIONS (50), REDIS_URL.
  */
-import { buildSignedBodies, fmt } from "./lib.js";
+import { buildSignedBodies, fmt, loadOptionsFromEnv } from "./lib.js";
 import {
   bare,
   medianRatio,
@@ -24,36 +24,25 @@ import {
   type Variant,
 } from "./variants.js";
 
-const ROUNDS = Number(process.env.ROUNDS ?? 3);
-const DURATION_S = Number(process.env.DURATION_S ?? 10);
-const WARMUP_S = Number(process.env.WARMUP_S ?? 3);
-const CONNECTIONS = Number(process.env.CONNECTIONS ?? 50);
+const load = loadOptionsFromEnv(3);
 
 async function main(): Promise<void> {
   const variants: Variant[] = [bare(), referenceExpress(), serveSqlite(), serveMemory()];
   if (await redisReachable()) variants.push(serveRedis());
   else process.stdout.write("(d) skipped: no Redis at REDIS_URL\n");
-  const perRequestBudget = Math.ceil(40_000 * (DURATION_S + WARMUP_S));
+  const perRequestBudget = Math.ceil(40_000 * (load.durationS + load.warmupS));
   process.stdout.write(`Building ${fmt(perRequestBudget)} signed 1.5 KB notifications...\n`);
   const bodies = buildSignedBodies(perRequestBudget);
-  process.stdout.write(
-    `autocannon: ${CONNECTIONS} connections, ${WARMUP_S} s warm-up, ${DURATION_S} s measured, ${ROUNDS} rounds\n\n`,
-  );
-  const rounds = await runRounds(
-    variants,
-    bodies,
-    { rounds: ROUNDS, connections: CONNECTIONS, durationS: DURATION_S, warmupS: WARMUP_S },
-    (round, r) => {
-      const a = round["a"]!.rps;
-      const line = [
-        `round ${r}: c/a ${(round["c"]!.rps / a).toFixed(2)}`,
-        `c/b ${(round["c"]!.rps / round["b"]!.rps).toFixed(2)}`,
-      ];
-      if (round["d"]) line.push(`d/a ${(round["d"].rps / a).toFixed(2)}`);
-      line.push(`m/a ${(round["m"]!.rps / a).toFixed(2)}`);
-      process.stdout.write(line.join("  ") + "\n\n");
-    },
-  );
+  const rounds = await runRounds(variants, bodies, load, (round, r) => {
+    const a = round["a"]!.rps;
+    const line = [
+      `round ${r}: c/a ${(round["c"]!.rps / a).toFixed(2)}`,
+      `c/b ${(round["c"]!.rps / round["b"]!.rps).toFixed(2)}`,
+    ];
+    if (round["d"]) line.push(`d/a ${(round["d"].rps / a).toFixed(2)}`);
+    line.push(`m/a ${(round["m"]!.rps / a).toFixed(2)}`);
+    process.stdout.write(line.join("  ") + "\n\n");
+  });
   printMedians(variants, rounds);
   process.stdout.write(
     `  c/a ${medianRatio(rounds, "c", "a").toFixed(2)} (target >= 0.5)   c/b ${medianRatio(rounds, "c", "b").toFixed(2)} (target >= 3)\n`,

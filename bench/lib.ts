@@ -9,7 +9,9 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createServer } from "node:net";
 import autocannon from "autocannon";
+import { DEFAULTS } from "../src/config/options.js";
 import { sign } from "../src/core/signature.js";
+import type { EnqueueInput } from "../src/store/store.js";
 
 export const SECRET = "bench-secret";
 
@@ -156,6 +158,55 @@ export async function runLoad(
     non2xx: result.non2xx,
     errors: result.errors + result.timeouts,
     total: result.requests.total,
+  };
+}
+
+const PING_CREATED_AT = Math.floor(Date.now() / 1000);
+const PING_BODY = JSON.stringify({
+  type: "notification_event",
+  topic: "ping",
+  app_id: "bench",
+  id: null,
+  created_at: PING_CREATED_AT,
+  data: { type: "notification_event_data", item: { type: "ping" } },
+});
+
+/**
+ * The i-th of the drain benchmarks' queued `ping` notifications: one no-op delivery ("noop"), unordered unless an
+ * ordering key is given. All of them share one `created_at`, taken when this module loads.
+ */
+export function benchPingEnqueue(i: number, orderingKey: string | null = null): EnqueueInput {
+  return {
+    dedupeKey: `bench/${i}`,
+    dedupeTtlMs: 3_600_000,
+    record: {
+      queue: "inbound",
+      topic: "ping",
+      body: PING_BODY,
+      appId: "bench",
+      notificationId: `notif_${i}`,
+      itemId: String(i),
+      createdAt: PING_CREATED_AT,
+    },
+    deliveries: [{ target: "noop", retry: DEFAULTS.retry, orderingKey }],
+  };
+}
+
+/** The autocannon load of the ingest scripts, from ROUNDS, DURATION_S, WARMUP_S and CONNECTIONS. */
+export interface LoadOptions {
+  rounds: number;
+  connections: number;
+  durationS: number;
+  warmupS: number;
+}
+
+/** {@link LoadOptions} from the environment: 10 s measured after 3 s of warm-up, 50 connections, `rounds` rounds. */
+export function loadOptionsFromEnv(rounds: number): LoadOptions {
+  return {
+    rounds: Number(process.env.ROUNDS ?? rounds),
+    durationS: Number(process.env.DURATION_S ?? 10),
+    warmupS: Number(process.env.WARMUP_S ?? 3),
+    connections: Number(process.env.CONNECTIONS ?? 50),
   };
 }
 

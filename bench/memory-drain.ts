@@ -3,9 +3,8 @@
  * MemoryStore, then drains them through `store.process` with a no-op runner and prints deliveries/s.
  * Environment: N, CONCURRENCY (default 16), KEYS (ordering keys spread over the jobs; 0 = unordered, default 0).
  */
-import { DEFAULTS } from "../src/config/options.js";
 import { createMemoryStore } from "../src/store/memory-store.js";
-import { fmt } from "./lib.js";
+import { benchPingEnqueue, fmt } from "./lib.js";
 
 const N = Number(process.env.N ?? 50_000);
 const CONCURRENCY = Number(process.env.CONCURRENCY ?? 16);
@@ -13,30 +12,9 @@ const KEYS = Number(process.env.KEYS ?? 0);
 
 async function main(): Promise<void> {
   const store = createMemoryStore();
-  const createdAt = Math.floor(Date.now() / 1000);
-  const body = JSON.stringify({
-    type: "notification_event",
-    topic: "ping",
-    app_id: "bench",
-    id: null,
-    created_at: createdAt,
-  });
   const t0 = performance.now();
   for (let i = 0; i < N; i++) {
-    await store.enqueue({
-      dedupeKey: `bench/${i}`,
-      dedupeTtlMs: 3_600_000,
-      record: {
-        queue: "inbound",
-        topic: "ping",
-        body,
-        appId: "bench",
-        notificationId: `notif_${i}`,
-        itemId: String(i),
-        createdAt,
-      },
-      deliveries: [{ target: "noop", retry: DEFAULTS.retry, orderingKey: KEYS > 0 ? `k${i % KEYS}` : null }],
-    });
+    await store.enqueue(benchPingEnqueue(i, KEYS > 0 ? `k${i % KEYS}` : null));
   }
   const fillMs = performance.now() - t0;
   let done = 0;

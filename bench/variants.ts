@@ -176,7 +176,7 @@ export async function redisReachable(): Promise<boolean> {
 }
 
 /**
- * Runs every variant once per round, in order, with a fresh server each time; prints one line per run and returns
+ * Runs every variant once per round, in order, with a fresh server each time; prints the load, one line per run, and returns
  * each round's results by variant key.
  */
 export async function runRounds(
@@ -185,6 +185,9 @@ export async function runRounds(
   opts: { rounds: number; connections: number; durationS: number; warmupS: number },
   afterRound?: (round: Record<string, Result>, r: number) => void,
 ): Promise<Array<Record<string, Result>>> {
+  process.stdout.write(
+    `autocannon: ${opts.connections} connections, ${opts.warmupS} s warm-up, ${opts.durationS} s measured, ${opts.rounds} rounds\n\n`,
+  );
   const rounds: Array<Record<string, Result>> = [];
   for (let r = 1; r <= opts.rounds; r++) {
     const round: Record<string, Result> = {};

@@ -1,12 +1,11 @@
-// A floor for (c), not a product: the least work a durable SQLite ingest can do per notification. node:http reads the
-// body, checks the HMAC, parses the JSON, and a worker thread inserts (key, body) rows in group-committed
+// A floor for (c), not a product: the least work a durable SQLite ingest can do per notification. After the shared
+// HTTP half (floor-http.mjs: body, HMAC, JSON.parse), a worker thread inserts (key, body) rows in group-committed
 // transactions with synchronous=FULL, up to two batches in flight; the answer waits for the commit. DEDUPE=1 makes the
 // key (app_id:id) UNIQUE, which any dedupe-and-enqueue needs; DEDUPE=0 stores the body alone. No records index, no
 // deliveries, no lease, no metrics, no logs. Environment: PORT, DB (file), SECRET, DEDUPE.
-import { createHmac, timingSafeEqual } from "node:crypto";
-import { createServer } from "node:http";
 import { Worker, isMainThread, parentPort, workerData } from "node:worker_threads";
 import Database from "better-sqlite3";
+import { serveFloor } from "./floor-http.mjs";
 
 if (!isMainThread) {
   const db = new Database(workerData.path);
@@ -19,7 +18,6 @@ if (!isMainThread) {
   const commit = db.transaction((items) => items.map(([k, body]) => insert.run(k, body).changes));
   parentPort.on("message", ({ id, items }) => parentPort.postMessage({ id, changes: commit.immediate(items) }));
 } else {
-  const secret = process.env.SECRET;
   const writer = new Worker(new URL(import.meta.url), {
     workerData: { path: process.env.DB, dedupe: process.env.DEDUPE === "1" },
   });
@@ -42,25 +40,12 @@ if (!isMainThread) {
     waiting.delete(id);
     flush();
   });
-  const server = createServer((req, res) => {
-    const chunks = [];
-    req.on("data", (c) => chunks.push(c));
-    req.on("end", () => {
-      const body = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
-      const given = req.headers["x-hub-signature"];
-      const expected = "sha1=" + createHmac("sha1", secret).update(body).digest("hex");
-      if (typeof given !== "string" || given.length !== expected.length) return res.writeHead(401).end();
-      if (!timingSafeEqual(Buffer.from(given), Buffer.from(expected))) return res.writeHead(401).end();
-      const text = body.toString();
-      const n = JSON.parse(text);
-      items.push([`${n.app_id}:${n.id}`, text]);
-      waiters.push((inserted) => {
-        res.writeHead(200, { "content-type": "application/json" });
-        res.end(inserted ? '{"received":true}' : '{"received":true,"duplicate":true}');
-      });
-      if (items.length === 1) setImmediate(flush);
-    });
-  });
-  server.keepAliveTimeout = 65_000;
-  server.listen(Number(process.env.PORT ?? 0), "127.0.0.1");
+  serveFloor(
+    (n, text) =>
+      new Promise((resolve) => {
+        items.push([`${n.app_id}:${n.id}`, text]);
+        waiters.push(resolve);
+        if (items.length === 1) setImmediate(flush);
+      }),
+  );
 }

@@ -131,19 +131,18 @@ export function settleRun(
   const described = describeError(error);
   const unused = job.attempt - 1;
   const waitingState = unused > 0 ? "failed" : "pending";
-  if (error instanceof UnrecoverableError || hasCode(error, "IB_ERR_UNRECOVERABLE")) {
-    return {
-      settlement: {
-        ...base,
-        state: "dead",
-        attempts: job.attempt,
-        runAt: null,
-        lastError: described,
-        run: run("dead", described),
-      },
-      outcome: "dead",
-    };
-  }
+  const dead = (): { settlement: Settlement; outcome: RunOutcome } => ({
+    settlement: {
+      ...base,
+      state: "dead",
+      attempts: job.attempt,
+      runAt: null,
+      lastError: described,
+      run: run("dead", described),
+    },
+    outcome: "dead",
+  });
+  if (error instanceof UnrecoverableError || hasCode(error, "IB_ERR_UNRECOVERABLE")) return dead();
   if (
     error instanceof RetryLaterError ||
     (hasCode(error, "IB_ERR_RETRY_LATER") && typeof (error as RetryLaterError).delayMs === "number")
@@ -179,19 +178,7 @@ export function settleRun(
       pauseUntil,
     };
   }
-  if (job.attempt >= job.maxAttempts) {
-    return {
-      settlement: {
-        ...base,
-        state: "dead",
-        attempts: job.attempt,
-        runAt: null,
-        lastError: described,
-        run: run("dead", described),
-      },
-      outcome: "dead",
-    };
-  }
+  if (job.attempt >= job.maxAttempts) return dead();
   const delay = computeBackoff(claimed.retry.backoff, job.attempt, random);
   return {
     settlement: {

@@ -19,6 +19,7 @@ import type { IntercomRegion } from "../../outbound/intercom-api.js";
 import { createEventTracker, type EventTracker } from "../../outbound/outbox.js";
 import { OUTBOX_LIMITER, PAUSE_REASON_UNAUTHORIZED } from "../../outbound/rate-limit.js";
 import { durationArg, intArg } from "../parse.js";
+import { alignColumns } from "../table.js";
 
 interface SendFlags extends StoreFlags {
   region?: IntercomRegion;
@@ -152,17 +153,7 @@ export function formatEventTable(jobs: readonly JobSummary[]): string {
         : "",
     ]),
   ];
-  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
-  return (
-    rows
-      .map((r) =>
-        r
-          .map((cell, c) => cell.padEnd(widths[c]!))
-          .join("  ")
-          .trimEnd(),
-      )
-      .join("\n") + "\n"
-  );
+  return alignColumns(rows);
 }
 
 function presentJob(j: JobSummary): Record<string, unknown> {

@@ -4,6 +4,7 @@ import { IntercomBridgeError } from "../../core/errors.js";
 import { JOB_STATES, type JobFilter, type JobState, type JobSummary, type QueueName } from "../../queue/types.js";
 import type { Store } from "../../store/store.js";
 import { durationArg, intArg, timeArg } from "../parse.js";
+import { alignColumns } from "../table.js";
 
 function stateArg(value: string): JobState {
   if (!(JOB_STATES as readonly string[]).includes(value))
@@ -31,17 +32,7 @@ export function formatJobTable(jobs: readonly JobSummary[]): string {
       j.lastError ? `${j.lastError.code ?? j.lastError.name}: ${j.lastError.message}`.slice(0, 80) : "",
     ]),
   ];
-  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
-  return (
-    rows
-      .map((r) =>
-        r
-          .map((cell, c) => cell.padEnd(widths[c]!))
-          .join("  ")
-          .trimEnd(),
-      )
-      .join("\n") + "\n"
-  );
+  return alignColumns(rows);
 }
 
 /** `deliveries list`, `inspect` and `replay`: what operators use to see and requeue work. */
