@@ -47,6 +47,12 @@ export interface HandlerOptions {
   timeoutMs?: number;
 }
 
+/** Options of {@link Router.register}. */
+export interface RegisterOptions extends Omit<HandlerOptions, "name"> {
+  /** Match catalogued topics only, as a typed `on()` registration does. @defaultValue false */
+  knownTopicsOnly?: boolean;
+}
+
 /** Called for every failed handler run (after the failure is recorded). */
 export type ErrorHandler = (
   error: unknown,
@@ -55,19 +61,33 @@ export type ErrorHandler = (
 
 /** One registered target: a handler or a forward target. */
 export interface Registration {
+  /** The stable name deliveries refer to. */
   readonly name: string;
+  /** The topics and patterns it matches (`topic`, `group.*`, `*`). */
   readonly patterns: readonly string[];
+  /** What runs for each matching notification. */
   readonly handler: Handler;
+  /** Retry policy overrides, if any. */
   readonly retry: Partial<RetryPolicy> | undefined;
+  /** Per-run timeout override in ms, if any. */
   readonly timeoutMs: number | undefined;
+  /**
+   * True for typed `on()` registrations: their handler is typed for catalogued topics only, so a topic outside the
+   * catalogue never reaches them (even `on("*")` or a matching `group.*`). `onAny` and `register` receive every topic.
+   */
+  readonly knownTopicsOnly: boolean;
 }
 
 /** Options of {@link createRouter}. */
 export interface RouterOptions {
   /** What to do when a topic outside the catalogue arrives: it is always accepted. @defaultValue "warn" */
   onUnknownTopic?: "warn" | "ignore";
+  /** Where warnings go (unknown topics, failing `onError` listeners). @defaultValue a pino-compatible no-op logger */
   log?: Partial<Logger>;
 }
+
+/** Unknown topics warned about at most once each; past this many distinct ones, no further warnings are kept. */
+const MAX_WARNED_TOPICS = 1_000;
 
 const NAME_RE = /^[A-Za-z0-9_.*#,:/?=&%@+~-]{1,300}$/;
 
@@ -82,17 +102,18 @@ export interface Router {
     handler: Handler<NotificationFor<P>>,
     options?: HandlerOptions,
   ): () => void;
-  /** Registers a handler for every notification, known topics or not. @defaultValue name `"*"` */
+  /**
+   * Registers a handler for every notification, known topics or not; the only typed way to receive topics outside the
+   * catalogue (`on("*")` receives catalogued topics only). @defaultValue name `"*"`
+   */
   onAny(handler: Handler, options?: HandlerOptions): () => void;
   /** Registers a listener for failed handler runs. Returns an unsubscribe function. */
   onError(handler: ErrorHandler): () => void;
-  /** Registers a target under an explicit name for raw patterns (forward targets, handler modules). */
-  register(
-    name: string,
-    patterns: readonly string[],
-    handler: Handler,
-    options?: Omit<HandlerOptions, "name">,
-  ): () => void;
+  /**
+   * Registers a target under an explicit name for raw patterns (forward targets, handler modules). Untyped, so its
+   * patterns match topics outside the catalogue too (`*` and `group.*`) unless `options.knownTopicsOnly` is set.
+   */
+  register(name: string, patterns: readonly string[], handler: Handler, options?: RegisterOptions): () => void;
   /** The registrations whose patterns match `topic`, in registration order. Logs unknown topics once. */
   targetsFor(topic: string): Registration[];
   /** The registration with this name, if any. */
@@ -103,7 +124,15 @@ export interface Router {
   emitError(error: unknown, info: Parameters<ErrorHandler>[1]): void;
 }
 
-/** Creates a router. */
+/**
+ * Creates a router: named registrations matched by topic, `group.*` or `*`. Framework- and storage-free; the receiver
+ * (`createReceiver`, `createIntercomWebhooks`) owns one.
+ * @example
+ * const router = createRouter({ log: console });
+ * const off = router.on("conversation.user.replied", (n) => console.log(n.data.item.id), { name: "crm-sync" });
+ * router.targetsFor("conversation.user.replied"); // [the crm-sync registration]
+ * off();
+ */
 export function createRouter(options: RouterOptions = {}): Router {
   const log = createLogger(options.log);
   const onUnknown = options.onUnknownTopic ?? "warn";
@@ -115,7 +144,7 @@ export function createRouter(options: RouterOptions = {}): Router {
     name: string,
     patterns: readonly string[],
     handler: Handler,
-    opts: Omit<HandlerOptions, "name"> = {},
+    opts: RegisterOptions = {},
   ): () => void {
     if (typeof handler !== "function") throw new ConfigError(`handler for "${name}" must be a function`);
     if (!NAME_RE.test(name)) throw new ConfigError(`handler name "${name}" must be 1-300 characters without spaces`);
@@ -127,6 +156,7 @@ export function createRouter(options: RouterOptions = {}): Router {
       handler,
       retry: opts.retry,
       timeoutMs: opts.timeoutMs,
+      knownTopicsOnly: opts.knownTopicsOnly ?? false,
     });
     registrations.set(name, reg);
     return () => {
@@ -144,7 +174,7 @@ export function createRouter(options: RouterOptions = {}): Router {
       const patterns = typeof pattern === "string" ? [pattern] : [...(pattern as readonly string[])];
       if (patterns.length === 0) throw new ConfigError("on() needs at least one topic or pattern");
       const { name, ...rest } = opts;
-      return add(name ?? defaultName(patterns.join(",")), patterns, handler as Handler, rest);
+      return add(name ?? defaultName(patterns.join(",")), patterns, handler as Handler, { ...rest, knownTopicsOnly: true });
     },
     onAny(handler, opts = {}) {
       const { name, ...rest } = opts;
@@ -156,11 +186,14 @@ export function createRouter(options: RouterOptions = {}): Router {
     },
     register: add,
     targetsFor(topic) {
-      if (!isKnownTopic(topic) && onUnknown === "warn" && !warnedTopics.has(topic)) {
+      const isKnown = isKnownTopic(topic);
+      if (!isKnown && onUnknown === "warn" && !warnedTopics.has(topic) && warnedTopics.size < MAX_WARNED_TOPICS) {
         warnedTopics.add(topic);
-        log.warn({ topic }, "Unknown Intercom topic received; accepted and routed to catch-all handlers only");
+        log.warn({ topic }, "Unknown Intercom topic received; accepted and routed to onAny handlers only");
       }
-      return [...registrations.values()].filter((r) => r.patterns.some((p) => topicMatches(p, topic)));
+      return [...registrations.values()].filter(
+        (r) => (isKnown || !r.knownTopicsOnly) && r.patterns.some((p) => topicMatches(p, topic)),
+      );
     },
     get: (name) => registrations.get(name),
     list: () => [...registrations.values()],

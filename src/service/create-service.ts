@@ -290,7 +290,8 @@ async function loadHandlers(receiver: Receiver, modulePath: string): Promise<voi
   for (const [pattern, handler] of Object.entries(map as Record<string, unknown>)) {
     if (typeof handler !== "function")
       throw new ConfigError(`--handlers: "${pattern}" in "${modulePath}" is not a function`);
-    receiver.router.register(pattern, [pattern], handler as Handler);
+    // Typed by defineHandlers like on(): catalogued topics only (unknown ones reach onAny and forward targets).
+    receiver.router.register(pattern, [pattern], handler as Handler, { knownTopicsOnly: true });
   }
 }
 

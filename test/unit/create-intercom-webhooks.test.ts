@@ -115,4 +115,39 @@ describe("createIntercomWebhooks", () => {
     await vi.waitFor(() => expect(seen).toEqual(["ticket.created:7"]), { timeout: 5_000 });
     await webhooks.close();
   });
+
+  it("accepts an unknown topic, warns once per topic, and hands it to onAny only", async () => {
+    const warn = vi.fn();
+    const webhooks = createIntercomWebhooks({ secret: "s", log: { warn } });
+    const any: string[] = [];
+    const typed: string[] = [];
+    webhooks.onAny((n) => {
+      any.push(`${n.topic}:${String(n.id)}`);
+    });
+    webhooks.on("*", (n) => {
+      typed.push(n.topic);
+    });
+    webhooks.on("conversation.*", (n) => {
+      typed.push(n.topic);
+    });
+    webhooks.start();
+    for (const id of ["notif_u1", "notif_u2"]) {
+      const unknown = body.replace('"ticket.created"', '"conversation.brand_new"').replace('"notif_1"', `"${id}"`);
+      await expect(
+        webhooks.receive({ body: unknown, headers: { "x-hub-signature": sign(unknown, "s") } }),
+      ).resolves.toMatchObject({ status: "accepted", topic: "conversation.brand_new" });
+    }
+    await vi.waitFor(
+      () => expect(any).toEqual(["conversation.brand_new:notif_u1", "conversation.brand_new:notif_u2"]),
+      {
+        timeout: 5_000,
+      },
+    );
+    expect(typed).toEqual([]);
+    const unknownWarnings = warn.mock.calls.filter(
+      (c) => (c[0] as { topic?: string }).topic === "conversation.brand_new",
+    );
+    expect(unknownWarnings).toHaveLength(1);
+    await webhooks.close();
+  });
 });

@@ -25,11 +25,14 @@ describe("createRouter", () => {
       expect(names(r, "ticket.created")).toEqual([]);
     });
 
-    it("matches * for every topic, known or not", () => {
+    it("matches * for every catalogued topic; onAny and register() also for unknown ones", () => {
       const r = createRouter();
       r.on("*", noop);
-      expect(names(r, "ping")).toEqual(["*"]);
-      expect(names(r, "not.a.real.topic")).toEqual(["*"]);
+      r.onAny(noop, { name: "any" });
+      r.register("forward", ["*"], noop);
+      r.register("typed-module", ["*"], noop, { knownTopicsOnly: true });
+      expect(names(r, "ping")).toEqual(["*", "any", "forward", "typed-module"]);
+      expect(names(r, "not.a.real.topic")).toEqual(["any", "forward"]);
     });
 
     it("matches a list of patterns once per registration, in registration order", () => {
@@ -43,11 +46,13 @@ describe("createRouter", () => {
       expect(r.get("ticket.created,ticket.*")?.patterns).toEqual(["ticket.created", "ticket.*"]);
     });
 
-    it("routes unknown topics to catch-all handlers only", () => {
+    it("routes unknown topics to onAny only: a typed group.* handler never sees a topic its type lacks", () => {
       const r = createRouter();
       r.on("conversation.*", noop);
       r.onAny(noop, { name: "archive" });
-      expect(names(r, "conversation.brand_new")).toEqual(["conversation.*", "archive"]);
+      r.register("forward", ["conversation.*"], noop);
+      expect(names(r, "conversation.admin.replied")).toEqual(["conversation.*", "archive", "forward"]);
+      expect(names(r, "conversation.brand_new")).toEqual(["archive", "forward"]);
       expect(names(r, "brand_new.topic")).toEqual(["archive"]);
     });
   });
@@ -156,6 +161,14 @@ describe("createRouter", () => {
       expect(warn).toHaveBeenCalledTimes(2);
       expect(warn.mock.calls.map((c) => (c[0] as { topic: string }).topic)).toEqual(["brand_new.topic", "another.one"]);
       expect(warn.mock.calls[0]?.[1]).toMatch(/Unknown Intercom topic/);
+    });
+
+    it("keeps at most 1,000 distinct unknown topics in memory for its once-only warnings", () => {
+      const warn = vi.fn();
+      const r = createRouter({ log: { warn } });
+      for (let i = 0; i < 1_500; i++) r.targetsFor(`made.up.${i}`);
+      r.targetsFor("made.up.0");
+      expect(warn).toHaveBeenCalledTimes(1_000);
     });
 
     it("stays quiet with onUnknownTopic: ignore", () => {
