@@ -79,8 +79,10 @@ export type PayloadErrorReason =
   | "not_an_object"
   | "not_a_notification"
   | "missing_topic"
+  | "missing_app_id"
   | "missing_item"
   | "invalid_created_at"
+  | "too_deep"
   | "stale";
 
 /**

@@ -6,10 +6,21 @@ import type { IntercomNotification } from "../topics/index.js";
 /** The outcome of {@link parseNotification}: a notification, or a {@link PayloadError} with a stable `reason`. */
 export type ParseResult = { ok: true; notification: IntercomNotification<string> } | { ok: false; error: PayloadError };
 
+/** Nesting deeper than this is refused: no Intercom payload comes close, and deeper input would exhaust the stack. */
+export const MAX_NOTIFICATION_DEPTH = 200;
+
 /**
- * Parses and checks the envelope of a webhook body. Only the envelope is validated (facts §1.9: item shapes drift);
- * unknown fields and unknown item types are kept as they are. `id` may be null (`ping`).
- * Never throws.
+ * Parses and checks the envelope of a webhook body (facts §1.7): `type` is `"notification_event"`, `topic` a non-empty
+ * string, `app_id` a non-empty string, `created_at` a number, `id` a string or null, and `data` a
+ * `notification_event_data` object holding an `item` object. Item shapes are not checked (facts §1.9: they drift);
+ * unknown fields and unknown item types are kept as they are. A missing `id` becomes null (`ping` sends null).
+ *
+ * Never throws. Every failure is a {@link PayloadError}: `code` is always `"IB_ERR_PAYLOAD_INVALID"` (what the HTTP
+ * layer maps to 400) and `reason` names the check that failed; both are stable, so branch on them, not on `message`.
+ * @example
+ * const result = parseNotification(rawBody);
+ * if (!result.ok) console.error(result.error.reason, result.error.message); // e.g. "missing_topic"
+ * else console.log(result.notification.topic, result.notification.data.item);
  */
 export function parseNotification(raw: RawBody): ParseResult {
   const text = typeof raw === "string" ? raw : rawBodyToBuffer(raw).toString("utf8");
@@ -29,18 +40,45 @@ export function parseNotification(raw: RawBody): ParseResult {
   if (typeof n["topic"] !== "string" || n["topic"].length === 0) {
     return fail("missing_topic", 'Notification has no "topic" string');
   }
+  if (typeof n["app_id"] !== "string" || n["app_id"].length === 0) {
+    return fail("missing_app_id", 'Notification has no "app_id" string (the workspace it comes from)');
+  }
   const data = n["data"];
-  if (typeof data !== "object" || data === null || !("item" in data)) {
+  if (typeof data !== "object" || data === null || Array.isArray(data) || !("item" in data)) {
     return fail("missing_item", 'Notification has no "data.item"');
+  }
+  const item = (data as Record<string, unknown>)["item"];
+  if (typeof item !== "object" || item === null || Array.isArray(item)) {
+    return fail("missing_item", 'Notification "data.item" must be an object');
+  }
+  if ((data as Record<string, unknown>)["type"] !== "notification_event_data") {
+    return fail("not_a_notification", 'Notification "data.type" must be "notification_event_data"');
   }
   if (n["id"] !== null && n["id"] !== undefined && typeof n["id"] !== "string") {
     return fail("not_a_notification", 'Notification "id" must be a string or null');
   }
-  if (n["created_at"] !== undefined && (typeof n["created_at"] !== "number" || !Number.isFinite(n["created_at"]))) {
+  if (typeof n["created_at"] !== "number" || !Number.isFinite(n["created_at"])) {
     return fail("invalid_created_at", 'Notification "created_at" must be a number of unix seconds');
+  }
+  if (depthExceeds(n, MAX_NOTIFICATION_DEPTH)) {
+    return fail("too_deep", `Notification is nested more than ${MAX_NOTIFICATION_DEPTH} levels deep`);
   }
   if (n["id"] === undefined) n["id"] = null;
   return { ok: true, notification: n as unknown as IntercomNotification<string> };
+}
+
+/** True when `value` nests objects/arrays more than `max` levels deep. Iterative, so it cannot overflow the stack. */
+function depthExceeds(value: unknown, max: number): boolean {
+  const stack: [unknown, number][] = [[value, 1]];
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop()!;
+    if (typeof v !== "object" || v === null) continue;
+    if (depth > max) return true;
+    for (const child of Array.isArray(v) ? v : Object.values(v)) {
+      if (typeof child === "object" && child !== null) stack.push([child, depth + 1]);
+    }
+  }
+  return false;
 }
 
 function fail(reason: PayloadError["reason"], message: string): ParseResult {

@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { PayloadError, type PayloadErrorReason } from "../../../src/core/errors.js";
-import { dedupeKeyOf, itemIdOf, parseNotification } from "../../../src/core/notification.js";
+import { dedupeKeyOf, itemIdOf, MAX_NOTIFICATION_DEPTH, parseNotification } from "../../../src/core/notification.js";
 import { isKnownTopic, type IntercomNotification } from "../../../src/topics/index.js";
 
 const FIXTURE_DIR = new URL("../../fixtures/intercom/", import.meta.url);
@@ -66,13 +66,32 @@ describe("parseNotification", () => {
   });
 
   it("accepts unknown topics and unknown item types", () => {
-    const n = parsed(JSON.stringify(envelope({ topic: "brand_new.topic", data: { item: { type: "never_seen" } } })));
+    const n = parsed(
+      JSON.stringify(
+        envelope({ topic: "brand_new.topic", data: { type: "notification_event_data", item: { type: "never_seen" } } }),
+      ),
+    );
     expect(n.topic).toBe("brand_new.topic");
     expect(isKnownTopic(n.topic)).toBe(false);
   });
 
-  it("accepts an item that is null (present but empty)", () => {
-    expect(parseNotification(JSON.stringify(envelope({ data: { item: null } }))).ok).toBe(true);
+  it("accepts nesting up to MAX_NOTIFICATION_DEPTH and refuses deeper bodies without overflowing the stack", () => {
+    const nest = (levels: number): string => {
+      let inner = "1";
+      for (let i = 0; i < levels; i++) inner = `{"a":${inner}}`;
+      return inner;
+    };
+    // The envelope and data add two levels above the item.
+    const body = (levels: number): string =>
+      JSON.stringify(envelope({ data: { type: "notification_event_data", item: "ITEM" } })).replace(
+        '"ITEM"',
+        nest(levels),
+      );
+    expect(parseNotification(body(MAX_NOTIFICATION_DEPTH - 2)).ok).toBe(true);
+    const tooDeep = parseNotification(body(MAX_NOTIFICATION_DEPTH - 1));
+    expect(tooDeep.ok ? null : tooDeep.error.reason).toBe("too_deep");
+    const huge = parseNotification(body(50_000));
+    expect(huge.ok ? null : huge.error.reason).toBe("too_deep");
   });
 
   const failures: [string, string, PayloadErrorReason][] = [
@@ -90,6 +109,28 @@ describe("parseNotification", () => {
     ["no data", JSON.stringify(envelope({ data: undefined })), "missing_item"],
     ["data without item", JSON.stringify(envelope({ data: { type: "notification_event_data" } })), "missing_item"],
     ["data null", JSON.stringify(envelope({ data: null })), "missing_item"],
+    ["data an array", JSON.stringify(envelope({ data: [{ item: {} }] })), "missing_item"],
+    [
+      "a null item",
+      JSON.stringify(envelope({ data: { type: "notification_event_data", item: null } })),
+      "missing_item",
+    ],
+    [
+      "a string item",
+      JSON.stringify(envelope({ data: { type: "notification_event_data", item: "x" } })),
+      "missing_item",
+    ],
+    [
+      "an array item",
+      JSON.stringify(envelope({ data: { type: "notification_event_data", item: [] } })),
+      "missing_item",
+    ],
+    ["no data.type", JSON.stringify(envelope({ data: { item: { id: "c1" } } })), "not_a_notification"],
+    ["a wrong data.type", JSON.stringify(envelope({ data: { type: "x", item: {} } })), "not_a_notification"],
+    ["no app_id", JSON.stringify(envelope({ app_id: undefined })), "missing_app_id"],
+    ["an empty app_id", JSON.stringify(envelope({ app_id: "" })), "missing_app_id"],
+    ["a numeric app_id", JSON.stringify(envelope({ app_id: 5 })), "missing_app_id"],
+    ["no created_at", JSON.stringify(envelope({ created_at: undefined })), "invalid_created_at"],
     ["a string created_at", JSON.stringify(envelope({ created_at: "1700000000" })), "invalid_created_at"],
     ["a null created_at", JSON.stringify(envelope({ created_at: null })), "invalid_created_at"],
   ];
@@ -109,6 +150,7 @@ describe("parseNotification", () => {
       "1e999",
       "{}",
       '{"type":"notification_event","topic":"x","data":{"item":1},"created_at":1e999}',
+      '{"type":"notification_event","topic":"x","app_id":"a","data":{"type":"notification_event_data","item":{}}}',
     ]) {
       expect(() => parseNotification(body)).not.toThrow();
     }
@@ -165,7 +207,11 @@ describe("dedupeKeyOf", () => {
 });
 
 describe("itemIdOf", () => {
-  const item = (value: unknown): string | null => itemIdOf(parsed(JSON.stringify(envelope({ data: { item: value } }))));
+  const item = (value: unknown): string | null =>
+    value !== null && typeof value === "object"
+      ? itemIdOf(parsed(JSON.stringify(envelope({ data: { type: "notification_event_data", item: value } }))))
+      : // parseNotification refuses these; itemIdOf must still not throw on a hand-built notification.
+        itemIdOf({ ...parsed(JSON.stringify(envelope())), data: { type: "notification_event_data", item: value } });
 
   it.each([
     ["data.item.id (string)", { id: "c1" }, "c1"],
