@@ -15,7 +15,8 @@
  * const webhooks = createIntercomWebhooks({ secret: process.env.INTERCOM_CLIENT_SECRET! });
  * webhooks.on("conversation.user.created", async (n) => console.log(n.data.item.id));
  * webhooks.start();
- * createServer(createNodeMiddleware(webhooks, { path: "/webhooks/intercom" })).listen(3000);
+ * const intercom = createNodeMiddleware(webhooks, { path: "/webhooks/intercom" });
+ * createServer((req, res) => void intercom(req, res)).listen(3000);
  * ```
  * @packageDocumentation
  */
@@ -38,6 +39,7 @@ export type {
   HandlerOptions,
   ErrorHandler,
   Registration,
+  RegisterOptions,
 } from "./core/router.js";
 export { defineHandlers } from "./core/define-handlers.js";
 export type { HandlerMap } from "./core/define-handlers.js";
@@ -75,6 +77,47 @@ export type {
   IntercomNotification,
   NotificationFor,
   TopicItemMap,
+  TopicItemShapes,
+  TopicCatalogueEntry,
+  TopicSource,
+} from "./topics/index.js";
+// Item types: what `data.item` holds for each topic (loose on purpose: fields optional, extras allowed).
+export type {
+  WebhookAdmin,
+  WebhookArticle,
+  WebhookCall,
+  WebhookCompany,
+  WebhookContact,
+  WebhookConversation,
+  WebhookConversationPart,
+  WebhookConversationStatistics,
+  WebhookEvent,
+  WebhookTag,
+  WebhookTicket,
+  WebhookTicketPart,
+  WebhookTimestamp,
+  WebhookVisitor,
+  TicketClosed,
+  TicketTicketPart,
+  ContactTag,
+  UserTag,
+  ContentStat,
+  Ping,
+  SubscriptionChange,
+  Deleted,
+  LegacyUser,
+  LegacyUserDeleted,
+  AdminActivityLogEvent,
+  ApiRequestCompleted,
+  CompanyContactAttachment,
+  ConversationContactAttachment,
+  TicketContactAttachment,
+  ContactArchived,
+  ContactMerged,
+  ConversationDeleted,
+  DataConnectorExecution,
+  ProcedureHitlNotification,
+  UnknownItem,
 } from "./topics/index.js";
 
 // Logging and time

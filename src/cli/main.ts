@@ -27,8 +27,11 @@ if (isMain || process.argv[1]?.endsWith("/intercom-bridge") || process.argv[1]?.
       // help and version exit 0; usage errors exit 2 (STYLE §10).
       process.exit(err.exitCode === 0 ? 0 : 2);
     }
-    const e = err as { message?: string; code?: string };
-    process.stderr.write(`intercom-bridge: ${e.code ? `${e.code}: ` : ""}${e.message ?? String(err)}\n`);
+    const e = err as { message?: string; code?: unknown };
+    const message = e.message ?? String(err);
+    // Our own codes are worth showing; Node's (ENOENT…) already start the message.
+    const code = typeof e.code === "string" && e.code.startsWith("IB_ERR_") ? `${e.code}: ` : "";
+    process.stderr.write(`intercom-bridge: ${code}${message}\n`);
     process.exit(1);
   });
 }

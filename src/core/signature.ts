@@ -27,6 +27,7 @@ export function normalizeSecrets(secrets: string | readonly string[] | undefined
 
 /**
  * Computes the `X-Hub-Signature` header value Intercom sends: `sha1=` + HMAC-SHA1(secret, raw body) in lowercase hex.
+ * @throws {ConfigError} when the secret is empty.
  * @example sign('{"type":"notification_event"}', "my-client-secret") // "sha1=…"
  */
 export function sign(body: RawBody, secret: string): string {
@@ -37,8 +38,12 @@ export function sign(body: RawBody, secret: string): string {
 /**
  * Checks an `X-Hub-Signature` header against the raw body with each secret (rotation), in constant time.
  * Never throws for a bad header: missing, empty, repeated, malformed or oversized headers return `false`.
+ * @param body - the raw request bytes exactly as received (never a re-serialised object).
  * @param header - the header value as received; an array (a repeated header) is never valid.
- * @throws {ConfigError} only when `secrets` is empty.
+ * @param secrets - the app's client secret, or several during a rotation: any one of them verifies.
+ * @throws {ConfigError} only when `secrets` is empty or holds an empty string.
+ * @example
+ * if (!verifySignature(rawBody, req.headers["x-hub-signature"], [newSecret, oldSecret])) res.writeHead(401).end();
  */
 export function verifySignature(
   body: RawBody,
@@ -58,7 +63,10 @@ export function verifySignature(
   return ok;
 }
 
-/** Computes the `X-Body-Signature` value: HMAC-SHA256(secret, raw body) in lowercase hex (no prefix). */
+/**
+ * Computes the `X-Body-Signature` value: HMAC-SHA256(secret, raw body) in lowercase hex (no prefix).
+ * @throws {ConfigError} when the secret is empty.
+ */
 export function signBody(body: RawBody, secret: string): string {
   normalizeSecrets(secret);
   return createHmac("sha256", secret).update(toBuffer(body)).digest("hex");
@@ -67,6 +75,9 @@ export function signBody(body: RawBody, secret: string): string {
 /**
  * Checks an `X-Body-Signature` header (HMAC-SHA256 hex, used by Intercom for Canvas Kit, app-uninstall and
  * health-check calls) in constant time. Never throws for a bad header.
+ * @throws {ConfigError} only when `secrets` is empty or holds an empty string.
+ * @example
+ * const ok = verifyBodySignature(rawBody, req.headers["x-body-signature"], process.env.INTERCOM_CLIENT_SECRET!);
  */
 export function verifyBodySignature(
   body: RawBody,

@@ -212,6 +212,12 @@ export interface LegacyUser extends LooseObject {
   custom_attributes?: LooseObject | null;
 }
 
+/** The visitor object of `visitor.signed_up`: a legacy (1.x) user whose `type` says what it became. */
+export type WebhookVisitor = LegacyUser;
+
+/** A tag as webhooks carry it inside `contact_tag` / `user_tag` items (REST `Tag`, loose). */
+export type WebhookTag = Override<Tag, LooseObject>;
+
 /** `user.deleted` (1.x): a minimal user. */
 export interface LegacyUserDeleted extends LooseObject {
   type?: string | null;
@@ -225,7 +231,7 @@ export interface ContactTag extends LooseObject {
   type?: "contact_tag" | (string & Record<never, never>) | null;
   /** Unix seconds; absent in 2.x captures. */
   created_at?: WebhookTimestamp | null;
-  tag?: Override<Tag, LooseObject> | null;
+  tag?: WebhookTag | null;
   contact?: WebhookContact | LegacyUser | null;
 }
 
@@ -233,7 +239,7 @@ export interface ContactTag extends LooseObject {
 export interface UserTag extends LooseObject {
   type?: "user_tag" | (string & Record<never, never>) | null;
   user?: LegacyUser | null;
-  tag?: Override<Tag, LooseObject> | null;
+  tag?: WebhookTag | null;
   created_at?: WebhookTimestamp | null;
   /** The admin who tagged, when known (may carry only `type`). */
   admin?: Partial<WebhookAdmin> | null;

@@ -115,6 +115,24 @@ describe("intercom-bridge sign / verify (child process)", () => {
     expect(r.stderr).toContain("required option '--signature <value>' not specified");
   });
 
+  it("prints the package version with --version", async () => {
+    const { version } = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { version: string };
+    const r = await runCli(["--version"]);
+    expect(r).toEqual({ code: 0, stdout: `${version}\n`, stderr: "" });
+  });
+
+  it("names a missing body file once, without repeating Node's error code", async () => {
+    const r = await runCli(["sign", join(ROOT, "no-such-body.json"), "--secret", SECRET]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^intercom-bridge: ENOENT: no such file or directory, open '.*no-such-body\.json'\n$/);
+  });
+
+  it("verify says so when given a repeated header's joined values", async () => {
+    const r = await runCli(["verify", PING, "--signature", `${PING_SHA1}, ${PING_SHA1}`, "--secret", SECRET]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("several signature values");
+  });
+
   it("documents both commands in --help", async () => {
     const top = await runCli(["--help"]);
     expect(top.stdout).toMatch(/sign \[options\] <file>/);

@@ -149,7 +149,7 @@ afterAll(() => {
 // Child processes and a tsc run: generous when the whole suite shares the CPU.
 describe("documentation examples (docs/frameworks.md and the README)", { timeout: 120_000 }, () => {
   it("has one runnable example per framework, and every ts block is tagged", () => {
-    expect(examples.map((e) => e.name)).toEqual([...EXPECTED_EXAMPLES, "library"]);
+    expect(examples.map((e) => e.name)).toEqual([...EXPECTED_EXAMPLES, "library", "core"]);
     expect(markdown).toMatch(/Which should I use: `serve` or the library\?/);
   });
 

@@ -50,7 +50,7 @@ export function registerSignCommand(program: Command): void {
     .addOption(
       new Option(
         "--secret <secret>",
-        "the app's client secret (default: the first of INTERCOM_CLIENT_SECRET, comma-separated)",
+        "the app's client secret (default: the first of INTERCOM_CLIENT_SECRET, comma-separated, or of its alias INTERCOM_WEBHOOK_SECRET)",
       ),
     )
     .addHelpText(
@@ -69,6 +69,9 @@ export function registerSignCommand(program: Command): void {
         "      --data-binary @body.json",
         "",
         "(curl's -d would strip newlines and break the signature; use --data-binary.)",
+        "The body needs a recent created_at (older than the dedupe window, 7 days by",
+        "default, is refused as stale); `intercom-bridge simulate` sends captured",
+        "samples with a fresh one.",
         "",
       ].join("\n"),
     )

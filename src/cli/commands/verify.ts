@@ -18,6 +18,9 @@ export interface VerifyFlags {
 export function describeHeaderProblem(header: string): string | null {
   const value = header;
   if (value.length === 0) return "the signature is empty (missing X-Hub-Signature)";
+  if (value.includes(",")) {
+    return "several signature values (a repeated X-Hub-Signature header, joined with a comma); Intercom sends exactly one";
+  }
   if (value !== value.trim()) return "the signature has leading or trailing whitespace";
   if (/^sha256=/i.test(value) || /^[0-9a-fA-F]{64}$/.test(value)) {
     return "this looks like a SHA-256 X-Body-Signature; webhook notifications carry X-Hub-Signature: sha1=<40 hex>";
@@ -46,7 +49,7 @@ export function registerVerifyCommand(program: Command): void {
     .addOption(
       new Option(
         "--secret <secret>",
-        "a client secret to try; repeat for rotation (default: INTERCOM_CLIENT_SECRET, comma-separated)",
+        "a client secret to try; repeat for rotation (default: INTERCOM_CLIENT_SECRET, comma-separated, or its alias INTERCOM_WEBHOOK_SECRET)",
       ).argParser((value: string, previous: string[] | undefined) => [...(previous ?? []), value]),
     )
     .addHelpText(

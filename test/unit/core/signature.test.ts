@@ -161,6 +161,34 @@ describe("verifySignature", () => {
       );
     });
 
+    it("fails verification for any other body: appended, truncated, inserted or unrelated bytes", () => {
+      const mutation = fc.oneof(
+        fc.record({ kind: fc.constant("append" as const), bytes: fc.uint8Array({ minLength: 1, maxLength: 16 }) }),
+        fc.record({ kind: fc.constant("truncate" as const), count: fc.integer({ min: 1, max: 16 }) }),
+        fc.record({
+          kind: fc.constant("insert" as const),
+          at: fc.nat(),
+          bytes: fc.uint8Array({ minLength: 1, maxLength: 16 }),
+        }),
+        fc.record({ kind: fc.constant("replace" as const), bytes: fc.uint8Array({ maxLength: 512 }) }),
+      );
+      fc.assert(
+        fc.property(fc.uint8Array({ maxLength: 512 }), mutation, fc.string({ minLength: 1 }), (bytes, m, secret) => {
+          const body = Buffer.from(bytes);
+          let other: Buffer;
+          if (m.kind === "append") other = Buffer.concat([body, m.bytes]);
+          else if (m.kind === "truncate") other = body.subarray(0, Math.max(0, body.length - m.count));
+          else if (m.kind === "insert") {
+            const at = body.length === 0 ? 0 : m.at % (body.length + 1);
+            other = Buffer.concat([body.subarray(0, at), m.bytes, body.subarray(at)]);
+          } else other = Buffer.from(m.bytes);
+          fc.pre(!other.equals(body));
+          expect(verifySignature(other, sign(body, secret), secret)).toBe(false);
+        }),
+        { numRuns: 500 },
+      );
+    });
+
     it("signing and verifying agree for any body and secret", () => {
       fc.assert(
         fc.property(fc.string({ unit: "grapheme" }), fc.string({ minLength: 1 }), (body, secret) => {
