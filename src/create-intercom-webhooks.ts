@@ -36,6 +36,11 @@ export type IntercomWebhooksOptions = IntercomWebhooksBaseOptions &
       }
   );
 
+/** The warning given when no `store` is passed (through `log`, else once per process with `process.emitWarning`). */
+export const MEMORY_STORE_WARNING =
+  "intercom-bridge is using the in-memory store: notifications are lost when the process exits. Pass `store` (createSqliteStore from intercom-bridge/sqlite) in production.";
+let hasEmittedMemoryWarning = false;
+
 /**
  * Creates the Intercom webhook receiver an app mounts with one of the adapters (`intercom-bridge/node`, `/express`,
  * `/fastify`, `/web`, `/hono`): requests are verified, deduplicated and stored before the 200, then `start()` runs the
@@ -88,10 +93,12 @@ export function createIntercomWebhooks(options: IntercomWebhooksOptions): Interc
   let chosen = store;
   if (chosen === undefined) {
     chosen = createMemoryStore(rest.clock ? { clock: rest.clock } : {});
-    createLogger(rest.log).warn(
-      { store: "memory" },
-      "intercom-bridge is using the in-memory store: notifications are lost when the process exits. Pass `store` (createSqliteStore from intercom-bridge/sqlite) in production.",
-    );
+    if (rest.log !== undefined) createLogger(rest.log).warn({ store: "memory" }, MEMORY_STORE_WARNING);
+    else if (!hasEmittedMemoryWarning) {
+      // No logger given: a process warning (once per process, like Node's own) so the quick start cannot hide it.
+      hasEmittedMemoryWarning = true;
+      process.emitWarning(MEMORY_STORE_WARNING, { code: "IB_MEMORY_STORE" });
+    }
   }
   return createReceiver({
     ...rest,

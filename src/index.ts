@@ -22,7 +22,7 @@
  */
 
 // Entry points
-export { createIntercomWebhooks } from "./create-intercom-webhooks.js";
+export { createIntercomWebhooks, MEMORY_STORE_WARNING } from "./create-intercom-webhooks.js";
 export type {
   IntercomWebhooks,
   IntercomWebhooksOptions,

@@ -140,12 +140,7 @@ export function createRouter(options: RouterOptions = {}): Router {
   const errorHandlers = new Set<ErrorHandler>();
   const warnedTopics = new Set<string>();
 
-  function add(
-    name: string,
-    patterns: readonly string[],
-    handler: Handler,
-    opts: RegisterOptions = {},
-  ): () => void {
+  function add(name: string, patterns: readonly string[], handler: Handler, opts: RegisterOptions = {}): () => void {
     if (typeof handler !== "function") throw new ConfigError(`handler for "${name}" must be a function`);
     if (!NAME_RE.test(name)) throw new ConfigError(`handler name "${name}" must be 1-300 characters without spaces`);
     if (registrations.has(name)) throw new ConfigError(`a handler named "${name}" is already registered`);
@@ -174,7 +169,10 @@ export function createRouter(options: RouterOptions = {}): Router {
       const patterns = typeof pattern === "string" ? [pattern] : [...(pattern as readonly string[])];
       if (patterns.length === 0) throw new ConfigError("on() needs at least one topic or pattern");
       const { name, ...rest } = opts;
-      return add(name ?? defaultName(patterns.join(",")), patterns, handler as Handler, { ...rest, knownTopicsOnly: true });
+      return add(name ?? defaultName(patterns.join(",")), patterns, handler as Handler, {
+        ...rest,
+        knownTopicsOnly: true,
+      });
     },
     onAny(handler, opts = {}) {
       const { name, ...rest } = opts;

@@ -60,7 +60,7 @@ export function createExpressMiddleware(receiver: Receiver, options: ExpressMidd
       return;
     }
     const r = await handleExpressRequest(receiver, req);
-    if (r.status === 500 && r.rawBodyUnavailable && !hasWarned) {
+    if (r.rawBodyUnavailable && !hasWarned) {
       hasWarned = true;
       log.error({ code: "IB_ERR_RAW_BODY_UNAVAILABLE", path }, EXPRESS_RAW_BODY_MESSAGE);
     }
@@ -96,9 +96,15 @@ export async function handleExpressRequest(
   }
   // With no body, handleWebhook still answers 405/415 first and never calls receive().
   const r = await handleWebhook(receiver, { method, headers: req.headers, body });
-  if (body === undefined && r.status === 500) {
+  if (body === undefined && errorCodeOf(r) === "IB_ERR_RAW_BODY_UNAVAILABLE") {
     const error = new IntercomBridgeError("IB_ERR_RAW_BODY_UNAVAILABLE", EXPRESS_RAW_BODY_MESSAGE);
     return { ...errorResponse(error), rawBodyUnavailable: true };
   }
   return { ...r, rawBodyUnavailable: false };
+}
+
+/** The `error.code` of a JSON error response, if it is one. */
+function errorCodeOf(r: WebhookResponse): string | undefined {
+  if (r.status < 400 || r.body === "") return undefined;
+  return (JSON.parse(r.body) as { error?: { code?: string } }).error?.code;
 }

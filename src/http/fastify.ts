@@ -1,7 +1,7 @@
 import type { FastifyError, FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
 import { IntercomBridgeError } from "../core/errors.js";
 import type { Receiver } from "../core/receiver.js";
-import { errorResponse, handleWebhook, type WebhookResponse } from "./handle-webhook.js";
+import { bodyTooLargeError, errorResponse, handleWebhook, type WebhookResponse } from "./handle-webhook.js";
 
 /** Options of {@link createFastifyPlugin}. */
 export interface FastifyPluginOptions {
@@ -58,7 +58,9 @@ export function createFastifyPlugin(receiver: Receiver, options: FastifyPluginOp
 }
 
 function reply_(reply: FastifyReply, r: WebhookResponse): FastifyReply {
-  return reply.code(r.status).headers(r.headers).send(r.body);
+  // No payload at all for an empty body: send("") would add a text/plain content type the other adapters do not.
+  const replied = reply.code(r.status).headers(r.headers);
+  return r.body === "" ? replied.send() : replied.send(r.body);
 }
 
 /** Maps fastify's own body errors onto our codes, so the status table and the bodies match the other adapters. */
@@ -66,12 +68,7 @@ function fromFastifyError(error: FastifyError, request: FastifyRequest, maxBytes
   switch (error.code) {
     case "FST_ERR_CTP_BODY_TOO_LARGE": {
       const declared = Number(request.headers["content-length"]);
-      const size = Number.isFinite(declared) ? `${declared} bytes` : `more than ${maxBytes} bytes`;
-      return new IntercomBridgeError(
-        "IB_ERR_BODY_TOO_LARGE",
-        `Body is ${size}; the limit is ${maxBytes} (maxBodyBytes)`,
-        { cause: error },
-      );
+      return bodyTooLargeError(Number.isFinite(declared) ? declared : null, maxBytes);
     }
     case "FST_ERR_CTP_INVALID_MEDIA_TYPE":
       return new IntercomBridgeError("IB_ERR_UNSUPPORTED_MEDIA_TYPE", "Content-Type must be application/json", {

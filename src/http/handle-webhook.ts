@@ -18,6 +18,24 @@ export interface WebhookRequest {
   body: RawBody | undefined;
 }
 
+/**
+ * What every adapter answers (500, `IB_ERR_RAW_BODY_UNAVAILABLE`) when something read the request body before
+ * intercom-bridge could: the signature is over the exact bytes, so they must reach it untouched. The Express adapter
+ * says more ({@link EXPRESS_RAW_BODY_MESSAGE} in `intercom-bridge/express`).
+ */
+export const RAW_BODY_UNAVAILABLE_MESSAGE =
+  "The raw request body is not available: something read or parsed it before intercom-bridge, so the X-Hub-Signature " +
+  "cannot be verified. Hand the webhook route the untouched request (no body parser in front of it).";
+
+/**
+ * The 413 every adapter gives. `declaredBytes` is the request's Content-Length, or null when a streamed (chunked)
+ * body passed the limit before it ended.
+ */
+export function bodyTooLargeError(declaredBytes: number | null, maxBytes: number): IntercomBridgeError {
+  const size = declaredBytes === null ? `more than ${maxBytes} bytes` : `${declaredBytes} bytes`;
+  return new IntercomBridgeError("IB_ERR_BODY_TOO_LARGE", `Body is ${size}; the limit is ${maxBytes} (maxBodyBytes)`);
+}
+
 const JSON_HEADERS = Object.freeze({ "content-type": "application/json; charset=utf-8" });
 const ACCEPTED = JSON.stringify({ received: true });
 const DUPLICATE = JSON.stringify({ received: true, duplicate: true });
@@ -41,12 +59,8 @@ export async function handleWebhook(receiver: Receiver, req: WebhookRequest): Pr
     if (typeof contentType !== "string" || !/^application\/json\s*(;|$)/i.test(contentType.trim())) {
       throw new IntercomBridgeError("IB_ERR_UNSUPPORTED_MEDIA_TYPE", "Content-Type must be application/json");
     }
-    if (req.body === undefined) {
-      throw new IntercomBridgeError(
-        "IB_ERR_RAW_BODY_UNAVAILABLE",
-        "The raw request body is not available: a body parser consumed it before intercom-bridge; mount the webhook handler before express.json() or use express.raw({ type: 'application/json' })",
-      );
-    }
+    if (req.body === undefined)
+      throw new IntercomBridgeError("IB_ERR_RAW_BODY_UNAVAILABLE", RAW_BODY_UNAVAILABLE_MESSAGE);
     const result = await receiver.receive({ body: req.body, headers: req.headers });
     return { status: 200, headers: { ...JSON_HEADERS }, body: result.status === "duplicate" ? DUPLICATE : ACCEPTED };
   } catch (error) {

@@ -15,9 +15,13 @@ export interface HonoMiddlewareOptions {
  * handler (`intercom-bridge/web`) and the shared status table; every other path goes to `next()`. Works on every
  * runtime Hono runs on.
  *
- * When an earlier middleware already read the body with `c.req.text()`/`c.req.arrayBuffer()`, the cached exact bytes
- * are used; after `c.req.json()` alone (or a validator) the bytes are gone and the answer is 500
- * `IB_ERR_RAW_BODY_UNAVAILABLE`.
+ * When an earlier middleware already read the body with `c.req.text()`, `c.req.arrayBuffer()` or `c.req.json()`
+ * (Hono caches what it read), the cached body is used: `arrayBuffer()` keeps the exact bytes; text is re-encoded as
+ * UTF-8, which matches the signed bytes for every body Intercom sends (UTF-8 JSON without a byte-order mark). A body
+ * consumed outside Hono's cache answers 500 `IB_ERR_RAW_BODY_UNAVAILABLE`.
+ *
+ * `path` is compared with the full request path (`c.req.path`), also inside a sub-app mounted with
+ * `app.route("/hooks", sub)`: there, pass `path: "/hooks/intercom"`.
  *
  * @example
  * ```ts
@@ -53,7 +57,10 @@ export function createHonoMiddleware(receiver: Receiver, options: HonoMiddleware
   };
 }
 
-/** Hono caches what `c.req.text()` / `arrayBuffer()` read; those are the exact bytes. A parsed JSON value is not. */
+/**
+ * Hono caches what `c.req.text()` / `arrayBuffer()` / `json()` read (json() reads through text()). An ArrayBuffer is the
+ * exact bytes; text is re-encoded as UTF-8. A cache holding only a parsed value gives nothing.
+ */
 async function cachedBody(cache: object): Promise<RawBody | undefined> {
   const c = cache as { arrayBuffer?: Promise<ArrayBuffer>; text?: Promise<string> };
   if (c.arrayBuffer) return new Uint8Array(await c.arrayBuffer);

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { IntercomBridgeError } from "../core/errors.js";
 import type { Receiver } from "../core/receiver.js";
-import { errorResponse, handleWebhook, type WebhookResponse } from "./handle-webhook.js";
+import { bodyTooLargeError, errorResponse, handleWebhook, type WebhookResponse } from "./handle-webhook.js";
 
 /** Options of {@link createNodeMiddleware}. */
 export interface NodeMiddlewareOptions {
@@ -29,11 +29,7 @@ export function createNodeMiddleware(receiver: Receiver, options: NodeMiddleware
     const pathname = q === -1 ? url : url.slice(0, q);
     if (pathname !== path) {
       if (next) return next();
-      return send(res, {
-        status: 404,
-        headers: { "content-type": "application/json; charset=utf-8" },
-        body: JSON.stringify({ error: { code: "IB_ERR_NOT_FOUND", message: `No route for ${pathname}` } }),
-      });
+      return send(res, errorResponse(new IntercomBridgeError("IB_ERR_NOT_FOUND", `No route for ${pathname}`)));
     }
     send(res, await handleNodeRequest(receiver, req));
   };
@@ -69,14 +65,16 @@ export function readRawBody(
 ): Promise<Buffer | undefined> {
   if (Buffer.isBuffer(req.rawBody)) return Promise.resolve(req.rawBody);
   if (Buffer.isBuffer(req.body)) return Promise.resolve(req.body);
-  if (req.readableEnded || req.body !== undefined) {
+  // Whether the bytes are gone is a property of the stream, not of `req.body`: Express 4's parsers set `req.body = {}`
+  // on requests they skip (express.urlencoded() in front of a JSON webhook) without reading anything.
+  if (req.readableEnded || (req as { _body?: unknown })._body === true) {
     // express.json() or similar ran first: the bytes Intercom signed are gone.
     return Promise.resolve(undefined);
   }
   const declared = Number(req.headers["content-length"]);
   if (Number.isFinite(declared) && declared > maxBytes) {
     req.resume();
-    return Promise.reject(tooLarge(declared, maxBytes));
+    return Promise.reject(bodyTooLargeError(declared, maxBytes));
   }
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
@@ -86,7 +84,7 @@ export function readRawBody(
       if (size > maxBytes) {
         req.off("data", onData);
         req.resume();
-        reject(tooLarge(size, maxBytes));
+        reject(bodyTooLargeError(null, maxBytes));
         return;
       }
       chunks.push(chunk);
@@ -95,10 +93,6 @@ export function readRawBody(
     req.once("end", () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size)));
     req.once("error", reject);
   });
-}
-
-function tooLarge(size: number, max: number): IntercomBridgeError {
-  return new IntercomBridgeError("IB_ERR_BODY_TOO_LARGE", `Body is ${size} bytes; the limit is ${max} (maxBodyBytes)`);
 }
 
 /** Writes a framework-neutral response. */

@@ -1,6 +1,6 @@
 import { IntercomBridgeError } from "../core/errors.js";
 import type { Receiver } from "../core/receiver.js";
-import { errorResponse, handleWebhook, type WebhookResponse } from "./handle-webhook.js";
+import { bodyTooLargeError, errorResponse, handleWebhook, type WebhookResponse } from "./handle-webhook.js";
 
 /** Options of {@link createWebHandler}. */
 export interface WebHandlerOptions {
@@ -77,7 +77,7 @@ export async function readWebBody(request: Request, maxBytes: number): Promise<U
   const declared = Number(request.headers.get("content-length") ?? Number.NaN);
   if (Number.isFinite(declared) && declared > maxBytes) {
     await request.body?.cancel().catch(() => undefined);
-    throw tooLarge(declared, maxBytes);
+    throw bodyTooLargeError(declared, maxBytes);
   }
   if (request.body === null) return new Uint8Array(0);
   const reader = request.body.getReader();
@@ -89,7 +89,7 @@ export async function readWebBody(request: Request, maxBytes: number): Promise<U
     size += value.byteLength;
     if (size > maxBytes) {
       await reader.cancel().catch(() => undefined);
-      throw tooLarge(size, maxBytes);
+      throw bodyTooLargeError(null, maxBytes);
     }
     chunks.push(value);
   }
@@ -112,8 +112,4 @@ export async function readWebBody(request: Request, maxBytes: number): Promise<U
  */
 export function toWebResponse(r: WebhookResponse): Response {
   return new Response(r.body === "" ? null : r.body, { status: r.status, headers: r.headers });
-}
-
-function tooLarge(size: number, max: number): IntercomBridgeError {
-  return new IntercomBridgeError("IB_ERR_BODY_TOO_LARGE", `Body is ${size} bytes; the limit is ${max} (maxBodyBytes)`);
 }

@@ -1,7 +1,10 @@
 import { readFileSync, readdirSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { Readable } from "node:stream";
+import { serve as serveFetch } from "@hono/node-server";
 import express from "express";
+import express4 from "express4";
 import Fastify, { type FastifyInstance } from "fastify";
 import { Hono } from "hono";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
@@ -38,6 +41,25 @@ interface Sent {
   path?: string;
   headers: Record<string, string>;
   body?: Buffer;
+  /** Send the body in 16 KiB chunks without a Content-Length (chunked transfer encoding). */
+  chunked?: boolean;
+}
+
+/** The body as a stream of 16 KiB chunks, so nothing tells the server its size up front. */
+function chunks(body: Buffer): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  for (let i = 0; i < body.length; i += 16 * 1024) out.push(new Uint8Array(body.subarray(i, i + 16 * 1024)));
+  return out;
+}
+function chunkedStream(body: Buffer): ReadableStream<Uint8Array> {
+  const parts = chunks(body);
+  return new ReadableStream({
+    pull(controller) {
+      const next = parts.shift();
+      if (next) controller.enqueue(next);
+      else controller.close();
+    },
+  });
 }
 interface Got {
   status: number;
@@ -76,7 +98,11 @@ function fetchSender(baseUrl: string): Running["send"] {
     const res = await fetch(baseUrl + (req.path ?? PATH), {
       method: req.method,
       headers: req.headers,
-      ...(req.body !== undefined ? { body: new Uint8Array(req.body) } : {}),
+      ...(req.body === undefined
+        ? {}
+        : req.chunked
+          ? { body: chunkedStream(req.body), duplex: "half" }
+          : { body: new Uint8Array(req.body) }),
     });
     return fromFetchResponse(res);
   };
@@ -97,11 +123,15 @@ function closeServer(server: Server): Promise<void> {
 /** A Request like a platform would hand over: same headers as on the wire, Content-Length included. */
 function toRequest(req: Sent): Request {
   const headers = new Headers(req.headers);
-  if (req.body !== undefined) headers.set("content-length", String(req.body.byteLength));
+  if (req.body !== undefined && !req.chunked) headers.set("content-length", String(req.body.byteLength));
   return new Request(`http://localhost${req.path ?? PATH}`, {
     method: req.method,
     headers,
-    ...(req.body !== undefined ? { body: new Uint8Array(req.body) } : {}),
+    ...(req.body === undefined
+      ? {}
+      : req.chunked
+        ? { body: chunkedStream(req.body), duplex: "half" }
+        : { body: new Uint8Array(req.body) }),
   });
 }
 
@@ -123,11 +153,33 @@ const HARNESSES: Harness[] = [
     },
   },
   {
-    name: "express (real server)",
+    name: "node middleware inside express (real server)",
+    async start(receiver) {
+      const app = express();
+      app.use(createNodeMiddleware(receiver, { path: PATH }));
+      app.use(express.json());
+      const server = createServer(app);
+      const base = await listen(server);
+      return { send: fetchSender(base), close: () => closeServer(server) };
+    },
+  },
+  {
+    name: "express 5 (real server)",
     async start(receiver) {
       const app = express();
       app.use(createExpressMiddleware(receiver, { path: PATH, log: silent }));
       app.use(express.json()); // after the webhook middleware: the documented order
+      const server = createServer(app);
+      const base = await listen(server);
+      return { send: fetchSender(base), close: () => closeServer(server) };
+    },
+  },
+  {
+    name: "express 4 (real server)",
+    async start(receiver) {
+      const app = express4();
+      app.use(createExpressMiddleware(receiver, { path: PATH, log: silent }));
+      app.use(express4.json());
       const server = createServer(app);
       const base = await listen(server);
       return { send: fetchSender(base), close: () => closeServer(server) };
@@ -143,7 +195,7 @@ const HARNESSES: Harness[] = [
             method: req.method as "POST",
             url: req.path ?? PATH,
             headers: req.headers,
-            ...(req.body !== undefined ? { payload: req.body } : {}),
+            ...(req.body === undefined ? {} : { payload: req.chunked ? Readable.from(chunks(req.body)) : req.body }),
           });
           const header = (name: string): string | null => {
             const v = res.headers[name];
@@ -173,6 +225,19 @@ const HARNESSES: Harness[] = [
     async start(receiver) {
       const handler = createWebHandler(receiver, { path: PATH });
       return { send: async (req) => fromFetchResponse(await handler(toRequest(req))), close: async () => {} };
+    },
+  },
+  {
+    name: "web (real server through @hono/node-server)",
+    async start(receiver) {
+      const handler = createWebHandler(receiver, { path: PATH });
+      const server = await new Promise<Server>((resolve) => {
+        const s = serveFetch({ fetch: handler, port: 0, hostname: "127.0.0.1" }, () => resolve(s as Server));
+      });
+      return {
+        send: fetchSender(`http://127.0.0.1:${(server.address() as AddressInfo).port}`),
+        close: () => closeServer(server),
+      };
     },
   },
   {
@@ -218,6 +283,8 @@ interface Scenario {
   /** Requests sent in order to a fresh receiver; the last response is asserted, earlier ones must be 200. */
   requests: () => Sent[];
   storeDown?: boolean;
+  /** Sent to a receiver that was closed (`close()`), as during a shutdown. */
+  closed?: boolean;
   status: number;
   body: string;
   contentType?: string | null;
@@ -300,6 +367,21 @@ const SCENARIOS: Scenario[] = [
     ),
   },
   {
+    name: "too large, chunked without a Content-Length",
+    requests: () => [{ ...signed(tooLargeBody), chunked: true }],
+    status: 413,
+    body: errorBody(
+      "IB_ERR_BODY_TOO_LARGE",
+      `Body is more than ${MAX_BODY_BYTES} bytes; the limit is ${MAX_BODY_BYTES} (maxBodyBytes)`,
+    ),
+  },
+  {
+    name: "valid notification, chunked without a Content-Length",
+    requests: () => [{ ...signed(fixture("conversation_admin_replied.json")), chunked: true }],
+    status: 200,
+    body: ACCEPTED,
+  },
+  {
     name: "wrong content type",
     requests: () => [signed(fixture("ticket_created.json"), { "content-type": "text/plain" })],
     status: 415,
@@ -320,6 +402,13 @@ const SCENARIOS: Scenario[] = [
     allow: "POST, HEAD",
   },
   {
+    name: "shutting down (receiver closed)",
+    closed: true,
+    requests: () => [signed(fixture("ticket_created.json"))],
+    status: 503,
+    body: errorBody("IB_ERR_SHUTTING_DOWN", "The receiver is shutting down"),
+  },
+  {
     name: "store down",
     storeDown: true,
     requests: () => [signed(fixture("ticket_created.json"))],
@@ -335,19 +424,24 @@ describe("adapters", () => {
     let ok: Running;
     let okReceiver: Receiver;
     let down: Running;
+    let closed: Running;
     beforeAll(async () => {
       okReceiver = newWebhooks();
       ok = await harness.start(okReceiver);
       down = await harness.start(newWebhooks(downStore()));
+      const closedReceiver = newWebhooks();
+      closed = await harness.start(closedReceiver);
+      await closedReceiver.close();
     });
     afterAll(async () => {
       await ok.close();
       await down.close();
+      await closed.close();
       await okReceiver.close();
     });
 
     it.each(SCENARIOS)("answers $status when $name", async (scenario) => {
-      const target = scenario.storeDown ? down : ok;
+      const target = scenario.storeDown ? down : scenario.closed ? closed : ok;
       const requests = scenario.requests();
       let last: Got | undefined;
       for (const [i, req] of requests.entries()) {
@@ -358,6 +452,7 @@ describe("adapters", () => {
       expect(got.status).toBe(scenario.status);
       expect(got.body).toBe(scenario.body);
       if (scenario.body !== "") expect(got.contentType).toBe(JSON_CT);
+      else expect(got.contentType).toBe(scenario.contentType ?? null);
       if (scenario.allow !== undefined) expect(got.allow).toBe(scenario.allow);
       let byScenario = results.get(scenario.name);
       if (!byScenario) results.set(scenario.name, (byScenario = new Map()));
@@ -441,6 +536,51 @@ describe("createExpressMiddleware", () => {
     }
   });
 
+  it.each([
+    ["Express 4", express4],
+    ["Express 5", express],
+  ])(
+    "%s: accepts the webhook when a parser that skips JSON (urlencoded, text) runs first",
+    async (_name, framework) => {
+      const error = vi.fn();
+      const webhooks = newWebhooks();
+      const app = framework();
+      // Express 4's parsers set req.body = {} on requests they skip, without reading the stream.
+      app.use(framework.urlencoded({ extended: false }));
+      app.use(framework.text());
+      app.use(createExpressMiddleware(webhooks, { path: PATH, log: { error } }));
+      const { base, close } = await serve(app);
+      try {
+        const got = await fetchSender(base)(signed(fixture("ticket_created.json")));
+        expect(got).toMatchObject({ status: 200, body: ACCEPTED });
+        expect(error).not.toHaveBeenCalled();
+        const records = await webhooks.store.listRecords({ queue: "inbound" });
+        expect(records.items.map((r) => r.record.topic)).toEqual(["ticket.created"]);
+      } finally {
+        await close();
+        await webhooks.close();
+      }
+    },
+  );
+
+  it("Express 4: still reports express.json() mounted first", async () => {
+    const webhooks = newWebhooks();
+    const app = express4();
+    app.use(express4.json());
+    app.use(createExpressMiddleware(webhooks, { path: PATH, log: silent }));
+    const { base, close } = await serve(app);
+    try {
+      const got = await fetchSender(base)(signed(fixture("ticket_created.json")));
+      expect(got.status).toBe(500);
+      expect(JSON.parse(got.body)).toEqual({
+        error: { code: "IB_ERR_RAW_BODY_UNAVAILABLE", message: EXPRESS_RAW_BODY_MESSAGE },
+      });
+    } finally {
+      await close();
+      await webhooks.close();
+    }
+  });
+
   it("still answers 415 before the guard when the content type is wrong", async () => {
     const app = express();
     app.use(express.text({ type: "text/plain" }));
@@ -457,9 +597,10 @@ describe("createExpressMiddleware", () => {
   it("accepts the raw Buffer express.raw() leaves, and passes other paths to next()", async () => {
     const webhooks = newWebhooks();
     const app = express();
+    // docs/frameworks.md's order for an app whose express.json() must stay first.
     app.use(PATH, express.raw({ type: "application/json" }));
-    app.use(createExpressMiddleware(webhooks, { path: PATH, log: silent }));
     app.use(express.json());
+    app.use(createExpressMiddleware(webhooks, { path: PATH, log: silent }));
     app.post("/api/echo", (req, res) => {
       res.json({ parsed: req.body as unknown });
     });
@@ -490,6 +631,45 @@ describe("createExpressMiddleware", () => {
       expect(got).toMatchObject({ status: 200, body: ACCEPTED });
     } finally {
       await close();
+    }
+  });
+});
+
+describe("createNodeMiddleware", () => {
+  it("inside Express, passes other paths to next() so the app's routes still answer", async () => {
+    const app = express();
+    app.use(createNodeMiddleware(newWebhooks(), { path: PATH }));
+    app.use(express.json());
+    app.post("/api/echo", (req, res) => {
+      res.json({ parsed: req.body as unknown });
+    });
+    const server = createServer(app);
+    const base = await listen(server);
+    try {
+      const echo = await fetch(`${base}/api/echo`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: '{"a":1}',
+      });
+      expect(await echo.json()).toEqual({ parsed: { a: 1 } });
+    } finally {
+      await closeServer(server);
+    }
+  });
+
+  it("on its own, answers other paths 404 with the JSON error body of the status table", async () => {
+    const server = createServer((req, res) => void createNodeMiddleware(newWebhooks(), { path: PATH })(req, res));
+    const base = await listen(server);
+    try {
+      const got = await fetchSender(base)({ method: "POST", path: "/elsewhere?x=1", headers: {} });
+      expect(got).toEqual({
+        status: 404,
+        contentType: JSON_CT,
+        allow: null,
+        body: errorBody("IB_ERR_NOT_FOUND", "No route for /elsewhere"),
+      });
+    } finally {
+      await closeServer(server);
     }
   });
 });

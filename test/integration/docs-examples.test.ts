@@ -29,7 +29,7 @@ const PATH = "/webhooks/intercom";
 const OUT = join(ROOT, "test-output", "docs-examples");
 // The examples run with cwd in a temporary folder (their ./data stays out of the repository), so name tsx by path.
 const TSX = pathToFileURL(join(ROOT, "node_modules/tsx/dist/loader.mjs")).href;
-const EXPECTED_EXAMPLES = ["node", "express", "fastify", "hono", "nextjs", "bun", "deno"];
+const EXPECTED_EXAMPLES = ["node", "express", "fastify", "hono", "nextjs", "bun", "deno", "other"];
 
 const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as {
   exports: Record<string, string | { default: string }>;

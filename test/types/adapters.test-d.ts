@@ -112,6 +112,35 @@ describe("adapters", () => {
     new Hono().use(mw);
   });
 
+  it("node: also Express middleware app.use() accepts", () => {
+    express().use(createNodeMiddleware(webhooks, { path: "/webhooks/intercom" }));
+  });
+
+  it.each([
+    ["node", (hooks: IntercomWebhooks) => void createServer((q, r) => void createNodeMiddleware(hooks)(q, r))],
+    ["express", (hooks: IntercomWebhooks) => void express().use(createExpressMiddleware(hooks))],
+    ["fastify", (hooks: IntercomWebhooks) => void Fastify().register(createFastifyPlugin(hooks))],
+    ["web", (hooks: IntercomWebhooks) => void createWebHandler(hooks)],
+    ["hono", (hooks: IntercomWebhooks) => void new Hono().use(createHonoMiddleware(hooks))],
+  ])("%s: on() still narrows and refuses misspelt topics once mounted", (_name, mount) => {
+    const hooks = createIntercomWebhooks({ secret: "s" });
+    mount(hooks);
+    hooks.on("conversation.admin.replied", (n) => {
+      expectTypeOf(n.data.item).toEqualTypeOf<TopicItemMap["conversation.admin.replied"]>();
+    });
+    hooks.on("contact.*", (n) => {
+      expectTypeOf(n.topic).toMatchTypeOf<`contact.${string}`>();
+    });
+    // @ts-expect-error misspelled topic
+    hooks.on("conversation.admin.repiled", () => {});
+    hooks.onError((error, info) => {
+      expectTypeOf(error).toEqualTypeOf<unknown>();
+      expectTypeOf(info.name).toEqualTypeOf<string>();
+      expectTypeOf(info.notification).toEqualTypeOf<IntercomNotification<string>>();
+      expectTypeOf(info.willRetry).toEqualTypeOf<boolean>();
+    });
+  });
+
   it("handlers registered after mounting are still narrowed", () => {
     const app = new Hono();
     const hooks = createIntercomWebhooks({ secret: "s" });

@@ -4,6 +4,7 @@ import {
   createIntercomWebhooks,
   createMemoryStore,
   MemoryStore,
+  MEMORY_STORE_WARNING,
   sign,
   type IntercomWebhooksOptions,
 } from "../../src/index.js";
@@ -81,6 +82,19 @@ describe("createIntercomWebhooks", () => {
       expect(webhooks.store).toBeInstanceOf(MemoryStore);
       expect(warn).toHaveBeenCalledTimes(1);
       expect(warn.mock.calls[0]![1]).toMatch(/in-memory store: notifications are lost when the process exits/);
+    });
+
+    it("without a logger, emits the not-durable warning as a process warning, once per process", async () => {
+      vi.resetModules(); // a fresh module: earlier tests in this file have emitted it already
+      const fresh = await import("../../src/create-intercom-webhooks.js");
+      const emit = vi.spyOn(process, "emitWarning").mockImplementation(() => {});
+      try {
+        fresh.createIntercomWebhooks({ secret: "s" });
+        fresh.createIntercomWebhooks({ secret: "s" });
+        expect(emit.mock.calls).toEqual([[MEMORY_STORE_WARNING, { code: "IB_MEMORY_STORE" }]]);
+      } finally {
+        emit.mockRestore();
+      }
     });
 
     it("uses the given store and does not warn", async () => {
