@@ -50,16 +50,20 @@ function localSource(subpath: string): string {
 interface Example {
   name: string;
   code: string;
+  /** Type-checked, not started (`check=types`). */
+  typesOnly: boolean;
 }
 
-/** Tagged ```ts blocks; in docs/frameworks.md every block must be tagged, in the README only tagged ones run. */
-function extractExamples(markdown: string, everyBlockTagged: boolean): Example[] {
+/**
+ * The ```ts blocks of a document; every one must carry `example=<name>`. Most are servers the test starts; a block
+ * that is not a server (a handlers module, a script, test code) is tagged `check=types` and is type-checked only.
+ */
+function extractExamples(markdown: string, file: string): Example[] {
   const blocks = [...markdown.matchAll(/^```ts([^\n]*)\n([\s\S]*?)^```$/gm)];
-  return blocks.flatMap(([, info, code]) => {
+  return blocks.map(([, info, code]) => {
     const name = /\bexample=([\w-]+)/.exec(info ?? "")?.[1];
-    if (!name && everyBlockTagged)
-      throw new Error(`a \`\`\`ts block in docs/frameworks.md has no example=<name> tag:\n${code}`);
-    return name ? [{ name, code: code! }] : [];
+    if (!name) throw new Error(`a \`\`\`ts block in ${file} has no example=<name> tag:\n${code}`);
+    return { name, code: code!, typesOnly: /\bcheck=types\b/.test(info ?? "") };
   });
 }
 
@@ -137,7 +141,11 @@ async function waitFor<T>(
 }
 
 const markdown = readFileSync(DOC, "utf8");
-const examples = [...extractExamples(markdown, true), ...extractExamples(readFileSync(README, "utf8"), false)];
+const documented = [
+  ...extractExamples(markdown, "docs/frameworks.md"),
+  ...extractExamples(readFileSync(README, "utf8"), "README.md"),
+];
+const examples = documented.filter((e) => !e.typesOnly);
 const children = new Set<ChildProcess>();
 const workDirs: string[] = [];
 
@@ -150,11 +158,12 @@ afterAll(() => {
 describe("documentation examples (docs/frameworks.md and the README)", { timeout: 120_000 }, () => {
   it("has one runnable example per framework, and every ts block is tagged", () => {
     expect(examples.map((e) => e.name)).toEqual([...EXPECTED_EXAMPLES, "library", "core"]);
+    expect(documented.filter((e) => e.typesOnly).map((e) => e.name)).toEqual(["handlers-module", "tracker", "testing"]);
     expect(markdown).toMatch(/Which should I use: `serve` or the library\?/);
   });
 
   it("imports only package entries that exist", () => {
-    for (const { code } of examples) {
+    for (const { code } of documented) {
       for (const [, sub] of code.matchAll(/from\s+"(?:npm:)?intercom-bridge((?:\/[\w-]+)?)"/g))
         expect(() => localSource(sub ?? "")).not.toThrow();
     }
@@ -163,7 +172,7 @@ describe("documentation examples (docs/frameworks.md and the README)", { timeout
   it("type-checks every example as written (strict, with the package's types)", async () => {
     const dir = join(OUT, "typecheck");
     mkdirSync(dir, { recursive: true });
-    for (const { name, code } of examples)
+    for (const { name, code } of documented)
       writeFileSync(join(dir, `${name}.ts`), rewriteImports(code).replaceAll('"../', '"../../'));
     // The two platform globals the Bun and Deno examples use, as small as they need.
     writeFileSync(
