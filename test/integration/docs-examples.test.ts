@@ -257,6 +257,15 @@ declare const Deno: {
         const text = await res.text();
         expect(res.status, `${text}\n${out}`).toBe(200);
         expect(text).toBe('{"received":true}');
+        if (code.includes('"/api/orders"')) {
+          // The example says the app's own routes keep their JSON parsing: check it.
+          const orders = await fetch(url.replace(PATH, "/api/orders"), {
+            method: "POST",
+            headers: { "content-type": "application/json" },
+            body: '{"sku":"A-1","qty":2}',
+          });
+          expect(await orders.json()).toEqual({ ok: true, order: { sku: "A-1", qty: 2 } });
+        }
         await waitFor(
           "the handler to print the notification id",
           () => (out.includes(id) ? true : undefined),
