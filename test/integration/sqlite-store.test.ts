@@ -15,6 +15,39 @@ let n = 0;
 const file = (): string => join(dir, `db-${++n}`, "bridge.db");
 
 describe("SqliteStore (backend-specific behaviour)", () => {
+  it("lists an app's records filtered by topic from an index alone, never reading the table rows (migration 0005)", async () => {
+    const path = file();
+    const store = createSqliteStore({ path });
+    await store.enqueue({
+      dedupeKey: "k",
+      dedupeTtlMs: 60_000,
+      record: makeRecord({ appId: "app1", topic: "ticket.created" }),
+      deliveries: [makeDelivery("a")],
+    });
+    for (const topic of ["ticket.*", "ticket.created"]) {
+      const page = await store.listRecords({ queue: "inbound", appId: "app1", topic, limit: 10 });
+      expect(page.items).toHaveLength(1);
+    }
+    // The statements listRecords prepared, explained: each must read a covering index (no row lookups per candidate).
+    const cache = (store as unknown as { dynamic: Map<string, unknown> }).dynamic;
+    const db = new Database(path, { readonly: true });
+    const plans = [...cache.keys()]
+      .filter((sql) => sql.startsWith("SELECT r.seq FROM records r"))
+      .map((sql) =>
+        (
+          db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...Array<null>(sql.split("?").length - 1).fill(null)) as {
+            detail: string;
+          }[]
+        )
+          .map((r) => r.detail)
+          .join("; "),
+      );
+    expect(plans).toHaveLength(2);
+    for (const plan of plans) expect(plan).toMatch(/USING COVERING INDEX records_(app|topic)/);
+    db.close();
+    await store.close();
+  });
+
   it("copies committed enqueues into the database file from its checkpointer thread, not only at walAutocheckpointPages", async () => {
     const sizes: Record<string, number> = {};
     for (const checkpointIntervalMs of [0, 20]) {
