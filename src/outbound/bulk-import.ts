@@ -194,33 +194,66 @@ export function parseImportFile(text: string, format: ImportFormat): ImportLine[
   return format === "csv" ? parseCsv(text) : parseNdjson(text);
 }
 
+/** Options of {@link planImport}. */
+export interface PlanImportOptions extends ValidateEventOptions {
+  /**
+   * The file the lines come from, as an absolute path with symlinks resolved (`realpath`). It is part of the store key
+   * of every line without `created_at`, so the same line in two files is two events, while a re-run of the same file
+   * finds what it stored before. @defaultValue none: such lines are keyed by content and occurrence only
+   */
+  source?: string;
+}
+
 /**
  * The store key of an imported event. With its own `created_at` it is the key `track()` uses (contact, name,
- * `created_at`). Without one, `created_at` is stamped at the first run, so the key is the line's content plus its
- * occurrence number: a re-run finds the stored event and keeps its original `created_at` (no second Intercom event).
+ * `created_at`), whatever file it comes from. Without one, `created_at` is stamped at the first run, so the key is the
+ * source file, the line's content and its occurrence number in that file: a re-run of the same file finds the stored
+ * event and keeps its original `created_at` (no second Intercom event); the same line in another file is a new event.
  */
-function importDedupeKey(value: unknown, event: DataEvent, occurrences: Map<string, number>): string {
+function importDedupeKey(
+  value: unknown,
+  event: DataEvent,
+  source: string | undefined,
+  occurrences: Map<string, number>,
+): string {
   if ((value as { created_at?: unknown }).created_at !== undefined) return eventDedupeKey(event);
-  const content = createHash("sha256").update(JSON.stringify(value)).digest("hex").slice(0, 40);
+  const content = createHash("sha256")
+    .update(JSON.stringify([source ?? null, value]))
+    .digest("hex")
+    .slice(0, 40);
   const n = (occurrences.get(content) ?? 0) + 1;
   occurrences.set(content, n);
   return `imp_${content}_${n}`;
 }
 
-/** Validates every line; nothing is stored. */
-export function planImport(lines: readonly ImportLine[], options: ValidateEventOptions = {}): ImportPlan {
+/**
+ * Validates every line; nothing is stored. Lines without `created_at` are all stamped with the same time (now), and
+ * a line that Intercom would merge with an earlier one (same identifiers, `event_name` and `created_at`; facts §2.3)
+ * gets a warning naming that line.
+ */
+export function planImport(lines: readonly ImportLine[], options: PlanImportOptions = {}): ImportPlan {
   const plan: ImportPlan = { valid: [], invalid: [] };
   const occurrences = new Map<string, number>();
-  const nowMs = options.nowMs ?? Date.now();
+  const firstLineOf = new Map<string, number>();
+  const { source, ...validateOptions } = options;
+  const nowMs = validateOptions.nowMs ?? Date.now();
   for (const l of lines) {
     if (l.parseError !== undefined) {
       plan.invalid.push({ line: l.line, raw: l.raw, issues: [{ field: "(line)", message: l.parseError }] });
       continue;
     }
-    const checked = checkEvent(l.value, { ...options, nowMs });
+    const checked = checkEvent(l.value, { ...validateOptions, nowMs });
     if (!checked.ok) plan.invalid.push({ line: l.line, raw: l.raw, issues: checked.issues });
     else {
-      const dedupeKey = importDedupeKey(l.value, checked.event, occurrences);
+      const dedupeKey = importDedupeKey(l.value, checked.event, source, occurrences);
+      const identity = eventDedupeKey(checked.event);
+      const first = firstLineOf.get(identity);
+      if (first === undefined) firstLineOf.set(identity, l.line);
+      else
+        checked.warnings.push({
+          field: "created_at",
+          message: `same identifiers, event_name and created_at (${checked.event.created_at}) as line ${first}: Intercom keeps only one of lines ${first} and ${l.line}`,
+        });
       plan.valid.push({
         line: l.line,
         raw: l.raw,
@@ -292,7 +325,9 @@ export async function runImport(
   let stored = 0;
   const toWait: { planned: PlannedEvent; jobId: JobId }[] = [];
   const results = await mapLimit(plan.valid, options.storeConcurrency ?? 16, async (planned) => {
-    const r = await tracker.track(planned.value ?? planned.event, { dedupeKey: planned.dedupeKey });
+    // The planned event, not the raw line: every line without created_at carries the plan's one stamp, the time the
+    // duplicate check above used.
+    const r = await tracker.track(planned.event, { dedupeKey: planned.dedupeKey });
     stored++;
     if (stored % 500 === 0 || stored === plan.valid.length)
       options.onProgress?.({ phase: "storing", done: stored, total: plan.valid.length });

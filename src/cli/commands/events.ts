@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
 import { storeOptions, withStore, type StoreFlags } from "../store-options.js";
 import { EVENT_STATE_FROM_NAME, EVENT_STATE_NAMES } from "../../outbound/event-states.js";
 import { Option, type Command } from "commander";
@@ -251,7 +251,8 @@ export function registerEventsCommand(program: Command): void {
     events
       .command("import <file>")
       .description(
-        "Validate every line of an NDJSON or CSV file (all invalid lines are reported first), then send the valid ones paced to the rate limit. Writes failed and invalid lines to <file>.failed.ndjson. Re-running skips events already sent. Exit 0 only if everything was sent.",
+        "Validate every line of an NDJSON or CSV file (all invalid lines and warnings are reported first), then send the valid ones paced to the rate limit. Writes failed and invalid lines to <file>.failed.ndjson. Exit 0 only if everything was sent.\n" +
+          "Re-running skips events already sent. A line with created_at is keyed by (identifiers, event_name, created_at), whatever the file; a line without one is stamped with the time of its first import and keyed by the file's real path, its content and its occurrence in the file, so re-running the same file keeps that created_at while the same line in another file is a new event. Lines Intercom would merge (same identifiers, event_name and created_at) are reported as warnings.",
       )
       .addOption(
         new Option(
@@ -269,8 +270,10 @@ export function registerEventsCommand(program: Command): void {
       throw new ConfigError(`cannot read ${file}: ${(e as Error).message}`);
     }
     const lines = parseImportFile(text, format);
-    const plan = planImport(lines, { metadataOverflow: flags.metadataOverflow });
+    const plan = planImport(lines, { metadataOverflow: flags.metadataOverflow, source: realpathSync(file) });
     for (const i of plan.invalid) process.stderr.write(`line ${i.line}: invalid: ${formatIssues(i.issues)}\n`);
+    for (const v of plan.valid)
+      for (const w of v.warnings) process.stderr.write(`line ${v.line}: warning: ${w.field}: ${w.message}\n`);
     process.stderr.write(`${lines.length} lines: ${plan.valid.length} valid, ${plan.invalid.length} invalid\n`);
     const failedPath = `${file}.failed.ndjson`;
     if (flags.dryRun) {

@@ -137,6 +137,34 @@ describe("events import (CLI, SQLite store, fake-intercom)", () => {
     ]);
   }, 60_000);
 
+  it("sends the same timestamp-less line once per file, and warns about lines Intercom would merge", async () => {
+    const line = JSON.stringify({ event_name: "logged-in", user_id: "u1" });
+    const monday = join(dir, "monday.ndjson");
+    const tuesday = join(dir, "tuesday.ndjson");
+    writeFileSync(monday, line + "\n");
+    writeFileSync(tuesday, line + "\n" + line + "\n");
+
+    const dry = await cli([...importArgs(tuesday), "--dry-run"]).done;
+    expect(dry.code).toBe(0);
+    expect(dry.stderr).toMatch(
+      /line 2: warning: created_at: same identifiers, event_name and created_at \(\d+\) as line 1: Intercom keeps only one of lines 1 and 2/,
+    );
+    expect(fake.stats().requests).toBe(0);
+
+    const first = await cli(importArgs(monday)).done;
+    expect(first.stdout, first.stderr).toMatch(/sent: {4}1/);
+    const again = await cli(importArgs(monday)).done;
+    expect(again.stdout).toMatch(/sent: {4}0\nskipped: 1/);
+    await new Promise((r) => setTimeout(r, 1_100)); // a new second, so tuesday's stamp differs from monday's
+    const second = await cli(importArgs(tuesday)).done;
+    expect(second.stdout).toMatch(/skipped: 0/);
+    expect(second.stderr).toMatch(/line 2: warning: created_at: same identifiers/);
+    // Both of tuesday's lines were stored and sent; Intercom (the fake) merges them into one event.
+    expect(second.stdout).toMatch(/sent: {4}2/);
+    expect(fake.events().map((e) => e.user_id)).toEqual(["u1", "u1"]);
+    expect(fake.stats().duplicates).toBe(1);
+  }, 60_000);
+
   it("events send prints the outcome; list, retry and resume work on the same store", async () => {
     const store = ["--store", `sqlite:${join(dir, "db.sqlite")}`];
     const send = (...args: string[]) => cli(["events", "send", ...store, "--base-url", fake.url, ...args]).done;

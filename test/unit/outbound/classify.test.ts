@@ -211,6 +211,46 @@ describe("bulk-import parsing", () => {
     expect(new Set(k1).size).toBe(2);
   });
 
+  it("keys lines without created_at by source file, so the same line in another file is a new event", () => {
+    const text = '{"event_name":"a-b","user_id":"1"}\n{"event_name":"a-b","user_id":"1","created_at":5}\n';
+    const keys = (source: string, nowMs: number) =>
+      planImport(parseNdjson(text), { source, nowMs }).valid.map((v) => v.dedupeKey);
+    const monday = keys("/data/monday.ndjson", 1_000);
+    expect(keys("/data/monday.ndjson", 9_000_000)).toEqual(monday);
+    const tuesday = keys("/data/tuesday.ndjson", 1_000);
+    expect(tuesday[0]).not.toBe(monday[0]);
+    // With its own created_at an event is the same Intercom event whichever file holds it.
+    expect(tuesday[1]).toBe(monday[1]);
+  });
+
+  it("warns, naming both lines, when Intercom would merge two lines (same contact, name and created_at)", () => {
+    const text = [
+      '{"event_name":"a-b","user_id":"1","created_at":5}',
+      '{"event_name":"a-b","user_id":"2","created_at":5}',
+      '{"event_name":"a-b","user_id":"1","created_at":5,"metadata":{"n":1}}',
+      '{"event_name":"a-b","user_id":"3"}',
+      '{"event_name":"a-b","user_id":"3","metadata":{"n":2}}',
+    ].join("\n");
+    const plan = planImport(parseNdjson(text), { nowMs: 7_000 });
+    expect(plan.valid.map((v) => [v.line, v.warnings.map((w) => `${w.field}: ${w.message}`)])).toEqual([
+      [1, []],
+      [2, []],
+      [
+        3,
+        [
+          "created_at: same identifiers, event_name and created_at (5) as line 1: Intercom keeps only one of lines 1 and 3",
+        ],
+      ],
+      [4, []],
+      [
+        5,
+        [
+          "created_at: same identifiers, event_name and created_at (7) as line 4: Intercom keeps only one of lines 4 and 5",
+        ],
+      ],
+    ]);
+  });
+
   it("names failure reasons from the recorded error", () => {
     const job = (message: string): JobSummary =>
       ({ lastError: { name: "UnrecoverableError", code: "IB_ERR_UNRECOVERABLE", message } }) as JobSummary;
