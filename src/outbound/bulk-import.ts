@@ -154,9 +154,47 @@ function csvRows(text: string): { line: number; raw: string; cells: string[] }[]
 const NUMBER = /^-?(?:0|[1-9]\d*)(?:\.\d+)?$/;
 
 /**
+ * A numeric-looking cell as a number, unless that would change it: a leading zero (a zip code) or an integer part
+ * beyond `Number.MAX_SAFE_INTEGER` (an id of 17+ digits would lose its last digits) keeps the text.
+ */
+function csvValue(cell: string): string | number {
+  const t = cell.trim();
+  if (!NUMBER.test(t)) return cell;
+  const integerPart = t.replace(/^-/, "").split(".")[0] as string;
+  if (BigInt(integerPart) > BigInt(Number.MAX_SAFE_INTEGER)) return cell;
+  return Number(t);
+}
+
+function describeJson(v: unknown): string {
+  if (Array.isArray(v)) return "an array";
+  if (v === null) return "null";
+  return typeof v === "object" ? "an object" : `a ${typeof v}`;
+}
+
+/** The `metadata` column's cell as an object, or why it is not one (the message names the column). */
+function parseMetadataCell(cell: string): Record<string, unknown> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(cell);
+  } catch (e) {
+    throw new Error(`metadata column: not valid JSON: ${(e as Error).message}`, { cause: e });
+  }
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed))
+    throw new Error(`metadata column: must be a JSON object such as {"plan":"pro"}, got ${describeJson(parsed)}`);
+  for (const [key, v] of Object.entries(parsed)) {
+    if (typeof v === "number" && Number.isInteger(v) && !Number.isSafeInteger(v))
+      throw new Error(
+        `metadata column: "${key}" is a number beyond ${Number.MAX_SAFE_INTEGER} and would lose digits; write it as a string`,
+      );
+  }
+  return parsed as Record<string, unknown>;
+}
+
+/**
  * Parses CSV with a header row. Columns: `event_name`, `created_at`, `user_id`, `id`, `email`, `metadata` (a JSON
- * object) and `metadata.<key>` (one key each). Empty cells are left out; `created_at`, `*_date` keys and numeric
- * metadata cells become numbers (a cell with a leading zero, like a zip code, stays a string).
+ * object; anything else makes the row invalid) and `metadata.<key>` (one key each). Empty cells are left out;
+ * `created_at` and numeric `metadata.<key>` cells become numbers, except a cell with a leading zero (a zip code) or
+ * an integer beyond `Number.MAX_SAFE_INTEGER` (a long id), which stays a string.
  */
 export function parseCsv(text: string): ImportLine[] {
   const rows = csvRows(text);
@@ -170,19 +208,13 @@ export function parseCsv(text: string): ImportLine[] {
       columns.forEach((col, c) => {
         const cell = row.cells[c];
         if (cell === undefined || cell === "") return;
-        if (col === "metadata") Object.assign(metadata, JSON.parse(cell) as object);
-        else if (col.startsWith("metadata.")) {
-          const key = col.slice("metadata.".length);
-          metadata[key] = NUMBER.test(cell.trim()) ? Number(cell) : cell;
-        } else if (col === "created_at") value[col] = NUMBER.test(cell.trim()) ? Number(cell) : cell;
+        if (col === "metadata") Object.assign(metadata, parseMetadataCell(cell));
+        else if (col.startsWith("metadata.")) metadata[col.slice("metadata.".length)] = csvValue(cell);
+        else if (col === "created_at") value[col] = csvValue(cell);
         else value[col] = cell;
       });
     } catch (e) {
-      return {
-        line: row.line,
-        raw: row.raw,
-        parseError: `metadata column is not a JSON object: ${(e as Error).message}`,
-      };
+      return { line: row.line, raw: row.raw, parseError: (e as Error).message };
     }
     if (Object.keys(metadata).length > 0) value.metadata = metadata;
     return { line: row.line, raw: row.raw, value };

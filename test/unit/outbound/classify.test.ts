@@ -203,6 +203,36 @@ describe("bulk-import parsing", () => {
     expect(rows.map((r) => r.line)).toEqual([2, 3]);
   });
 
+  it("refuses a metadata column that is not a JSON object, naming the column", () => {
+    const rows = parseCsv(
+      'event_name,user_id,metadata\na,u,"[1,2]"\na,u,"""pro"""\na,u,7\na,u,{oops\na,u,"{""id"":12345678901234567890}"\n',
+    );
+    expect(rows.map((r) => [r.line, r.value, r.parseError])).toEqual([
+      [2, undefined, 'metadata column: must be a JSON object such as {"plan":"pro"}, got an array'],
+      [3, undefined, 'metadata column: must be a JSON object such as {"plan":"pro"}, got a string'],
+      [4, undefined, 'metadata column: must be a JSON object such as {"plan":"pro"}, got a number'],
+      [5, undefined, expect.stringMatching(/^metadata column: not valid JSON: /)],
+      [
+        6,
+        undefined,
+        'metadata column: "id" is a number beyond 9007199254740991 and would lose digits; write it as a string',
+      ],
+    ]);
+    const plan = planImport(rows);
+    expect(plan.invalid.map((i) => i.issues[0]?.message)).toHaveLength(5);
+  });
+
+  it("keeps numeric-looking CSV cells beyond Number.MAX_SAFE_INTEGER as strings, digit for digit", () => {
+    const [row] = parseCsv(
+      "event_name,user_id,metadata.order_id,metadata.small,metadata.neg\na,u,12345678901234567890,9007199254740991,-99999999999999999.5\n",
+    );
+    expect(row?.value).toEqual({
+      event_name: "a",
+      user_id: "u",
+      metadata: { order_id: "12345678901234567890", small: 9_007_199_254_740_991, neg: "-99999999999999999.5" },
+    });
+  });
+
   it("gives events without created_at a content-based key, distinct per occurrence and stable across runs", () => {
     const text = '{"event_name":"a-b","user_id":"1"}\n{"event_name":"a-b","user_id":"1"}\n';
     const k1 = planImport(parseNdjson(text), { nowMs: 1 }).valid.map((v) => v.dedupeKey);
