@@ -2,8 +2,9 @@ import { createHash } from "node:crypto";
 import type { EventValidationIssue } from "../core/errors.js";
 import type { JobId, JobSummary } from "../queue/types.js";
 import type { Store } from "../store/store.js";
+import { DEFAULT_MAX_EVENT_NAMES } from "./event-names.js";
 import { eventDedupeKey, type EventTracker } from "./outbox.js";
-import { checkEvent, type DataEvent, type ValidateEventOptions } from "./validate-event.js";
+import { canonicalEventName, checkEvent, type DataEvent, type ValidateEventOptions } from "./validate-event.js";
 
 /** Input formats of {@link parseImportFile}. */
 export type ImportFormat = "ndjson" | "csv";
@@ -297,6 +298,31 @@ export function planImport(lines: readonly ImportLine[], options: PlanImportOpti
     }
   }
   return plan;
+}
+
+/**
+ * Adds a warning to the first line of each event name that is new (not in `knownNames`, the names already sent from
+ * this store) and would take the workspace past `maxEventNames` distinct names, where Intercom answers 422 (facts
+ * §2.3). Names are compared the way Intercom does (case-insensitive, `.`/`$` as `-`). Changes `plan` in place.
+ * @param knownNames - the store's name set (`store.setMembers(EVENT_NAMES_SET)`), canonical spelling
+ * @param maxEventNames - distinct names allowed. @defaultValue 120
+ */
+export function checkImportEventNames(
+  plan: ImportPlan,
+  knownNames: Iterable<string>,
+  maxEventNames = DEFAULT_MAX_EVENT_NAMES,
+): void {
+  const names = new Set(knownNames);
+  for (const v of plan.valid) {
+    const canonical = canonicalEventName(v.event.event_name);
+    if (names.has(canonical)) continue;
+    names.add(canonical);
+    if (names.size > maxEventNames)
+      v.warnings.push({
+        field: "event_name",
+        message: `"${canonical}" would be distinct event name number ${names.size}; Intercom keeps at most ${maxEventNames} active names per workspace and may answer 422 (archive unused events in Intercom)`,
+      });
+  }
 }
 
 /** A short reason for a failed delivery: `404 not_found`, `503 server_error`, `timeout`, … */

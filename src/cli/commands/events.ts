@@ -8,6 +8,7 @@ import { ConfigError, EventValidationError } from "../../core/errors.js";
 import type { JobFilter, JobState, JobSummary } from "../../queue/types.js";
 import type { Store } from "../../store/store.js";
 import {
+  checkImportEventNames,
   failureReason,
   parseImportFile,
   planImport,
@@ -16,7 +17,9 @@ import {
   type ImportSummary,
 } from "../../outbound/bulk-import.js";
 import type { IntercomRegion } from "../../outbound/intercom-api.js";
+import { DEFAULT_MAX_EVENT_NAMES, EVENT_NAMES_SET } from "../../outbound/event-names.js";
 import { createEventTracker, type EventTracker } from "../../outbound/outbox.js";
+import type { Logger } from "../../core/logger.js";
 import { OUTBOX_LIMITER, PAUSE_REASON_UNAUTHORIZED } from "../../outbound/rate-limit.js";
 import { durationArg, intArg } from "../parse.js";
 import { alignColumns } from "../table.js";
@@ -98,10 +101,41 @@ function makeTracker(store: Store, flags: SendFlags): EventTracker {
     leaseMs: flags.lease,
     metadataOverflow: flags.metadataOverflow,
     pollMs: 50,
-    log: {
-      error: (_o, msg) => process.stderr.write(`error: ${msg ?? ""}\n`),
-    },
+    log: cliLogger(),
   });
+}
+
+/**
+ * The tracker's logger on a terminal: errors and warnings (429 pauses and the like) go to stderr, each distinct line
+ * once. An event's own validation warnings (rewritten names, truncated metadata, the distinct-name limit) are left
+ * out here because the commands print them per event or per line (`line N: warning: …`). The context object never
+ * holds the access token.
+ */
+function cliLogger(write: (text: string) => void = (t) => process.stderr.write(t)): Partial<Logger> {
+  const seen = new Set<string>();
+  const line = (level: string, obj: object, msg?: string): void => {
+    if (Array.isArray((obj as { warnings?: unknown }).warnings)) return;
+    const text = `${level}: ${msg ?? ""}${Object.keys(obj).length > 0 ? ` ${JSON.stringify(obj)}` : ""}\n`;
+    if (seen.has(text)) return;
+    seen.add(text);
+    write(text);
+  };
+  return {
+    warn: (obj, msg) => line("warning", obj, msg),
+    error: (obj, msg) => line("error", obj, msg),
+  };
+}
+
+/**
+ * The distinct event names this store has sent, for the plan's name-limit check. A SQLite file that does not exist
+ * yet has sent nothing, and is not created (a dry run stores nothing).
+ */
+async function storedEventNames(flags: StoreFlags): Promise<string[]> {
+  if (flags.store.startsWith("sqlite:")) {
+    const path = flags.store.slice("sqlite:".length).replace(/^\/\/(?=\/)/, "");
+    if (path !== "" && !existsSync(path)) return [];
+  }
+  return withStore(flags, (store) => store.setMembers(EVENT_NAMES_SET));
 }
 
 /**
@@ -271,6 +305,7 @@ export function registerEventsCommand(program: Command): void {
     }
     const lines = parseImportFile(text, format);
     const plan = planImport(lines, { metadataOverflow: flags.metadataOverflow, source: realpathSync(file) });
+    checkImportEventNames(plan, await storedEventNames(flags), DEFAULT_MAX_EVENT_NAMES);
     for (const i of plan.invalid) process.stderr.write(`line ${i.line}: invalid: ${formatIssues(i.issues)}\n`);
     for (const v of plan.valid)
       for (const w of v.warnings) process.stderr.write(`line ${v.line}: warning: ${w.field}: ${w.message}\n`);

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -163,6 +163,45 @@ describe("events import (CLI, SQLite store, fake-intercom)", () => {
     expect(second.stdout).toMatch(/sent: {4}2/);
     expect(fake.events().map((e) => e.user_id)).toEqual(["u1", "u1"]);
     expect(fake.stats().duplicates).toBe(1);
+  }, 60_000);
+
+  it("prints warn-level logs (a 429 pause) and, in --dry-run, the distinct event-name limit against the store", async () => {
+    const store = join(dir, "db.sqlite");
+    const names = join(dir, "names.ndjson");
+    writeFileSync(
+      names,
+      Array.from({ length: 122 }, (_, i) =>
+        JSON.stringify({ event_name: `did-thing-${i}`, user_id: "u", created_at: 1_700_000_000 }),
+      ).join("\n"),
+    );
+    const dry = await cli([...importArgs(names), "--dry-run"]).done;
+    expect(dry.code).toBe(0);
+    expect(dry.stderr.match(/warning: event_name/g)).toHaveLength(2);
+    expect(dry.stderr).toMatch(
+      /line 121: warning: event_name: "did-thing-120" would be distinct event name number 121; Intercom keeps at most 120/,
+    );
+    expect(dry.stderr).toMatch(
+      /line 122: warning: event_name: "did-thing-121" would be distinct event name number 122/,
+    );
+    expect(existsSync(store)).toBe(false); // a dry run creates no store
+
+    const file = join(dir, "three.ndjson");
+    writeFileSync(
+      file,
+      [1, 2, 3].map((i) => JSON.stringify({ event_name: "did-thing-0", user_id: `u${i}`, created_at: i })).join("\n"),
+    );
+    fake.setFaults({ failNext: 1, failStatus: 429 });
+    const real = await cli(importArgs(file)).done;
+    expect(real.code, real.stderr).toBe(0);
+    expect(real.stderr).toMatch(/^warning: Intercom answered 429; outbound events paused until the window resets/m);
+    expect(real.stdout).toMatch(/sent: {4}3/);
+
+    // The store now knows one name: 120 more are fine, the 121st new one is not.
+    const dry2 = await cli([...importArgs(names), "--dry-run"]).done;
+    expect(dry2.stderr.match(/warning: event_name/g)).toHaveLength(2);
+    expect(dry2.stderr).toMatch(
+      /line 121: warning: event_name: "did-thing-120" would be distinct event name number 121/,
+    );
   }, 60_000);
 
   it("events send prints the outcome; list, retry and resume work on the same store", async () => {
