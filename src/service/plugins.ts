@@ -18,6 +18,8 @@ export interface OutboundServiceOptions {
   intercomVersion?: string | undefined;
   /** Budget until `X-RateLimit-Limit` is seen, per minute (spread over 10-second windows). @defaultValue 10_000 */
   rateLimitPerMinute?: number;
+  /** Distinct event names before a warning (Intercom keeps 120 active ones per workspace). @defaultValue 120 */
+  maxEventNames?: number;
 }
 
 /**
@@ -42,6 +44,7 @@ export function servicePlugins(outbound: OutboundServiceOptions): Array<(ctx: Se
         ...(outbound.baseUrl ? { baseUrl: outbound.baseUrl } : {}),
         ...(outbound.intercomVersion ? { intercomVersion: outbound.intercomVersion } : {}),
         ...(outbound.rateLimitPerMinute ? { rateLimitPerMinute: outbound.rateLimitPerMinute } : {}),
+        ...(outbound.maxEventNames ? { maxEventNames: outbound.maxEventNames } : {}),
         log: ctx.log,
       });
       tracker = t;

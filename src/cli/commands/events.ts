@@ -34,6 +34,7 @@ interface SendFlags extends StoreFlags {
   timeout: number;
   lease: number;
   metadataOverflow: "error" | "truncate";
+  maxEventNames: number;
 }
 
 const PRESENTED = EVENT_STATE_NAMES;
@@ -81,6 +82,15 @@ function sendOptions(cmd: Command): Command {
       new Option("--metadata-overflow <mode>", "more than 10 metadata keys: error, or truncate to the first 10")
         .choices(["error", "truncate"])
         .default("error"),
+    )
+    .addOption(
+      new Option(
+        "--max-event-names <n>",
+        "distinct event names before a warning (Intercom keeps 120 active names per workspace and answers 422 past them)",
+      )
+        .env(ENV.maxEventNames)
+        .argParser(intArg(1))
+        .default(DEFAULT_MAX_EVENT_NAMES),
     );
 }
 
@@ -100,6 +110,7 @@ function makeTracker(store: Store, flags: SendFlags): EventTracker {
     timeoutMs: flags.timeout,
     leaseMs: flags.lease,
     metadataOverflow: flags.metadataOverflow,
+    maxEventNames: flags.maxEventNames,
     pollMs: 50,
     log: cliLogger(),
   });
@@ -305,7 +316,7 @@ export function registerEventsCommand(program: Command): void {
     }
     const lines = parseImportFile(text, format);
     const plan = planImport(lines, { metadataOverflow: flags.metadataOverflow, source: realpathSync(file) });
-    checkImportEventNames(plan, await storedEventNames(flags), DEFAULT_MAX_EVENT_NAMES);
+    checkImportEventNames(plan, await storedEventNames(flags), flags.maxEventNames);
     for (const i of plan.invalid) process.stderr.write(`line ${i.line}: invalid: ${formatIssues(i.issues)}\n`);
     for (const v of plan.valid)
       for (const w of v.warnings) process.stderr.write(`line ${v.line}: warning: ${w.field}: ${w.message}\n`);

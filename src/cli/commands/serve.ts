@@ -5,6 +5,7 @@ import { parseForward } from "../../service/forward.js";
 import { collect, durationArg, intArg } from "../parse.js";
 import { DEFAULT_STORE_URL, dataDirOf, openStore } from "../store-url.js";
 import { servicePlugins } from "../../service/plugins.js";
+import { DEFAULT_MAX_EVENT_NAMES } from "../../outbound/event-names.js";
 
 interface ServeFlags {
   port: number;
@@ -26,6 +27,7 @@ interface ServeFlags {
   redisPrefix: string;
   dataDir?: string;
   rateLimitPerMinute: number;
+  maxEventNames: number;
 }
 
 /** `intercom-bridge serve`: the webhook receiver, workers, operator API and dashboard in one process. */
@@ -135,9 +137,18 @@ export function registerServeCommand(program: Command): void {
         "--rate-limit-per-minute <n>",
         "outbound: Intercom rate limit assumed until X-RateLimit-Limit is seen (spread over 10-second windows)",
       )
-        .env("INTERCOM_BRIDGE_RATE_LIMIT_PER_MINUTE")
+        .env(ENV.rateLimitPerMinute)
         .argParser(intArg(1))
         .default(10_000),
+    )
+    .addOption(
+      new Option(
+        "--max-event-names <n>",
+        "outbound: distinct event names before a warning (Intercom keeps 120 active names per workspace and answers 422 past them)",
+      )
+        .env(ENV.maxEventNames)
+        .argParser(intArg(1))
+        .default(DEFAULT_MAX_EVENT_NAMES),
     )
     .addOption(
       new Option(
@@ -180,6 +191,7 @@ export function registerServeCommand(program: Command): void {
           baseUrl: process.env[ENV.apiBaseUrl],
           intercomVersion: process.env[ENV.intercomVersion],
           rateLimitPerMinute: flags.rateLimitPerMinute,
+          maxEventNames: flags.maxEventNames,
         }),
       });
       const url = await service.listen();

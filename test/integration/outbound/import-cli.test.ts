@@ -184,6 +184,11 @@ describe("events import (CLI, SQLite store, fake-intercom)", () => {
       /line 122: warning: event_name: "did-thing-121" would be distinct event name number 122/,
     );
     expect(existsSync(store)).toBe(false); // a dry run creates no store
+    const lower = await cli([...importArgs(names), "--dry-run", "--max-event-names", "121"]).done;
+    expect(lower.stderr.match(/warning: event_name/g)).toEqual(["warning: event_name"]);
+    expect(lower.stderr).toMatch(/line 122: warning: event_name: .* number 122; Intercom keeps at most 121/);
+    const fromEnv = await cli([...importArgs(names), "--dry-run"], { INTERCOM_BRIDGE_MAX_EVENT_NAMES: "122" }).done;
+    expect(fromEnv.stderr).not.toMatch(/warning/);
 
     const file = join(dir, "three.ndjson");
     writeFileSync(
