@@ -5,7 +5,7 @@ import { Option, type Command } from "commander";
 import cliProgress from "cli-progress";
 import { ENV } from "../../config/env.js";
 import { ConfigError, EventValidationError } from "../../core/errors.js";
-import type { JobFilter, JobState, JobSummary } from "../../queue/types.js";
+import type { JobFilter, JobId, JobState, JobSummary } from "../../queue/types.js";
 import type { Store } from "../../store/store.js";
 import {
   checkImportEventNames,
@@ -238,6 +238,7 @@ export function registerEventsCommand(program: Command): void {
         metadata?: string;
         createdAt?: number;
       },
+      cmd: Command,
     ) => {
       const input: Record<string, unknown> = { event_name: flags.eventName };
       if (flags.userId !== undefined) input.user_id = flags.userId;
@@ -247,8 +248,11 @@ export function registerEventsCommand(program: Command): void {
       if (flags.metadata !== undefined) {
         try {
           input.metadata = JSON.parse(flags.metadata) as unknown;
-        } catch {
-          throw new ConfigError("--metadata must be a JSON object");
+        } catch (e) {
+          cmd.error(`error: --metadata must be a JSON object such as '{"plan":"pro"}': ${(e as Error).message}`, {
+            exitCode: 2,
+            code: "intercom-bridge.usage",
+          });
         }
       }
       const code = await withStore(flags, async (store) => {
@@ -382,34 +386,89 @@ export function registerEventsCommand(program: Command): void {
     });
   });
 
-  storeOptions(
+  sendOptions(
     events
       .command("retry [id]")
       .description(
-        "Send a failed event again (or all of them with --failed); a running `serve` or the next `events import|send` delivers them",
+        "Send a failed (or sent) event again, or every failed one with --failed: requeue it, then send it now and wait for the outcome (exit 0 only when Intercom accepted every one). With --no-wait, only requeue; a running `serve` or the next `events send|import|retry` sends it.",
       )
-      .option("--failed", "retry every failed event"),
-  ).action(async (id: string | undefined, flags: StoreFlags & { failed?: boolean }) => {
+      .option("--failed", "retry every failed event")
+      .option("--no-wait", "only requeue; do not send from this process"),
+  ).action(async (id: string | undefined, flags: SendFlags & { failed?: boolean; wait: boolean }, cmd: Command) => {
     if ((id === undefined) === (flags.failed !== true))
-      throw new ConfigError("give an event id or --failed (not both)");
-    await withStore(flags, async (store) => {
+      cmd.error("error: give an event id or --failed (not both)", { exitCode: 2, code: "intercom-bridge.usage" });
+    const code = await withStore(flags, async (store) => {
+      // Made before anything is requeued, so a missing token changes nothing.
+      const tracker = flags.wait ? makeTracker(store, flags) : undefined;
+      const ids: JobId[] = [];
       if (flags.failed) {
-        const n = await store.requeueMany({ queue: "outbox", state: "dead" });
-        process.stdout.write(`requeued ${n} failed event${n === 1 ? "" : "s"}\n`);
-        return;
+        const dead: JobId[] = [];
+        let cursor: string | null = null;
+        do {
+          const page = await store.listJobs({
+            queue: "outbox",
+            state: "dead",
+            limit: 500,
+            ...(cursor ? { cursor } : {}),
+          });
+          dead.push(...page.items.map((j) => j.id));
+          cursor = page.nextCursor;
+        } while (cursor !== null);
+        for (const jobId of dead) if ((await store.requeue(jobId)) === "requeued") ids.push(jobId);
+        process.stdout.write(`requeued ${ids.length} failed event${ids.length === 1 ? "" : "s"}\n`);
+      } else {
+        const job = await store.getJob(id as string);
+        const r = job?.queue === "outbox" ? await store.requeue(job.id) : "not-found";
+        if (r !== "requeued") {
+          process.stderr.write(
+            r === "conflict" && job
+              ? `${id} is ${PRESENTED[job.state]}; only sent or failed events can be retried\n`
+              : `no outbound event with id ${id}\n`,
+          );
+          return 1;
+        }
+        ids.push(job!.id);
+        process.stdout.write(`requeued ${id}\n`);
       }
-      const job = await store.getJob(id as string);
-      const r = job?.queue === "outbox" ? await store.requeue(job.id) : "not-found";
-      if (r === "requeued") process.stdout.write(`requeued ${id}\n`);
-      else {
-        process.stderr.write(
-          r === "conflict" && job
-            ? `${id} is ${PRESENTED[job.state]}; only sent or failed events can be retried\n`
-            : `no outbound event with id ${id}\n`,
-        );
-        process.exitCode = 1;
+      if (!tracker || ids.length === 0) return 0;
+      const controller = new AbortController();
+      const stopWatch = await watchUnauthorized(tracker, store, controller);
+      const onSignal = (): void => controller.abort();
+      process.once("SIGINT", onSignal);
+      tracker.start();
+      try {
+        const jobs = await tracker.waitFor(ids, { signal: controller.signal });
+        let sent = 0;
+        let unfinished = 0;
+        const failed: Record<string, number> = {};
+        for (const job of jobs) {
+          if (job.state === "done") {
+            sent++;
+            process.stdout.write(`sent ${job.topic} [${job.id}]\n`);
+          } else if (job.state === "dead") {
+            const reason = failureReason(job);
+            failed[reason] = (failed[reason] ?? 0) + 1;
+            process.stdout.write(`failed: ${job.lastError?.message ?? reason} [${job.id}]\n`);
+          } else unfinished++;
+        }
+        if (ids.length > 1) {
+          process.stdout.write(`sent:    ${sent}\n`);
+          process.stdout.write(`failed:  ${Object.values(failed).reduce((a, b) => a + b, 0)}\n`);
+          for (const [reason, n] of Object.entries(failed).sort((a, b) => b[1] - a[1]))
+            process.stdout.write(`  ${reason}: ${n}\n`);
+        }
+        if (unfinished > 0)
+          process.stdout.write(
+            `not sent yet: ${unfinished} (Intercom refused the access token or the run was interrupted; they stay queued)\n`,
+          );
+        return sent === ids.length ? 0 : 1;
+      } finally {
+        stopWatch();
+        process.off("SIGINT", onSignal);
+        await tracker.close();
       }
     });
+    process.exitCode = code;
   });
 
   storeOptions(

@@ -244,11 +244,41 @@ describe("events import (CLI, SQLite store, fake-intercom)", () => {
     const table = await cli(["events", "list", ...store]).done;
     expect(table.stdout).toMatch(/sent\s+placed-order\s+u1/);
 
-    const retry = await cli(["events", "retry", ...store, "--failed"]).done;
-    expect(retry.stdout).toMatch(/requeued 1 failed event/);
     const resume = await cli(["events", "resume", ...store]).done;
     expect(resume.stdout).toMatch(/not paused/);
-  }, 60_000);
+
+    // retry <id> sends the requeued event now and waits for Intercom's answer.
+    fake.setFaults({ failNext: 1, failStatus: 422 });
+    const rejected = await send("--event-name", "placed-order", "--user-id", "u3", "--created-at", "1700000003");
+    expect(rejected.code).toBe(1);
+    expect(rejected.stdout).toMatch(/failed: Intercom 422.* \[(\S+)\]/);
+    const rejectedId = /\[(\S+)\]/.exec(rejected.stdout)![1]!;
+    const retry = cli(["events", "retry", rejectedId, ...store, "--base-url", fake.url]);
+    const retried = await retry.done;
+    expect(retried.code, retried.stderr).toBe(0);
+    expect(retried.stdout).toBe(`requeued ${rejectedId}\nsent placed-order [${rejectedId}]\n`);
+    expect(fake.events().map((e) => e.user_id)).toEqual(["u1", "u3"]);
+
+    // --failed: the 404 fails again, with the summary by reason; --no-wait only requeues.
+    const all = await cli(["events", "retry", "--failed", ...store, "--base-url", fake.url]).done;
+    expect(all.code).toBe(1);
+    expect(all.stdout).toMatch(/^requeued 1 failed event\nfailed: Intercom 404 not_found: User Not Found.* \[/);
+    const requeued = await cli(["events", "retry", "--failed", "--no-wait", ...store], {
+      INTERCOM_ACCESS_TOKEN: "",
+    }).done;
+    expect(requeued.code).toBe(0);
+    expect(requeued.stdout).toBe("requeued 1 failed event\n");
+    const pending = await cli(["events", "list", ...store, "--state", "pending", "--json"]).done;
+    expect(JSON.parse(pending.stdout).items.map((i: { itemId: string }) => i.itemId)).toEqual(["missing-1"]);
+    expect(fake.stats().requests).toBe(5); // u1, missing-1, u3 (422), u3 retry, missing-1 retry
+
+    const usage = await cli(["events", "retry", ...store]).done;
+    expect(usage.code).toBe(2);
+    expect(usage.stderr).toMatch(/give an event id or --failed/);
+    const badJson = await send("--event-name", "x", "--user-id", "u", "--metadata", "{plan:pro}");
+    expect(badJson.code).toBe(2);
+    expect(badJson.stderr).toMatch(/--metadata must be a JSON object/);
+  }, 90_000);
 
   it("stops with exit 1 and keeps the events queued when Intercom refuses the token", async () => {
     const file = join(dir, "one.ndjson");
