@@ -251,7 +251,9 @@ describe("events import (CLI, SQLite store, fake-intercom)", () => {
     fake.setFaults({ failNext: 1, failStatus: 422 });
     const rejected = await send("--event-name", "placed-order", "--user-id", "u3", "--created-at", "1700000003");
     expect(rejected.code).toBe(1);
-    expect(rejected.stdout).toMatch(/failed: Intercom 422.* \[(\S+)\]/);
+    expect(rejected.stdout).toMatch(
+      /failed: Intercom 422 unprocessable_entity: Injected unprocessable entity .* \[(\S+)\]/,
+    );
     const rejectedId = /\[(\S+)\]/.exec(rejected.stdout)![1]!;
     const retry = cli(["events", "retry", rejectedId, ...store, "--base-url", fake.url]);
     const retried = await retry.done;

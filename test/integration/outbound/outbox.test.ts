@@ -131,12 +131,20 @@ describe("event tracker against fake-intercom", () => {
     expect(job?.lastError?.message).toMatch(/Intercom 422 422: Cannot have more than 1 active event names/);
   });
 
-  it("fails 400 permanently", async () => {
+  it.each([
+    [400, "parameter_invalid", "Injected bad request"],
+    [422, "unprocessable_entity", "Injected unprocessable entity"],
+  ])("fails %i permanently, keeping Intercom's code and message", async (status, code, message) => {
     const t = await setup();
-    fake.setFaults({ failNext: 1, failStatus: 400 });
+    fake.setFaults({ failNext: 1, failStatus: status });
     const r = await t.track(event(1));
     await t.flush();
-    expect((await store.getJob(r.jobId!))?.state).toBe("dead");
+    const job = await store.getJob(r.jobId!);
+    expect(job?.state).toBe("dead");
+    expect(job?.attempts).toBe(1);
+    expect(job?.lastError?.message).toMatch(
+      new RegExp(`^Intercom ${status} ${code}: ${message} \\(request [0-9a-f-]{36}\\)$`),
+    );
     expect(fake.stats().requests).toBe(1);
   });
 
@@ -149,7 +157,7 @@ describe("event tracker against fake-intercom", () => {
     expect(job?.state).toBe("done");
     expect(job?.attempts).toBe(4);
     expect(job?.history.filter((h) => h.outcome === "failed").map((h) => h.error?.message)).toEqual([
-      expect.stringMatching(/Intercom 503 server_error/),
+      expect.stringMatching(/Intercom 503 service_unavailable: Injected service unavailable/),
       expect.stringMatching(/503/),
       expect.stringMatching(/503/),
     ]);
@@ -232,6 +240,28 @@ describe("event tracker against fake-intercom", () => {
     await t.flush(10_000);
     expect(fake.stats().accepted).toBe(5);
     expect((await t.status()).state).toBe("sending");
+  });
+
+  it("pauses everyone on 403 like on 401, fails nothing, and sends every event after resume", async () => {
+    const t = await setup({}, { concurrency: 1, unauthorizedPauseMs: 60_000, pauseRecheckMs: 50 });
+    fake.setFaults({ failNext: 1, failStatus: 403 });
+    const results = await t.trackMany([event(1), event(2), event(3)]);
+    await waitUntil(async () => (await t.status()).state === "paused-unauthorized");
+    await sleep(200);
+    expect(fake.stats().byStatus).toEqual({ "403": 1 });
+    const states = await Promise.all(results.map(async (r) => (await store.getJob(r.jobId!))?.state));
+    expect(states).not.toContain("dead");
+    const errors = logs.filter((l) => l.level === "error");
+    expect(errors).toEqual([
+      expect.objectContaining({
+        obj: expect.objectContaining({ status: 403 }),
+        msg: expect.stringMatching(/\(403\); ALL outbound events are paused/),
+      }),
+    ]);
+    await t.resume();
+    await t.flush(10_000);
+    expect(fake.stats().accepted).toBe(3);
+    for (const r of results) expect((await store.getJob(r.jobId!))?.attempts).toBeLessThanOrEqual(2);
   });
 
   it("re-probes by itself after unauthorizedPauseMs", async () => {
