@@ -137,6 +137,40 @@ describe("events import (CLI, SQLite store, fake-intercom)", () => {
     ]);
   }, 60_000);
 
+  it("writes a 404 line to <file>.failed.ndjson and counts failures by reason in the summary", async () => {
+    const file = join(dir, "mixed.ndjson");
+    const lines = [
+      { event_name: "placed-order", user_id: "u1", created_at: 1 },
+      { event_name: "placed-order", user_id: "missing-1", created_at: 2 },
+      { event_name: "placed-order", email: "missing@example.com", created_at: 3, metadata: { plan: "pro" } },
+      { event_name: "placed-order", user_id: "u2", created_at: 1_700_000_000_000 },
+    ];
+    writeFileSync(file, lines.map((l) => JSON.stringify(l)).join("\n") + "\n");
+    const res = await cli(importArgs(file)).done;
+    expect(res.code).toBe(1);
+    expect(res.stdout).toMatch(/^sent: {4}1\nskipped: 0 .*\nfailed: {2}2\n {2}404 not_found: 2\ninvalid: 1\n/);
+    expect(res.stdout).toContain(`failed and invalid lines: ${file}.failed.ndjson`);
+    const failed = readFileSync(`${file}.failed.ndjson`, "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
+    expect(failed).toEqual([
+      {
+        line: 2,
+        reason: "404 not_found",
+        error: expect.stringMatching(/^Intercom 404 not_found: User Not Found/),
+        event: lines[1],
+      },
+      {
+        line: 3,
+        reason: "404 not_found",
+        error: expect.stringMatching(/^Intercom 404 not_found: User Not Found/),
+        event: lines[2],
+      },
+      { line: 4, reason: "invalid", error: expect.stringMatching(/^created_at: .*milliseconds/), event: lines[3] },
+    ]);
+  }, 60_000);
+
   it("sends the same timestamp-less line once per file, and warns about lines Intercom would merge", async () => {
     const line = JSON.stringify({ event_name: "logged-in", user_id: "u1" });
     const monday = join(dir, "monday.ndjson");

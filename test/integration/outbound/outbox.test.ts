@@ -307,16 +307,25 @@ describe("event tracker against fake-intercom", () => {
     expect(Math.max(...Object.values(s.requestsByWindow).slice(1))).toBeLessThanOrEqual(5);
   });
 
-  it("pauses on a 429 caused by another client on the same token, until X-RateLimit-Reset", async () => {
-    const t = await setup({ limitPerWindow: 1_000, windowMs: 1_000 }, { rateLimitWindowMs: 1_000 });
+  it("pauses on a 429 caused by another client on the same token, and retries after X-RateLimit-Reset", async () => {
+    // 3 s windows leave room to use up a window before it turns, even on a slow machine.
+    const windowMs = 3_000;
+    const t = await setup({ limitPerWindow: 100, windowMs }, { rateLimitWindowMs: windowMs });
+    await waitUntil(() => Date.now() % windowMs < 500);
     // Someone else uses up this window.
-    await waitUntil(() => Date.now() % 1_000 < 300);
-    for (let i = 0; i < 1_000; i++)
-      await fetch(`${fake.url}/events?type=user&user_id=x`, { headers: { authorization: `Bearer ${TOKEN}` } });
+    const get = (): Promise<Response> =>
+      fetch(`${fake.url}/events?type=user&user_id=x`, { headers: { authorization: `Bearer ${TOKEN}` } });
+    for (let i = 0; i < 10; i++) await Promise.all(Array.from({ length: 10 }, get));
     const r = await t.track(event(1));
     await t.flush(10_000);
     expect((await store.getJob(r.jobId!))?.state).toBe("done");
-    expect(fake.stats().rateLimited).toBeLessThanOrEqual(1);
+    const s = fake.stats();
+    expect(s.rateLimited).toBe(1);
+    const [windowStart] = Object.keys(s.rateLimitedByWindow).map(Number);
+    // The retry arrived once the window of the 429 had reset, not before.
+    expect(fake.events()).toHaveLength(1);
+    expect(fake.events()[0]!.receivedAtMs).toBeGreaterThanOrEqual(windowStart! + windowMs);
+    expect(s.requests).toBe(2);
   });
 });
 
