@@ -59,11 +59,16 @@ function sendOptions(cmd: Command): Command {
     )
     .addOption(
       new Option("--rate-limit-per-minute <n>", "Intercom rate limit until X-RateLimit-Limit is seen")
+        .env(ENV.rateLimitPerMinute)
         .argParser(intArg(1))
         .default(10_000),
     )
     .addOption(
-      new Option("--rate-limit-window-seconds <n>", "rate-limit window length (Intercom: 10)")
+      new Option(
+        "--rate-limit-window-seconds <n>",
+        "rate-limit window length (Intercom: 10; X-RateLimit-* do not say it, so match a fake-intercom's --window-seconds)",
+      )
+        .env(ENV.rateLimitWindowSeconds)
         .argParser(intArg(1))
         .default(10),
     )
@@ -80,6 +85,7 @@ function sendOptions(cmd: Command): Command {
     )
     .addOption(
       new Option("--metadata-overflow <mode>", "more than 10 metadata keys: error, or truncate to the first 10")
+        .env(ENV.metadataOverflow)
         .choices(["error", "truncate"])
         .default("error"),
     )

@@ -28,6 +28,8 @@ interface ServeFlags {
   dataDir?: string;
   rateLimitPerMinute: number;
   maxEventNames: number;
+  rateLimitWindowSeconds: number;
+  metadataOverflow: "error" | "truncate";
 }
 
 /** `intercom-bridge serve`: the webhook receiver, workers, operator API and dashboard in one process. */
@@ -135,11 +137,29 @@ export function registerServeCommand(program: Command): void {
     .addOption(
       new Option(
         "--rate-limit-per-minute <n>",
-        "outbound: Intercom rate limit assumed until X-RateLimit-Limit is seen (spread over 10-second windows)",
+        "outbound: Intercom rate limit assumed until X-RateLimit-Limit is seen (spread over the rate-limit windows)",
       )
         .env(ENV.rateLimitPerMinute)
         .argParser(intArg(1))
         .default(10_000),
+    )
+    .addOption(
+      new Option(
+        "--rate-limit-window-seconds <n>",
+        "outbound: rate-limit window length (Intercom: 10; match a fake-intercom's --window-seconds)",
+      )
+        .env(ENV.rateLimitWindowSeconds)
+        .argParser(intArg(1))
+        .default(10),
+    )
+    .addOption(
+      new Option(
+        "--metadata-overflow <mode>",
+        "outbound: an event with more than 10 metadata keys is refused (error) or keeps the first 10 with a warning (truncate)",
+      )
+        .env(ENV.metadataOverflow)
+        .choices(["error", "truncate"])
+        .default("error"),
     )
     .addOption(
       new Option(
@@ -192,6 +212,8 @@ export function registerServeCommand(program: Command): void {
           intercomVersion: process.env[ENV.intercomVersion],
           rateLimitPerMinute: flags.rateLimitPerMinute,
           maxEventNames: flags.maxEventNames,
+          rateLimitWindowMs: flags.rateLimitWindowSeconds * 1000,
+          metadataOverflow: flags.metadataOverflow,
         }),
       });
       const url = await service.listen();
