@@ -23,25 +23,35 @@ export interface ImportLine {
 
 /** A line that passed validation, with its store key. */
 export interface PlannedEvent {
+  /** 1-based line number in the file (for CSV, the row's first line). */
   line: number;
+  /** The line as written. */
   raw: string;
+  /** The line as parsed, before validation. */
   value: unknown;
+  /** The validated event that is stored and sent, `created_at` stamped. */
   event: DataEvent;
   /** Stable across runs of the same file, so a re-run skips what was sent. */
   dedupeKey: string;
+  /** Things Intercom accepts but may not do as expected (rewritten names, lines it would merge, the name limit). */
   warnings: EventValidationIssue[];
 }
 
 /** A line that cannot be sent, with every reason. */
 export interface InvalidLine {
+  /** 1-based line number in the file (for CSV, the row's first line). */
   line: number;
+  /** The line as written. */
   raw: string;
+  /** Every reason; field `(line)` when the line could not be parsed at all. */
   issues: EventValidationIssue[];
 }
 
 /** Every line sorted into valid and invalid, before anything is sent. */
 export interface ImportPlan {
+  /** Lines to send, in file order. */
   valid: PlannedEvent[];
+  /** Lines that cannot be sent, in file order. */
   invalid: InvalidLine[];
 }
 
@@ -76,8 +86,11 @@ export interface ImportSummary {
 
 /** Progress of {@link runImport}. */
 export interface ImportProgress {
+  /** `storing`: valid events are being stored; `sending`: waiting until each is sent or failed. */
   phase: "storing" | "sending";
+  /** Events stored (storing), or sent, failed or skipped (sending), so far. */
   done: number;
+  /** Valid events in the plan. */
   total: number;
 }
 
@@ -85,6 +98,7 @@ export interface ImportProgress {
 export interface RunImportOptions {
   /** Enqueues at once, for throughput on stores with per-write latency. @defaultValue 16 */
   storeConcurrency?: number;
+  /** Called as events are stored and as they are settled. */
   onProgress?: (p: ImportProgress) => void;
   /** Stops waiting (e.g. on Ctrl-C or a paused token); stored events stay queued for the next run. */
   signal?: AbortSignal;

@@ -51,11 +51,17 @@ export interface FakeIntercomFaults {
 
 /** One accepted event as the fake stored it. */
 export interface FakeStoredEvent {
+  /** As sent (the fake compares names case-insensitively, with `.`/`$` as `-`, like Intercom). */
   event_name: string;
+  /** As sent, unix seconds. */
   created_at: number;
+  /** The contact's external id, when sent. */
   user_id?: string;
+  /** The Intercom contact id, when sent. */
   id?: string;
+  /** The contact's email, when sent. */
   email?: string;
+  /** The first 10 metadata keys (Intercom ignores the rest). */
   metadata?: Record<string, unknown>;
   /** Epoch ms the request arrived. */
   receivedAtMs: number;
@@ -87,7 +93,9 @@ export interface FakeIntercomStats {
 export interface FakeIntercom {
   /** Base URL, e.g. `http://127.0.0.1:53124`. */
   readonly url: string;
+  /** The port it listens on (useful with `port: 0`). */
   readonly port: number;
+  /** A snapshot of the counters. */
   stats(): FakeIntercomStats;
   /** Every stored event, in arrival order. */
   events(): FakeStoredEvent[];
@@ -95,6 +103,7 @@ export interface FakeIntercom {
   setFaults(faults: FakeIntercomFaults): void;
   /** Clears events, counters and faults. */
   reset(): void;
+  /** Stops listening and drops open connections (in-flight requests get no answer). */
   close(): Promise<void>;
 }
 
