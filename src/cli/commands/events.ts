@@ -497,17 +497,38 @@ export function registerEventsCommand(program: Command): void {
   });
 }
 
+/** ` | eta 1m05s` from the progress so far, or "" while there is none to go by (or nothing left). */
+export function etaText(doneSoFar: number, elapsedMs: number, remaining: number): string {
+  if (doneSoFar <= 0 || elapsedMs <= 0 || remaining <= 0) return "";
+  const s = Math.ceil((remaining * elapsedMs) / doneSoFar / 1000);
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const text =
+    h > 0 ? `${h}h${String(m).padStart(2, "0")}m` : m > 0 ? `${m}m${String(s % 60).padStart(2, "0")}s` : `${s}s`;
+  return ` | eta ${text}`;
+}
+
 function makeProgress(total: number): {
   update: (p: { phase: string; done: number; total: number }) => void;
   stop: () => void;
 } {
   if (process.stderr.isTTY) {
+    // cli-progress's own eta mixes the storing and sending phases and reads "eta NFs" before anything is sent; the
+    // eta here is the sending rate so far, shown once some events have been sent.
     const bar = new cliProgress.SingleBar(
-      { format: "{phase} [{bar}] {value}/{total} {percentage}% | eta {eta_formatted}", stream: process.stderr },
+      { format: "{phase} [{bar}] {value}/{total} {percentage}%{eta}", stream: process.stderr },
       cliProgress.Presets.shades_classic,
     );
-    bar.start(total, 0, { phase: "storing" });
-    return { update: (p) => bar.update(p.done, { phase: p.phase }), stop: () => bar.stop() };
+    let sending: { from: number; atMs: number } | null = null;
+    bar.start(total, 0, { phase: "storing", eta: "" });
+    return {
+      update: (p) => {
+        if (p.phase === "sending" && sending === null) sending = { from: p.done, atMs: Date.now() };
+        const eta = sending ? etaText(p.done - sending.from, Date.now() - sending.atMs, p.total - p.done) : "";
+        bar.update(p.done, { phase: p.phase, eta });
+      },
+      stop: () => bar.stop(),
+    };
   }
   let lastAt = 0;
   let lastLine = "";
