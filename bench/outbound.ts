@@ -1,7 +1,9 @@
 /**
  * Outbound benchmark (issue 5): import 20,000 events against fake-intercom limited to 500 requests per 2-second
  * window, and report the achieved rate as a fraction of the allowed rate (target >= 0.97), the 429s after the first
- * window (target 0), and events lost or duplicated (must be 0).
+ * window (target 0), and events lost or duplicated (must be 0). Every bench line has its own created_at, so the fake
+ * stores a repeated POST only once; a duplicate is therefore counted from the fake's duplicate POSTs as well as from
+ * events stored twice.
  *
  *   npm run bench:outbound [-- --events 20000 --limit 500 --window-seconds 2 --concurrency 16 --store sqlite|memory
  *                              --sqlite-synchronous FULL|NORMAL --fake-in-process]
@@ -34,7 +36,6 @@ const CONCURRENCY = Number(values.concurrency);
 const TOKEN = "bench-token";
 
 const dir = mkdtempSync(join(tmpdir(), "ib-bench-outbound-"));
-const storeUrl = "memory:";
 // fake-intercom runs in its own process (as a real API would), so it does not compete with the importer's event loop.
 const fake = values["fake-in-process"]
   ? await startFakeIntercom({ token: TOKEN, limitPerWindow: LIMIT, windowMs: WINDOW_MS })
@@ -85,7 +86,7 @@ async function spawnFake(): Promise<{
 }
 const store =
   values.store === "memory"
-    ? await openStore(storeUrl)
+    ? await openStore("memory:")
     : (await import("../src/store/sqlite/index.js")).createSqliteStore({
         path: join(dir, "bench.db"),
         synchronous: values["sqlite-synchronous"] === "NORMAL" ? "NORMAL" : "FULL",
@@ -156,6 +157,9 @@ for (const e of events) seen.set(e.user_id ?? "", (seen.get(e.user_id ?? "") ?? 
 let lost = 0;
 for (let i = 0; i < N; i++) if (!seen.has(`user-${i}`)) lost++;
 const storedTwice = [...seen.values()].filter((n) => n > 1).length;
+// A POST of an event the fake already had (a retry after a lost answer, a double claim) is a duplicate delivery even
+// though the fake, like Intercom, dedupes it on created_at and stores nothing.
+const duplicated = storedTwice + stats.duplicates;
 const perWindow = Object.values(stats.requestsByWindow);
 
 process.stdout.write(
@@ -171,13 +175,13 @@ process.stdout.write(
       .map(([w, n]) => `${n}${stats.rateLimitedByWindow[w] ? `(${stats.rateLimitedByWindow[w]}×429)` : ""}`)
       .join(" ")}`,
     `429s: ${stats.rateLimited} in total, ${late429} after the first window  target 0 after the first window`,
-    `lost ${lost}, stored twice ${storedTwice}, duplicate POSTs (202, not stored again) ${stats.duplicates}  must be 0 lost / 0 twice`,
+    `lost ${lost}, duplicated ${duplicated} (stored twice ${storedTwice}, duplicate POSTs deduped by the fake ${stats.duplicates})  must be 0 lost / 0 duplicated`,
   ].join("\n") + "\n",
 );
 
 await store.close();
 await fake.close();
 rmSync(dir, { recursive: true, force: true });
-const ok = fractionByWindows >= 0.97 && late429 === 0 && lost === 0 && storedTwice === 0;
+const ok = fractionByWindows >= 0.97 && late429 === 0 && lost === 0 && duplicated === 0;
 process.stdout.write(ok ? "PASS\n" : "FAIL\n");
 process.exitCode = ok ? 0 : 1;

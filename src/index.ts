@@ -171,7 +171,15 @@ export type { ErrorBody } from "./http/status.js";
 
 // Outbound Data Events
 export { createEventTracker, eventDedupeKey } from "./outbound/outbox.js";
-export type { EventTracker, EventTrackerOptions, OutboxStatus, TrackResult } from "./outbound/outbox.js";
+export type {
+  EventTracker,
+  EventTrackerOptions,
+  OutboxStatus,
+  TrackOptions,
+  TrackResult,
+  WaitForOptions,
+} from "./outbound/outbox.js";
+export type { IntercomRegion } from "./outbound/intercom-api.js";
 export { checkEvent, validateEvent, MAX_METADATA_KEYS, MAX_METADATA_STRING_CHARS } from "./outbound/validate-event.js";
 export type {
   DataEvent,

@@ -13,6 +13,10 @@ export const ENV = Object.freeze({
   region: "INTERCOM_REGION",
   apiBaseUrl: "INTERCOM_API_BASE_URL",
   intercomVersion: "INTERCOM_VERSION",
+  maxEventNames: "INTERCOM_BRIDGE_MAX_EVENT_NAMES",
+  rateLimitPerMinute: "INTERCOM_BRIDGE_RATE_LIMIT_PER_MINUTE",
+  rateLimitWindowSeconds: "INTERCOM_BRIDGE_RATE_LIMIT_WINDOW_SECONDS",
+  metadataOverflow: "INTERCOM_BRIDGE_METADATA_OVERFLOW",
 });
 
 /** The client secrets from `INTERCOM_CLIENT_SECRET` (or its alias `INTERCOM_WEBHOOK_SECRET`), comma-separated for rotation. */

@@ -2,8 +2,9 @@ import { createHash } from "node:crypto";
 import type { EventValidationIssue } from "../core/errors.js";
 import type { JobId, JobSummary } from "../queue/types.js";
 import type { Store } from "../store/store.js";
+import { DEFAULT_MAX_EVENT_NAMES } from "./event-names.js";
 import { eventDedupeKey, type EventTracker } from "./outbox.js";
-import { checkEvent, type DataEvent, type ValidateEventOptions } from "./validate-event.js";
+import { canonicalEventName, checkEvent, type DataEvent, type ValidateEventOptions } from "./validate-event.js";
 
 /** Input formats of {@link parseImportFile}. */
 export type ImportFormat = "ndjson" | "csv";
@@ -22,25 +23,35 @@ export interface ImportLine {
 
 /** A line that passed validation, with its store key. */
 export interface PlannedEvent {
+  /** 1-based line number in the file (for CSV, the row's first line). */
   line: number;
+  /** The line as written. */
   raw: string;
+  /** The line as parsed, before validation. */
   value: unknown;
+  /** The validated event that is stored and sent, `created_at` stamped. */
   event: DataEvent;
   /** Stable across runs of the same file, so a re-run skips what was sent. */
   dedupeKey: string;
+  /** Things Intercom accepts but may not do as expected (rewritten names, lines it would merge, the name limit). */
   warnings: EventValidationIssue[];
 }
 
 /** A line that cannot be sent, with every reason. */
 export interface InvalidLine {
+  /** 1-based line number in the file (for CSV, the row's first line). */
   line: number;
+  /** The line as written. */
   raw: string;
+  /** Every reason; field `(line)` when the line could not be parsed at all. */
   issues: EventValidationIssue[];
 }
 
 /** Every line sorted into valid and invalid, before anything is sent. */
 export interface ImportPlan {
+  /** Lines to send, in file order. */
   valid: PlannedEvent[];
+  /** Lines that cannot be sent, in file order. */
   invalid: InvalidLine[];
 }
 
@@ -75,8 +86,11 @@ export interface ImportSummary {
 
 /** Progress of {@link runImport}. */
 export interface ImportProgress {
+  /** `storing`: valid events are being stored; `sending`: waiting until each is sent or failed. */
   phase: "storing" | "sending";
+  /** Events stored (storing), or sent, failed or skipped (sending), so far. */
   done: number;
+  /** Valid events in the plan. */
   total: number;
 }
 
@@ -84,6 +98,7 @@ export interface ImportProgress {
 export interface RunImportOptions {
   /** Enqueues at once, for throughput on stores with per-write latency. @defaultValue 16 */
   storeConcurrency?: number;
+  /** Called as events are stored and as they are settled. */
   onProgress?: (p: ImportProgress) => void;
   /** Stops waiting (e.g. on Ctrl-C or a paused token); stored events stay queued for the next run. */
   signal?: AbortSignal;
@@ -154,9 +169,47 @@ function csvRows(text: string): { line: number; raw: string; cells: string[] }[]
 const NUMBER = /^-?(?:0|[1-9]\d*)(?:\.\d+)?$/;
 
 /**
+ * A numeric-looking cell as a number, unless that would change it: a leading zero (a zip code) or an integer part
+ * beyond `Number.MAX_SAFE_INTEGER` (an id of 17+ digits would lose its last digits) keeps the text.
+ */
+function csvValue(cell: string): string | number {
+  const t = cell.trim();
+  if (!NUMBER.test(t)) return cell;
+  const integerPart = t.replace(/^-/, "").split(".")[0] as string;
+  if (BigInt(integerPart) > BigInt(Number.MAX_SAFE_INTEGER)) return cell;
+  return Number(t);
+}
+
+function describeJson(v: unknown): string {
+  if (Array.isArray(v)) return "an array";
+  if (v === null) return "null";
+  return typeof v === "object" ? "an object" : `a ${typeof v}`;
+}
+
+/** The `metadata` column's cell as an object, or why it is not one (the message names the column). */
+function parseMetadataCell(cell: string): Record<string, unknown> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(cell);
+  } catch (e) {
+    throw new Error(`metadata column: not valid JSON: ${(e as Error).message}`, { cause: e });
+  }
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed))
+    throw new Error(`metadata column: must be a JSON object such as {"plan":"pro"}, got ${describeJson(parsed)}`);
+  for (const [key, v] of Object.entries(parsed)) {
+    if (typeof v === "number" && Number.isInteger(v) && !Number.isSafeInteger(v))
+      throw new Error(
+        `metadata column: "${key}" is a number beyond ${Number.MAX_SAFE_INTEGER} and would lose digits; write it as a string`,
+      );
+  }
+  return parsed as Record<string, unknown>;
+}
+
+/**
  * Parses CSV with a header row. Columns: `event_name`, `created_at`, `user_id`, `id`, `email`, `metadata` (a JSON
- * object) and `metadata.<key>` (one key each). Empty cells are left out; `created_at`, `*_date` keys and numeric
- * metadata cells become numbers (a cell with a leading zero, like a zip code, stays a string).
+ * object; anything else makes the row invalid) and `metadata.<key>` (one key each). Empty cells are left out;
+ * `created_at` and numeric `metadata.<key>` cells become numbers, except a cell with a leading zero (a zip code) or
+ * an integer beyond `Number.MAX_SAFE_INTEGER` (a long id), which stays a string.
  */
 export function parseCsv(text: string): ImportLine[] {
   const rows = csvRows(text);
@@ -170,19 +223,13 @@ export function parseCsv(text: string): ImportLine[] {
       columns.forEach((col, c) => {
         const cell = row.cells[c];
         if (cell === undefined || cell === "") return;
-        if (col === "metadata") Object.assign(metadata, JSON.parse(cell) as object);
-        else if (col.startsWith("metadata.")) {
-          const key = col.slice("metadata.".length);
-          metadata[key] = NUMBER.test(cell.trim()) ? Number(cell) : cell;
-        } else if (col === "created_at") value[col] = NUMBER.test(cell.trim()) ? Number(cell) : cell;
+        if (col === "metadata") Object.assign(metadata, parseMetadataCell(cell));
+        else if (col.startsWith("metadata.")) metadata[col.slice("metadata.".length)] = csvValue(cell);
+        else if (col === "created_at") value[col] = csvValue(cell);
         else value[col] = cell;
       });
     } catch (e) {
-      return {
-        line: row.line,
-        raw: row.raw,
-        parseError: `metadata column is not a JSON object: ${(e as Error).message}`,
-      };
+      return { line: row.line, raw: row.raw, parseError: (e as Error).message };
     }
     if (Object.keys(metadata).length > 0) value.metadata = metadata;
     return { line: row.line, raw: row.raw, value };
@@ -194,33 +241,66 @@ export function parseImportFile(text: string, format: ImportFormat): ImportLine[
   return format === "csv" ? parseCsv(text) : parseNdjson(text);
 }
 
+/** Options of {@link planImport}. */
+export interface PlanImportOptions extends ValidateEventOptions {
+  /**
+   * The file the lines come from, as an absolute path with symlinks resolved (`realpath`). It is part of the store key
+   * of every line without `created_at`, so the same line in two files is two events, while a re-run of the same file
+   * finds what it stored before. @defaultValue none: such lines are keyed by content and occurrence only
+   */
+  source?: string;
+}
+
 /**
  * The store key of an imported event. With its own `created_at` it is the key `track()` uses (contact, name,
- * `created_at`). Without one, `created_at` is stamped at the first run, so the key is the line's content plus its
- * occurrence number: a re-run finds the stored event and keeps its original `created_at` (no second Intercom event).
+ * `created_at`), whatever file it comes from. Without one, `created_at` is stamped at the first run, so the key is the
+ * source file, the line's content and its occurrence number in that file: a re-run of the same file finds the stored
+ * event and keeps its original `created_at` (no second Intercom event); the same line in another file is a new event.
  */
-function importDedupeKey(value: unknown, event: DataEvent, occurrences: Map<string, number>): string {
+function importDedupeKey(
+  value: unknown,
+  event: DataEvent,
+  source: string | undefined,
+  occurrences: Map<string, number>,
+): string {
   if ((value as { created_at?: unknown }).created_at !== undefined) return eventDedupeKey(event);
-  const content = createHash("sha256").update(JSON.stringify(value)).digest("hex").slice(0, 40);
+  const content = createHash("sha256")
+    .update(JSON.stringify([source ?? null, value]))
+    .digest("hex")
+    .slice(0, 40);
   const n = (occurrences.get(content) ?? 0) + 1;
   occurrences.set(content, n);
   return `imp_${content}_${n}`;
 }
 
-/** Validates every line; nothing is stored. */
-export function planImport(lines: readonly ImportLine[], options: ValidateEventOptions = {}): ImportPlan {
+/**
+ * Validates every line; nothing is stored. Lines without `created_at` are all stamped with the same time (now), and
+ * a line that Intercom would merge with an earlier one (same identifiers, `event_name` and `created_at`; facts §2.3)
+ * gets a warning naming that line.
+ */
+export function planImport(lines: readonly ImportLine[], options: PlanImportOptions = {}): ImportPlan {
   const plan: ImportPlan = { valid: [], invalid: [] };
   const occurrences = new Map<string, number>();
-  const nowMs = options.nowMs ?? Date.now();
+  const firstLineOf = new Map<string, number>();
+  const { source, ...validateOptions } = options;
+  const nowMs = validateOptions.nowMs ?? Date.now();
   for (const l of lines) {
     if (l.parseError !== undefined) {
       plan.invalid.push({ line: l.line, raw: l.raw, issues: [{ field: "(line)", message: l.parseError }] });
       continue;
     }
-    const checked = checkEvent(l.value, { ...options, nowMs });
+    const checked = checkEvent(l.value, { ...validateOptions, nowMs });
     if (!checked.ok) plan.invalid.push({ line: l.line, raw: l.raw, issues: checked.issues });
     else {
-      const dedupeKey = importDedupeKey(l.value, checked.event, occurrences);
+      const dedupeKey = importDedupeKey(l.value, checked.event, source, occurrences);
+      const identity = eventDedupeKey(checked.event);
+      const first = firstLineOf.get(identity);
+      if (first === undefined) firstLineOf.set(identity, l.line);
+      else
+        checked.warnings.push({
+          field: "created_at",
+          message: `same identifiers, event_name and created_at (${checked.event.created_at}) as line ${first}: Intercom keeps only one of lines ${first} and ${l.line}`,
+        });
       plan.valid.push({
         line: l.line,
         raw: l.raw,
@@ -232,6 +312,31 @@ export function planImport(lines: readonly ImportLine[], options: ValidateEventO
     }
   }
   return plan;
+}
+
+/**
+ * Adds a warning to the first line of each event name that is new (not in `knownNames`, the names already sent from
+ * this store) and would take the workspace past `maxEventNames` distinct names, where Intercom answers 422 (facts
+ * §2.3). Names are compared the way Intercom does (case-insensitive, `.`/`$` as `-`). Changes `plan` in place.
+ * @param knownNames - the store's name set (`store.setMembers(EVENT_NAMES_SET)`), canonical spelling
+ * @param maxEventNames - distinct names allowed. @defaultValue 120
+ */
+export function checkImportEventNames(
+  plan: ImportPlan,
+  knownNames: Iterable<string>,
+  maxEventNames = DEFAULT_MAX_EVENT_NAMES,
+): void {
+  const names = new Set(knownNames);
+  for (const v of plan.valid) {
+    const canonical = canonicalEventName(v.event.event_name);
+    if (names.has(canonical)) continue;
+    names.add(canonical);
+    if (names.size > maxEventNames)
+      v.warnings.push({
+        field: "event_name",
+        message: `"${canonical}" would be distinct event name number ${names.size}; Intercom keeps at most ${maxEventNames} active names per workspace and may answer 422 (archive unused events in Intercom)`,
+      });
+  }
 }
 
 /** A short reason for a failed delivery: `404 not_found`, `503 server_error`, `timeout`, … */
@@ -292,7 +397,9 @@ export async function runImport(
   let stored = 0;
   const toWait: { planned: PlannedEvent; jobId: JobId }[] = [];
   const results = await mapLimit(plan.valid, options.storeConcurrency ?? 16, async (planned) => {
-    const r = await tracker.track(planned.value ?? planned.event, { dedupeKey: planned.dedupeKey });
+    // The planned event, not the raw line: every line without created_at carries the plan's one stamp, the time the
+    // duplicate check above used.
+    const r = await tracker.track(planned.event, { dedupeKey: planned.dedupeKey });
     stored++;
     if (stored % 500 === 0 || stored === plan.valid.length)
       options.onProgress?.({ phase: "storing", done: stored, total: plan.valid.length });

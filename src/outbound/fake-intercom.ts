@@ -31,7 +31,12 @@ export interface FakeIntercomOptions {
 export interface FakeIntercomFaults {
   /** The next N `POST /events` answer `failStatus` (after auth and rate limiting). @defaultValue 0 */
   failNext?: number;
-  /** Status used by `failNext` and `failRate`. @defaultValue 500 */
+  /**
+   * Status used by `failNext` and `failRate`, answered with an `error.list` body carrying Intercom's code for it
+   * (400 `parameter_invalid`, 401 `unauthorized`, 403 `forbidden`, 404 `not_found`, 422 `unprocessable_entity`, 429
+   * `rate_limit_exceeded`, 503 `service_unavailable`, other 5xx `server_error`, other 4xx `client_error`).
+   * @defaultValue 500
+   */
   failStatus?: number;
   /** Fraction (0–1) of `POST /events` answering `failStatus`, at random. @defaultValue 0 */
   failRate?: number;
@@ -46,11 +51,17 @@ export interface FakeIntercomFaults {
 
 /** One accepted event as the fake stored it. */
 export interface FakeStoredEvent {
+  /** As sent (the fake compares names case-insensitively, with `.`/`$` as `-`, like Intercom). */
   event_name: string;
+  /** As sent, unix seconds. */
   created_at: number;
+  /** The contact's external id, when sent. */
   user_id?: string;
+  /** The Intercom contact id, when sent. */
   id?: string;
+  /** The contact's email, when sent. */
   email?: string;
+  /** The first 10 metadata keys (Intercom ignores the rest). */
   metadata?: Record<string, unknown>;
   /** Epoch ms the request arrived. */
   receivedAtMs: number;
@@ -82,7 +93,9 @@ export interface FakeIntercomStats {
 export interface FakeIntercom {
   /** Base URL, e.g. `http://127.0.0.1:53124`. */
   readonly url: string;
+  /** The port it listens on (useful with `port: 0`). */
   readonly port: number;
+  /** A snapshot of the counters. */
   stats(): FakeIntercomStats;
   /** Every stored event, in arrival order. */
   events(): FakeStoredEvent[];
@@ -90,6 +103,7 @@ export interface FakeIntercom {
   setFaults(faults: FakeIntercomFaults): void;
   /** Clears events, counters and faults. */
   reset(): void;
+  /** Stops listening and drops open connections (in-flight requests get no answer). */
   close(): Promise<void>;
 }
 
@@ -104,6 +118,32 @@ const EMPTY_STATS = (): FakeIntercomStats => ({
   requestsByWindow: {},
   intercomVersions: {},
 });
+
+/** The `error.list` code and message Intercom uses for each status (facts §2.4), for injected failures. */
+const INJECTED_ERRORS: Record<number, [code: string, message: string]> = {
+  400: ["parameter_invalid", "Injected bad request"],
+  401: ["unauthorized", "Access Token Invalid"],
+  403: ["forbidden", "Injected forbidden: the token may not use this API"],
+  404: ["not_found", "User Not Found"],
+  406: ["unsupported", "Injected unsupported Accept header"],
+  408: ["request_timeout", "Injected request timeout"],
+  409: ["conflict", "Injected conflict"],
+  422: ["unprocessable_entity", "Injected unprocessable entity"],
+  429: ["rate_limit_exceeded", "Injected rate limit exceeded"],
+  500: ["server_error", "Injected server error"],
+  502: ["server_error", "Injected bad gateway"],
+  503: ["service_unavailable", "Injected service unavailable"],
+  504: ["request_timeout", "Injected gateway timeout"],
+};
+
+/** The injected `error.list` for `status`: Intercom's code for it, else `client_error` / `server_error`. */
+function injectedError(status: number): { code: string; message: string } {
+  const known = INJECTED_ERRORS[status];
+  if (known) return { code: known[0], message: known[1] };
+  return status >= 500
+    ? { code: "server_error", message: `Injected server error ${status}` }
+    : { code: "client_error", message: `Injected client error ${status}` };
+}
 
 function errorList(code: string, message: string): string {
   return JSON.stringify({ type: "error.list", request_id: randomUUID(), errors: [{ code, message }] });
@@ -233,12 +273,12 @@ export async function startFakeIntercom(options: FakeIntercomOptions = {}): Prom
     }
     if (faults.failNext > 0 || (faults.failRate > 0 && Math.random() < faults.failRate)) {
       if (faults.failNext > 0) faults.failNext--;
-      return send(
-        res,
-        faults.failStatus,
-        faults.failStatus >= 500 ? errorList("server_error", "Injected server error") : "",
-        rl,
-      );
+      if (faults.failStatus === 429) {
+        stats.rateLimited++;
+        stats.rateLimitedByWindow[ws] = (stats.rateLimitedByWindow[ws] ?? 0) + 1;
+      }
+      const injected = injectedError(faults.failStatus);
+      return send(res, faults.failStatus, errorList(injected.code, injected.message), rl);
     }
     const e = body as Partial<FakeStoredEvent> | null;
     if (typeof e !== "object" || e === null || typeof e.event_name !== "string" || e.event_name === "") {

@@ -122,9 +122,11 @@ export interface OutboxStatus {
   state: "sending" | "paused-rate-limited" | "paused-unauthorized" | "paused";
   /** End of the current pause, epoch ms, or null. */
   pausedUntil: number | null;
+  /** Why sending is paused (`rate-limited`, `unauthorized`, …) while it is, else null. */
   pauseReason: string | null;
   /** Budget per window in use (corrected from `X-RateLimit-Limit`). */
   perWindow: number;
+  /** Length of one rate-limit window, ms (`rateLimitWindowMs`). */
   windowMs: number;
   /** Last 401/403 seen by this process, epoch ms, or null. */
   lastUnauthorizedAt: number | null;
@@ -143,7 +145,11 @@ export interface EventTracker {
   track(event: unknown, options?: TrackOptions): Promise<TrackResult>;
   /** Validates every event first (issue fields are prefixed `[i].`), then stores them all. @throws {EventValidationError} */
   trackMany(events: readonly unknown[]): Promise<TrackResult[]>;
-  /** Resolves when every event tracked so far by this tracker is sent or failed (needs a worker somewhere). */
+  /**
+   * Resolves when every event tracked so far by this tracker is sent or failed (needs a worker somewhere), or when
+   * `timeoutMs` has passed.
+   * @param timeoutMs - longest wait, ms. @defaultValue no limit
+   */
   flush(timeoutMs?: number): Promise<void>;
   /** Waits until the given deliveries are `done` or `dead` (or the wait ends early); returns their current summaries. */
   waitFor(jobIds: readonly JobId[], options?: WaitForOptions): Promise<JobSummary[]>;

@@ -47,7 +47,9 @@ export function budgetPerWindow(ratePerMinute: number, windowMs: number): number
 
 /** Options of {@link createRateGate}. */
 export interface RateGateOptions {
+  /** The store's shared limiter (`store.limiter(OUTBOX_LIMITER)`): the window budget and pauses every instance sees. */
   limiter: SharedLimiter;
+  /** Time source for window edges and waits (a fake clock in tests). */
   clock: Clock;
   /** Budget per window until a response's `X-RateLimit-Limit` says otherwise. */
   initialPerWindow: number;

@@ -2,13 +2,17 @@ import { EventValidationError, type EventValidationIssue } from "../core/errors.
 
 /** A rich link metadata value (facts §2.3). */
 export interface RichLinkValue {
+  /** The link target, an http(s) URL. */
   url: string;
+  /** The text Intercom shows for the link. */
   value: string;
 }
 
 /** A monetary amount metadata value: `amount` in cents (positive integer), `currency` an ISO 4217 code (facts §2.3). */
 export interface MonetaryValue {
+  /** Amount in the currency's smallest unit (cents), a positive integer: 3499 is 34.99. */
   amount: number;
+  /** ISO 4217 currency code, e.g. `eur`. */
   currency: string;
 }
 

@@ -19,6 +19,11 @@ export interface EventsRoutesOptions {
   store?: Store;
   /** Largest array `POST /api/events` accepts. @defaultValue 1_000 */
   maxBatchEvents?: number;
+  /**
+   * More than 10 metadata keys: refuse the event (422), or accept it keeping the first 10 with a warning. Must match
+   * the tracker's `metadataOverflow`. @defaultValue "error"
+   */
+  metadataOverflow?: "error" | "truncate";
 }
 
 const PRESENTED = EVENT_STATE_NAMES;
@@ -85,7 +90,7 @@ export function registerEventsRoutes(app: FastifyInstance, options: EventsRoutes
     const now = Date.now();
     const invalid: { index: number; issues: EventValidationIssue[] }[] = [];
     inputs.forEach((e, index) => {
-      const c = checkEvent(e, { nowMs: now });
+      const c = checkEvent(e, { nowMs: now, metadataOverflow: options.metadataOverflow ?? "error" });
       if (!c.ok) invalid.push({ index, issues: c.issues });
     });
     if (invalid.length > 0) {

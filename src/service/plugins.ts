@@ -16,8 +16,17 @@ export interface OutboundServiceOptions {
   baseUrl?: string | undefined;
   /** Pinned `Intercom-Version` (`INTERCOM_VERSION`). */
   intercomVersion?: string | undefined;
-  /** Budget until `X-RateLimit-Limit` is seen, per minute (spread over 10-second windows). @defaultValue 10_000 */
+  /** Budget until `X-RateLimit-Limit` is seen, per minute (spread over the windows). @defaultValue 10_000 */
   rateLimitPerMinute?: number;
+  /**
+   * Rate-limit window length, ms: Intercom uses 10 s; a `fake-intercom --window-seconds 2` needs 2_000, or sending
+   * runs at a fifth of its limit. @defaultValue 10_000
+   */
+  rateLimitWindowMs?: number;
+  /** More than 10 metadata keys in `POST /api/events`: refuse the event, or keep the first 10 with a warning. @defaultValue "error" */
+  metadataOverflow?: "error" | "truncate";
+  /** Distinct event names before a warning (Intercom keeps 120 active ones per workspace). @defaultValue 120 */
+  maxEventNames?: number;
 }
 
 /**
@@ -42,10 +51,18 @@ export function servicePlugins(outbound: OutboundServiceOptions): Array<(ctx: Se
         ...(outbound.baseUrl ? { baseUrl: outbound.baseUrl } : {}),
         ...(outbound.intercomVersion ? { intercomVersion: outbound.intercomVersion } : {}),
         ...(outbound.rateLimitPerMinute ? { rateLimitPerMinute: outbound.rateLimitPerMinute } : {}),
+        ...(outbound.maxEventNames ? { maxEventNames: outbound.maxEventNames } : {}),
+        ...(outbound.rateLimitWindowMs ? { rateLimitWindowMs: outbound.rateLimitWindowMs } : {}),
+        ...(outbound.metadataOverflow ? { metadataOverflow: outbound.metadataOverflow } : {}),
         log: ctx.log,
       });
       tracker = t;
-      registerEventsRoutes(ctx.app, { tracker: t, adminToken: ctx.adminToken, store: ctx.store });
+      registerEventsRoutes(ctx.app, {
+        tracker: t,
+        adminToken: ctx.adminToken,
+        store: ctx.store,
+        ...(outbound.metadataOverflow ? { metadataOverflow: outbound.metadataOverflow } : {}),
+      });
       t.start();
       ctx.onClose(() => t.close());
       // Outbound problems are reported, not made fatal: failing readiness would take the webhook receiver out of the

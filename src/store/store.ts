@@ -92,8 +92,9 @@ export interface Processor {
 /** A fixed-window rate budget shared by every process using the same store. */
 export interface SharedLimiter {
   /**
-   * Takes one unit of `max` per `windowMs` window. Returns 0 when granted, otherwise the ms to wait before trying
-   * again (end of window or of a pause).
+   * Takes one unit of `max` per `windowMs` window. Windows are aligned to multiples of `windowMs` since the epoch
+   * (Intercom's windows reset on such edges), so every backend and instance agrees on where a window ends. Returns 0
+   * when granted, otherwise the ms to wait before trying again (end of window or of a pause).
    */
   acquire(max: number, windowMs: number): Promise<number>;
   /** Nothing is granted before `untilMs` (epoch ms); a later pause extends, an earlier one does not shorten. */

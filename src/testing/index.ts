@@ -12,4 +12,10 @@ export type { StoreFixture } from "./store-conformance.js";
 export { waitFor, sleep } from "./wait-for.js";
 export type { WaitForOptions } from "./wait-for.js";
 export { startFakeIntercom } from "../outbound/fake-intercom.js";
-export type { FakeIntercom, FakeIntercomOptions } from "../outbound/fake-intercom.js";
+export type {
+  FakeIntercom,
+  FakeIntercomFaults,
+  FakeIntercomOptions,
+  FakeIntercomStats,
+  FakeStoredEvent,
+} from "../outbound/fake-intercom.js";

@@ -889,6 +889,25 @@ export function defineStoreConformance(name: string, factory: () => Promise<Stor
         expect((await limiter.state()).used).toBe(2);
       });
 
+      it("aligns windows to multiples of the window length since the epoch", async () => {
+        const limiter = store.limiter(`l-${randomUUID()}`);
+        const windowMs = 7_000;
+        const before = Date.now();
+        expect(await limiter.acquire(5, windowMs)).toBe(0);
+        const after = Date.now();
+        const { windowStart } = await limiter.state();
+        expect(windowStart % windowMs).toBe(0);
+        expect(windowStart).toBeGreaterThan(before - windowMs - 1_000);
+        expect(windowStart).toBeLessThanOrEqual(after + 1_000);
+        // The wait once the budget is used up is the rest of that aligned window.
+        for (let i = 0; i < 4; i++) await limiter.acquire(5, windowMs);
+        const wait = await limiter.acquire(5, windowMs);
+        const now = Date.now();
+        const current = (await limiter.state()).windowStart;
+        expect(wait).toBeGreaterThan(0);
+        expect(Math.abs(now + wait - (current + windowMs))).toBeLessThan(1_000);
+      });
+
       it("starts a fresh budget in the next window", async () => {
         const limiter = store.limiter(`l-${randomUUID()}`);
         const windowMs = 200;

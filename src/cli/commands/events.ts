@@ -1,13 +1,14 @@
-import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
 import { storeOptions, withStore, type StoreFlags } from "../store-options.js";
 import { EVENT_STATE_FROM_NAME, EVENT_STATE_NAMES } from "../../outbound/event-states.js";
 import { Option, type Command } from "commander";
 import cliProgress from "cli-progress";
 import { ENV } from "../../config/env.js";
 import { ConfigError, EventValidationError } from "../../core/errors.js";
-import type { JobFilter, JobState, JobSummary } from "../../queue/types.js";
+import type { JobFilter, JobId, JobState, JobSummary } from "../../queue/types.js";
 import type { Store } from "../../store/store.js";
 import {
+  checkImportEventNames,
   failureReason,
   parseImportFile,
   planImport,
@@ -16,7 +17,9 @@ import {
   type ImportSummary,
 } from "../../outbound/bulk-import.js";
 import type { IntercomRegion } from "../../outbound/intercom-api.js";
+import { DEFAULT_MAX_EVENT_NAMES, EVENT_NAMES_SET } from "../../outbound/event-names.js";
 import { createEventTracker, type EventTracker } from "../../outbound/outbox.js";
+import type { Logger } from "../../core/logger.js";
 import { OUTBOX_LIMITER, PAUSE_REASON_UNAUTHORIZED } from "../../outbound/rate-limit.js";
 import { durationArg, intArg } from "../parse.js";
 import { alignColumns } from "../table.js";
@@ -31,6 +34,7 @@ interface SendFlags extends StoreFlags {
   timeout: number;
   lease: number;
   metadataOverflow: "error" | "truncate";
+  maxEventNames: number;
 }
 
 const PRESENTED = EVENT_STATE_NAMES;
@@ -55,11 +59,16 @@ function sendOptions(cmd: Command): Command {
     )
     .addOption(
       new Option("--rate-limit-per-minute <n>", "Intercom rate limit until X-RateLimit-Limit is seen")
+        .env(ENV.rateLimitPerMinute)
         .argParser(intArg(1))
         .default(10_000),
     )
     .addOption(
-      new Option("--rate-limit-window-seconds <n>", "rate-limit window length (Intercom: 10)")
+      new Option(
+        "--rate-limit-window-seconds <n>",
+        "rate-limit window length (Intercom: 10; X-RateLimit-* do not say it, so match a fake-intercom's --window-seconds)",
+      )
+        .env(ENV.rateLimitWindowSeconds)
         .argParser(intArg(1))
         .default(10),
     )
@@ -76,8 +85,18 @@ function sendOptions(cmd: Command): Command {
     )
     .addOption(
       new Option("--metadata-overflow <mode>", "more than 10 metadata keys: error, or truncate to the first 10")
+        .env(ENV.metadataOverflow)
         .choices(["error", "truncate"])
         .default("error"),
+    )
+    .addOption(
+      new Option(
+        "--max-event-names <n>",
+        "distinct event names before a warning (Intercom keeps 120 active names per workspace and answers 422 past them)",
+      )
+        .env(ENV.maxEventNames)
+        .argParser(intArg(1))
+        .default(DEFAULT_MAX_EVENT_NAMES),
     );
 }
 
@@ -97,11 +116,43 @@ function makeTracker(store: Store, flags: SendFlags): EventTracker {
     timeoutMs: flags.timeout,
     leaseMs: flags.lease,
     metadataOverflow: flags.metadataOverflow,
+    maxEventNames: flags.maxEventNames,
     pollMs: 50,
-    log: {
-      error: (_o, msg) => process.stderr.write(`error: ${msg ?? ""}\n`),
-    },
+    log: cliLogger(),
   });
+}
+
+/**
+ * The tracker's logger on a terminal: errors and warnings (429 pauses and the like) go to stderr, each distinct line
+ * once. An event's own validation warnings (rewritten names, truncated metadata, the distinct-name limit) are left
+ * out here because the commands print them per event or per line (`line N: warning: …`). The context object never
+ * holds the access token.
+ */
+function cliLogger(write: (text: string) => void = (t) => process.stderr.write(t)): Partial<Logger> {
+  const seen = new Set<string>();
+  const line = (level: string, obj: object, msg?: string): void => {
+    if (Array.isArray((obj as { warnings?: unknown }).warnings)) return;
+    const text = `${level}: ${msg ?? ""}${Object.keys(obj).length > 0 ? ` ${JSON.stringify(obj)}` : ""}\n`;
+    if (seen.has(text)) return;
+    seen.add(text);
+    write(text);
+  };
+  return {
+    warn: (obj, msg) => line("warning", obj, msg),
+    error: (obj, msg) => line("error", obj, msg),
+  };
+}
+
+/**
+ * The distinct event names this store has sent, for the plan's name-limit check. A SQLite file that does not exist
+ * yet has sent nothing, and is not created (a dry run stores nothing).
+ */
+async function storedEventNames(flags: StoreFlags): Promise<string[]> {
+  if (flags.store.startsWith("sqlite:")) {
+    const path = flags.store.slice("sqlite:".length).replace(/^\/\/(?=\/)/, "");
+    if (path !== "" && !existsSync(path)) return [];
+  }
+  return withStore(flags, (store) => store.setMembers(EVENT_NAMES_SET));
 }
 
 /**
@@ -193,6 +244,7 @@ export function registerEventsCommand(program: Command): void {
         metadata?: string;
         createdAt?: number;
       },
+      cmd: Command,
     ) => {
       const input: Record<string, unknown> = { event_name: flags.eventName };
       if (flags.userId !== undefined) input.user_id = flags.userId;
@@ -202,8 +254,11 @@ export function registerEventsCommand(program: Command): void {
       if (flags.metadata !== undefined) {
         try {
           input.metadata = JSON.parse(flags.metadata) as unknown;
-        } catch {
-          throw new ConfigError("--metadata must be a JSON object");
+        } catch (e) {
+          cmd.error(`error: --metadata must be a JSON object such as '{"plan":"pro"}': ${(e as Error).message}`, {
+            exitCode: 2,
+            code: "intercom-bridge.usage",
+          });
         }
       }
       const code = await withStore(flags, async (store) => {
@@ -251,7 +306,8 @@ export function registerEventsCommand(program: Command): void {
     events
       .command("import <file>")
       .description(
-        "Validate every line of an NDJSON or CSV file (all invalid lines are reported first), then send the valid ones paced to the rate limit. Writes failed and invalid lines to <file>.failed.ndjson. Re-running skips events already sent. Exit 0 only if everything was sent.",
+        "Validate every line of an NDJSON or CSV file (all invalid lines and warnings are reported first), then send the valid ones paced to the rate limit. Writes failed and invalid lines to <file>.failed.ndjson. Exit 0 only if everything was sent.\n" +
+          "Re-running skips events already sent. A line with created_at is keyed by (identifiers, event_name, created_at), whatever the file; a line without one is stamped with the time of its first import and keyed by the file's real path, its content and its occurrence in the file, so re-running the same file keeps that created_at while the same line in another file is a new event. Lines Intercom would merge (same identifiers, event_name and created_at) are reported as warnings.",
       )
       .addOption(
         new Option(
@@ -269,8 +325,11 @@ export function registerEventsCommand(program: Command): void {
       throw new ConfigError(`cannot read ${file}: ${(e as Error).message}`);
     }
     const lines = parseImportFile(text, format);
-    const plan = planImport(lines, { metadataOverflow: flags.metadataOverflow });
+    const plan = planImport(lines, { metadataOverflow: flags.metadataOverflow, source: realpathSync(file) });
+    checkImportEventNames(plan, await storedEventNames(flags), flags.maxEventNames);
     for (const i of plan.invalid) process.stderr.write(`line ${i.line}: invalid: ${formatIssues(i.issues)}\n`);
+    for (const v of plan.valid)
+      for (const w of v.warnings) process.stderr.write(`line ${v.line}: warning: ${w.field}: ${w.message}\n`);
     process.stderr.write(`${lines.length} lines: ${plan.valid.length} valid, ${plan.invalid.length} invalid\n`);
     const failedPath = `${file}.failed.ndjson`;
     if (flags.dryRun) {
@@ -333,34 +392,89 @@ export function registerEventsCommand(program: Command): void {
     });
   });
 
-  storeOptions(
+  sendOptions(
     events
       .command("retry [id]")
       .description(
-        "Send a failed event again (or all of them with --failed); a running `serve` or the next `events import|send` delivers them",
+        "Send a failed (or sent) event again, or every failed one with --failed: requeue it, then send it now and wait for the outcome (exit 0 only when Intercom accepted every one). With --no-wait, only requeue; a running `serve` or the next `events send|import|retry` sends it.",
       )
-      .option("--failed", "retry every failed event"),
-  ).action(async (id: string | undefined, flags: StoreFlags & { failed?: boolean }) => {
+      .option("--failed", "retry every failed event")
+      .option("--no-wait", "only requeue; do not send from this process"),
+  ).action(async (id: string | undefined, flags: SendFlags & { failed?: boolean; wait: boolean }, cmd: Command) => {
     if ((id === undefined) === (flags.failed !== true))
-      throw new ConfigError("give an event id or --failed (not both)");
-    await withStore(flags, async (store) => {
+      cmd.error("error: give an event id or --failed (not both)", { exitCode: 2, code: "intercom-bridge.usage" });
+    const code = await withStore(flags, async (store) => {
+      // Made before anything is requeued, so a missing token changes nothing.
+      const tracker = flags.wait ? makeTracker(store, flags) : undefined;
+      const ids: JobId[] = [];
       if (flags.failed) {
-        const n = await store.requeueMany({ queue: "outbox", state: "dead" });
-        process.stdout.write(`requeued ${n} failed event${n === 1 ? "" : "s"}\n`);
-        return;
+        const dead: JobId[] = [];
+        let cursor: string | null = null;
+        do {
+          const page = await store.listJobs({
+            queue: "outbox",
+            state: "dead",
+            limit: 500,
+            ...(cursor ? { cursor } : {}),
+          });
+          dead.push(...page.items.map((j) => j.id));
+          cursor = page.nextCursor;
+        } while (cursor !== null);
+        for (const jobId of dead) if ((await store.requeue(jobId)) === "requeued") ids.push(jobId);
+        process.stdout.write(`requeued ${ids.length} failed event${ids.length === 1 ? "" : "s"}\n`);
+      } else {
+        const job = await store.getJob(id as string);
+        const r = job?.queue === "outbox" ? await store.requeue(job.id) : "not-found";
+        if (r !== "requeued") {
+          process.stderr.write(
+            r === "conflict" && job
+              ? `${id} is ${PRESENTED[job.state]}; only sent or failed events can be retried\n`
+              : `no outbound event with id ${id}\n`,
+          );
+          return 1;
+        }
+        ids.push(job!.id);
+        process.stdout.write(`requeued ${id}\n`);
       }
-      const job = await store.getJob(id as string);
-      const r = job?.queue === "outbox" ? await store.requeue(job.id) : "not-found";
-      if (r === "requeued") process.stdout.write(`requeued ${id}\n`);
-      else {
-        process.stderr.write(
-          r === "conflict" && job
-            ? `${id} is ${PRESENTED[job.state]}; only sent or failed events can be retried\n`
-            : `no outbound event with id ${id}\n`,
-        );
-        process.exitCode = 1;
+      if (!tracker || ids.length === 0) return 0;
+      const controller = new AbortController();
+      const stopWatch = await watchUnauthorized(tracker, store, controller);
+      const onSignal = (): void => controller.abort();
+      process.once("SIGINT", onSignal);
+      tracker.start();
+      try {
+        const jobs = await tracker.waitFor(ids, { signal: controller.signal });
+        let sent = 0;
+        let unfinished = 0;
+        const failed: Record<string, number> = {};
+        for (const job of jobs) {
+          if (job.state === "done") {
+            sent++;
+            process.stdout.write(`sent ${job.topic} [${job.id}]\n`);
+          } else if (job.state === "dead") {
+            const reason = failureReason(job);
+            failed[reason] = (failed[reason] ?? 0) + 1;
+            process.stdout.write(`failed: ${job.lastError?.message ?? reason} [${job.id}]\n`);
+          } else unfinished++;
+        }
+        if (ids.length > 1) {
+          process.stdout.write(`sent:    ${sent}\n`);
+          process.stdout.write(`failed:  ${Object.values(failed).reduce((a, b) => a + b, 0)}\n`);
+          for (const [reason, n] of Object.entries(failed).sort((a, b) => b[1] - a[1]))
+            process.stdout.write(`  ${reason}: ${n}\n`);
+        }
+        if (unfinished > 0)
+          process.stdout.write(
+            `not sent yet: ${unfinished} (Intercom refused the access token or the run was interrupted; they stay queued)\n`,
+          );
+        return sent === ids.length ? 0 : 1;
+      } finally {
+        stopWatch();
+        process.off("SIGINT", onSignal);
+        await tracker.close();
       }
     });
+    process.exitCode = code;
   });
 
   storeOptions(
@@ -383,17 +497,38 @@ export function registerEventsCommand(program: Command): void {
   });
 }
 
+/** ` | eta 1m05s` from the progress so far, or "" while there is none to go by (or nothing left). */
+export function etaText(doneSoFar: number, elapsedMs: number, remaining: number): string {
+  if (doneSoFar <= 0 || elapsedMs <= 0 || remaining <= 0) return "";
+  const s = Math.ceil((remaining * elapsedMs) / doneSoFar / 1000);
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const text =
+    h > 0 ? `${h}h${String(m).padStart(2, "0")}m` : m > 0 ? `${m}m${String(s % 60).padStart(2, "0")}s` : `${s}s`;
+  return ` | eta ${text}`;
+}
+
 function makeProgress(total: number): {
   update: (p: { phase: string; done: number; total: number }) => void;
   stop: () => void;
 } {
   if (process.stderr.isTTY) {
+    // cli-progress's own eta mixes the storing and sending phases and reads "eta NFs" before anything is sent; the
+    // eta here is the sending rate so far, shown once some events have been sent.
     const bar = new cliProgress.SingleBar(
-      { format: "{phase} [{bar}] {value}/{total} {percentage}% | eta {eta_formatted}", stream: process.stderr },
+      { format: "{phase} [{bar}] {value}/{total} {percentage}%{eta}", stream: process.stderr },
       cliProgress.Presets.shades_classic,
     );
-    bar.start(total, 0, { phase: "storing" });
-    return { update: (p) => bar.update(p.done, { phase: p.phase }), stop: () => bar.stop() };
+    let sending: { from: number; atMs: number } | null = null;
+    bar.start(total, 0, { phase: "storing", eta: "" });
+    return {
+      update: (p) => {
+        if (p.phase === "sending" && sending === null) sending = { from: p.done, atMs: Date.now() };
+        const eta = sending ? etaText(p.done - sending.from, Date.now() - sending.atMs, p.total - p.done) : "";
+        bar.update(p.done, { phase: p.phase, eta });
+      },
+      stop: () => bar.stop(),
+    };
   }
   let lastAt = 0;
   let lastLine = "";

@@ -16,7 +16,7 @@ export function registerFakeIntercomCommand(program: Command): void {
   program
     .command("fake-intercom")
     .description(
-      'Run a local stand-in for Intercom\'s Data Events API: POST /events, GET /events?type=user&user_id=…, bearer token, error.list errors, 10-key metadata rule, dedupe on (contact, name, created_at), X-RateLimit-* windows with 429, injectable 5xx and slow answers. Contacts whose identifier starts with "missing" answer 404. Control: GET /_fake/stats, GET /_fake/events, POST /_fake/control {failNext,failStatus,failRate,delayMs,token}, POST /_fake/reset.',
+      "Run a local stand-in for Intercom's Data Events API: POST /events, GET /events?type=user&user_id=…, bearer token, error.list errors, 10-key metadata rule, dedupe on (contact, name, created_at), X-RateLimit-* windows with 429, injectable errors (any 4xx/5xx, each with an error.list body carrying Intercom's code for it) and slow answers. Contacts whose identifier starts with \"missing\" answer 404. Control: GET /_fake/stats, GET /_fake/events, POST /_fake/control {failNext,failStatus,failRate,delayMs,token}, POST /_fake/reset.",
     )
     .addOption(new Option("--port <port>", "port to listen on (0: any free port)").argParser(intArg(0)).default(4010))
     .option("--host <host>", "address to bind", "127.0.0.1")
@@ -37,7 +37,14 @@ export function registerFakeIntercomCommand(program: Command): void {
         .argParser(fractionArg)
         .default(0),
     )
-    .addOption(new Option("--fail-status <status>", "status for injected failures").argParser(intArg(400)).default(500))
+    .addOption(
+      new Option(
+        "--fail-status <status>",
+        "status for injected failures, answered with Intercom's error.list code for it (400 parameter_invalid, 403 forbidden, 404 not_found, 422 unprocessable_entity, 429 rate_limit_exceeded, 503 service_unavailable, …)",
+      )
+        .argParser(intArg(400))
+        .default(500),
+    )
     .addOption(
       new Option("--delay-ms <ms>", "answer every request this late (the event is still processed at once)")
         .argParser(intArg(0))

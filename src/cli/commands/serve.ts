@@ -5,6 +5,7 @@ import { parseForward } from "../../service/forward.js";
 import { collect, durationArg, intArg } from "../parse.js";
 import { DEFAULT_STORE_URL, dataDirOf, openStore } from "../store-url.js";
 import { servicePlugins } from "../../service/plugins.js";
+import { DEFAULT_MAX_EVENT_NAMES } from "../../outbound/event-names.js";
 
 interface ServeFlags {
   port: number;
@@ -26,6 +27,9 @@ interface ServeFlags {
   redisPrefix: string;
   dataDir?: string;
   rateLimitPerMinute: number;
+  maxEventNames: number;
+  rateLimitWindowSeconds: number;
+  metadataOverflow: "error" | "truncate";
 }
 
 /** `intercom-bridge serve`: the webhook receiver, workers, operator API and dashboard in one process. */
@@ -133,11 +137,38 @@ export function registerServeCommand(program: Command): void {
     .addOption(
       new Option(
         "--rate-limit-per-minute <n>",
-        "outbound: Intercom rate limit assumed until X-RateLimit-Limit is seen (spread over 10-second windows)",
+        "outbound: Intercom rate limit assumed until X-RateLimit-Limit is seen (spread over the rate-limit windows)",
       )
-        .env("INTERCOM_BRIDGE_RATE_LIMIT_PER_MINUTE")
+        .env(ENV.rateLimitPerMinute)
         .argParser(intArg(1))
         .default(10_000),
+    )
+    .addOption(
+      new Option(
+        "--rate-limit-window-seconds <n>",
+        "outbound: rate-limit window length (Intercom: 10; match a fake-intercom's --window-seconds)",
+      )
+        .env(ENV.rateLimitWindowSeconds)
+        .argParser(intArg(1))
+        .default(10),
+    )
+    .addOption(
+      new Option(
+        "--metadata-overflow <mode>",
+        "outbound: an event with more than 10 metadata keys is refused (error) or keeps the first 10 with a warning (truncate)",
+      )
+        .env(ENV.metadataOverflow)
+        .choices(["error", "truncate"])
+        .default("error"),
+    )
+    .addOption(
+      new Option(
+        "--max-event-names <n>",
+        "outbound: distinct event names before a warning (Intercom keeps 120 active names per workspace and answers 422 past them)",
+      )
+        .env(ENV.maxEventNames)
+        .argParser(intArg(1))
+        .default(DEFAULT_MAX_EVENT_NAMES),
     )
     .addOption(
       new Option(
@@ -180,6 +211,9 @@ export function registerServeCommand(program: Command): void {
           baseUrl: process.env[ENV.apiBaseUrl],
           intercomVersion: process.env[ENV.intercomVersion],
           rateLimitPerMinute: flags.rateLimitPerMinute,
+          maxEventNames: flags.maxEventNames,
+          rateLimitWindowMs: flags.rateLimitWindowSeconds * 1000,
+          metadataOverflow: flags.metadataOverflow,
         }),
       });
       const url = await service.listen();

@@ -41,8 +41,10 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[
 return 0`;
 
 /**
- * KEYS[1] limiter hash; ARGV[1] max, ARGV[2] window ms. A fixed window that starts at the first acquire after the
- * previous one ended (what INCR + PEXPIRE gives), on the server clock so every instance agrees.
+ * KEYS[1] limiter hash; ARGV[1] max, ARGV[2] window ms. A fixed window aligned to multiples of the window length
+ * since the epoch, like the memory and SQLite stores (and Intercom's windows as `X-RateLimit-Reset` shows them), on
+ * the server clock so every instance agrees. A window that started at the first acquire instead straddles two of
+ * Intercom's windows and lets a second budget land in one of them.
  * Returns 0 when granted, else ms to wait.
  */
 const LIMITER_ACQUIRE = `
@@ -52,10 +54,10 @@ local pu = tonumber(redis.call('HGET', KEYS[1], 'pu') or '0')
 if pu > now then return pu - now end
 local wm = tonumber(ARGV[2])
 local max = tonumber(ARGV[1])
-local ws = tonumber(redis.call('HGET', KEYS[1], 'ws') or '-1')
+local ws = now - (now % wm)
+local cur_ws = tonumber(redis.call('HGET', KEYS[1], 'ws') or '-1')
 local cur = tonumber(redis.call('HGET', KEYS[1], 'wm') or '0')
-if ws < 0 or now >= ws + cur or cur ~= wm then
-  ws = now
+if cur_ws ~= ws or cur ~= wm then
   redis.call('HSET', KEYS[1], 'ws', ws, 'used', 0, 'wm', wm)
 end
 local used = tonumber(redis.call('HGET', KEYS[1], 'used') or '0')

@@ -131,12 +131,20 @@ describe("event tracker against fake-intercom", () => {
     expect(job?.lastError?.message).toMatch(/Intercom 422 422: Cannot have more than 1 active event names/);
   });
 
-  it("fails 400 permanently", async () => {
+  it.each([
+    [400, "parameter_invalid", "Injected bad request"],
+    [422, "unprocessable_entity", "Injected unprocessable entity"],
+  ])("fails %i permanently, keeping Intercom's code and message", async (status, code, message) => {
     const t = await setup();
-    fake.setFaults({ failNext: 1, failStatus: 400 });
+    fake.setFaults({ failNext: 1, failStatus: status });
     const r = await t.track(event(1));
     await t.flush();
-    expect((await store.getJob(r.jobId!))?.state).toBe("dead");
+    const job = await store.getJob(r.jobId!);
+    expect(job?.state).toBe("dead");
+    expect(job?.attempts).toBe(1);
+    expect(job?.lastError?.message).toMatch(
+      new RegExp(`^Intercom ${status} ${code}: ${message} \\(request [0-9a-f-]{36}\\)$`),
+    );
     expect(fake.stats().requests).toBe(1);
   });
 
@@ -149,7 +157,7 @@ describe("event tracker against fake-intercom", () => {
     expect(job?.state).toBe("done");
     expect(job?.attempts).toBe(4);
     expect(job?.history.filter((h) => h.outcome === "failed").map((h) => h.error?.message)).toEqual([
-      expect.stringMatching(/Intercom 503 server_error/),
+      expect.stringMatching(/Intercom 503 service_unavailable: Injected service unavailable/),
       expect.stringMatching(/503/),
       expect.stringMatching(/503/),
     ]);
@@ -234,6 +242,28 @@ describe("event tracker against fake-intercom", () => {
     expect((await t.status()).state).toBe("sending");
   });
 
+  it("pauses everyone on 403 like on 401, fails nothing, and sends every event after resume", async () => {
+    const t = await setup({}, { concurrency: 1, unauthorizedPauseMs: 60_000, pauseRecheckMs: 50 });
+    fake.setFaults({ failNext: 1, failStatus: 403 });
+    const results = await t.trackMany([event(1), event(2), event(3)]);
+    await waitUntil(async () => (await t.status()).state === "paused-unauthorized");
+    await sleep(200);
+    expect(fake.stats().byStatus).toEqual({ "403": 1 });
+    const states = await Promise.all(results.map(async (r) => (await store.getJob(r.jobId!))?.state));
+    expect(states).not.toContain("dead");
+    const errors = logs.filter((l) => l.level === "error");
+    expect(errors).toEqual([
+      expect.objectContaining({
+        obj: expect.objectContaining({ status: 403 }),
+        msg: expect.stringMatching(/\(403\); ALL outbound events are paused/),
+      }),
+    ]);
+    await t.resume();
+    await t.flush(10_000);
+    expect(fake.stats().accepted).toBe(3);
+    for (const r of results) expect((await store.getJob(r.jobId!))?.attempts).toBeLessThanOrEqual(2);
+  });
+
   it("re-probes by itself after unauthorizedPauseMs", async () => {
     const t = await setup({ token: "another-token" }, { concurrency: 1, unauthorizedPauseMs: 300, pauseRecheckMs: 50 });
     const r = await t.track(event(1));
@@ -277,16 +307,25 @@ describe("event tracker against fake-intercom", () => {
     expect(Math.max(...Object.values(s.requestsByWindow).slice(1))).toBeLessThanOrEqual(5);
   });
 
-  it("pauses on a 429 caused by another client on the same token, until X-RateLimit-Reset", async () => {
-    const t = await setup({ limitPerWindow: 1_000, windowMs: 1_000 }, { rateLimitWindowMs: 1_000 });
+  it("pauses on a 429 caused by another client on the same token, and retries after X-RateLimit-Reset", async () => {
+    // 3 s windows leave room to use up a window before it turns, even on a slow machine.
+    const windowMs = 3_000;
+    const t = await setup({ limitPerWindow: 100, windowMs }, { rateLimitWindowMs: windowMs });
+    await waitUntil(() => Date.now() % windowMs < 500);
     // Someone else uses up this window.
-    await waitUntil(() => Date.now() % 1_000 < 300);
-    for (let i = 0; i < 1_000; i++)
-      await fetch(`${fake.url}/events?type=user&user_id=x`, { headers: { authorization: `Bearer ${TOKEN}` } });
+    const get = (): Promise<Response> =>
+      fetch(`${fake.url}/events?type=user&user_id=x`, { headers: { authorization: `Bearer ${TOKEN}` } });
+    for (let i = 0; i < 10; i++) await Promise.all(Array.from({ length: 10 }, get));
     const r = await t.track(event(1));
     await t.flush(10_000);
     expect((await store.getJob(r.jobId!))?.state).toBe("done");
-    expect(fake.stats().rateLimited).toBeLessThanOrEqual(1);
+    const s = fake.stats();
+    expect(s.rateLimited).toBe(1);
+    const [windowStart] = Object.keys(s.rateLimitedByWindow).map(Number);
+    // The retry arrived once the window of the 429 had reset, not before.
+    expect(fake.events()).toHaveLength(1);
+    expect(fake.events()[0]!.receivedAtMs).toBeGreaterThanOrEqual(windowStart! + windowMs);
+    expect(s.requests).toBe(2);
   });
 });
 

@@ -203,12 +203,82 @@ describe("bulk-import parsing", () => {
     expect(rows.map((r) => r.line)).toEqual([2, 3]);
   });
 
+  it("refuses a metadata column that is not a JSON object, naming the column", () => {
+    const rows = parseCsv(
+      'event_name,user_id,metadata\na,u,"[1,2]"\na,u,"""pro"""\na,u,7\na,u,{oops\na,u,"{""id"":12345678901234567890}"\n',
+    );
+    expect(rows.map((r) => [r.line, r.value, r.parseError])).toEqual([
+      [2, undefined, 'metadata column: must be a JSON object such as {"plan":"pro"}, got an array'],
+      [3, undefined, 'metadata column: must be a JSON object such as {"plan":"pro"}, got a string'],
+      [4, undefined, 'metadata column: must be a JSON object such as {"plan":"pro"}, got a number'],
+      [5, undefined, expect.stringMatching(/^metadata column: not valid JSON: /)],
+      [
+        6,
+        undefined,
+        'metadata column: "id" is a number beyond 9007199254740991 and would lose digits; write it as a string',
+      ],
+    ]);
+    const plan = planImport(rows);
+    expect(plan.invalid.map((i) => i.issues[0]?.message)).toHaveLength(5);
+  });
+
+  it("keeps numeric-looking CSV cells beyond Number.MAX_SAFE_INTEGER as strings, digit for digit", () => {
+    const [row] = parseCsv(
+      "event_name,user_id,metadata.order_id,metadata.small,metadata.neg\na,u,12345678901234567890,9007199254740991,-99999999999999999.5\n",
+    );
+    expect(row?.value).toEqual({
+      event_name: "a",
+      user_id: "u",
+      metadata: { order_id: "12345678901234567890", small: 9_007_199_254_740_991, neg: "-99999999999999999.5" },
+    });
+  });
+
   it("gives events without created_at a content-based key, distinct per occurrence and stable across runs", () => {
     const text = '{"event_name":"a-b","user_id":"1"}\n{"event_name":"a-b","user_id":"1"}\n';
     const k1 = planImport(parseNdjson(text), { nowMs: 1 }).valid.map((v) => v.dedupeKey);
     const k2 = planImport(parseNdjson(text), { nowMs: 99_999_999 }).valid.map((v) => v.dedupeKey);
     expect(k1).toEqual(k2);
     expect(new Set(k1).size).toBe(2);
+  });
+
+  it("keys lines without created_at by source file, so the same line in another file is a new event", () => {
+    const text = '{"event_name":"a-b","user_id":"1"}\n{"event_name":"a-b","user_id":"1","created_at":5}\n';
+    const keys = (source: string, nowMs: number) =>
+      planImport(parseNdjson(text), { source, nowMs }).valid.map((v) => v.dedupeKey);
+    const monday = keys("/data/monday.ndjson", 1_000);
+    expect(keys("/data/monday.ndjson", 9_000_000)).toEqual(monday);
+    const tuesday = keys("/data/tuesday.ndjson", 1_000);
+    expect(tuesday[0]).not.toBe(monday[0]);
+    // With its own created_at an event is the same Intercom event whichever file holds it.
+    expect(tuesday[1]).toBe(monday[1]);
+  });
+
+  it("warns, naming both lines, when Intercom would merge two lines (same contact, name and created_at)", () => {
+    const text = [
+      '{"event_name":"a-b","user_id":"1","created_at":5}',
+      '{"event_name":"a-b","user_id":"2","created_at":5}',
+      '{"event_name":"a-b","user_id":"1","created_at":5,"metadata":{"n":1}}',
+      '{"event_name":"a-b","user_id":"3"}',
+      '{"event_name":"a-b","user_id":"3","metadata":{"n":2}}',
+    ].join("\n");
+    const plan = planImport(parseNdjson(text), { nowMs: 7_000 });
+    expect(plan.valid.map((v) => [v.line, v.warnings.map((w) => `${w.field}: ${w.message}`)])).toEqual([
+      [1, []],
+      [2, []],
+      [
+        3,
+        [
+          "created_at: same identifiers, event_name and created_at (5) as line 1: Intercom keeps only one of lines 1 and 3",
+        ],
+      ],
+      [4, []],
+      [
+        5,
+        [
+          "created_at: same identifiers, event_name and created_at (7) as line 4: Intercom keeps only one of lines 4 and 5",
+        ],
+      ],
+    ]);
   });
 
   it("names failure reasons from the recorded error", () => {
