@@ -177,7 +177,7 @@ export type {
   OutboxStatus,
   TrackOptions,
   TrackResult,
-  WaitForOptions,
+  EventWaitOptions,
 } from "./outbound/outbox.js";
 export type { IntercomRegion } from "./outbound/intercom-api.js";
 export { checkEvent, validateEvent, MAX_METADATA_KEYS, MAX_METADATA_STRING_CHARS } from "./outbound/validate-event.js";

@@ -107,7 +107,7 @@ export interface TrackOptions {
 }
 
 /** Options of {@link EventTracker.waitFor}. */
-export interface WaitForOptions {
+export interface EventWaitOptions {
   /** Stop waiting after this long, ms. @defaultValue no limit */
   timeoutMs?: number;
   /** Stop waiting when aborted. */
@@ -152,7 +152,7 @@ export interface EventTracker {
    */
   flush(timeoutMs?: number): Promise<void>;
   /** Waits until the given deliveries are `done` or `dead` (or the wait ends early); returns their current summaries. */
-  waitFor(jobIds: readonly JobId[], options?: WaitForOptions): Promise<JobSummary[]>;
+  waitFor(jobIds: readonly JobId[], options?: EventWaitOptions): Promise<JobSummary[]>;
   /** Starts the worker in this process. Idempotent. */
   start(): void;
   /**
@@ -365,7 +365,7 @@ export function createEventTracker(options: EventTrackerOptions): EventTracker {
     return { id: result.recordId ?? "", jobId, isDuplicate: true, event: stored, warnings };
   };
 
-  const waitFor = async (jobIds: readonly JobId[], waitOptions: WaitForOptions = {}): Promise<JobSummary[]> => {
+  const waitFor = async (jobIds: readonly JobId[], waitOptions: EventWaitOptions = {}): Promise<JobSummary[]> => {
     const deadline = clock.now() + (waitOptions.timeoutMs ?? Number.POSITIVE_INFINITY);
     const { signal, onProgress } = waitOptions;
     const open = new Set(jobIds);

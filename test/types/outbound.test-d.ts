@@ -7,14 +7,14 @@ import type {
   EventTrackerOptions,
   IntercomRegion,
   TrackOptions,
-  WaitForOptions,
+  EventWaitOptions,
 } from "../../src/index.js";
 import type { FakeIntercom, FakeIntercomFaults, FakeIntercomStats, FakeStoredEvent } from "../../src/testing/index.js";
 
 describe("outbound types from the package entries", () => {
   it("names the parameters of EventTracker's methods", () => {
     expectTypeOf<EventTracker["track"]>().parameter(1).toEqualTypeOf<TrackOptions | undefined>();
-    expectTypeOf<EventTracker["waitFor"]>().parameter(1).toEqualTypeOf<WaitForOptions | undefined>();
+    expectTypeOf<EventTracker["waitFor"]>().parameter(1).toEqualTypeOf<EventWaitOptions | undefined>();
     expectTypeOf<EventTrackerOptions["region"]>().toEqualTypeOf<IntercomRegion | undefined>();
     // @ts-expect-error: only us, eu and au exist
     const region: IntercomRegion = "ca";
