@@ -43,13 +43,20 @@ export interface DashboardOptions {
    * `streamPollMs` while a browser is connected.
    */
   events?: ReceivedEventSource;
+  /**
+   * Poll the store for new notifications even when `events` is given, so a browser connected to this process also
+   * sees what other processes on the same store received (several `serve` instances on one Redis prefix or one SQLite
+   * file). Records seen both ways are sent once.
+   * @defaultValue true unless the store is the in-process memory store (`store.kind === "memory"`)
+   */
+  streamPollsStore?: boolean;
   /** Outbound rate budget and pause details for the overview. */
   outboundStatus?: () => Promise<OutboundStatus>;
   /** The retention the service applies and what it purged, for the overview (`serve` passes its own). */
   retention?: () => RetentionStatus;
   /** Name of the store limiter the outbox uses. @defaultValue "intercom-events" */
   limiterName?: string;
-  /** Poll interval of the stream when `events` is absent, ms. @defaultValue 1_000 */
+  /** Poll interval of the stream (without `events`, or with `streamPollsStore`), ms. @defaultValue 1_000 */
   streamPollMs?: number;
   /** Interval of `: keep-alive` comments on the stream, ms (proxies close idle connections). @defaultValue 15_000 */
   streamHeartbeatMs?: number;
@@ -172,6 +179,7 @@ function registerApi(api: FastifyInstance, options: DashboardOptions, log: Logge
   const feed: LiveFeed = createLiveFeed({
     store,
     events: options.events,
+    pollWithEvents: options.streamPollsStore ?? store.kind !== "memory",
     log,
     now,
     ...(options.streamPollMs !== undefined ? { pollMs: options.streamPollMs } : {}),

@@ -1018,6 +1018,42 @@ describe.each(STORES)("on the %s store", (_name, factory) => {
       ]);
     });
 
+    it("with events and streamPollsStore, also sends what only the store shows, each record once", async () => {
+      const emitter = new EventEmitter();
+      await listen({ events: emitter, streamPollsStore: true, streamPollMs: 20 });
+      const res = await fetch(`${url}/api/stream`, { headers: AUTH, signal: aborter.signal });
+      const pause = (): Promise<void> => new Promise((r) => setTimeout(r, 150));
+      const events = await readEvents(res, 4, async () => {
+        // Announced here and visible to the poll: a second copy would show up during the pause.
+        const a = await seed({ topic: "contact.created", notificationId: "notif_pushed" });
+        emitter.emit("received", { recordId: a.recordId, status: "accepted" });
+        await pause();
+        // Stored by "another process": only the poll can find it.
+        await seed({ topic: "contact.created", notificationId: "notif_elsewhere" });
+        await pause();
+        const c = await seed({ topic: "contact.created", notificationId: "notif_pushed_2" });
+        emitter.emit("received", { recordId: c.recordId, status: "accepted" });
+      });
+      expect(events.slice(1).map((e) => (e.data as { notificationId: string }).notificationId)).toEqual([
+        "notif_pushed",
+        "notif_elsewhere",
+        "notif_pushed_2",
+      ]);
+    });
+
+    it("with events only (streamPollsStore false), never sends what it was not told about", async () => {
+      const emitter = new EventEmitter();
+      await listen({ events: emitter, streamPollsStore: false, streamPollMs: 20 });
+      const res = await fetch(`${url}/api/stream`, { headers: AUTH, signal: aborter.signal });
+      const events = await readEvents(res, 2, async () => {
+        await seed({ topic: "contact.created", notificationId: "notif_silent" });
+        await new Promise((r) => setTimeout(r, 150));
+        const b = await seed({ topic: "contact.created", notificationId: "notif_told" });
+        emitter.emit("received", { recordId: b.recordId, status: "accepted" });
+      });
+      expect((events[1]!.data as { notificationId: string }).notificationId).toBe("notif_told");
+    });
+
     it("refuses a stream without the token", async () => {
       await listen({});
       const res = await fetch(`${url}/api/stream`);
