@@ -95,6 +95,8 @@ const OUTBOUND_PARAMS: readonly FilterParam[] = ["state", "topic", "since", "unt
 const REPLAYABLE: readonly JobState[] = ["dead", "failed", "done"];
 const ID_RE = /^[A-Za-z0-9_.~-]{1,200}$/;
 const MINUTE_MS = 60_000;
+// Intercom's rate-limit window (facts §2.6), for the budget when the outbound status does not say.
+const DEFAULT_WINDOW_MS = 10_000;
 const MAX_WINDOW_MINUTES = 24 * 60;
 
 /**
@@ -251,6 +253,10 @@ function registerApi(api: FastifyInstance, options: DashboardOptions, log: Logge
     };
     const out = stats.counts.outbox;
     const paused = limiter.pausedUntil !== null && limiter.pausedUntil > at;
+    // The limiter keeps the last window's usage until the next request starts a new one: once that window is over,
+    // nothing of the current window has been used yet.
+    const windowMs = typeof status?.windowMs === "number" && status.windowMs > 0 ? status.windowMs : DEFAULT_WINDOW_MS;
+    const isWindowOver = at - limiter.windowStart >= windowMs;
     return {
       now: at,
       counts: stats.counts,
@@ -273,8 +279,11 @@ function registerApi(api: FastifyInstance, options: DashboardOptions, log: Logge
         pausedUntil: paused ? limiter.pausedUntil : null,
         pauseReason: paused ? limiter.pauseReason : null,
         budget: {
-          used: limiter.used,
-          windowStart: limiter.windowStart,
+          used: isWindowOver ? 0 : limiter.used,
+          // Windows follow the limiter's own cadence (aligned to the epoch on memory and SQLite, to the first request on Redis).
+          windowStart: isWindowOver
+            ? limiter.windowStart + Math.floor((at - limiter.windowStart) / windowMs) * windowMs
+            : limiter.windowStart,
           maxPerWindow: typeof status?.perWindow === "number" ? status.perWindow : null,
           windowMs: typeof status?.windowMs === "number" ? status.windowMs : null,
         },

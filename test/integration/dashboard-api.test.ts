@@ -396,6 +396,38 @@ describe.each(STORES)("on the %s store", (_name, factory) => {
       expect(o.outbound.pausedUntil).toBeGreaterThan(Date.now());
     });
 
+    it("reports nothing used once the limiter's last window is over, with the current window's start", async () => {
+      const limiter = store.limiter("intercom-events");
+      await limiter.acquire(166, 10_000);
+      await limiter.acquire(166, 10_000);
+      const { windowStart } = await limiter.state();
+      expect((await limiter.state()).used).toBeGreaterThan(0);
+      const at = windowStart + 25_000;
+      await start({
+        now: () => at,
+        outboundStatus: async () => ({ state: "sending", perWindow: 166, windowMs: 10_000 }),
+      });
+      expect((await get("/api/overview")).json().outbound.budget).toEqual({
+        used: 0,
+        windowStart: windowStart + 20_000,
+        maxPerWindow: 166,
+        windowMs: 10_000,
+      });
+      await app.close();
+      // Still inside the window: the usage stands. Without a status, Intercom's 10 s window applies.
+      await start({ now: () => windowStart + 9_999 });
+      expect((await get("/api/overview")).json().outbound.budget).toMatchObject({
+        used: (await limiter.state()).used,
+        windowStart,
+      });
+      await app.close();
+      await start({ now: () => windowStart + 10_000 });
+      expect((await get("/api/overview")).json().outbound.budget).toMatchObject({
+        used: 0,
+        windowStart: windowStart + 10_000,
+      });
+    });
+
     it("still answers when the outbound status fails, and without one", async () => {
       await start({ outboundStatus: () => Promise.reject(new Error("down")) });
       const o = (await get("/api/overview")).json();
