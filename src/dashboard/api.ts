@@ -189,6 +189,8 @@ function registerApi(api: FastifyInstance, options: DashboardOptions, log: Logge
   const streams = new Set<ServerResponse>();
 
   api.addHook("onRequest", (req, reply, done) => {
+    // Answers carry notification payloads (names, emails): no browser or proxy may keep a copy.
+    reply.header("cache-control", "no-store");
     if (isAuthorizedAdmin(req.headers.authorization, adminToken)) return done();
     reply.header("www-authenticate", 'Bearer realm="intercom-bridge"');
     sendError(reply, "IB_ERR_UNAUTHORIZED", "Missing or invalid admin token: send Authorization: Bearer <token>");
@@ -196,7 +198,7 @@ function registerApi(api: FastifyInstance, options: DashboardOptions, log: Logge
 
   api.setErrorHandler((err: Error & { statusCode?: number }, _req, reply) => {
     // The store checks what the request handed it (a forged cursor, an id): its ConfigError is the client's mistake.
-    if (err instanceof ConfigError) return sendError(reply, "IB_ERR_PAYLOAD_INVALID", err.message);
+    if (err instanceof ConfigError) return sendError(reply, "IB_ERR_QUERY_INVALID", err.message);
     if (err instanceof IntercomBridgeError) {
       if (STATUS_BY_CODE[err.code] >= 500) log.error({ err }, "dashboard API request failed");
       return sendError(reply, err.code, err.message);
@@ -208,7 +210,7 @@ function registerApi(api: FastifyInstance, options: DashboardOptions, log: Logge
           ? "IB_ERR_BODY_TOO_LARGE"
           : err.statusCode === 415
             ? "IB_ERR_UNSUPPORTED_MEDIA_TYPE"
-            : "IB_ERR_PAYLOAD_INVALID";
+            : "IB_ERR_BODY_INVALID";
       return reply.code(err.statusCode).send(errorBody(code, err.message));
     }
     log.error({ err }, "dashboard API request failed");
@@ -296,7 +298,7 @@ function registerApi(api: FastifyInstance, options: DashboardOptions, log: Logge
   api.get<{ Querystring: Record<string, unknown> }>("/api/overview", async (req, reply) => {
     const extra = Object.keys(req.query).filter((k) => k !== "windowMinutes");
     if (extra.length > 0)
-      return sendError(reply, "IB_ERR_PAYLOAD_INVALID", `Unknown parameter "${extra[0]}"; expected: windowMinutes`);
+      return sendError(reply, "IB_ERR_QUERY_INVALID", `Unknown parameter "${extra[0]}"; expected: windowMinutes`);
     const rawWindow = req.query["windowMinutes"];
     const windowMinutes = rawWindow === undefined ? 60 : Number(rawWindow);
     if (
@@ -307,7 +309,7 @@ function registerApi(api: FastifyInstance, options: DashboardOptions, log: Logge
     ) {
       return sendError(
         reply,
-        "IB_ERR_PAYLOAD_INVALID",
+        "IB_ERR_QUERY_INVALID",
         `windowMinutes must be an integer from 1 to ${MAX_WINDOW_MINUTES}`,
       );
     }
@@ -316,9 +318,9 @@ function registerApi(api: FastifyInstance, options: DashboardOptions, log: Logge
 
   api.get<{ Querystring: Record<string, unknown> }>("/api/notifications", async (req, reply) => {
     const parsed = parseFilter(req.query, LIST_PARAMS);
-    if (!parsed.ok) return sendError(reply, "IB_ERR_PAYLOAD_INVALID", parsed.message);
+    if (!parsed.ok) return sendError(reply, "IB_ERR_QUERY_INVALID", parsed.message);
     const result = await listNotifications(store, parsed.value);
-    if ("error" in result) return sendError(reply, "IB_ERR_PAYLOAD_INVALID", result.error);
+    if ("error" in result) return sendError(reply, "IB_ERR_QUERY_INVALID", result.error);
     return result;
   });
 
@@ -384,7 +386,7 @@ function registerApi(api: FastifyInstance, options: DashboardOptions, log: Logge
 
   api.get<{ Querystring: Record<string, unknown> }>("/api/dead-letters", async (req, reply) => {
     const parsed = parseFilter(req.query, DEAD_LIST_PARAMS);
-    if (!parsed.ok) return sendError(reply, "IB_ERR_PAYLOAD_INVALID", parsed.message);
+    if (!parsed.ok) return sendError(reply, "IB_ERR_QUERY_INVALID", parsed.message);
     const page = await store.listJobs({
       ...parsed.value.filter,
       state: "dead",
@@ -395,7 +397,7 @@ function registerApi(api: FastifyInstance, options: DashboardOptions, log: Logge
 
   api.get<{ Querystring: Record<string, unknown> }>("/api/dead-letters/count", async (req, reply) => {
     const parsed = parseFilter(req.query, DEAD_FILTER_PARAMS);
-    if (!parsed.ok) return sendError(reply, "IB_ERR_PAYLOAD_INVALID", parsed.message);
+    if (!parsed.ok) return sendError(reply, "IB_ERR_QUERY_INVALID", parsed.message);
     return { count: await store.countJobs({ ...parsed.value.filter, state: "dead" }) };
   });
 
@@ -404,31 +406,31 @@ function registerApi(api: FastifyInstance, options: DashboardOptions, log: Logge
     if (typeof body !== "object" || Array.isArray(body))
       return sendError(
         reply,
-        "IB_ERR_PAYLOAD_INVALID",
+        "IB_ERR_BODY_INVALID",
         'Body must be a JSON object: { "filter": {…}, "expectedCount": N }',
       );
     const extra = Object.keys(body).filter((k) => k !== "filter" && k !== "expectedCount");
     if (extra.length > 0)
       return sendError(
         reply,
-        "IB_ERR_PAYLOAD_INVALID",
+        "IB_ERR_BODY_INVALID",
         `Unknown body field "${extra[0]}"; expected: filter, expectedCount`,
       );
     const rawFilter = body["filter"] ?? {};
     if (typeof rawFilter !== "object" || rawFilter === null || Array.isArray(rawFilter)) {
       return sendError(
         reply,
-        "IB_ERR_PAYLOAD_INVALID",
+        "IB_ERR_BODY_INVALID",
         "filter must be an object of the same fields GET /api/dead-letters/count takes",
       );
     }
     const parsed = parseFilter(rawFilter, DEAD_FILTER_PARAMS);
-    if (!parsed.ok) return sendError(reply, "IB_ERR_PAYLOAD_INVALID", `filter: ${parsed.message}`);
+    if (!parsed.ok) return sendError(reply, "IB_ERR_BODY_INVALID", `filter: ${parsed.message}`);
     const expected = body["expectedCount"];
     const filter: JobFilter = { ...parsed.value.filter, state: "dead" };
     if (expected !== undefined) {
       if (typeof expected !== "number" || !Number.isInteger(expected) || expected < 0) {
-        return sendError(reply, "IB_ERR_PAYLOAD_INVALID", "expectedCount must be an integer >= 0");
+        return sendError(reply, "IB_ERR_BODY_INVALID", "expectedCount must be an integer >= 0");
       }
       // The operator confirmed "Replay N deliveries?"; do not replay a different number than they agreed to.
       const count = await store.countJobs(filter);
@@ -445,7 +447,7 @@ function registerApi(api: FastifyInstance, options: DashboardOptions, log: Logge
 
   api.get<{ Querystring: Record<string, unknown> }>("/api/outbound", async (req, reply) => {
     const parsed = parseFilter(req.query, OUTBOUND_PARAMS);
-    if (!parsed.ok) return sendError(reply, "IB_ERR_PAYLOAD_INVALID", parsed.message);
+    if (!parsed.ok) return sendError(reply, "IB_ERR_QUERY_INVALID", parsed.message);
     const { filter, q } = parsed.value;
     const page = await store.listJobs({
       ...filter,
@@ -456,12 +458,18 @@ function registerApi(api: FastifyInstance, options: DashboardOptions, log: Logge
     return { items: page.items.map(presentOutbound), nextCursor: page.nextCursor };
   });
 
+  // After the token check (the hook above), so unknown paths reveal nothing to a caller without it.
+  api.all("/api/*", (req, reply) => {
+    const path = req.url.split("?", 1)[0] ?? "";
+    return sendError(reply, "IB_ERR_NOT_FOUND", `No API endpoint ${req.method} ${path}`);
+  });
+
   api.get("/api/stream", (req, reply) => {
     reply.hijack();
     const res = reply.raw;
     res.writeHead(200, {
       "content-type": "text/event-stream; charset=utf-8",
-      "cache-control": "no-cache, no-transform",
+      "cache-control": "no-store, no-transform",
       connection: "keep-alive",
       // nginx buffers responses unless told otherwise.
       "x-accel-buffering": "no",

@@ -205,6 +205,22 @@ describe("authorization", () => {
   });
 });
 
+describe("unknown API paths and caching", () => {
+  beforeEach(() => start());
+
+  it("answers an unknown /api/ path 404 IB_ERR_NOT_FOUND with the error body, but only with the token", async () => {
+    expectError(await get("/api/nope"), 404, "IB_ERR_NOT_FOUND", /No API endpoint GET \/api\/nope/);
+    expectError(await post("/api/notifications/x/y/z"), 404, "IB_ERR_NOT_FOUND");
+    expectError(await get("/api/nope", {}), 401, "IB_ERR_UNAUTHORIZED");
+  });
+
+  it("marks every API answer Cache-Control: no-store, errors and refusals included", async () => {
+    for (const res of [await get("/api/session"), await get("/api/overview?bad=1"), await get("/api/session", {})]) {
+      expect(res.headers["cache-control"]).toBe("no-store");
+    }
+  });
+});
+
 describe("GET /api/overview cache", () => {
   it("serves one store read to every caller within overviewCacheMs, then reads again", async () => {
     let reads = 0;
@@ -441,9 +457,9 @@ describe.each(STORES)("on the %s store", (_name, factory) => {
 
     it("answers 400 to a bad window or an unknown parameter", async () => {
       await start();
-      expectError(await get("/api/overview?windowMinutes=0"), 400, "IB_ERR_PAYLOAD_INVALID", /windowMinutes/);
-      expectError(await get("/api/overview?windowMinutes=abc"), 400, "IB_ERR_PAYLOAD_INVALID", /windowMinutes/);
-      expectError(await get("/api/overview?window=5"), 400, "IB_ERR_PAYLOAD_INVALID", /Unknown parameter "window"/);
+      expectError(await get("/api/overview?windowMinutes=0"), 400, "IB_ERR_QUERY_INVALID", /windowMinutes/);
+      expectError(await get("/api/overview?windowMinutes=abc"), 400, "IB_ERR_QUERY_INVALID", /windowMinutes/);
+      expectError(await get("/api/overview?window=5"), 400, "IB_ERR_QUERY_INVALID", /Unknown parameter "window"/);
       expect((await get("/api/overview?windowMinutes=5")).statusCode).toBe(200);
     });
   });
@@ -578,7 +594,7 @@ describe.each(STORES)("on the %s store", (_name, factory) => {
         ["queue=outbox", /Unknown parameter "queue"/],
       ];
       for (const [query, message] of cases) {
-        expectError(await get(`/api/notifications?${query}`), 400, "IB_ERR_PAYLOAD_INVALID", message);
+        expectError(await get(`/api/notifications?${query}`), 400, "IB_ERR_QUERY_INVALID", message);
       }
     });
 
@@ -790,13 +806,13 @@ describe.each(STORES)("on the %s store", (_name, factory) => {
       expectError(
         await get("/api/dead-letters/count?state=done"),
         400,
-        "IB_ERR_PAYLOAD_INVALID",
+        "IB_ERR_QUERY_INVALID",
         /Unknown parameter "state"/,
       );
       expectError(
         await get("/api/dead-letters/count?queue=sideways"),
         400,
-        "IB_ERR_PAYLOAD_INVALID",
+        "IB_ERR_QUERY_INVALID",
         /queue must be one of/,
       );
     });
@@ -830,41 +846,41 @@ describe.each(STORES)("on the %s store", (_name, factory) => {
       expectError(
         await post("/api/dead-letters/replay", { filter: { state: "done" } }),
         400,
-        "IB_ERR_PAYLOAD_INVALID",
+        "IB_ERR_BODY_INVALID",
         /filter: Unknown parameter "state"/,
       );
       expectError(
         await post("/api/dead-letters/replay", { filter: { since: "soon" } }),
         400,
-        "IB_ERR_PAYLOAD_INVALID",
+        "IB_ERR_BODY_INVALID",
         /since must be/,
       );
       expectError(
         await post("/api/dead-letters/replay", { filter: "contact.*" }),
         400,
-        "IB_ERR_PAYLOAD_INVALID",
+        "IB_ERR_BODY_INVALID",
         /filter must be an object/,
       );
       expectError(
         await post("/api/dead-letters/replay", { expectedCount: -1 }),
         400,
-        "IB_ERR_PAYLOAD_INVALID",
+        "IB_ERR_BODY_INVALID",
         /expectedCount/,
       );
       expectError(
         await post("/api/dead-letters/replay", { everything: true }),
         400,
-        "IB_ERR_PAYLOAD_INVALID",
+        "IB_ERR_BODY_INVALID",
         /Unknown body field "everything"/,
       );
-      expectError(await post("/api/dead-letters/replay", [1, 2]), 400, "IB_ERR_PAYLOAD_INVALID", /JSON object/);
+      expectError(await post("/api/dead-letters/replay", [1, 2]), 400, "IB_ERR_BODY_INVALID", /JSON object/);
       const malformed = await app.inject({
         method: "POST",
         url: "/api/dead-letters/replay",
         headers: { ...AUTH, "content-type": "application/json" },
         payload: "{nope",
       });
-      expectError(malformed, 400, "IB_ERR_PAYLOAD_INVALID");
+      expectError(malformed, 400, "IB_ERR_BODY_INVALID");
       expect((await get("/api/dead-letters/count")).json()).toEqual({ count: 5 });
     });
   });
@@ -927,7 +943,7 @@ describe.each(STORES)("on the %s store", (_name, factory) => {
       expect(await names("state=dead")).toEqual(["user_2"]);
       expect(await names("topic=order-placed")).toEqual(["user_3", "user_1"]);
       expect(await names("q=user_1")).toEqual(["user_1"]);
-      expectError(await get("/api/outbound?appId=x"), 400, "IB_ERR_PAYLOAD_INVALID", /Unknown parameter "appId"/);
+      expectError(await get("/api/outbound?appId=x"), 400, "IB_ERR_QUERY_INVALID", /Unknown parameter "appId"/);
     });
 
     it("retries a dead event through POST /api/deliveries/:id/replay", async () => {
