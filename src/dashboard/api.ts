@@ -13,9 +13,12 @@ import {
   presentDelivery,
   presentDeliveryDetail,
   presentNotification,
+  isPauseWait,
+  lastIntercomError,
   presentOutbound,
   presentRecordDetail,
 } from "./present.js";
+import { EVENT_STATE_FILTER_NAMES } from "../outbound/event-states.js";
 import { DEFAULT_ASSETS_DIR, loadStaticAssets, type StaticAsset } from "./static-assets.js";
 
 /**
@@ -23,7 +26,10 @@ import { DEFAULT_ASSETS_DIR, loadStaticAssets, type StaticAsset } from "./static
  * optional: the overview shows what it gets and passes the whole object through as `outbound.status`.
  */
 export interface OutboundStatus {
-  /** `sending`, or why nothing is sent (`paused-rate-limited`, `paused-unauthorized`, `paused`). */
+  /**
+   * `sending`, or why nothing is sent (`paused-rate-limited`, `paused-unauthorized`, `paused`). The overview reports
+   * `off` when no status source is given at all.
+   */
   state?: string;
   /** Requests allowed per window (from `X-RateLimit-Limit` once seen, else the configured budget). */
   perWindow?: number;
@@ -277,7 +283,15 @@ function registerApi(api: FastifyInstance, options: DashboardOptions, log: Logge
         dead: out.dead,
         pending: out.pending + out.running,
         paused,
-        state: typeof status?.state === "string" ? status.state : paused ? "paused" : "sending",
+        // No status source: this service sends nothing (serve without INTERCOM_ACCESS_TOKEN).
+        state:
+          typeof status?.state === "string"
+            ? status.state
+            : options.outboundStatus === undefined
+              ? "off"
+              : paused
+                ? "paused"
+                : "sending",
         pausedUntil: paused ? limiter.pausedUntil : null,
         pauseReason: paused ? limiter.pauseReason : null,
         budget: {
@@ -446,7 +460,7 @@ function registerApi(api: FastifyInstance, options: DashboardOptions, log: Logge
   });
 
   api.get<{ Querystring: Record<string, unknown> }>("/api/outbound", async (req, reply) => {
-    const parsed = parseFilter(req.query, OUTBOUND_PARAMS);
+    const parsed = parseFilter(req.query, OUTBOUND_PARAMS, { states: EVENT_STATE_FILTER_NAMES });
     if (!parsed.ok) return sendError(reply, "IB_ERR_QUERY_INVALID", parsed.message);
     const { filter, q } = parsed.value;
     const page = await store.listJobs({
@@ -455,7 +469,15 @@ function registerApi(api: FastifyInstance, options: DashboardOptions, log: Logge
       ...(q !== undefined ? { itemId: q } : {}),
       limit: filter.limit ?? DEFAULT_PAGE_SIZE,
     });
-    return { items: page.items.map(presentOutbound), nextCursor: page.nextCursor };
+    // An event that only waited for a paused outbox recorded the wait; the cause (a 401, a 429) is in its history.
+    const items = await Promise.all(
+      page.items.map(async (job) => {
+        if (!job.lastError || !isPauseWait(job.lastError)) return presentOutbound(job);
+        const detail = await store.getJob(job.id);
+        return presentOutbound(job, detail ? lastIntercomError(detail.history) : undefined);
+      }),
+    );
+    return { items, nextCursor: page.nextCursor };
   });
 
   // After the token check (the hook above), so unknown paths reveal nothing to a caller without it.
@@ -532,7 +554,10 @@ async function listNotifications(store: Store, parsed: ParsedFilter): Promise<No
   };
   if (mode !== undefined) return run(mode);
   const byNotification = await run("n");
-  return byNotification.items.length > 0 ? byNotification : run("i");
+  if (byNotification.items.length > 0) return byNotification;
+  const byItem = await run("i");
+  // Neither field matched: say so, rather than "matched by item id" over an empty table.
+  return byItem.items.length > 0 ? byItem : { ...byItem, match: null };
 }
 
 async function readOutboundStatus(

@@ -1,9 +1,9 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import { EVENT_STATE_FROM_NAME, EVENT_STATE_NAMES } from "../outbound/event-states.js";
+import { EVENT_STATE_FILTER_NAMES, EVENT_STATE_NAMES } from "../outbound/event-states.js";
 import { ConfigError, EventValidationError, type EventValidationIssue } from "../core/errors.js";
 import { DEFAULT_PAGE_SIZE, parseFilter, type FilterParam } from "../dashboard/parse-filter.js";
 import { STATUS_BY_CODE, toErrorResponse } from "../http/status.js";
-import type { JobFilter, JobState, JobSummary } from "../queue/types.js";
+import type { JobFilter, JobSummary } from "../queue/types.js";
 import type { Store } from "../store/store.js";
 import { failureReason } from "../outbound/bulk-import.js";
 import type { EventTracker } from "../outbound/outbox.js";
@@ -24,12 +24,6 @@ export interface EventsRoutesOptions {
 
 const PRESENTED = EVENT_STATE_NAMES;
 const LIST_PARAMS: readonly FilterParam[] = ["state", "topic", "since", "until", "limit", "cursor"];
-/** The outbound names (`sent`, `retrying`, `failed` = given up, …), and the queue's `done` and `dead` as aliases. */
-const STATE_FILTER_NAMES: Readonly<Record<string, JobState>> = Object.freeze({
-  done: "done",
-  dead: "dead",
-  ...EVENT_STATE_FROM_NAME,
-});
 
 function send(reply: FastifyReply, status: number, body: unknown): FastifyReply {
   return reply.code(status).header("cache-control", "no-store").send(body);
@@ -138,7 +132,7 @@ export function registerEventsRoutes(app: FastifyInstance, options: EventsRoutes
     // The dashboard's parser: unknown or repeated parameters and malformed values answer 400 naming the parameter.
     const parsed = parseFilter(req.query, LIST_PARAMS, {
       aliases: { event_name: "topic" },
-      states: STATE_FILTER_NAMES,
+      states: EVENT_STATE_FILTER_NAMES,
     });
     if (!parsed.ok) return errorReply(reply, "IB_ERR_QUERY_INVALID", parsed.message);
     const filter: JobFilter = {

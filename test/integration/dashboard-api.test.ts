@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { IntercomApiError, UnrecoverableError } from "../../src/core/errors.js";
+import { IntercomApiError, RateLimitedError, UnrecoverableError } from "../../src/core/errors.js";
 import { dashboardPlugin, registerDashboard, type DashboardOptions } from "../../src/dashboard/api.js";
 import type { JobFilter, JobState, QueueName } from "../../src/queue/types.js";
 import { createMemoryStore } from "../../src/store/memory-store.js";
@@ -444,7 +444,7 @@ describe.each(STORES)("on the %s store", (_name, factory) => {
       });
     });
 
-    it("still answers when the outbound status fails, and without one", async () => {
+    it("still answers when the outbound status fails", async () => {
       await start({ outboundStatus: () => Promise.reject(new Error("down")) });
       const o = (await get("/api/overview")).json();
       expect(o.outbound).toMatchObject({
@@ -453,6 +453,11 @@ describe.each(STORES)("on the %s store", (_name, factory) => {
         status: null,
         budget: { used: 0, maxPerWindow: null },
       });
+    });
+
+    it("reports outbound off without a status source (serve without INTERCOM_ACCESS_TOKEN)", async () => {
+      await start();
+      expect((await get("/api/overview")).json().outbound).toMatchObject({ paused: false, state: "off", status: null });
     });
 
     it("answers 400 to a bad window or an unknown parameter", async () => {
@@ -534,7 +539,9 @@ describe.each(STORES)("on the %s store", (_name, factory) => {
       expect(ids(byItem)).toEqual(["notif_b", "notif_a"]);
       expect(byItem.json().match).toBe("itemId");
       expect(ids(await get("/api/notifications?itemId=contact_1&topic=contact.created"))).toEqual(["notif_old"]);
-      expect(ids(await get("/api/notifications?q=nothing-like-this"))).toEqual([]);
+      const nothing = await get("/api/notifications?q=nothing-like-this");
+      expect(ids(nothing)).toEqual([]);
+      expect(nothing.json().match).toBeNull();
     });
 
     it("pages with cursors until nextCursor is null, without gaps or repeats", async () => {
@@ -910,8 +917,8 @@ describe.each(STORES)("on the %s store", (_name, factory) => {
         items.map((e: { eventName: string; itemId: string; state: string }) => [e.eventName, e.itemId, e.state]),
       ).toEqual([
         ["order-placed", "user_3", "pending"],
-        ["invited-friend", "user_2", "dead"],
-        ["order-placed", "user_1", "done"],
+        ["invited-friend", "user_2", "failed"],
+        ["order-placed", "user_1", "sent"],
       ]);
       // The outbox records Intercom's answer in the message (outbound/classify.ts describeSendResult).
       expect(items[1].error).toEqual({
@@ -919,6 +926,7 @@ describe.each(STORES)("on the %s store", (_name, factory) => {
         code: "not_found",
         message: "Intercom 404 not_found: User Not Found (request req_9)",
       });
+      expect(items[1].waiting).toBeNull();
       expect(items[0].error).toBeNull();
     });
 
@@ -940,10 +948,48 @@ describe.each(STORES)("on the %s store", (_name, factory) => {
     it("filters by state, event name and contact", async () => {
       const names = async (q: string): Promise<string[]> =>
         (await get(`/api/outbound?${q}`)).json().items.map((e: { itemId: string }) => e.itemId);
+      // The outbound names, as the CLI and GET /api/events use them (failed = given up), and the queue's names.
+      expect(await names("state=failed")).toEqual(["user_2"]);
       expect(await names("state=dead")).toEqual(["user_2"]);
+      expect(await names("state=sent")).toEqual(["user_1"]);
+      expect(await names("state=done,pending")).toEqual(["user_3", "user_1"]);
+      expect(await names("state=retrying")).toEqual([]);
       expect(await names("topic=order-placed")).toEqual(["user_3", "user_1"]);
       expect(await names("q=user_1")).toEqual(["user_1"]);
       expectError(await get("/api/outbound?appId=x"), 400, "IB_ERR_QUERY_INVALID", /Unknown parameter "appId"/);
+    });
+
+    it("shows the Intercom error that paused the outbox, not the wait that followed it", async () => {
+      await seed({ queue: "outbox", topic: "refused", itemId: "user_5", targets: ["intercom-events"] });
+      // What the outbox records: the 401 pauses sending (no attempt used), later runs only wait for the pause.
+      const errors = [
+        new RateLimitedError(
+          1,
+          "Intercom 401 unauthorized: Access Token Invalid; outbound events paused (unauthorized)",
+        ),
+        new RateLimitedError(1, "Outbox paused for 60000 ms"),
+      ];
+      const processor = store.process(
+        "outbox",
+        async (job) => {
+          if (job.record.topic !== "refused") return;
+          // Later runs wait again, so the wait stays the last recorded error.
+          throw errors.shift() ?? new RateLimitedError(1_000, "Outbox paused for 60000 ms");
+        },
+        { concurrency: 4, leaseMs: 5_000, pollMs: 5 },
+      );
+      await waitFor(async () => {
+        const job = (await store.listJobs({ queue: "outbox", topic: "refused" })).items[0];
+        return job?.lastError?.message === "Outbox paused for 60000 ms";
+      }, 10_000);
+      await processor.close();
+      const [item] = (await get("/api/outbound?topic=refused")).json().items;
+      expect(item.error).toEqual({
+        reason: "401 unauthorized",
+        code: "IB_ERR_RATE_LIMITED",
+        message: "Intercom 401 unauthorized: Access Token Invalid; outbound events paused (unauthorized)",
+      });
+      expect(item.waiting).toBe("Outbox paused for 60000 ms");
     });
 
     it("retries a dead event through POST /api/deliveries/:id/replay", async () => {
