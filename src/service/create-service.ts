@@ -125,7 +125,9 @@ export async function createService(options: ServiceOptions): Promise<Service> {
   const log = app.log as unknown as Logger;
 
   const secrets =
-    options.secrets.length > 0 ? options.secrets : [loadOrCreateSecret(dataDir, "dev-client-secret", log, "secret")];
+    options.secrets.length > 0
+      ? options.secrets
+      : [loadOrCreateSecret(dataDir, "dev-client-secret", log, "secret").value];
   const store = options.store;
   const metrics = createMetrics(store);
   const receiver = createReceiver({
@@ -187,10 +189,11 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     );
   };
 
-  const adminToken =
+  const admin =
     options.adminToken && options.adminToken.length > 0
-      ? options.adminToken
+      ? { value: options.adminToken, isCreated: false }
       : loadOrCreateSecret(dataDir, "admin-token", log, "admin");
+  const adminToken = admin.value;
   const readiness = new Map<string, { check: () => Promise<void>; critical: boolean }>([
     ["store", { check: () => store.ping(), critical: true }],
   ]);
@@ -261,6 +264,8 @@ export async function createService(options: ServiceOptions): Promise<Service> {
         retention.runOnce().catch((err: unknown) => log.warn({ err }, "retention run failed; will try again"));
       }
       const address = await app.listen({ port: options.port ?? 8080, host: options.host ?? "127.0.0.1" });
+      // With the token generated in this run, say where to use it: only now is the port known (it may be 0).
+      if (admin.isCreated) process.stderr.write(`  Dashboard: ${address.replace(/\/$/, "")}/dashboard/\n\n`);
       return address;
     },
     close() {
@@ -301,9 +306,15 @@ function registerForwards(receiver: Receiver, forwards: readonly ForwardTarget[]
     receiver.router.register(`forward:${url}`, patterns, createForwardHandler(url, secret));
 }
 
-function loadOrCreateSecret(dataDir: string, file: string, log: Logger, kind: "secret" | "admin"): string {
+/** Reads `dataDir/file`, or creates it (mode 0600) and says so once; `isCreated` tells which. */
+function loadOrCreateSecret(
+  dataDir: string,
+  file: string,
+  log: Logger,
+  kind: "secret" | "admin",
+): { value: string; isCreated: boolean } {
   const path = join(dataDir, file);
-  if (existsSync(path)) return readFileSync(path, "utf8").trim();
+  if (existsSync(path)) return { value: readFileSync(path, "utf8").trim(), isCreated: false };
   mkdirSync(dataDir, { recursive: true });
   const value = randomBytes(24).toString("base64url");
   writeFileSync(path, value + "\n", { mode: 0o600 });
@@ -318,14 +329,14 @@ function loadOrCreateSecret(dataDir: string, file: string, log: Logger, kind: "s
     );
   } else {
     process.stderr.write(
-      `\n  No INTERCOM_BRIDGE_ADMIN_TOKEN set. Generated an admin token in ${path}:\n    ${value}\n  Sign in to the dashboard (/dashboard) with it.\n\n`,
+      `\n  No INTERCOM_BRIDGE_ADMIN_TOKEN set. Generated an admin token in ${path}:\n    ${value}\n  Sign in to the dashboard with it (its address follows once the service listens).\n`,
     );
     log.warn(
       { file: path },
       "No INTERCOM_BRIDGE_ADMIN_TOKEN set: generated an admin token for the dashboard and /api (stored in the file named here)",
     );
   }
-  return value;
+  return { value, isCreated: true };
 }
 
 function withDeadline<T>(p: Promise<T>, ms: number): Promise<T> {
