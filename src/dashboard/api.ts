@@ -43,6 +43,7 @@ export interface DashboardOptions {
   store: Store;
   /** The bearer token every `/api/` request must carry; compared in constant time. Must not be empty. */
   adminToken: string;
+  /** Where warnings go (a failed stream poll, missing assets); `serve` passes fastify's pino. @defaultValue silent */
   log?: Partial<Logger>;
   /**
    * Source of `"received"` notices pushed to `GET /api/stream`. Without it the stream polls the store once per
