@@ -456,6 +456,9 @@ function registerApi(api: FastifyInstance, options: DashboardOptions, log: Logge
           `The filter now selects ${count} dead deliveries, not ${expected}; check the count and confirm again`,
         );
       }
+      if (expected === 0) return { requeued: 0 };
+      // Dead letters arriving between the count and the requeue must not ride along: replay at most what was confirmed.
+      filter.limit = expected;
     }
     return { requeued: await store.requeueMany(filter) };
   });

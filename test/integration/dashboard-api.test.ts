@@ -845,6 +845,27 @@ describe.each(STORES)("on the %s store", (_name, factory) => {
       expect((await get("/api/dead-letters/count")).json()).toEqual({ count: 5 });
     });
 
+    it("POST /api/dead-letters/replay replays no more than confirmed when dead letters arrive after the count", async () => {
+      await seed({ topic: "contact.deleted", targets: ["crm"] }); // pending; dies while the replay is under way
+      const count = store.countJobs.bind(store);
+      store.countJobs = async (filter) => {
+        const n = await count(filter);
+        store.countJobs = count;
+        await runAll("inbound", new Set(["crm"]));
+        return n;
+      };
+      const res = await post("/api/dead-letters/replay", { filter: {}, expectedCount: 5 });
+      expect(res.json()).toEqual({ requeued: 5 });
+      expect(await store.countJobs({ state: "dead" })).toBe(1);
+    });
+
+    it("POST /api/dead-letters/replay with expectedCount 0 replays nothing", async () => {
+      expect(
+        (await post("/api/dead-letters/replay", { filter: { target: "nobody" }, expectedCount: 0 })).json(),
+      ).toEqual({ requeued: 0 });
+      expect((await get("/api/dead-letters/count")).json()).toEqual({ count: 5 });
+    });
+
     it("POST /api/dead-letters/replay without expectedCount replays everything selected", async () => {
       expect((await post("/api/dead-letters/replay", {})).json()).toEqual({ requeued: 5 });
     });
