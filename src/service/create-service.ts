@@ -4,7 +4,7 @@ import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import Fastify, { type FastifyInstance } from "fastify";
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import { ConfigError } from "../core/errors.js";
 import type { Logger } from "../core/logger.js";
 import { itemIdOf } from "../core/notification.js";
@@ -104,11 +104,13 @@ export async function createService(options: ServiceOptions): Promise<Service> {
   const webhookPath = options.webhookPath ?? "/webhooks/intercom";
   let serverRef: Server | undefined;
   const hotPath: { handle?: (req: IncomingMessage, res: ServerResponse) => void } = {};
+  const quietLog = createQuietRequestLog();
   const app = Fastify({
     logger: {
       level: options.logLevel ?? "info",
       redact: ["req.headers.authorization", 'req.headers["x-hub-signature"]'],
     },
+    ...(quietLog ? { logController: quietLog } : {}),
     bodyLimit: options.maxBodyBytes ?? 1_048_576,
     serverFactory: (fastifyHandler) => {
       // The webhook path bypasses fastify's routing: this is the hot path Intercom waits on.
@@ -280,6 +282,33 @@ export async function createService(options: ServiceOptions): Promise<Service> {
       return closing;
     },
   };
+}
+
+/** Reads the dashboard polls (every few seconds per open browser): logged at debug, so info logs stay about events. */
+function isDashboardRead(req: FastifyRequest): boolean {
+  const url = req.url;
+  return req.method === "GET" && (url.startsWith("/api/") || url === "/dashboard" || url.startsWith("/dashboard/"));
+}
+
+/**
+ * fastify logs "incoming request" and "request completed" at info for every request. An open dashboard polls the
+ * overview every 5 s, which buried everything else; its reads (GET /api/*, the page and its files) go to debug.
+ * Writes (replays, POST /api/events) stay at info as an audit trail. Undefined on a fastify without `LogController`.
+ */
+function createQuietRequestLog(): InstanceType<typeof Fastify.LogController> | undefined {
+  const Base = (Fastify as { LogController?: typeof Fastify.LogController }).LogController;
+  if (!Base) return undefined;
+  class QuietDashboardLog extends Base {
+    override incomingRequest(request: FastifyRequest, reply: FastifyReply): void {
+      if (!isDashboardRead(request)) return super.incomingRequest(request, reply);
+      request.log.debug({ req: request }, "incoming request");
+    }
+    override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
+      if (error || !isDashboardRead(request)) return super.requestCompleted(error, request, reply);
+      reply.log.debug({ res: reply, responseTime: reply.elapsedTime }, "request completed");
+    }
+  }
+  return new QuietDashboardLog();
 }
 
 async function loadHandlers(receiver: Receiver, modulePath: string): Promise<void> {

@@ -336,6 +336,51 @@ describe("serve without INTERCOM_BRIDGE_ADMIN_TOKEN", () => {
   }, 60_000);
 });
 
+describe("serve request logs", () => {
+  /** The `incoming request` lines serve logged, as [level, method, url]. */
+  function requestLines(output: string): [number, string, string][] {
+    return output
+      .split("\n")
+      .filter((l) => l.startsWith("{"))
+      .map((l) => JSON.parse(l) as { level: number; msg: string; req?: { method: string; url: string } })
+      .filter((l) => l.msg === "incoming request" && l.req)
+      .map((l) => [l.level, l.req!.method, l.req!.url]);
+  }
+
+  it("logs dashboard reads at debug and everything else at info", async () => {
+    const auth = { authorization: "Bearer test-admin-token" };
+    const run = async (level: string): Promise<[number, string, string][]> => {
+      const server = await startServe(["--store", "memory:", "--log-level", level], {}, SECRET);
+      try {
+        await fetch(`${server.url}/api/overview`, { headers: auth });
+        await fetch(`${server.url}/dashboard/app.js`);
+        await fetch(`${server.url}/api/dead-letters/replay`, {
+          method: "POST",
+          headers: { ...auth, "content-type": "application/json" },
+          body: "{}",
+        });
+        await fetch(`${server.url}/readyz`);
+        await waitFor(() => requestLines(server.output()).some(([, , url]) => url === "/readyz"), {
+          timeoutMs: 5_000,
+        });
+        return requestLines(server.output()).filter(([, , url]) => url !== "/healthz");
+      } finally {
+        await server.stop();
+      }
+    };
+    expect(await run("info")).toEqual([
+      [30, "POST", "/api/dead-letters/replay"],
+      [30, "GET", "/readyz"],
+    ]);
+    expect(await run("debug")).toEqual([
+      [20, "GET", "/api/overview"],
+      [20, "GET", "/dashboard/app.js"],
+      [30, "POST", "/api/dead-letters/replay"],
+      [30, "GET", "/readyz"],
+    ]);
+  }, 60_000);
+});
+
 describe("README quickstart: serve with no handlers, then simulate", () => {
   it("delivers every simulated notification to the built-in log handler, visible in deliveries list and the logs", async () => {
     const dir = mkdtempSync(join(tmpdir(), "ib-quickstart-"));
