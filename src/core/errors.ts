@@ -8,6 +8,10 @@ export const ERROR_CODES = [
   "IB_ERR_SIGNATURE_MISSING",
   "IB_ERR_SIGNATURE_INVALID",
   "IB_ERR_PAYLOAD_INVALID",
+  // Admin API (dashboard, /api/events): a query parameter or a JSON body field the client got wrong. Separate from
+  // IB_ERR_PAYLOAD_INVALID, which means Intercom's webhook body, so a client can tell which thing to fix.
+  "IB_ERR_QUERY_INVALID",
+  "IB_ERR_BODY_INVALID",
   "IB_ERR_BODY_TOO_LARGE",
   "IB_ERR_RAW_BODY_UNAVAILABLE",
   "IB_ERR_METHOD_NOT_ALLOWED",

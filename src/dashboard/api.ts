@@ -13,9 +13,12 @@ import {
   presentDelivery,
   presentDeliveryDetail,
   presentNotification,
+  isPauseWait,
+  lastIntercomError,
   presentOutbound,
   presentRecordDetail,
 } from "./present.js";
+import { EVENT_STATE_FILTER_NAMES } from "../outbound/event-states.js";
 import { DEFAULT_ASSETS_DIR, loadStaticAssets, type StaticAsset } from "./static-assets.js";
 
 /**
@@ -23,7 +26,10 @@ import { DEFAULT_ASSETS_DIR, loadStaticAssets, type StaticAsset } from "./static
  * optional: the overview shows what it gets and passes the whole object through as `outbound.status`.
  */
 export interface OutboundStatus {
-  /** `sending`, or why nothing is sent (`paused-rate-limited`, `paused-unauthorized`, `paused`). */
+  /**
+   * `sending`, or why nothing is sent (`paused-rate-limited`, `paused-unauthorized`, `paused`). The overview reports
+   * `off` when no status source is given at all.
+   */
   state?: string;
   /** Requests allowed per window (from `X-RateLimit-Limit` once seen, else the configured budget). */
   perWindow?: number;
@@ -37,19 +43,27 @@ export interface DashboardOptions {
   store: Store;
   /** The bearer token every `/api/` request must carry; compared in constant time. Must not be empty. */
   adminToken: string;
+  /** Where warnings go (a failed stream poll, missing assets); `serve` passes fastify's pino. @defaultValue silent */
   log?: Partial<Logger>;
   /**
    * Source of `"received"` notices pushed to `GET /api/stream`. Without it the stream polls the store once per
    * `streamPollMs` while a browser is connected.
    */
   events?: ReceivedEventSource;
+  /**
+   * Poll the store for new notifications even when `events` is given, so a browser connected to this process also
+   * sees what other processes on the same store received (several `serve` instances on one Redis prefix or one SQLite
+   * file). Records seen both ways are sent once.
+   * @defaultValue true unless the store is the in-process memory store (`store.kind === "memory"`)
+   */
+  streamPollsStore?: boolean;
   /** Outbound rate budget and pause details for the overview. */
   outboundStatus?: () => Promise<OutboundStatus>;
   /** The retention the service applies and what it purged, for the overview (`serve` passes its own). */
   retention?: () => RetentionStatus;
   /** Name of the store limiter the outbox uses. @defaultValue "intercom-events" */
   limiterName?: string;
-  /** Poll interval of the stream when `events` is absent, ms. @defaultValue 1_000 */
+  /** Poll interval of the stream (without `events`, or with `streamPollsStore`), ms. @defaultValue 1_000 */
   streamPollMs?: number;
   /** Interval of `: keep-alive` comments on the stream, ms (proxies close idle connections). @defaultValue 15_000 */
   streamHeartbeatMs?: number;
@@ -88,6 +102,8 @@ const OUTBOUND_PARAMS: readonly FilterParam[] = ["state", "topic", "since", "unt
 const REPLAYABLE: readonly JobState[] = ["dead", "failed", "done"];
 const ID_RE = /^[A-Za-z0-9_.~-]{1,200}$/;
 const MINUTE_MS = 60_000;
+// Intercom's rate-limit window (facts §2.6), for the budget when the outbound status does not say.
+const DEFAULT_WINDOW_MS = 10_000;
 const MAX_WINDOW_MINUTES = 24 * 60;
 
 /**
@@ -172,6 +188,7 @@ function registerApi(api: FastifyInstance, options: DashboardOptions, log: Logge
   const feed: LiveFeed = createLiveFeed({
     store,
     events: options.events,
+    pollWithEvents: options.streamPollsStore ?? store.kind !== "memory",
     log,
     now,
     ...(options.streamPollMs !== undefined ? { pollMs: options.streamPollMs } : {}),
@@ -179,6 +196,8 @@ function registerApi(api: FastifyInstance, options: DashboardOptions, log: Logge
   const streams = new Set<ServerResponse>();
 
   api.addHook("onRequest", (req, reply, done) => {
+    // Answers carry notification payloads (names, emails): no browser or proxy may keep a copy.
+    reply.header("cache-control", "no-store");
     if (isAuthorizedAdmin(req.headers.authorization, adminToken)) return done();
     reply.header("www-authenticate", 'Bearer realm="intercom-bridge"');
     sendError(reply, "IB_ERR_UNAUTHORIZED", "Missing or invalid admin token: send Authorization: Bearer <token>");
@@ -186,7 +205,7 @@ function registerApi(api: FastifyInstance, options: DashboardOptions, log: Logge
 
   api.setErrorHandler((err: Error & { statusCode?: number }, _req, reply) => {
     // The store checks what the request handed it (a forged cursor, an id): its ConfigError is the client's mistake.
-    if (err instanceof ConfigError) return sendError(reply, "IB_ERR_PAYLOAD_INVALID", err.message);
+    if (err instanceof ConfigError) return sendError(reply, "IB_ERR_QUERY_INVALID", err.message);
     if (err instanceof IntercomBridgeError) {
       if (STATUS_BY_CODE[err.code] >= 500) log.error({ err }, "dashboard API request failed");
       return sendError(reply, err.code, err.message);
@@ -198,7 +217,7 @@ function registerApi(api: FastifyInstance, options: DashboardOptions, log: Logge
           ? "IB_ERR_BODY_TOO_LARGE"
           : err.statusCode === 415
             ? "IB_ERR_UNSUPPORTED_MEDIA_TYPE"
-            : "IB_ERR_PAYLOAD_INVALID";
+            : "IB_ERR_BODY_INVALID";
       return reply.code(err.statusCode).send(errorBody(code, err.message));
     }
     log.error({ err }, "dashboard API request failed");
@@ -243,6 +262,10 @@ function registerApi(api: FastifyInstance, options: DashboardOptions, log: Logge
     };
     const out = stats.counts.outbox;
     const paused = limiter.pausedUntil !== null && limiter.pausedUntil > at;
+    // The limiter keeps the last window's usage until the next request starts a new one: once that window is over,
+    // nothing of the current window has been used yet.
+    const windowMs = typeof status?.windowMs === "number" && status.windowMs > 0 ? status.windowMs : DEFAULT_WINDOW_MS;
+    const isWindowOver = at - limiter.windowStart >= windowMs;
     return {
       now: at,
       counts: stats.counts,
@@ -261,12 +284,23 @@ function registerApi(api: FastifyInstance, options: DashboardOptions, log: Logge
         dead: out.dead,
         pending: out.pending + out.running,
         paused,
-        state: typeof status?.state === "string" ? status.state : paused ? "paused" : "sending",
+        // No status source: this service sends nothing (serve without INTERCOM_ACCESS_TOKEN).
+        state:
+          typeof status?.state === "string"
+            ? status.state
+            : options.outboundStatus === undefined
+              ? "off"
+              : paused
+                ? "paused"
+                : "sending",
         pausedUntil: paused ? limiter.pausedUntil : null,
         pauseReason: paused ? limiter.pauseReason : null,
         budget: {
-          used: limiter.used,
-          windowStart: limiter.windowStart,
+          used: isWindowOver ? 0 : limiter.used,
+          // Windows follow the limiter's own cadence (aligned to the epoch on memory and SQLite, to the first request on Redis).
+          windowStart: isWindowOver
+            ? limiter.windowStart + Math.floor((at - limiter.windowStart) / windowMs) * windowMs
+            : limiter.windowStart,
           maxPerWindow: typeof status?.perWindow === "number" ? status.perWindow : null,
           windowMs: typeof status?.windowMs === "number" ? status.windowMs : null,
         },
@@ -279,7 +313,7 @@ function registerApi(api: FastifyInstance, options: DashboardOptions, log: Logge
   api.get<{ Querystring: Record<string, unknown> }>("/api/overview", async (req, reply) => {
     const extra = Object.keys(req.query).filter((k) => k !== "windowMinutes");
     if (extra.length > 0)
-      return sendError(reply, "IB_ERR_PAYLOAD_INVALID", `Unknown parameter "${extra[0]}"; expected: windowMinutes`);
+      return sendError(reply, "IB_ERR_QUERY_INVALID", `Unknown parameter "${extra[0]}"; expected: windowMinutes`);
     const rawWindow = req.query["windowMinutes"];
     const windowMinutes = rawWindow === undefined ? 60 : Number(rawWindow);
     if (
@@ -290,7 +324,7 @@ function registerApi(api: FastifyInstance, options: DashboardOptions, log: Logge
     ) {
       return sendError(
         reply,
-        "IB_ERR_PAYLOAD_INVALID",
+        "IB_ERR_QUERY_INVALID",
         `windowMinutes must be an integer from 1 to ${MAX_WINDOW_MINUTES}`,
       );
     }
@@ -299,9 +333,9 @@ function registerApi(api: FastifyInstance, options: DashboardOptions, log: Logge
 
   api.get<{ Querystring: Record<string, unknown> }>("/api/notifications", async (req, reply) => {
     const parsed = parseFilter(req.query, LIST_PARAMS);
-    if (!parsed.ok) return sendError(reply, "IB_ERR_PAYLOAD_INVALID", parsed.message);
+    if (!parsed.ok) return sendError(reply, "IB_ERR_QUERY_INVALID", parsed.message);
     const result = await listNotifications(store, parsed.value);
-    if ("error" in result) return sendError(reply, "IB_ERR_PAYLOAD_INVALID", result.error);
+    if ("error" in result) return sendError(reply, "IB_ERR_QUERY_INVALID", result.error);
     return result;
   });
 
@@ -367,7 +401,7 @@ function registerApi(api: FastifyInstance, options: DashboardOptions, log: Logge
 
   api.get<{ Querystring: Record<string, unknown> }>("/api/dead-letters", async (req, reply) => {
     const parsed = parseFilter(req.query, DEAD_LIST_PARAMS);
-    if (!parsed.ok) return sendError(reply, "IB_ERR_PAYLOAD_INVALID", parsed.message);
+    if (!parsed.ok) return sendError(reply, "IB_ERR_QUERY_INVALID", parsed.message);
     const page = await store.listJobs({
       ...parsed.value.filter,
       state: "dead",
@@ -378,7 +412,7 @@ function registerApi(api: FastifyInstance, options: DashboardOptions, log: Logge
 
   api.get<{ Querystring: Record<string, unknown> }>("/api/dead-letters/count", async (req, reply) => {
     const parsed = parseFilter(req.query, DEAD_FILTER_PARAMS);
-    if (!parsed.ok) return sendError(reply, "IB_ERR_PAYLOAD_INVALID", parsed.message);
+    if (!parsed.ok) return sendError(reply, "IB_ERR_QUERY_INVALID", parsed.message);
     return { count: await store.countJobs({ ...parsed.value.filter, state: "dead" }) };
   });
 
@@ -387,31 +421,31 @@ function registerApi(api: FastifyInstance, options: DashboardOptions, log: Logge
     if (typeof body !== "object" || Array.isArray(body))
       return sendError(
         reply,
-        "IB_ERR_PAYLOAD_INVALID",
+        "IB_ERR_BODY_INVALID",
         'Body must be a JSON object: { "filter": {…}, "expectedCount": N }',
       );
     const extra = Object.keys(body).filter((k) => k !== "filter" && k !== "expectedCount");
     if (extra.length > 0)
       return sendError(
         reply,
-        "IB_ERR_PAYLOAD_INVALID",
+        "IB_ERR_BODY_INVALID",
         `Unknown body field "${extra[0]}"; expected: filter, expectedCount`,
       );
     const rawFilter = body["filter"] ?? {};
     if (typeof rawFilter !== "object" || rawFilter === null || Array.isArray(rawFilter)) {
       return sendError(
         reply,
-        "IB_ERR_PAYLOAD_INVALID",
+        "IB_ERR_BODY_INVALID",
         "filter must be an object of the same fields GET /api/dead-letters/count takes",
       );
     }
     const parsed = parseFilter(rawFilter, DEAD_FILTER_PARAMS);
-    if (!parsed.ok) return sendError(reply, "IB_ERR_PAYLOAD_INVALID", `filter: ${parsed.message}`);
+    if (!parsed.ok) return sendError(reply, "IB_ERR_BODY_INVALID", `filter: ${parsed.message}`);
     const expected = body["expectedCount"];
     const filter: JobFilter = { ...parsed.value.filter, state: "dead" };
     if (expected !== undefined) {
       if (typeof expected !== "number" || !Number.isInteger(expected) || expected < 0) {
-        return sendError(reply, "IB_ERR_PAYLOAD_INVALID", "expectedCount must be an integer >= 0");
+        return sendError(reply, "IB_ERR_BODY_INVALID", "expectedCount must be an integer >= 0");
       }
       // The operator confirmed "Replay N deliveries?"; do not replay a different number than they agreed to.
       const count = await store.countJobs(filter);
@@ -422,13 +456,16 @@ function registerApi(api: FastifyInstance, options: DashboardOptions, log: Logge
           `The filter now selects ${count} dead deliveries, not ${expected}; check the count and confirm again`,
         );
       }
+      if (expected === 0) return { requeued: 0 };
+      // Dead letters arriving between the count and the requeue must not ride along: replay at most what was confirmed.
+      filter.limit = expected;
     }
     return { requeued: await store.requeueMany(filter) };
   });
 
   api.get<{ Querystring: Record<string, unknown> }>("/api/outbound", async (req, reply) => {
-    const parsed = parseFilter(req.query, OUTBOUND_PARAMS);
-    if (!parsed.ok) return sendError(reply, "IB_ERR_PAYLOAD_INVALID", parsed.message);
+    const parsed = parseFilter(req.query, OUTBOUND_PARAMS, { states: EVENT_STATE_FILTER_NAMES });
+    if (!parsed.ok) return sendError(reply, "IB_ERR_QUERY_INVALID", parsed.message);
     const { filter, q } = parsed.value;
     const page = await store.listJobs({
       ...filter,
@@ -436,7 +473,21 @@ function registerApi(api: FastifyInstance, options: DashboardOptions, log: Logge
       ...(q !== undefined ? { itemId: q } : {}),
       limit: filter.limit ?? DEFAULT_PAGE_SIZE,
     });
-    return { items: page.items.map(presentOutbound), nextCursor: page.nextCursor };
+    // An event that only waited for a paused outbox recorded the wait; the cause (a 401, a 429) is in its history.
+    const items = await Promise.all(
+      page.items.map(async (job) => {
+        if (!job.lastError || !isPauseWait(job.lastError)) return presentOutbound(job);
+        const detail = await store.getJob(job.id);
+        return presentOutbound(job, detail ? lastIntercomError(detail.history) : undefined);
+      }),
+    );
+    return { items, nextCursor: page.nextCursor };
+  });
+
+  // After the token check (the hook above), so unknown paths reveal nothing to a caller without it.
+  api.all("/api/*", (req, reply) => {
+    const path = req.url.split("?", 1)[0] ?? "";
+    return sendError(reply, "IB_ERR_NOT_FOUND", `No API endpoint ${req.method} ${path}`);
   });
 
   api.get("/api/stream", (req, reply) => {
@@ -444,7 +495,7 @@ function registerApi(api: FastifyInstance, options: DashboardOptions, log: Logge
     const res = reply.raw;
     res.writeHead(200, {
       "content-type": "text/event-stream; charset=utf-8",
-      "cache-control": "no-cache, no-transform",
+      "cache-control": "no-store, no-transform",
       connection: "keep-alive",
       // nginx buffers responses unless told otherwise.
       "x-accel-buffering": "no",
@@ -507,7 +558,10 @@ async function listNotifications(store: Store, parsed: ParsedFilter): Promise<No
   };
   if (mode !== undefined) return run(mode);
   const byNotification = await run("n");
-  return byNotification.items.length > 0 ? byNotification : run("i");
+  if (byNotification.items.length > 0) return byNotification;
+  const byItem = await run("i");
+  // Neither field matched: say so, rather than "matched by item id" over an empty table.
+  return byItem.items.length > 0 ? byItem : { ...byItem, match: null };
 }
 
 async function readOutboundStatus(

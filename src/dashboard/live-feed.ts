@@ -29,7 +29,13 @@ export interface LiveFeedOptions {
   store: Store;
   /** Push source. Without it the feed polls the store while someone listens. */
   events?: ReceivedEventSource | undefined;
-  /** Poll interval without `events`, ms. @defaultValue 1_000 */
+  /**
+   * Also poll the store while `events` pushes: other processes sharing the store (a second `serve` on the same Redis
+   * prefix or SQLite file) receive notifications this process is never told about. Records both paths see are sent
+   * once. Ignored without `events` (the feed polls anyway). @defaultValue false
+   */
+  pollWithEvents?: boolean | undefined;
+  /** Poll interval, ms. @defaultValue 1_000 */
   pollMs?: number;
   log: Logger;
   now: () => number;
@@ -59,8 +65,15 @@ export function createLiveFeed(opts: LiveFeedOptions): LiveFeed {
   let watermark = 0;
   const seen = new Map<string, number>();
   let unsubscribeSource: (() => void) | undefined;
+  let polling = false;
 
-  const broadcast = (row: NotificationView): void => {
+  // Sends a record once, whichever path (push or poll) sees it first: the check and the mark happen in one turn.
+  // Without polling, pushes are the only path and `seen` (pruned by the poll) stays empty.
+  const broadcastOnce = (row: NotificationView): void => {
+    if (polling) {
+      if (seen.has(row.id)) return;
+      seen.set(row.id, row.receivedAt);
+    }
     for (const send of listeners) {
       try {
         send(row);
@@ -82,7 +95,7 @@ export function createLiveFeed(opts: LiveFeedOptions): LiveFeed {
     chain = chain.then(async () => {
       try {
         const detail = await store.getRecord(recordId);
-        if (detail && detail.record.queue === "inbound") broadcast(presentNotification(detail));
+        if (detail && detail.record.queue === "inbound") broadcastOnce(presentNotification(detail));
       } catch (err) {
         log.warn({ err, recordId }, "dashboard stream could not read a received record");
       }
@@ -91,12 +104,11 @@ export function createLiveFeed(opts: LiveFeedOptions): LiveFeed {
 
   const poll = async (): Promise<void> => {
     try {
+      // Newest first and bounded: a cheap query whatever the store holds, since the watermark follows what arrives.
       const page = await store.listRecords({ queue: "inbound", since: watermark - POLL_LAG_MS, limit: POLL_BATCH });
-      const fresh = page.items.filter((s) => !seen.has(s.record.id)).reverse();
-      for (const s of fresh) {
-        seen.set(s.record.id, s.record.receivedAt);
+      for (const s of page.items.reverse()) {
         watermark = Math.max(watermark, s.record.receivedAt);
-        broadcast(presentNotification(s));
+        broadcastOnce(presentNotification(s));
       }
       for (const [id, at] of seen) if (at < watermark - 2 * POLL_LAG_MS) seen.delete(id);
     } catch (err) {
@@ -119,9 +131,10 @@ export function createLiveFeed(opts: LiveFeedOptions): LiveFeed {
     if (events) {
       if ("onReceived" in events) unsubscribeSource = events.onReceived(onNotice);
       else events.on("received", onNotice);
-      return;
+      if (opts.pollWithEvents !== true) return;
     }
     const gen = ++generation;
+    polling = true;
     watermark = now();
     seen.clear();
     // Remember what is already there so the first poll does not replay the last seconds.
@@ -141,6 +154,7 @@ export function createLiveFeed(opts: LiveFeedOptions): LiveFeed {
     unsubscribeSource?.();
     unsubscribeSource = undefined;
     generation++;
+    polling = false;
     if (timer !== undefined) clearTimeout(timer);
     timer = undefined;
   };

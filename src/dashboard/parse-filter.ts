@@ -25,6 +25,20 @@ export interface ParsedFilter {
 /** The outcome of {@link parseFilter}: a filter, or the message of a 400 naming the parameter. */
 export type ParseFilterResult = { ok: true; value: ParsedFilter } | { ok: false; message: string };
 
+/** Options of {@link parseFilter}. */
+export interface ParseFilterOptions {
+  /**
+   * Other names of parameters, e.g. `{ event_name: "topic" }` for `GET /api/events`. Messages name the parameter as
+   * the client spelled it.
+   */
+  aliases?: Readonly<Record<string, FilterParam>>;
+  /**
+   * The state names `state` accepts and the job state each means, e.g. the outbound names (`sent`, `retrying`, …).
+   * @defaultValue each job state as itself (`pending`, `running`, `failed`, `done`, `dead`)
+   */
+  states?: Readonly<Record<string, JobState>>;
+}
+
 /** Largest page the API serves; the Store contract caps pages at 500 too. */
 export const MAX_PAGE_SIZE = 500;
 /** Page size when `limit` is absent. */
@@ -37,6 +51,9 @@ const MAX_CURSOR_LENGTH = 1024;
 const TOPIC_RE = /^(?:\*|[^\s*\p{Cc}]+(?:\.\*)?)$/u;
 const CURSOR_RE = /^[\x21-\x7e]+$/;
 const QUEUES: readonly QueueName[] = ["inbound", "outbox"];
+const JOB_STATE_NAMES: Readonly<Record<string, JobState>> = Object.freeze(
+  Object.fromEntries(JOB_STATES.map((s) => [s, s])),
+);
 
 /**
  * Validates dashboard query parameters (as fastify parses them) into a {@link JobFilter}. Unknown or repeated
@@ -50,13 +67,23 @@ const QUEUES: readonly QueueName[] = ["inbound", "outbox"];
  *
  * @example parseFilter({ state: "dead", topic: "conversation.*" }, ["state", "topic"])
  */
-export function parseFilter(query: unknown, allowed: readonly FilterParam[]): ParseFilterResult {
+export function parseFilter(
+  query: unknown,
+  allowed: readonly FilterParam[],
+  options: ParseFilterOptions = {},
+): ParseFilterResult {
   const input = (typeof query === "object" && query !== null ? query : {}) as Record<string, unknown>;
+  const aliases = options.aliases ?? {};
+  const stateNames = options.states ?? JOB_STATE_NAMES;
   const filter: JobFilter = {};
   let q: string | undefined;
   for (const [key, raw] of Object.entries(input)) {
-    if (!(allowed as readonly string[]).includes(key)) {
-      return fail(`Unknown parameter "${key}"; expected one of: ${allowed.join(", ")}`);
+    const param = (Object.hasOwn(aliases, key) ? aliases[key] : key) as FilterParam;
+    // A parameter with an alias is known by the alias only: one name per parameter.
+    const isRenamed = param === key && Object.values(aliases).includes(param);
+    if (!(allowed as readonly string[]).includes(param) || isRenamed) {
+      const names = allowed.map((a) => Object.keys(aliases).find((k) => aliases[k] === a) ?? a);
+      return fail(`Unknown parameter "${key}"; expected one of: ${names.join(", ")}`);
     }
     if (Array.isArray(raw)) return fail(`Parameter "${key}" must be given once`);
     if (raw === undefined || raw === null) continue;
@@ -66,47 +93,47 @@ export function parseFilter(query: unknown, allowed: readonly FilterParam[]): Pa
     }
     const value = String(raw).trim();
     if (value === "") continue; // empty form fields mean "no filter"
-    const param = key as FilterParam;
     switch (param) {
       case "state": {
         const states: JobState[] = [];
         for (const s of value.split(",").map((x) => x.trim())) {
-          if (!(JOB_STATES as readonly string[]).includes(s)) {
-            return fail(`Unknown state "${s}"; expected one of: ${JOB_STATES.join(", ")}`);
+          const state = Object.hasOwn(stateNames, s) ? stateNames[s] : undefined;
+          if (state === undefined) {
+            return fail(`Unknown ${key} "${s}"; expected one of: ${Object.keys(stateNames).join(", ")}`);
           }
-          if (!states.includes(s as JobState)) states.push(s as JobState);
+          if (!states.includes(state)) states.push(state);
         }
         filter.state = states.length === 1 && states[0] !== undefined ? states[0] : states;
         break;
       }
       case "topic":
         if (value.length > MAX_TEXT_LENGTH || !TOPIC_RE.test(value)) {
-          return fail('topic must be an exact topic, a "group.*" pattern or "*"');
+          return fail(`${key} must be an exact name, a "group.*" pattern or "*"`);
         }
         filter.topic = value;
         break;
       case "since":
       case "until": {
         const ms = parseTime(value);
-        if (ms === undefined) return fail(`${param} must be epoch milliseconds or an ISO 8601 date`);
+        if (ms === undefined) return fail(`${key} must be epoch milliseconds or an ISO 8601 date`);
         filter[param] = ms;
         break;
       }
       case "limit": {
-        if (!/^\d+$/.test(value)) return fail(`limit must be an integer from 1 to ${MAX_PAGE_SIZE}`);
+        if (!/^\d+$/.test(value)) return fail(`${key} must be an integer from 1 to ${MAX_PAGE_SIZE}`);
         const n = Number(value);
-        if (n < 1 || n > MAX_PAGE_SIZE) return fail(`limit must be an integer from 1 to ${MAX_PAGE_SIZE}`);
+        if (n < 1 || n > MAX_PAGE_SIZE) return fail(`${key} must be an integer from 1 to ${MAX_PAGE_SIZE}`);
         filter.limit = n;
         break;
       }
       case "cursor":
         if (value.length > MAX_CURSOR_LENGTH || !CURSOR_RE.test(value)) {
-          return fail("cursor must be the nextCursor value of a previous page");
+          return fail(`${key} must be the nextCursor value of a previous page`);
         }
         filter.cursor = value;
         break;
       case "queue":
-        if (!(QUEUES as readonly string[]).includes(value)) return fail(`queue must be one of: ${QUEUES.join(", ")}`);
+        if (!(QUEUES as readonly string[]).includes(value)) return fail(`${key} must be one of: ${QUEUES.join(", ")}`);
         filter.queue = value as QueueName;
         break;
       case "q":
@@ -114,7 +141,7 @@ export function parseFilter(query: unknown, allowed: readonly FilterParam[]): Pa
       case "itemId":
       case "appId":
       case "target":
-        if (value.length > MAX_TEXT_LENGTH) return fail(`${param} must be at most ${MAX_TEXT_LENGTH} characters`);
+        if (value.length > MAX_TEXT_LENGTH) return fail(`${key} must be at most ${MAX_TEXT_LENGTH} characters`);
         if (param === "q") q = value;
         else filter[param] = value;
         break;

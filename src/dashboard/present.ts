@@ -1,4 +1,5 @@
 import { failureReason } from "../outbound/bulk-import.js";
+import { EVENT_STATE_NAMES } from "../outbound/event-states.js";
 import type {
   AttemptRecord,
   JobDetail,
@@ -73,7 +74,8 @@ export interface OutboundView {
   eventName: string;
   /** Contact identifier the event is for. */
   itemId: string | null;
-  state: JobState;
+  /** The outbound name of the state, as the CLI and `GET /api/events` use: `pending`, `sending`, `retrying`, `sent`, `failed`. */
+  state: string;
   attempts: number;
   maxAttempts: number;
   /** The event's `created_at`, unix seconds. */
@@ -84,9 +86,12 @@ export interface OutboundView {
   /**
    * The last failed attempt: `reason` is Intercom's HTTP status and error code when Intercom answered (`404 not_found`),
    * else `timeout`, `network error` or the error code; `code` is the recorded error code; `message` the full message
-   * (Intercom's message and request id included).
+   * (Intercom's message and request id included). Waits for a paused outbox are skipped: while Intercom refuses the
+   * token, this is the 401, not "Outbox paused".
    */
   error: { reason: string; code: string | null; message: string } | null;
+  /** When the last run only waited for the outbox's pause, what it recorded (`Outbox paused for 60000 ms`); else null. */
+  waiting: string | null;
 }
 
 // Defensive: stores are told never to keep these, but they must never reach a browser either.
@@ -171,23 +176,47 @@ export function presentDeliveryDetail(job: JobDetail): DeliveryDetailView {
 }
 
 /** Maps an outbox job to the outbound events table's row. */
-export function presentOutbound(job: JobSummary): OutboundView {
+export function presentOutbound(job: JobSummary, intercomError?: JobError): OutboundView {
+  const last = job.lastError;
+  const shown = intercomError ?? last;
   return {
     id: job.id,
     recordId: job.recordId,
     eventName: job.topic,
     itemId: job.itemId,
-    state: job.state,
+    state: EVENT_STATE_NAMES[job.state],
     attempts: job.attempts,
     maxAttempts: job.maxAttempts,
     createdAt: job.createdAt,
     receivedAt: job.receivedAt,
     runAt: job.runAt,
     updatedAt: job.updatedAt,
-    error: job.lastError
-      ? { reason: failureReason(job), code: job.lastError.code ?? null, message: job.lastError.message }
+    error: shown
+      ? {
+          reason: failureReason({ ...job, lastError: shown }),
+          code: shown.code ?? null,
+          message: shown.message,
+        }
       : null,
+    waiting: last && isPauseWait(last) ? last.message : null,
   };
+}
+
+/**
+ * True for the error an event records when it only waited for the outbox's pause (its send was never attempted):
+ * the reason of the pause (a 401, a 429) is an earlier attempt's error.
+ */
+export function isPauseWait(error: JobError): boolean {
+  return error.code === "IB_ERR_RATE_LIMITED" && error.message.startsWith("Outbox paused");
+}
+
+/** The newest error of `history` that Intercom (or the network) caused, skipping waits for a pause. */
+export function lastIntercomError(history: readonly AttemptRecord[]): JobError | undefined {
+  for (let i = history.length - 1; i >= 0; i--) {
+    const error = history[i]?.error;
+    if (error && !isPauseWait(error)) return error;
+  }
+  return undefined;
 }
 
 function parseBody(r: RecordWithId): { payload: unknown; rawBody: string | null } {

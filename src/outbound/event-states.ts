@@ -21,3 +21,13 @@ export const EVENT_STATE_FROM_NAME: Readonly<Record<string, JobState>> = Object.
   sent: "done",
   failed: "dead",
 });
+
+/**
+ * What a `state` filter on outbound events accepts: the operator names (`failed` = given up) and the queue's `done`
+ * and `dead` as aliases, so links and scripts written with either vocabulary work.
+ */
+export const EVENT_STATE_FILTER_NAMES: Readonly<Record<string, JobState>> = Object.freeze({
+  done: "done",
+  dead: "dead",
+  ...EVENT_STATE_FROM_NAME,
+});

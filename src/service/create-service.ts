@@ -4,7 +4,7 @@ import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import Fastify, { type FastifyInstance } from "fastify";
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import { ConfigError } from "../core/errors.js";
 import type { Logger } from "../core/logger.js";
 import { itemIdOf } from "../core/notification.js";
@@ -104,11 +104,13 @@ export async function createService(options: ServiceOptions): Promise<Service> {
   const webhookPath = options.webhookPath ?? "/webhooks/intercom";
   let serverRef: Server | undefined;
   const hotPath: { handle?: (req: IncomingMessage, res: ServerResponse) => void } = {};
+  const quietLog = createQuietRequestLog();
   const app = Fastify({
     logger: {
       level: options.logLevel ?? "info",
       redact: ["req.headers.authorization", 'req.headers["x-hub-signature"]'],
     },
+    ...(quietLog ? { logController: quietLog } : {}),
     bodyLimit: options.maxBodyBytes ?? 1_048_576,
     serverFactory: (fastifyHandler) => {
       // The webhook path bypasses fastify's routing: this is the hot path Intercom waits on.
@@ -125,7 +127,9 @@ export async function createService(options: ServiceOptions): Promise<Service> {
   const log = app.log as unknown as Logger;
 
   const secrets =
-    options.secrets.length > 0 ? options.secrets : [loadOrCreateSecret(dataDir, "dev-client-secret", log, "secret")];
+    options.secrets.length > 0
+      ? options.secrets
+      : [loadOrCreateSecret(dataDir, "dev-client-secret", log, "secret").value];
   const store = options.store;
   const metrics = createMetrics(store);
   const receiver = createReceiver({
@@ -187,10 +191,11 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     );
   };
 
-  const adminToken =
+  const admin =
     options.adminToken && options.adminToken.length > 0
-      ? options.adminToken
+      ? { value: options.adminToken, isCreated: false }
       : loadOrCreateSecret(dataDir, "admin-token", log, "admin");
+  const adminToken = admin.value;
   const readiness = new Map<string, { check: () => Promise<void>; critical: boolean }>([
     ["store", { check: () => store.ping(), critical: true }],
   ]);
@@ -261,6 +266,8 @@ export async function createService(options: ServiceOptions): Promise<Service> {
         retention.runOnce().catch((err: unknown) => log.warn({ err }, "retention run failed; will try again"));
       }
       const address = await app.listen({ port: options.port ?? 8080, host: options.host ?? "127.0.0.1" });
+      // With the token generated in this run, say where to use it: only now is the port known (it may be 0).
+      if (admin.isCreated) process.stderr.write(`  Dashboard: ${address.replace(/\/$/, "")}/dashboard/\n\n`);
       return address;
     },
     close() {
@@ -275,6 +282,33 @@ export async function createService(options: ServiceOptions): Promise<Service> {
       return closing;
     },
   };
+}
+
+/** Reads the dashboard polls (every few seconds per open browser): logged at debug, so info logs stay about events. */
+function isDashboardRead(req: FastifyRequest): boolean {
+  const url = req.url;
+  return req.method === "GET" && (url.startsWith("/api/") || url === "/dashboard" || url.startsWith("/dashboard/"));
+}
+
+/**
+ * fastify logs "incoming request" and "request completed" at info for every request. An open dashboard polls the
+ * overview every 5 s, which buried everything else; its reads (GET /api/*, the page and its files) go to debug.
+ * Writes (replays, POST /api/events) stay at info as an audit trail. Undefined on a fastify without `LogController`.
+ */
+function createQuietRequestLog(): InstanceType<typeof Fastify.LogController> | undefined {
+  const Base = (Fastify as { LogController?: typeof Fastify.LogController }).LogController;
+  if (!Base) return undefined;
+  class QuietDashboardLog extends Base {
+    override incomingRequest(request: FastifyRequest, reply: FastifyReply): void {
+      if (!isDashboardRead(request)) return super.incomingRequest(request, reply);
+      request.log.debug({ req: request }, "incoming request");
+    }
+    override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
+      if (error || !isDashboardRead(request)) return super.requestCompleted(error, request, reply);
+      reply.log.debug({ res: reply, responseTime: reply.elapsedTime }, "request completed");
+    }
+  }
+  return new QuietDashboardLog();
 }
 
 async function loadHandlers(receiver: Receiver, modulePath: string): Promise<void> {
@@ -302,9 +336,15 @@ function registerForwards(receiver: Receiver, forwards: readonly ForwardTarget[]
     receiver.router.register(`forward:${url}`, patterns, createForwardHandler(url, secret));
 }
 
-function loadOrCreateSecret(dataDir: string, file: string, log: Logger, kind: "secret" | "admin"): string {
+/** Reads `dataDir/file`, or creates it (mode 0600) and says so once; `isCreated` tells which. */
+function loadOrCreateSecret(
+  dataDir: string,
+  file: string,
+  log: Logger,
+  kind: "secret" | "admin",
+): { value: string; isCreated: boolean } {
   const path = join(dataDir, file);
-  if (existsSync(path)) return readFileSync(path, "utf8").trim();
+  if (existsSync(path)) return { value: readFileSync(path, "utf8").trim(), isCreated: false };
   mkdirSync(dataDir, { recursive: true });
   const value = randomBytes(24).toString("base64url");
   writeFileSync(path, value + "\n", { mode: 0o600 });
@@ -319,14 +359,14 @@ function loadOrCreateSecret(dataDir: string, file: string, log: Logger, kind: "s
     );
   } else {
     process.stderr.write(
-      `\n  No INTERCOM_BRIDGE_ADMIN_TOKEN set. Generated an admin token in ${path}:\n    ${value}\n  Sign in to the dashboard (/dashboard) with it.\n\n`,
+      `\n  No INTERCOM_BRIDGE_ADMIN_TOKEN set. Generated an admin token in ${path}:\n    ${value}\n  Sign in to the dashboard with it (its address follows once the service listens).\n`,
     );
     log.warn(
       { file: path },
       "No INTERCOM_BRIDGE_ADMIN_TOKEN set: generated an admin token for the dashboard and /api (stored in the file named here)",
     );
   }
-  return value;
+  return { value, isCreated: true };
 }
 
 function withDeadline<T>(p: Promise<T>, ms: number): Promise<T> {

@@ -1,8 +1,9 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import { EVENT_STATE_FROM_NAME, EVENT_STATE_NAMES } from "../outbound/event-states.js";
-import { EventValidationError, type EventValidationIssue } from "../core/errors.js";
+import { EVENT_STATE_FILTER_NAMES, EVENT_STATE_NAMES } from "../outbound/event-states.js";
+import { ConfigError, EventValidationError, type EventValidationIssue } from "../core/errors.js";
+import { DEFAULT_PAGE_SIZE, parseFilter, type FilterParam } from "../dashboard/parse-filter.js";
 import { STATUS_BY_CODE, toErrorResponse } from "../http/status.js";
-import { JOB_STATES, type JobFilter, type JobState, type JobSummary } from "../queue/types.js";
+import type { JobFilter, JobSummary } from "../queue/types.js";
 import type { Store } from "../store/store.js";
 import { failureReason } from "../outbound/bulk-import.js";
 import type { EventTracker } from "../outbound/outbox.js";
@@ -27,7 +28,7 @@ export interface EventsRoutesOptions {
 }
 
 const PRESENTED = EVENT_STATE_NAMES;
-const FROM_PRESENTED = EVENT_STATE_FROM_NAME;
+const LIST_PARAMS: readonly FilterParam[] = ["state", "topic", "since", "until", "limit", "cursor"];
 
 function send(reply: FastifyReply, status: number, body: unknown): FastifyReply {
   return reply.code(status).header("cache-control", "no-store").send(body);
@@ -35,7 +36,8 @@ function send(reply: FastifyReply, status: number, body: unknown): FastifyReply 
 
 function errorReply(
   reply: FastifyReply,
-  code: "IB_ERR_UNAUTHORIZED" | "IB_ERR_NOT_FOUND" | "IB_ERR_CONFLICT" | "IB_ERR_PAYLOAD_INVALID",
+  code:
+    "IB_ERR_UNAUTHORIZED" | "IB_ERR_NOT_FOUND" | "IB_ERR_CONFLICT" | "IB_ERR_BODY_INVALID" | "IB_ERR_QUERY_INVALID",
   message: string,
 ): FastifyReply {
   return send(reply, STATUS_BY_CODE[code], { error: { code, message } });
@@ -62,7 +64,8 @@ function present(j: JobSummary): Record<string, unknown> {
  * Outbound Data Events over HTTP, for `serve`:
  * - `POST /api/events`: one event or an array. Every event is validated first; any problem answers 422 with each
  *   problem per event index and stores nothing. Otherwise 202 with the stored ids (duplicates answer their first id).
- * - `GET /api/events?state=pending|sending|retrying|sent|failed&limit=&cursor=` (with `store`).
+ * - `GET /api/events?state=pending|sending|retrying|sent|failed&event_name=&since=&until=&limit=&cursor=` (with
+ *   `store`); bad or unknown parameters answer 400 `IB_ERR_QUERY_INVALID` naming the parameter.
  * - `POST /api/events/:id/retry` (with `store`): a failed or sent event is sent again; 409 while pending or sending.
  *
  * All routes need `Authorization: Bearer $INTERCOM_BRIDGE_ADMIN_TOKEN` (401 otherwise).
@@ -84,9 +87,9 @@ export function registerEventsRoutes(app: FastifyInstance, options: EventsRoutes
     const body: unknown = req.body;
     const isBatch = Array.isArray(body);
     const inputs: unknown[] = isBatch ? body : [body];
-    if (inputs.length === 0) return errorReply(reply, "IB_ERR_PAYLOAD_INVALID", "the array is empty");
+    if (inputs.length === 0) return errorReply(reply, "IB_ERR_BODY_INVALID", "the array is empty");
     if (inputs.length > maxBatch)
-      return errorReply(reply, "IB_ERR_PAYLOAD_INVALID", `at most ${maxBatch} events per request`);
+      return errorReply(reply, "IB_ERR_BODY_INVALID", `at most ${maxBatch} events per request`);
     const now = Date.now();
     const invalid: { index: number; issues: EventValidationIssue[] }[] = [];
     inputs.forEach((e, index) => {
@@ -131,22 +134,23 @@ export function registerEventsRoutes(app: FastifyInstance, options: EventsRoutes
 
   app.get("/api/events", async (req, reply) => {
     if (!authorized(req, reply)) return reply;
-    const q = req.query as { state?: string; limit?: string; cursor?: string; event_name?: string };
-    const filter: JobFilter = { queue: "outbox", limit: Math.min(500, Math.max(1, Number(q.limit ?? 50) || 50)) };
-    if (q.state !== undefined) {
-      const state =
-        FROM_PRESENTED[q.state] ??
-        ((JOB_STATES as readonly string[]).includes(q.state) ? (q.state as JobState) : undefined);
-      if (!state)
-        return errorReply(reply, "IB_ERR_PAYLOAD_INVALID", "state must be pending, sending, retrying, sent or failed");
-      filter.state = state;
-    }
-    if (q.cursor) filter.cursor = q.cursor;
-    if (q.event_name) filter.topic = q.event_name;
+    // The dashboard's parser: unknown or repeated parameters and malformed values answer 400 naming the parameter.
+    const parsed = parseFilter(req.query, LIST_PARAMS, {
+      aliases: { event_name: "topic" },
+      states: EVENT_STATE_FILTER_NAMES,
+    });
+    if (!parsed.ok) return errorReply(reply, "IB_ERR_QUERY_INVALID", parsed.message);
+    const filter: JobFilter = {
+      ...parsed.value.filter,
+      queue: "outbox",
+      limit: parsed.value.filter.limit ?? DEFAULT_PAGE_SIZE,
+    };
     try {
       const page = await store.listJobs(filter);
       return send(reply, 200, { items: page.items.map(present), nextCursor: page.nextCursor });
     } catch (error) {
+      // The store refuses a cursor it did not issue with a ConfigError: the client's mistake, not the service's.
+      if (error instanceof ConfigError) return errorReply(reply, "IB_ERR_QUERY_INVALID", `cursor: ${error.message}`);
       const { status, body: errBody } = toErrorResponse(error);
       return send(reply, status, errBody);
     }

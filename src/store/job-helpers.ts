@@ -91,6 +91,14 @@ export function pageLimit(filter: JobFilter): number {
   return Math.min(MAX_PAGE_LIMIT, Math.max(1, Math.floor(limit)));
 }
 
+/** How many deliveries {@link Store.requeueMany} may requeue: `filter.limit`, or no cap. */
+export function requeueLimit(filter: JobFilter): number {
+  if (filter.limit === undefined) return Number.POSITIVE_INFINITY;
+  if (!Number.isInteger(filter.limit) || filter.limit < 1)
+    throw new ConfigError(`requeueMany: limit must be an integer >= 1; got ${String(filter.limit)}`);
+  return filter.limit;
+}
+
 /** The states a filter selects, or undefined for all. */
 export function filterStates(filter: JobFilter): readonly JobState[] | undefined {
   if (filter.state === undefined) return undefined;

@@ -27,6 +27,7 @@ import {
   filterStates,
   jobIdOf,
   pageLimit,
+  requeueLimit,
   topicMatches,
   validateDelivery,
   validateEnqueueInput,
@@ -702,11 +703,13 @@ export class MemoryStore implements Store {
   /** See {@link Store.requeueMany}. */
   requeueMany(filter: JobFilter): Promise<number> {
     return this.guard(() => {
+      const max = requeueLimit(filter);
       const now = this.clock.now();
       const selected = [...this.matchingJobs(filter)];
       let n = 0;
       const queues = new Set<QueueName>();
       for (const job of selected) {
+        if (n >= max) break;
         if (this.requeueJob(job, now)) {
           n++;
           queues.add(job.queue);

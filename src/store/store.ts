@@ -138,7 +138,12 @@ export interface Store {
    * `conflict`.
    */
   requeue(id: JobId): Promise<RequeueResult>;
-  /** Requeues every `dead`/`failed`/`done` delivery the filter selects; returns how many. */
+  /**
+   * Requeues every `dead`/`failed`/`done` delivery the filter selects; returns how many. `filter.limit`, when given,
+   * caps how many are requeued (any integer >= 1, not capped at a page size), so a caller that confirmed "replay N"
+   * never replays more than N, whatever arrived since it counted. `filter.cursor` is ignored.
+   * @throws {ConfigError} when `limit` is not an integer >= 1.
+   */
   requeueMany(filter: JobFilter): Promise<number>;
   /** Adds deliveries to an existing record (replay to handlers that did not exist when it arrived). */
   addDeliveries(recordId: string, deliveries: readonly DeliveryInput[]): Promise<JobId[]>;

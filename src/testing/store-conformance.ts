@@ -605,6 +605,26 @@ export function defineStoreConformance(name: string, factory: () => Promise<Stor
         expect((await store.getJob(ids[2]!))?.state).toBe("dead");
         expect(await store.requeueMany({ state: "dead", topic: "conversation.*" })).toBe(0);
       });
+
+      it("requeues at most filter.limit deliveries, and refuses a limit that is not an integer >= 1", async () => {
+        for (let i = 0; i < 4; i++) await deadJob("x", { topic: "conversation.admin.replied" });
+        let fail = true;
+        process("inbound", async () => {
+          if (fail) throw new UnrecoverableError("no");
+        });
+        await waitFor(async () => (await store.countJobs({ state: "dead" })) === 4);
+        for (const limit of [0, -1, 1.5, Number.NaN]) {
+          await expect(store.requeueMany({ state: "dead", limit })).rejects.toMatchObject({ code: "IB_ERR_CONFIG" });
+        }
+        expect(await store.countJobs({ state: "dead" })).toBe(4);
+        // Stays dead while the first batch is counted: the runner keeps failing until the second call.
+        expect(await store.requeueMany({ state: "dead", limit: 3 })).toBe(3);
+        await waitFor(async () => (await store.countJobs({ state: "dead" })) === 4);
+        fail = false;
+        // Larger than a page (500) is fine: it is a cap, not a page size.
+        expect(await store.requeueMany({ state: "dead", limit: 1_000 })).toBe(4);
+        await waitFor(async () => (await store.countJobs({ state: "done" })) === 4);
+      });
     });
 
     describe("listing", () => {

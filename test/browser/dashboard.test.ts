@@ -221,6 +221,51 @@ describe.skipIf(!HAS_CHROMIUM && !REQUIRED)(TITLE, () => {
     await shot("04-notifications-filtered");
   });
 
+  it("refuses a bad filter under the form, keeping the form and what was typed", async () => {
+    await page.fill('form.filters input[name="topic"]', "con*tact");
+    await page.click('form.filters button[type="submit"]');
+    const problem = page.locator("form.filters .error");
+    await problem.waitFor();
+    expect(await problem.textContent()).toContain('"group.*" pattern');
+    expect(await page.inputValue('form.filters input[name="topic"]')).toBe("con*tact");
+    expect(await page.locator('tr[data-topic="contact.user.created"]').count()).toBe(1);
+    // A filter only the server can refuse shows its message under the form too, not instead of the view.
+    await page.goto(`${baseUrl}/dashboard/#/notifications?limit=9999`);
+    await page.locator("form.filters + p.error").waitFor();
+    expect(await page.locator("form.filters + p.error").textContent()).toContain("IB_ERR_QUERY_INVALID");
+    // The browser logs the refused request; that one is expected.
+    const logged = pageErrors.findIndex((e) => e.includes("status of 400"));
+    expect(logged).toBeGreaterThanOrEqual(0);
+    pageErrors.splice(logged, 1);
+  });
+
+  it("pages with the pager and comes back to the same page from a detail", async () => {
+    // 5 notifications so far; the hash passes limit through to the API, so 2 per page gives three pages.
+    await page.goto(`${baseUrl}/dashboard/#/notifications?limit=2`);
+    await page.locator("tbody tr[data-id]").nth(1).waitFor();
+    const ids = () => page.locator("tbody tr[data-id]").evaluateAll((rows) => rows.map((r) => r.dataset["id"]));
+    const first = await ids();
+    expect(first).toHaveLength(2);
+    await page.getByRole("button", { name: "Older →" }).click();
+    await page.getByText("Page 2").waitFor();
+    const second = await ids();
+    expect(second).toHaveLength(2);
+    expect(second.filter((id) => first.includes(id))).toEqual([]);
+    expect(await page.evaluate(() => location.hash)).toContain("pages=");
+    await page.locator("tbody tr[data-id] a").first().click();
+    await page.locator(".delivery-block").first().waitFor();
+    await page.getByRole("link", { name: "← Notifications" }).click();
+    await page.getByText("Page 2").waitFor();
+    expect(await ids()).toEqual(second);
+    await page.getByRole("button", { name: "Older →" }).click();
+    await page.getByText("Page 3").waitFor();
+    expect(await ids()).toHaveLength(1);
+    expect(await page.getByRole("button", { name: "Older →" }).isDisabled()).toBe(true);
+    await page.getByRole("button", { name: "← Newer" }).click();
+    await page.getByText("Page 2").waitFor();
+    expect(await ids()).toEqual(second);
+  });
+
   it("opens a dead delivery, replays it and sees it become done", async () => {
     await page.click('#nav a[data-route="dead"]');
     // 5 crm-sync deliveries of the simulated notifications and the refused outbound event.
@@ -260,8 +305,43 @@ describe.skipIf(!HAS_CHROMIUM && !REQUIRED)(TITLE, () => {
     expect(await row.textContent()).toContain("order-placed");
     expect(await row.textContent()).toContain("404 not_found");
     expect(await row.textContent()).toContain("User Not Found");
-    expect(await row.getByRole("button", { name: "Retry" }).isVisible()).toBe(true);
+    expect(await row.locator("[data-state]").getAttribute("data-state")).toBe("failed");
     await shot("09-outbound");
+    const id = (await row.getAttribute("data-id"))!;
+    expect((await service.store.getJob(id))?.history).toHaveLength(1);
+    await row.getByRole("button", { name: "Retry" }).click();
+    await page.getByText("Delivery requeued.").waitFor();
+    // The stub Intercom refuses it again: a second attempt is recorded, and the row is failed again.
+    await expect.poll(async () => (await service.store.getJob(id))?.history.length, { timeout: 10_000 }).toBe(2);
+  });
+
+  it("says outbound is off when no access token is set, and fits a 420 px screen", async () => {
+    await page.click('#nav a[data-route="overview"]');
+    const card = page.locator('[data-card="outbound"]');
+    await card.waitFor();
+    expect(await card.locator(".card-value").textContent()).toBe("off");
+    expect(await card.textContent()).toContain("INTERCOM_ACCESS_TOKEN");
+    await page.setViewportSize({ width: 420, height: 900 });
+    try {
+      for (const route of ["overview", "notifications", "dead", "outbound"]) {
+        await page.click(`#nav a[data-route="${route}"]`);
+        await page.locator(`[data-view="${route}"] .card, [data-view="${route}"] form.filters`).first().waitFor();
+        const widths = await page.evaluate(() => ({
+          page: document.documentElement.scrollWidth,
+          header: document.getElementById("top")!.scrollWidth,
+        }));
+        const wide = await page.evaluate(() =>
+          Array.from(document.querySelectorAll("*"))
+            .filter((e) => e.getBoundingClientRect().right > 421)
+            .map((e) => `${e.tagName}.${e.className} ${Math.round(e.getBoundingClientRect().right)}`)
+            .slice(0, 8),
+        );
+        expect(widths, `${route} ${wide.join(", ")}`).toEqual({ page: 420, header: 420 });
+      }
+      await shot("09b-narrow");
+    } finally {
+      await page.setViewportSize({ width: 1360, height: 900 });
+    }
   });
 
   it("shows the overview with data, then signs out", async () => {

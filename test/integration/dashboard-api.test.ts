@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { IntercomApiError, UnrecoverableError } from "../../src/core/errors.js";
+import { IntercomApiError, RateLimitedError, UnrecoverableError } from "../../src/core/errors.js";
 import { dashboardPlugin, registerDashboard, type DashboardOptions } from "../../src/dashboard/api.js";
 import type { JobFilter, JobState, QueueName } from "../../src/queue/types.js";
 import { createMemoryStore } from "../../src/store/memory-store.js";
@@ -205,6 +205,22 @@ describe("authorization", () => {
   });
 });
 
+describe("unknown API paths and caching", () => {
+  beforeEach(() => start());
+
+  it("answers an unknown /api/ path 404 IB_ERR_NOT_FOUND with the error body, but only with the token", async () => {
+    expectError(await get("/api/nope"), 404, "IB_ERR_NOT_FOUND", /No API endpoint GET \/api\/nope/);
+    expectError(await post("/api/notifications/x/y/z"), 404, "IB_ERR_NOT_FOUND");
+    expectError(await get("/api/nope", {}), 401, "IB_ERR_UNAUTHORIZED");
+  });
+
+  it("marks every API answer Cache-Control: no-store, errors and refusals included", async () => {
+    for (const res of [await get("/api/session"), await get("/api/overview?bad=1"), await get("/api/session", {})]) {
+      expect(res.headers["cache-control"]).toBe("no-store");
+    }
+  });
+});
+
 describe("GET /api/overview cache", () => {
   it("serves one store read to every caller within overviewCacheMs, then reads again", async () => {
     let reads = 0;
@@ -396,7 +412,39 @@ describe.each(STORES)("on the %s store", (_name, factory) => {
       expect(o.outbound.pausedUntil).toBeGreaterThan(Date.now());
     });
 
-    it("still answers when the outbound status fails, and without one", async () => {
+    it("reports nothing used once the limiter's last window is over, with the current window's start", async () => {
+      const limiter = store.limiter("intercom-events");
+      await limiter.acquire(166, 10_000);
+      await limiter.acquire(166, 10_000);
+      const { windowStart } = await limiter.state();
+      expect((await limiter.state()).used).toBeGreaterThan(0);
+      const at = windowStart + 25_000;
+      await start({
+        now: () => at,
+        outboundStatus: async () => ({ state: "sending", perWindow: 166, windowMs: 10_000 }),
+      });
+      expect((await get("/api/overview")).json().outbound.budget).toEqual({
+        used: 0,
+        windowStart: windowStart + 20_000,
+        maxPerWindow: 166,
+        windowMs: 10_000,
+      });
+      await app.close();
+      // Still inside the window: the usage stands. Without a status, Intercom's 10 s window applies.
+      await start({ now: () => windowStart + 9_999 });
+      expect((await get("/api/overview")).json().outbound.budget).toMatchObject({
+        used: (await limiter.state()).used,
+        windowStart,
+      });
+      await app.close();
+      await start({ now: () => windowStart + 10_000 });
+      expect((await get("/api/overview")).json().outbound.budget).toMatchObject({
+        used: 0,
+        windowStart: windowStart + 10_000,
+      });
+    });
+
+    it("still answers when the outbound status fails", async () => {
       await start({ outboundStatus: () => Promise.reject(new Error("down")) });
       const o = (await get("/api/overview")).json();
       expect(o.outbound).toMatchObject({
@@ -407,11 +455,16 @@ describe.each(STORES)("on the %s store", (_name, factory) => {
       });
     });
 
+    it("reports outbound off without a status source (serve without INTERCOM_ACCESS_TOKEN)", async () => {
+      await start();
+      expect((await get("/api/overview")).json().outbound).toMatchObject({ paused: false, state: "off", status: null });
+    });
+
     it("answers 400 to a bad window or an unknown parameter", async () => {
       await start();
-      expectError(await get("/api/overview?windowMinutes=0"), 400, "IB_ERR_PAYLOAD_INVALID", /windowMinutes/);
-      expectError(await get("/api/overview?windowMinutes=abc"), 400, "IB_ERR_PAYLOAD_INVALID", /windowMinutes/);
-      expectError(await get("/api/overview?window=5"), 400, "IB_ERR_PAYLOAD_INVALID", /Unknown parameter "window"/);
+      expectError(await get("/api/overview?windowMinutes=0"), 400, "IB_ERR_QUERY_INVALID", /windowMinutes/);
+      expectError(await get("/api/overview?windowMinutes=abc"), 400, "IB_ERR_QUERY_INVALID", /windowMinutes/);
+      expectError(await get("/api/overview?window=5"), 400, "IB_ERR_QUERY_INVALID", /Unknown parameter "window"/);
       expect((await get("/api/overview?windowMinutes=5")).statusCode).toBe(200);
     });
   });
@@ -486,7 +539,9 @@ describe.each(STORES)("on the %s store", (_name, factory) => {
       expect(ids(byItem)).toEqual(["notif_b", "notif_a"]);
       expect(byItem.json().match).toBe("itemId");
       expect(ids(await get("/api/notifications?itemId=contact_1&topic=contact.created"))).toEqual(["notif_old"]);
-      expect(ids(await get("/api/notifications?q=nothing-like-this"))).toEqual([]);
+      const nothing = await get("/api/notifications?q=nothing-like-this");
+      expect(ids(nothing)).toEqual([]);
+      expect(nothing.json().match).toBeNull();
     });
 
     it("pages with cursors until nextCursor is null, without gaps or repeats", async () => {
@@ -546,7 +601,7 @@ describe.each(STORES)("on the %s store", (_name, factory) => {
         ["queue=outbox", /Unknown parameter "queue"/],
       ];
       for (const [query, message] of cases) {
-        expectError(await get(`/api/notifications?${query}`), 400, "IB_ERR_PAYLOAD_INVALID", message);
+        expectError(await get(`/api/notifications?${query}`), 400, "IB_ERR_QUERY_INVALID", message);
       }
     });
 
@@ -758,13 +813,13 @@ describe.each(STORES)("on the %s store", (_name, factory) => {
       expectError(
         await get("/api/dead-letters/count?state=done"),
         400,
-        "IB_ERR_PAYLOAD_INVALID",
+        "IB_ERR_QUERY_INVALID",
         /Unknown parameter "state"/,
       );
       expectError(
         await get("/api/dead-letters/count?queue=sideways"),
         400,
-        "IB_ERR_PAYLOAD_INVALID",
+        "IB_ERR_QUERY_INVALID",
         /queue must be one of/,
       );
     });
@@ -790,6 +845,27 @@ describe.each(STORES)("on the %s store", (_name, factory) => {
       expect((await get("/api/dead-letters/count")).json()).toEqual({ count: 5 });
     });
 
+    it("POST /api/dead-letters/replay replays no more than confirmed when dead letters arrive after the count", async () => {
+      await seed({ topic: "contact.deleted", targets: ["crm"] }); // pending; dies while the replay is under way
+      const count = store.countJobs.bind(store);
+      store.countJobs = async (filter) => {
+        const n = await count(filter);
+        store.countJobs = count;
+        await runAll("inbound", new Set(["crm"]));
+        return n;
+      };
+      const res = await post("/api/dead-letters/replay", { filter: {}, expectedCount: 5 });
+      expect(res.json()).toEqual({ requeued: 5 });
+      expect(await store.countJobs({ state: "dead" })).toBe(1);
+    });
+
+    it("POST /api/dead-letters/replay with expectedCount 0 replays nothing", async () => {
+      expect(
+        (await post("/api/dead-letters/replay", { filter: { target: "nobody" }, expectedCount: 0 })).json(),
+      ).toEqual({ requeued: 0 });
+      expect((await get("/api/dead-letters/count")).json()).toEqual({ count: 5 });
+    });
+
     it("POST /api/dead-letters/replay without expectedCount replays everything selected", async () => {
       expect((await post("/api/dead-letters/replay", {})).json()).toEqual({ requeued: 5 });
     });
@@ -798,41 +874,41 @@ describe.each(STORES)("on the %s store", (_name, factory) => {
       expectError(
         await post("/api/dead-letters/replay", { filter: { state: "done" } }),
         400,
-        "IB_ERR_PAYLOAD_INVALID",
+        "IB_ERR_BODY_INVALID",
         /filter: Unknown parameter "state"/,
       );
       expectError(
         await post("/api/dead-letters/replay", { filter: { since: "soon" } }),
         400,
-        "IB_ERR_PAYLOAD_INVALID",
+        "IB_ERR_BODY_INVALID",
         /since must be/,
       );
       expectError(
         await post("/api/dead-letters/replay", { filter: "contact.*" }),
         400,
-        "IB_ERR_PAYLOAD_INVALID",
+        "IB_ERR_BODY_INVALID",
         /filter must be an object/,
       );
       expectError(
         await post("/api/dead-letters/replay", { expectedCount: -1 }),
         400,
-        "IB_ERR_PAYLOAD_INVALID",
+        "IB_ERR_BODY_INVALID",
         /expectedCount/,
       );
       expectError(
         await post("/api/dead-letters/replay", { everything: true }),
         400,
-        "IB_ERR_PAYLOAD_INVALID",
+        "IB_ERR_BODY_INVALID",
         /Unknown body field "everything"/,
       );
-      expectError(await post("/api/dead-letters/replay", [1, 2]), 400, "IB_ERR_PAYLOAD_INVALID", /JSON object/);
+      expectError(await post("/api/dead-letters/replay", [1, 2]), 400, "IB_ERR_BODY_INVALID", /JSON object/);
       const malformed = await app.inject({
         method: "POST",
         url: "/api/dead-letters/replay",
         headers: { ...AUTH, "content-type": "application/json" },
         payload: "{nope",
       });
-      expectError(malformed, 400, "IB_ERR_PAYLOAD_INVALID");
+      expectError(malformed, 400, "IB_ERR_BODY_INVALID");
       expect((await get("/api/dead-letters/count")).json()).toEqual({ count: 5 });
     });
   });
@@ -862,8 +938,8 @@ describe.each(STORES)("on the %s store", (_name, factory) => {
         items.map((e: { eventName: string; itemId: string; state: string }) => [e.eventName, e.itemId, e.state]),
       ).toEqual([
         ["order-placed", "user_3", "pending"],
-        ["invited-friend", "user_2", "dead"],
-        ["order-placed", "user_1", "done"],
+        ["invited-friend", "user_2", "failed"],
+        ["order-placed", "user_1", "sent"],
       ]);
       // The outbox records Intercom's answer in the message (outbound/classify.ts describeSendResult).
       expect(items[1].error).toEqual({
@@ -871,6 +947,7 @@ describe.each(STORES)("on the %s store", (_name, factory) => {
         code: "not_found",
         message: "Intercom 404 not_found: User Not Found (request req_9)",
       });
+      expect(items[1].waiting).toBeNull();
       expect(items[0].error).toBeNull();
     });
 
@@ -892,10 +969,48 @@ describe.each(STORES)("on the %s store", (_name, factory) => {
     it("filters by state, event name and contact", async () => {
       const names = async (q: string): Promise<string[]> =>
         (await get(`/api/outbound?${q}`)).json().items.map((e: { itemId: string }) => e.itemId);
+      // The outbound names, as the CLI and GET /api/events use them (failed = given up), and the queue's names.
+      expect(await names("state=failed")).toEqual(["user_2"]);
       expect(await names("state=dead")).toEqual(["user_2"]);
+      expect(await names("state=sent")).toEqual(["user_1"]);
+      expect(await names("state=done,pending")).toEqual(["user_3", "user_1"]);
+      expect(await names("state=retrying")).toEqual([]);
       expect(await names("topic=order-placed")).toEqual(["user_3", "user_1"]);
       expect(await names("q=user_1")).toEqual(["user_1"]);
-      expectError(await get("/api/outbound?appId=x"), 400, "IB_ERR_PAYLOAD_INVALID", /Unknown parameter "appId"/);
+      expectError(await get("/api/outbound?appId=x"), 400, "IB_ERR_QUERY_INVALID", /Unknown parameter "appId"/);
+    });
+
+    it("shows the Intercom error that paused the outbox, not the wait that followed it", async () => {
+      await seed({ queue: "outbox", topic: "refused", itemId: "user_5", targets: ["intercom-events"] });
+      // What the outbox records: the 401 pauses sending (no attempt used), later runs only wait for the pause.
+      const errors = [
+        new RateLimitedError(
+          1,
+          "Intercom 401 unauthorized: Access Token Invalid; outbound events paused (unauthorized)",
+        ),
+        new RateLimitedError(1, "Outbox paused for 60000 ms"),
+      ];
+      const processor = store.process(
+        "outbox",
+        async (job) => {
+          if (job.record.topic !== "refused") return;
+          // Later runs wait again, so the wait stays the last recorded error.
+          throw errors.shift() ?? new RateLimitedError(1_000, "Outbox paused for 60000 ms");
+        },
+        { concurrency: 4, leaseMs: 5_000, pollMs: 5 },
+      );
+      await waitFor(async () => {
+        const job = (await store.listJobs({ queue: "outbox", topic: "refused" })).items[0];
+        return job?.lastError?.message === "Outbox paused for 60000 ms";
+      }, 10_000);
+      await processor.close();
+      const [item] = (await get("/api/outbound?topic=refused")).json().items;
+      expect(item.error).toEqual({
+        reason: "401 unauthorized",
+        code: "IB_ERR_RATE_LIMITED",
+        message: "Intercom 401 unauthorized: Access Token Invalid; outbound events paused (unauthorized)",
+      });
+      expect(item.waiting).toBe("Outbox paused for 60000 ms");
     });
 
     it("retries a dead event through POST /api/deliveries/:id/replay", async () => {
@@ -1016,6 +1131,42 @@ describe.each(STORES)("on the %s store", (_name, factory) => {
         "notif_polled_1",
         "notif_polled_2",
       ]);
+    });
+
+    it("with events and streamPollsStore, also sends what only the store shows, each record once", async () => {
+      const emitter = new EventEmitter();
+      await listen({ events: emitter, streamPollsStore: true, streamPollMs: 20 });
+      const res = await fetch(`${url}/api/stream`, { headers: AUTH, signal: aborter.signal });
+      const pause = (): Promise<void> => new Promise((r) => setTimeout(r, 150));
+      const events = await readEvents(res, 4, async () => {
+        // Announced here and visible to the poll: a second copy would show up during the pause.
+        const a = await seed({ topic: "contact.created", notificationId: "notif_pushed" });
+        emitter.emit("received", { recordId: a.recordId, status: "accepted" });
+        await pause();
+        // Stored by "another process": only the poll can find it.
+        await seed({ topic: "contact.created", notificationId: "notif_elsewhere" });
+        await pause();
+        const c = await seed({ topic: "contact.created", notificationId: "notif_pushed_2" });
+        emitter.emit("received", { recordId: c.recordId, status: "accepted" });
+      });
+      expect(events.slice(1).map((e) => (e.data as { notificationId: string }).notificationId)).toEqual([
+        "notif_pushed",
+        "notif_elsewhere",
+        "notif_pushed_2",
+      ]);
+    });
+
+    it("with events only (streamPollsStore false), never sends what it was not told about", async () => {
+      const emitter = new EventEmitter();
+      await listen({ events: emitter, streamPollsStore: false, streamPollMs: 20 });
+      const res = await fetch(`${url}/api/stream`, { headers: AUTH, signal: aborter.signal });
+      const events = await readEvents(res, 2, async () => {
+        await seed({ topic: "contact.created", notificationId: "notif_silent" });
+        await new Promise((r) => setTimeout(r, 150));
+        const b = await seed({ topic: "contact.created", notificationId: "notif_told" });
+        emitter.emit("received", { recordId: b.recordId, status: "accepted" });
+      });
+      expect((events[1]!.data as { notificationId: string }).notificationId).toBe("notif_told");
     });
 
     it("refuses a stream without the token", async () => {

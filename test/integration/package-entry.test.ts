@@ -148,8 +148,8 @@ describe("package entries", { timeout: 60_000 }, () => {
     for (const p of allowed) expect(packages).toContain(p);
   });
 
-  it.each(["./node", "./express", "./fastify", "./web", "./hono"])(
-    "loads no npm package from the %s adapter (framework types only)",
+  it.each(["./node", "./express", "./fastify", "./web", "./hono", "./dashboard"])(
+    "loads no npm package from the %s entry (framework types only)",
     async (key) => {
       const entry = pkg.exports[key] as { default: string };
       const { packages } = await packagesLoadedBy(sourceOf(entry.default));

@@ -1,6 +1,7 @@
 /**
  * Three `intercom-bridge serve` processes sharing one Redis prefix (issue 4): cross-instance dedupe, exactly-once
- * handler runs, and takeover of a kill -9'd instance's running deliveries after their lease.
+ * handler runs, live dashboard updates across instances, and takeover of a kill -9'd instance's running deliveries after
+ * their lease.
  */
 import { randomUUID } from "node:crypto";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -159,6 +160,38 @@ describe.skipIf(!isReachable)("three serve instances on one Redis prefix", () =>
     expect(await store.countJobs({ state: "done" })).toBe(2_000);
     expect(await store.countJobs({})).toBe(2_000);
   }, 120_000);
+
+  it("streams a notification received by one instance to a dashboard connected to another", async () => {
+    const [a, b] = servers as [ServeProcess, ServeProcess];
+    const aborter = new AbortController();
+    const res = await fetch(`${a.url}/api/stream`, {
+      headers: { authorization: "Bearer test-admin-token" },
+      signal: aborter.signal,
+    });
+    expect(res.status).toBe(200);
+    const id = `notif_${randomUUID()}`;
+    const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+    let buffer = "";
+    let sent = false;
+    const deadline = setTimeout(() => aborter.abort(), 10_000);
+    try {
+      while (!buffer.includes(`"notificationId":"${id}"`)) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        buffer += value;
+        if (!sent && buffer.includes("event: ready")) {
+          sent = true;
+          expect((await b.post(notification("conversation.user.replied", id, "conv_live"))).status).toBe(200);
+        }
+      }
+    } catch (err) {
+      if (!aborter.signal.aborted) throw err;
+    } finally {
+      clearTimeout(deadline);
+      aborter.abort();
+    }
+    expect(buffer).toContain(`"notificationId":"${id}"`);
+  }, 30_000);
 
   it("hands a kill -9'd instance's running deliveries to the others: none lost, none re-run after success", async () => {
     const victim = servers[0]!;

@@ -1,5 +1,14 @@
 import { randomUUID } from "node:crypto";
-import { appendFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import {
+  appendFileSync,
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
@@ -284,6 +293,92 @@ describe("intercom-bridge serve crash recovery", () => {
     expect(await server.stop()).toBe(0);
     rmSync(dir, { recursive: true, force: true });
   });
+});
+
+describe("serve without INTERCOM_BRIDGE_ADMIN_TOKEN", () => {
+  it("generates a 0600 token file, prints it and the dashboard URL once, and reuses it silently on restart", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "ib-admin-token-"));
+    const args = ["--store", "memory:", "--data-dir", dir];
+    const env = { INTERCOM_BRIDGE_ADMIN_TOKEN: "" };
+    try {
+      const first = await startServe(args, env, SECRET);
+      let token: string;
+      try {
+        const file = join(dir, "admin-token");
+        expect(statSync(file).mode & 0o777).toBe(0o600);
+        token = readFileSync(file, "utf8").trim();
+        expect(token.length).toBeGreaterThanOrEqual(32);
+        // The URL is printed after listen(); wait for it rather than racing the health check.
+        await waitFor(() => first.output().includes("Dashboard: "), { timeoutMs: 5_000 });
+        const out = first.output();
+        expect(out.split(`Dashboard: ${first.url}/dashboard/`)).toHaveLength(2);
+        expect(out.split(token)).toHaveLength(2);
+        const session = await fetch(`${first.url}/api/session`, { headers: { authorization: `Bearer ${token}` } });
+        expect(session.status).toBe(200);
+      } finally {
+        await first.stop();
+      }
+      const second = await startServe(args, env, SECRET);
+      try {
+        await new Promise((r) => setTimeout(r, 300));
+        const out = second.output();
+        expect(out).not.toContain(token);
+        expect(out).not.toContain("Dashboard: ");
+        expect(readFileSync(join(dir, "admin-token"), "utf8").trim()).toBe(token);
+        const session = await fetch(`${second.url}/api/session`, { headers: { authorization: `Bearer ${token}` } });
+        expect(session.status).toBe(200);
+      } finally {
+        await second.stop();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+});
+
+describe("serve request logs", () => {
+  /** The `incoming request` lines serve logged, as [level, method, url]. */
+  function requestLines(output: string): [number, string, string][] {
+    return output
+      .split("\n")
+      .filter((l) => l.startsWith("{"))
+      .map((l) => JSON.parse(l) as { level: number; msg: string; req?: { method: string; url: string } })
+      .filter((l) => l.msg === "incoming request" && l.req)
+      .map((l) => [l.level, l.req!.method, l.req!.url]);
+  }
+
+  it("logs dashboard reads at debug and everything else at info", async () => {
+    const auth = { authorization: "Bearer test-admin-token" };
+    const run = async (level: string): Promise<[number, string, string][]> => {
+      const server = await startServe(["--store", "memory:", "--log-level", level], {}, SECRET);
+      try {
+        await fetch(`${server.url}/api/overview`, { headers: auth });
+        await fetch(`${server.url}/dashboard/app.js`);
+        await fetch(`${server.url}/api/dead-letters/replay`, {
+          method: "POST",
+          headers: { ...auth, "content-type": "application/json" },
+          body: "{}",
+        });
+        await fetch(`${server.url}/readyz`);
+        await waitFor(() => requestLines(server.output()).some(([, , url]) => url === "/readyz"), {
+          timeoutMs: 5_000,
+        });
+        return requestLines(server.output()).filter(([, , url]) => url !== "/healthz");
+      } finally {
+        await server.stop();
+      }
+    };
+    expect(await run("info")).toEqual([
+      [30, "POST", "/api/dead-letters/replay"],
+      [30, "GET", "/readyz"],
+    ]);
+    expect(await run("debug")).toEqual([
+      [20, "GET", "/api/overview"],
+      [20, "GET", "/dashboard/app.js"],
+      [30, "POST", "/api/dead-letters/replay"],
+      [30, "GET", "/readyz"],
+    ]);
+  }, 60_000);
 });
 
 describe("README quickstart: serve with no handlers, then simulate", () => {

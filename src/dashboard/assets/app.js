@@ -20,6 +20,11 @@ import {
 } from "./lib.js";
 
 const STATES = ["pending", "running", "failed", "done", "dead"];
+// Outbound events use the names the CLI and GET /api/events use; each maps to the colour of its queue state.
+const EVENT_STATES = ["pending", "sending", "retrying", "sent", "failed"];
+const EVENT_STATE_CLASS = { pending: "pending", sending: "running", retrying: "failed", sent: "done", failed: "dead" };
+// The server's topic rule (parse-filter.ts): an exact name, "group.*" or "*".
+const TOPIC_RE = /^(?:\*|[^\s*\p{Cc}]+(?:\.\*)?)$/u;
 const REPLAYABLE = ["dead", "failed", "done"];
 const main = document.getElementById("app");
 const live = new EventTarget();
@@ -84,7 +89,11 @@ async function render() {
   try {
     await view(root, params, id);
   } catch (err) {
-    if (seq === renderSeq && !(err instanceof ApiError && err.status === 401)) root.replaceChildren(errorBox(err));
+    if (seq !== renderSeq || (err instanceof ApiError && err.status === 401)) return;
+    // Keep the filter form so a bad filter can be fixed where it was typed.
+    const form = root.querySelector("form.filters");
+    if (form) form.after(errorBox(err));
+    else root.replaceChildren(errorBox(err));
   }
 }
 
@@ -109,7 +118,13 @@ function signOut(message) {
   showSignIn(message);
 }
 
-window.addEventListener("hashchange", () => void render());
+// Whether the page before this one was a view of the dashboard, so "back" links can use the browser's history (and
+// land on the same filters and page) instead of a fixed route.
+let hasAppHistory = false;
+window.addEventListener("hashchange", () => {
+  hasAppHistory = true;
+  void render();
+});
 window.addEventListener("ib:unauthorized", () => {
   if (session.token) signOut("The token was refused. Sign in again.");
 });
@@ -137,7 +152,10 @@ function showSignIn(message) {
     h(
       "p",
       { class: "hint" },
-      "INTERCOM_BRIDGE_ADMIN_TOKEN, or the token `serve` printed at first start. Kept in this tab only.",
+      h("code", {}, "INTERCOM_BRIDGE_ADMIN_TOKEN"),
+      ", or the token ",
+      h("code", {}, "serve"),
+      " printed at first start. Kept in this tab only.",
     ),
     h("button", { type: "submit", class: "primary" }, "Sign in"),
     status,
@@ -184,6 +202,8 @@ function filterForm(path, params, fields) {
     h("button", { type: "submit", class: "primary" }, "Apply"),
     h("button", { type: "reset" }, "Clear"),
   );
+  const problem = h("p", { class: "error", role: "alert", hidden: true });
+  form.append(problem);
   form.addEventListener("submit", (e) => {
     e.preventDefault();
     const values = {};
@@ -191,7 +211,16 @@ function filterForm(path, params, fields) {
       const v = form.elements[name].value.trim();
       values[name] = type === "datetime-local" ? fromLocalInput(v) : v;
     }
-    go(path, values);
+    // The server refuses these too; saying so here keeps the table and the typed values.
+    const message =
+      values.topic && !TOPIC_RE.test(values.topic)
+        ? `${fields.find(([n]) => n === "topic")[1]}: an exact name, a "group.*" pattern or "*"`
+        : values.since && values.until && Number(values.since) >= Number(values.until)
+          ? '"From" must be before "To"'
+          : "";
+    problem.textContent = message;
+    problem.hidden = message === "";
+    if (!message) go(path, values);
   });
   form.addEventListener("reset", (e) => {
     e.preventDefault();
@@ -204,8 +233,22 @@ function filterForm(path, params, fields) {
  * A table paged with the API's opaque cursors: a stack of cursors gives "Newer" without offsets, so every page is
  * one indexed store query however many records exist.
  */
-function pagedTable({ head, fetchPage, row, empty }) {
-  const stack = [];
+function pagedTable({ head, fetchPage, row, empty, pages }) {
+  // The cursors of the pages before this one live in the hash (`pages`), so "back" from a detail returns to this page.
+  let stack = [];
+  try {
+    const parsed = JSON.parse(pages ?? "[]");
+    if (Array.isArray(parsed) && parsed.every((c) => typeof c === "string")) stack = parsed;
+  } catch {
+    // a hand-edited hash: start at the first page
+  }
+  const remember = () => {
+    const [path, query = ""] = location.hash.split("?");
+    const qs = new URLSearchParams(query);
+    if (stack.length > 0) qs.set("pages", JSON.stringify(stack));
+    else qs.delete("pages");
+    history.replaceState(history.state, "", `${path}${[...qs].length ? `?${qs}` : ""}`);
+  };
   const tbody = h("tbody");
   const info = h("span", { class: "muted" });
   const newer = h("button", { type: "button", disabled: true }, "← Newer");
@@ -223,17 +266,19 @@ function pagedTable({ head, fetchPage, row, empty }) {
   };
   newer.addEventListener("click", () => {
     stack.pop();
+    remember();
     void load().catch((err) => toast(err.message, "bad"));
   });
   older.addEventListener("click", () => {
     if (next === null) return;
     stack.push(next);
+    remember();
     void load().catch((err) => toast(err.message, "bad"));
   });
   const node = h(
     "div",
     { class: "paged" },
-    h(
+    tableWrap(
       "table",
       {},
       h(
@@ -250,6 +295,43 @@ function pagedTable({ head, fetchPage, row, empty }) {
     h("div", { class: "pager" }, newer, info, older),
   );
   return { node, tbody, load, isFirstPage: () => stack.length === 0 };
+}
+
+/** A table in a wrapper that scrolls sideways on narrow screens instead of widening the page. */
+const tableWrap = (...args) => h("div", { class: "table-wrap" }, h(...args));
+
+/** The view's filters without the page stack, for the API. */
+const filtersOf = (params) => {
+  const { pages: _pages, ...rest } = params;
+  return rest;
+};
+
+/** Asks in a modal; resolves true when confirmed. */
+function confirmDialog(question, note, okLabel) {
+  return new Promise((resolve) => {
+    const dialog = h(
+      "dialog",
+      { class: "confirm" },
+      h(
+        "form",
+        { method: "dialog" },
+        h("p", {}, question),
+        h("p", { class: "muted" }, note),
+        h(
+          "menu",
+          {},
+          h("button", { value: "cancel" }, "Cancel"),
+          h("button", { value: "ok", class: "danger" }, okLabel),
+        ),
+      ),
+    );
+    dialog.addEventListener("close", () => {
+      dialog.remove();
+      resolve(dialog.returnValue === "ok");
+    });
+    document.body.append(dialog);
+    dialog.showModal();
+  });
 }
 
 async function replayDelivery(id) {
@@ -288,13 +370,13 @@ async function overview(root) {
           fmtDuration(o.oldestPendingAgeMs.inbound),
           (o.oldestPendingAgeMs.inbound ?? 0) > 60_000 ? "warn" : "",
         ),
-        card("Received, last hour", fmtNumber(receivedTotal)),
         card(
-          "Outbound",
-          out.paused ? "paused" : "sending",
-          out.paused ? "warn" : "",
-          out.paused ? `until ${fmtTime(out.pausedUntil)} ${out.pauseReason ?? ""}` : "",
+          "Oldest pending (outbound)",
+          fmtDuration(o.oldestPendingAgeMs.outbox),
+          (o.oldestPendingAgeMs.outbox ?? 0) > 60_000 ? "warn" : "",
         ),
+        card("Received, last hour", fmtNumber(receivedTotal)),
+        outboundCard("Outbound", out),
         o.retention ? retentionCard(o.retention) : null,
       ),
       h(
@@ -316,8 +398,8 @@ async function overview(root) {
         barList([
           { label: "sent", value: out.sent, cls: "s-done" },
           { label: "pending", value: out.pending, cls: "s-pending" },
-          { label: "failed", value: out.failed, cls: "s-failed" },
-          { label: "dead", value: out.dead, cls: "s-dead" },
+          { label: "retrying", value: out.failed, cls: "s-failed" },
+          { label: "failed", value: out.dead, cls: "s-dead" },
         ]),
         h("h3", {}, "Rate budget this window"),
         gauge(out.budget.used, out.budget.maxPerWindow),
@@ -335,6 +417,37 @@ async function overview(root) {
     }, 500);
   });
   onLeave(() => clearTimeout(pending));
+}
+
+/** Outbound sending: off (no access token), sending, or paused with its reason and how to resume. */
+function outboundCard(title, out) {
+  let el;
+  if (out.state === "off") {
+    el = card(
+      title,
+      "off",
+      "",
+      h("span", {}, "set ", h("code", {}, "INTERCOM_ACCESS_TOKEN"), " to send events to Intercom"),
+    );
+  } else if (out.paused) {
+    const reason =
+      out.state === "paused-unauthorized" || out.pauseReason === "unauthorized"
+        ? "Intercom refused the access token (401/403): fix INTERCOM_ACCESS_TOKEN"
+        : out.state === "paused-rate-limited" || out.pauseReason === "rate-limited"
+          ? "Intercom's rate limit (429): resumes by itself"
+          : (out.pauseReason ?? "paused");
+    el = card(
+      title,
+      "paused",
+      "warn",
+      h("span", {}, `${reason}; until ${fmtTime(out.pausedUntil)}`),
+      h("span", {}, "Resume now: ", h("code", {}, "intercom-bridge events resume")),
+    );
+  } else {
+    el = card(title, "sending");
+  }
+  el.dataset.card = "outbound";
+  return el;
 }
 
 /** How long notifications are kept (`serve --retention`) and how many retention deleted since the service started. */
@@ -391,7 +504,7 @@ async function notifications(root, params) {
   const filters = filterForm("notifications", params, [
     ["state", "State", "select", STATES],
     ["topic", "Topic", "text", "conversation.* or exact"],
-    ["q", "Search", "search", "notification id or item id"],
+    ["q", "Search", "search", "notification or item id"],
     ["since", "From", "datetime-local"],
     ["until", "To", "datetime-local"],
   ]);
@@ -399,8 +512,9 @@ async function notifications(root, params) {
   const table = pagedTable({
     head: ["Received", "Topic", "Notification id", "Item id", "Deliveries (state, attempts)"],
     empty: "No notifications match.",
-    fetchPage: (cursor) => api("/api/notifications", { query: { ...params, cursor } }),
+    fetchPage: (cursor) => api("/api/notifications", { query: { ...filtersOf(params), cursor } }),
     row: (n) => notificationRow(n),
+    pages: params.pages,
   });
   root.replaceChildren(h("h1", {}, "Notifications"), filters, note, table.node);
   const page = await table.load();
@@ -409,7 +523,9 @@ async function notifications(root, params) {
       ? `Matched by item id "${params.q}".`
       : page.match === "notificationId"
         ? "Matched by notification id."
-        : "";
+        : params.q
+          ? `No notification id or item id is "${params.q}".`
+          : "";
   // New notifications join the first page at once; a quiet reload shortly after shows how their deliveries went.
   let settle = null;
   onLeave(() => clearTimeout(settle));
@@ -452,7 +568,16 @@ async function notificationDetail(root, _params, id) {
       { type: "button", class: "primary", disabled: replayable === 0 },
       `Replay all deliveries (${replayable})`,
     );
+    const done = d.deliveries.filter((x) => x.state === "done").length;
     replayAll.addEventListener("click", async () => {
+      const ok = await confirmDialog(
+        `Replay ${replayable} ${replayable === 1 ? "delivery" : "deliveries"} of this notification?`,
+        done > 0
+          ? `${done} of them already succeeded (done): their handlers run again. Attempts are reset.`
+          : "Each is requeued with its attempts reset; handlers run again.",
+        `Replay ${replayable}`,
+      );
+      if (!ok) return;
       try {
         const res = await api(`/api/notifications/${encodeURIComponent(id)}/replay`, { method: "POST" });
         toast(`Requeued ${res.requeued} deliveries.`);
@@ -462,7 +587,7 @@ async function notificationDetail(root, _params, id) {
       void load();
     });
     root.replaceChildren(
-      h("p", {}, h("a", { href: "#/notifications" }, "← Notifications")),
+      h("p", {}, backLink()),
       h("h1", {}, r.topic),
       h(
         "dl",
@@ -512,6 +637,17 @@ async function notificationDetail(root, _params, id) {
     }
   };
   await load();
+}
+
+/** "← Notifications": back to the list as it was (filters, page) when we came from it, else to the plain list. */
+function backLink() {
+  const link = h("a", { href: "#/notifications" }, "← Notifications");
+  link.addEventListener("click", (e) => {
+    if (!hasAppHistory) return;
+    e.preventDefault();
+    history.back();
+  });
+  return link;
 }
 
 const fact = (k, v) => [h("dt", {}, k), h("dd", { class: "mono" }, v)];
@@ -584,8 +720,9 @@ async function deadLetters(root, params) {
   const summary = h("p", { class: "summary" });
   const replayAll = h("button", { type: "button", class: "danger", disabled: true }, "Replay…");
   const table = pagedTable({
-    head: ["Updated", "Queue", "Topic", "Handler", "Notification / item", "Attempts", "Last error", ""],
+    head: ["Received", "Queue", "Topic", "Handler", "Notification / item", "Attempts", "Last error", ""],
     empty: "No dead deliveries match.",
+    pages: params.pages,
     fetchPage: (cursor) => api("/api/dead-letters", { query: { ...filter, cursor } }),
     row: (d) => {
       const replay = h("button", { type: "button" }, "Replay");
@@ -599,7 +736,7 @@ async function deadLetters(root, params) {
       return h(
         "tr",
         { "data-id": d.id },
-        h("td", {}, fmtTime(d.updatedAt)),
+        h("td", {}, fmtTime(d.receivedAt)),
         h("td", {}, d.queue),
         h("td", {}, h("a", { href }, d.topic)),
         h("td", {}, d.target),
@@ -629,43 +766,27 @@ async function deadLetters(root, params) {
 }
 
 /** Asks "Replay N deliveries?" in a modal; the server refuses (409) if the filter no longer selects N. */
-function confirmReplay(count, filter, refresh) {
-  const dialog = h(
-    "dialog",
-    { class: "confirm" },
-    h(
-      "form",
-      { method: "dialog" },
-      h("p", {}, `Replay ${fmtNumber(count)} ${count === 1 ? "delivery" : "deliveries"}?`),
-      h("p", { class: "muted" }, "Each is requeued with its attempts reset; handlers run again."),
-      h(
-        "menu",
-        {},
-        h("button", { value: "cancel" }, "Cancel"),
-        h("button", { value: "ok", class: "danger" }, `Replay ${fmtNumber(count)}`),
-      ),
-    ),
+async function confirmReplay(count, filter, refresh) {
+  const ok = await confirmDialog(
+    `Replay ${fmtNumber(count)} ${count === 1 ? "delivery" : "deliveries"}?`,
+    "Each is requeued with its attempts reset; handlers run again.",
+    `Replay ${fmtNumber(count)}`,
   );
-  dialog.addEventListener("close", async () => {
-    dialog.remove();
-    if (dialog.returnValue !== "ok") return;
-    try {
-      const res = await api("/api/dead-letters/replay", { method: "POST", body: { filter, expectedCount: count } });
-      toast(`Requeued ${fmtNumber(res.requeued)} deliveries.`);
-    } catch (err) {
-      toast(err.message, "bad");
-    }
-    await refresh().catch((err) => toast(err.message, "bad"));
-  });
-  document.body.append(dialog);
-  dialog.showModal();
+  if (!ok) return;
+  try {
+    const res = await api("/api/dead-letters/replay", { method: "POST", body: { filter, expectedCount: count } });
+    toast(`Requeued ${fmtNumber(res.requeued)} deliveries.`);
+  } catch (err) {
+    toast(err.message, "bad");
+  }
+  await refresh().catch((err) => toast(err.message, "bad"));
 }
 
 // ---- Outbound ------------------------------------------------------------------------------------------------------
 
 async function outbound(root, params) {
   const filters = filterForm("outbound", params, [
-    ["state", "State", "select", STATES],
+    ["state", "State", "select", EVENT_STATES],
     ["topic", "Event name", "text", "exact name"],
     ["q", "Contact", "search", "contact identifier"],
     ["since", "From", "datetime-local"],
@@ -675,10 +796,11 @@ async function outbound(root, params) {
   const table = pagedTable({
     head: ["Created", "Event", "Contact", "State", "Attempts", "Intercom error", "Message", ""],
     empty: "No outbound events match.",
-    fetchPage: (cursor) => api("/api/outbound", { query: { ...params, cursor } }),
+    fetchPage: (cursor) => api("/api/outbound", { query: { ...filtersOf(params), cursor } }),
+    pages: params.pages,
     row: (e) => {
-      // Retrying a sent event would send it twice; only failed and dead ones get the button.
-      const retry = e.state === "dead" || e.state === "failed" ? h("button", { type: "button" }, "Retry") : null;
+      // Retrying a sent event would send it twice; only given-up and retrying ones get the button.
+      const retry = e.state === "failed" || e.state === "retrying" ? h("button", { type: "button" }, "Retry") : null;
       retry?.addEventListener("click", async () => {
         if (await replayDelivery(e.id)) void table.load();
       });
@@ -688,10 +810,15 @@ async function outbound(root, params) {
         h("td", {}, fmtTime(e.createdAt * 1000)),
         h("td", {}, e.eventName),
         h("td", { class: "mono" }, e.itemId ?? "—"),
-        h("td", {}, stateChip(e.state)),
+        h("td", {}, stateChip(e.state, EVENT_STATE_CLASS[e.state])),
         h("td", {}, `${e.attempts}/${e.maxAttempts}`),
         h("td", { class: "mono" }, e.error?.reason ?? ""),
-        h("td", {}, e.error?.message ?? ""),
+        h(
+          "td",
+          {},
+          e.error?.message ?? "",
+          e.waiting ? h("div", { class: "muted" }, "Waiting: sending is paused.") : null,
+        ),
         h("td", {}, retry),
       );
     },
@@ -701,13 +828,8 @@ async function outbound(root, params) {
   const out = o.outbound;
   status.replaceChildren(
     card("Sent", fmtNumber(out.sent)),
-    card("Failed / dead", `${fmtNumber(out.failed)} / ${fmtNumber(out.dead)}`, out.dead > 0 ? "bad" : ""),
-    card(
-      "Sending",
-      out.paused ? "paused" : "active",
-      out.paused ? "warn" : "",
-      out.paused ? `until ${fmtTime(out.pausedUntil)}` : "",
-    ),
+    card("Retrying / failed", `${fmtNumber(out.failed)} / ${fmtNumber(out.dead)}`, out.dead > 0 ? "bad" : ""),
+    outboundCard("Sending", out),
     card("Rate budget", "", "", gauge(out.budget.used, out.budget.maxPerWindow)),
   );
 }

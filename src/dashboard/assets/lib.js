@@ -170,12 +170,21 @@ export function openStream(onEvent, onStatus) {
 
 // ---- formatting ----------------------------------------------------------------------------------------------------
 
-/** `2024-05-01 12:34:56` in local time. */
+/** `2024-05-01 12:34:56 UTC+2` in local time, with the zone, so times can be compared with logs kept in UTC. */
 export function fmtTime(ms) {
   if (ms === null || ms === undefined) return "—";
   const d = new Date(ms);
   const p = (n) => String(n).padStart(2, "0");
-  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())} ${zoneOf(d)}`;
+}
+
+/** `UTC`, `UTC+2`, `UTC-3:30`: the browser's offset at that moment. */
+function zoneOf(d) {
+  const offset = -d.getTimezoneOffset();
+  if (offset === 0) return "UTC";
+  const abs = Math.abs(offset);
+  const minutes = abs % 60;
+  return `UTC${offset > 0 ? "+" : "-"}${Math.floor(abs / 60)}${minutes ? `:${String(minutes).padStart(2, "0")}` : ""}`;
 }
 
 /** `45 s`, `12 min`, `3 h`, `2 d`. */
@@ -191,8 +200,12 @@ export function fmtDuration(ms) {
 /** `1,234`. */
 export const fmtNumber = (n) => (n === null || n === undefined ? "—" : Number(n).toLocaleString("en-US"));
 
-/** A state chip: `<span class="state s-dead">dead</span>`. */
-export const stateChip = (state, text = state) => h("span", { class: `state s-${state}`, "data-state": state }, text);
+/**
+ * A state chip: `<span class="state s-dead" data-state="dead">dead</span>`. `colour` is the queue state whose colour
+ * it takes (outbound `sent` looks like `done`).
+ */
+export const stateChip = (state, colour = state) =>
+  h("span", { class: `state s-${colour}`, "data-state": state }, state);
 
 /** `datetime-local` value ↔ epoch ms (local time). */
 export const toLocalInput = (ms) =>

@@ -49,6 +49,7 @@ import {
   jobIdOf,
   pageLimit,
   parseJobId,
+  requeueLimit,
   topicMatches,
   validateDelivery,
   validateEnqueueInput,
@@ -1442,6 +1443,7 @@ export class RedisStore implements Store {
   /** See {@link Store.requeueMany}. */
   async requeueMany(filter: JobFilter): Promise<number> {
     return this.guard("requeueMany", async () => {
+      const max = requeueLimit(filter);
       const selected: { row: JobRow; rec: RecordRow }[] = [];
       for await (const groups of this.candidates(withoutCursor(filter))) {
         for (const { rec, jobs, considered } of await this.resolve(groups, filter)) {
@@ -1451,7 +1453,10 @@ export class RedisStore implements Store {
         }
       }
       let n = 0;
-      for (const { row, rec } of selected) if ((await this.requeueOne(row, rec)) === "requeued") n++;
+      for (const { row, rec } of selected) {
+        if (n >= max) break;
+        if ((await this.requeueOne(row, rec)) === "requeued") n++;
+      }
       return n;
     });
   }

@@ -32,6 +32,7 @@ import {
   pageLimit,
   parseJobId,
   QUEUE_NAMES,
+  requeueLimit,
   validateDelivery,
   validateEnqueueInput,
 } from "../job-helpers.js";
@@ -785,11 +786,14 @@ export class SqliteStore implements Store {
   /** See {@link Store.requeueMany}. */
   requeueMany(filter: JobFilter): Promise<number> {
     return this.run("requeueMany", () => {
-      const c = this.jobConditions(filter);
+      const max = requeueLimit(filter);
+      const c = this.jobConditions(withoutCursor(filter));
       c.sql.push("j.state IN ('dead', 'failed', 'done')");
+      if (Number.isFinite(max)) c.params.push(max);
       const now = this.clock.now();
       const sql = `UPDATE jobs SET state = 'pending', attempts = 0, run_at = ?, updated_at = ?, last_error = NULL
-        WHERE seq IN (SELECT j.seq FROM jobs j JOIN records r ON r.seq = j.record_seq WHERE ${c.sql.join(" AND ")})
+        WHERE seq IN (SELECT j.seq FROM jobs j JOIN records r ON r.seq = j.record_seq WHERE ${c.sql.join(" AND ")}
+        ${Number.isFinite(max) ? "ORDER BY j.seq LIMIT ?" : ""})
         RETURNING queue, ordering_key`;
       const n = this.db
         .transaction(() => {
@@ -1001,4 +1005,9 @@ export class SqliteStore implements Store {
  */
 export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
   return new SqliteStore(options);
+}
+
+function withoutCursor(filter: JobFilter): JobFilter {
+  const { cursor: _cursor, ...rest } = filter;
+  return rest;
 }
