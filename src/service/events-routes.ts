@@ -36,8 +36,7 @@ function send(reply: FastifyReply, status: number, body: unknown): FastifyReply 
 
 function errorReply(
   reply: FastifyReply,
-  code:
-    "IB_ERR_UNAUTHORIZED" | "IB_ERR_NOT_FOUND" | "IB_ERR_CONFLICT" | "IB_ERR_BODY_INVALID" | "IB_ERR_QUERY_INVALID",
+  code: "IB_ERR_UNAUTHORIZED" | "IB_ERR_NOT_FOUND" | "IB_ERR_CONFLICT" | "IB_ERR_BODY_INVALID" | "IB_ERR_QUERY_INVALID",
   message: string,
 ): FastifyReply {
   return send(reply, STATUS_BY_CODE[code], { error: { code, message } });
