@@ -80,6 +80,13 @@ export interface EventTrackerOptions {
    * @defaultValue 5_000
    */
   pauseRecheckMs?: number;
+  /**
+   * Nothing is sent in the last `rateLimitEdgeGuardMs` of a rate-limit window, so a request cannot reach Intercom in
+   * the next window on top of that window's full budget. It grows by itself to 3x the recent request latency (at most
+   * a tenth of the window); raise the floor on a network whose delays come in bursts.
+   * @defaultValue 50, or rateLimitWindowMs / 20 when smaller
+   */
+  rateLimitEdgeGuardMs?: number;
   /** Logger; pino fits. @defaultValue no logging */
   log?: Partial<Logger>;
   /** Time source (tests). @defaultValue the system clock */
@@ -222,6 +229,9 @@ export function createEventTracker(options: EventTrackerOptions): EventTracker {
     initialPerWindow: budgetPerWindow(perMinute, windowMs),
     maxInlineWaitMs: Math.min(15_000, Math.floor(leaseMs / 2)),
     pauseRecheckMs,
+    ...(options.rateLimitEdgeGuardMs !== undefined
+      ? { windowEdgeGuardMs: requireInt(options.rateLimitEdgeGuardMs, "rateLimitEdgeGuardMs", 0, windowMs / 2) }
+      : {}),
   });
   let sender: IntercomEventSender | undefined;
   const getSender = (): IntercomEventSender => {
