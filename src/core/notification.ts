@@ -11,8 +11,8 @@ export const MAX_NOTIFICATION_DEPTH = 200;
 
 /**
  * Parses and checks the envelope of a webhook body (facts §1.7): `type` is `"notification_event"`, `topic` a non-empty
- * string, `app_id` a non-empty string, `created_at` a number, `id` a string or null, and `data` a
- * `notification_event_data` object holding an `item` object. Item shapes are not checked (facts §1.9: they drift);
+ * string, `created_at` a number, `id` a string or null, and `data` an object holding an `item` object; `app_id` and
+ * `data.type`, sent on every captured payload but not documented, must be strings when present. Item shapes are not checked (facts §1.9: they drift);
  * unknown fields and unknown item types are kept as they are. A missing `id` becomes null (`ping` sends null).
  *
  * Never throws. Every failure is a {@link PayloadError}: `code` is always `"IB_ERR_PAYLOAD_INVALID"` (what the HTTP
@@ -40,8 +40,10 @@ export function parseNotification(raw: RawBody): ParseResult {
   if (typeof n["topic"] !== "string" || n["topic"].length === 0) {
     return fail("missing_topic", 'Notification has no "topic" string');
   }
-  if (typeof n["app_id"] !== "string" || n["app_id"].length === 0) {
-    return fail("missing_app_id", 'Notification has no "app_id" string (the workspace it comes from)');
+  // app_id and data.type are in every captured payload but not in Intercom's documented envelope (facts §1.7): a
+  // notification without them is accepted, since a 400 would lose it (Intercom retries once). A wrong type is refused.
+  if (n["app_id"] !== undefined && (typeof n["app_id"] !== "string" || n["app_id"].length === 0)) {
+    return fail("missing_app_id", 'Notification "app_id" must be a non-empty string (the workspace it comes from)');
   }
   const data = n["data"];
   if (typeof data !== "object" || data === null || Array.isArray(data) || !("item" in data)) {
@@ -51,8 +53,9 @@ export function parseNotification(raw: RawBody): ParseResult {
   if (typeof item !== "object" || item === null || Array.isArray(item)) {
     return fail("missing_item", 'Notification "data.item" must be an object');
   }
-  if ((data as Record<string, unknown>)["type"] !== "notification_event_data") {
-    return fail("not_a_notification", 'Notification "data.type" must be "notification_event_data"');
+  const dataType = (data as Record<string, unknown>)["type"];
+  if (dataType !== undefined && typeof dataType !== "string") {
+    return fail("not_a_notification", 'Notification "data.type" must be a string ("notification_event_data")');
   }
   if (n["id"] !== null && n["id"] !== undefined && typeof n["id"] !== "string") {
     return fail("not_a_notification", 'Notification "id" must be a string or null');

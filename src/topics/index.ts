@@ -67,8 +67,11 @@ export interface IntercomNotification<TTopic extends string = IntercomTopic> {
   /** `notif_<uuid>`; `null` on `ping`. */
   id: string | null;
   topic: TTopic;
-  /** The workspace the notification comes from (one subscription serves every installing workspace). */
-  app_id: string;
+  /**
+   * The workspace the notification comes from (one subscription serves every installing workspace). Every captured
+   * payload has it, but Intercom's documented envelope does not list it, so it is optional.
+   */
+  app_id?: string;
   /** Unix seconds. Intercom does not order deliveries; use this. */
   created_at: number;
   first_sent_at?: number;
@@ -78,7 +81,8 @@ export interface IntercomNotification<TTopic extends string = IntercomTopic> {
   self?: string | null;
   links?: Record<string, unknown>;
   data: {
-    type: "notification_event_data";
+    /** `"notification_event_data"` in every captured payload; not part of the documented envelope. */
+    type?: string;
     item: TTopic extends IntercomTopic ? TopicItemMap[TTopic] : unknown;
   };
 }
