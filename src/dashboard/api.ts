@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
 import type { ServerResponse } from "node:http";
 import { ConfigError, IntercomBridgeError, type ErrorCode } from "../core/errors.js";
-import { STATUS_BY_CODE, toErrorResponse, type ErrorBody } from "../http/status.js";
+import { bodyErrorCode, STATUS_BY_CODE, toErrorResponse, type ErrorBody } from "../http/status.js";
 import { createLogger, type Logger } from "../core/logger.js";
 import type { JobFilter, JobState, QueueName } from "../queue/types.js";
 import { isAuthorizedAdmin } from "../service/admin-auth.js";
@@ -212,13 +212,7 @@ function registerApi(api: FastifyInstance, options: DashboardOptions, log: Logge
     }
     // fastify's own client errors: malformed JSON body, unsupported content type, body too large.
     if (typeof err.statusCode === "number" && err.statusCode >= 400 && err.statusCode < 500) {
-      const code: ErrorCode =
-        err.statusCode === 413
-          ? "IB_ERR_BODY_TOO_LARGE"
-          : err.statusCode === 415
-            ? "IB_ERR_UNSUPPORTED_MEDIA_TYPE"
-            : "IB_ERR_BODY_INVALID";
-      return reply.code(err.statusCode).send(errorBody(code, err.message));
+      return reply.code(err.statusCode).send(errorBody(bodyErrorCode(err.statusCode), err.message));
     }
     log.error({ err }, "dashboard API request failed");
     const { status, body } = toErrorResponse(err);

@@ -44,3 +44,13 @@ export function toErrorResponse(error: unknown): { status: number; body: ErrorBo
   }
   return { status: 500, body: { error: { code: "IB_ERR_INTERNAL", message: "Internal error" } } };
 }
+
+/**
+ * Our code for a web framework's own 4xx about a request body (fastify's malformed JSON, unsupported content type,
+ * body too large), so admin API answers keep one error shape whoever refused the request.
+ */
+export function bodyErrorCode(httpStatus: number): ErrorCode {
+  if (httpStatus === 413) return "IB_ERR_BODY_TOO_LARGE";
+  if (httpStatus === 415) return "IB_ERR_UNSUPPORTED_MEDIA_TYPE";
+  return "IB_ERR_BODY_INVALID";
+}

@@ -1,8 +1,8 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import type { FastifyInstance, FastifyReply } from "fastify";
 import { EVENT_STATE_FILTER_NAMES, EVENT_STATE_NAMES } from "../outbound/event-states.js";
 import { ConfigError, EventValidationError, type EventValidationIssue } from "../core/errors.js";
 import { DEFAULT_PAGE_SIZE, parseFilter, type FilterParam } from "../dashboard/parse-filter.js";
-import { STATUS_BY_CODE, toErrorResponse } from "../http/status.js";
+import { bodyErrorCode, STATUS_BY_CODE, toErrorResponse } from "../http/status.js";
 import type { JobFilter, JobSummary } from "../queue/types.js";
 import type { Store } from "../store/store.js";
 import { failureReason } from "../outbound/bulk-import.js";
@@ -72,17 +72,33 @@ function present(j: JobSummary): Record<string, unknown> {
  * registerEventsRoutes(app, { tracker, adminToken: process.env.INTERCOM_BRIDGE_ADMIN_TOKEN!, store });
  */
 export function registerEventsRoutes(app: FastifyInstance, options: EventsRoutesOptions): void {
+  // A scope of their own: the token is checked before the body is read, and fastify's own body errors (malformed JSON,
+  // wrong content type, too large) answer in this API's error shape without touching the app's other routes.
+  void app.register((scope, _opts, done) => {
+    defineEventsRoutes(scope, options);
+    done();
+  });
+}
+
+function defineEventsRoutes(app: FastifyInstance, options: EventsRoutesOptions): void {
   const { tracker, adminToken, store } = options;
   const maxBatch = options.maxBatchEvents ?? 1_000;
 
-  const authorized = (req: FastifyRequest, reply: FastifyReply): boolean => {
-    if (isAuthorizedAdmin(req.headers.authorization, adminToken)) return true;
+  app.addHook("onRequest", (req, reply, done) => {
+    if (isAuthorizedAdmin(req.headers.authorization, adminToken)) return done();
     void errorReply(reply, "IB_ERR_UNAUTHORIZED", "Authorization: Bearer <admin token> required");
-    return false;
-  };
+  });
+  app.setErrorHandler((err: Error & { statusCode?: number }, req, reply) => {
+    if (typeof err.statusCode === "number" && err.statusCode >= 400 && err.statusCode < 500) {
+      const code = bodyErrorCode(err.statusCode);
+      return send(reply, STATUS_BY_CODE[code], { error: { code, message: err.message } });
+    }
+    req.log.error({ err: { name: err.name, message: err.message } }, `${req.method} ${req.url} failed`);
+    const { status, body } = toErrorResponse(err);
+    return send(reply, status, body);
+  });
 
   app.post("/api/events", async (req, reply) => {
-    if (!authorized(req, reply)) return reply;
     const body: unknown = req.body;
     const isBatch = Array.isArray(body);
     const inputs: unknown[] = isBatch ? body : [body];
@@ -132,7 +148,6 @@ export function registerEventsRoutes(app: FastifyInstance, options: EventsRoutes
   if (!store) return;
 
   app.get("/api/events", async (req, reply) => {
-    if (!authorized(req, reply)) return reply;
     // The dashboard's parser: unknown or repeated parameters and malformed values answer 400 naming the parameter.
     const parsed = parseFilter(req.query, LIST_PARAMS, {
       aliases: { event_name: "topic" },
@@ -156,7 +171,6 @@ export function registerEventsRoutes(app: FastifyInstance, options: EventsRoutes
   });
 
   app.post("/api/events/:id/retry", async (req, reply) => {
-    if (!authorized(req, reply)) return reply;
     const { id } = req.params as { id: string };
     const job = await store.getJob(id);
     if (job?.queue !== "outbox") return errorReply(reply, "IB_ERR_NOT_FOUND", `no outbound event ${id}`);

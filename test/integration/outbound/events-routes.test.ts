@@ -86,6 +86,29 @@ describe("POST /api/events", () => {
     expect((await store.stats()).counts.outbox.pending).toBe(0);
   });
 
+  it("answers malformed JSON with 400 IB_ERR_BODY_INVALID in this API's error shape, and 401 first without a token", async () => {
+    const headers = { ...auth, "content-type": "application/json" };
+    const bad = await app.inject({ method: "POST", url: "/api/events", headers, payload: '{"event_name": ' });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json()).toMatchObject({ error: { code: "IB_ERR_BODY_INVALID", message: expect.any(String) } });
+    expect(Object.keys(bad.json<object>())).toEqual(["error"]);
+    const anonymous = await app.inject({
+      method: "POST",
+      url: "/api/events",
+      headers: { "content-type": "application/json" },
+      payload: '{"event_name": ',
+    });
+    expect(anonymous.statusCode).toBe(401);
+    const wrongType = await app.inject({
+      method: "POST",
+      url: "/api/events",
+      headers: { ...auth, "content-type": "text/csv" },
+      payload: "a,b",
+    });
+    expect(wrongType.statusCode).toBe(415);
+    expect(wrongType.json()).toMatchObject({ error: { code: "IB_ERR_UNSUPPORTED_MEDIA_TYPE" } });
+  });
+
   it("answers 400 IB_ERR_BODY_INVALID for an empty array and for more than 1,000 events, storing nothing", async () => {
     const empty = await app.inject({ method: "POST", url: "/api/events", headers: auth, payload: [] });
     expect(empty.statusCode).toBe(400);
