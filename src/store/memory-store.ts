@@ -705,7 +705,8 @@ export class MemoryStore implements Store {
     return this.guard(() => {
       const max = requeueLimit(filter);
       const now = this.clock.now();
-      const selected = [...this.matchingJobs(filter)];
+      // Oldest first (matchingJobs walks newest first): with a cap, what matched after a caller counted is left out.
+      const selected = [...this.matchingJobs(filter)].reverse();
       let n = 0;
       const queues = new Set<QueueName>();
       for (const job of selected) {

@@ -139,9 +139,10 @@ export interface Store {
    */
   requeue(id: JobId): Promise<RequeueResult>;
   /**
-   * Requeues every `dead`/`failed`/`done` delivery the filter selects; returns how many. `filter.limit`, when given,
-   * caps how many are requeued (any integer >= 1, not capped at a page size), so a caller that confirmed "replay N"
-   * never replays more than N, whatever arrived since it counted. `filter.cursor` is ignored.
+   * Requeues every `dead`/`failed`/`done` delivery the filter selects, oldest first; returns how many. `filter.limit`,
+   * when given, caps how many are requeued (any integer >= 1, not capped at a page size), so a caller that confirmed
+   * "replay N" never replays more than N, and what arrived since it counted is what is left out. `filter.cursor` is
+   * ignored.
    * @throws {ConfigError} when `limit` is not an integer >= 1.
    */
   requeueMany(filter: JobFilter): Promise<number>;

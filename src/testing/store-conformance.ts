@@ -625,6 +625,27 @@ export function defineStoreConformance(name: string, factory: () => Promise<Stor
         expect(await store.requeueMany({ state: "dead", limit: 1_000 })).toBe(4);
         await waitFor(async () => (await store.countJobs({ state: "done" })) === 4);
       });
+
+      it("requeues the oldest first when capped, so deliveries that match after a count are the ones left out", async () => {
+        const ids: string[] = [];
+        for (let i = 0; i < 3; i++) {
+          ids.push(await deadJob("x", { topic: "conversation.admin.replied" }));
+          await sleep(5); // distinct receive times
+        }
+        let fail = true;
+        process("inbound", async () => {
+          if (fail) throw new UnrecoverableError("no");
+        });
+        await waitFor(async () => (await store.countJobs({ state: "dead" })) === 3);
+        fail = false;
+        expect(await store.requeueMany({ state: "dead", limit: 2 })).toBe(2);
+        await waitFor(async () => (await store.countJobs({ state: "done" })) === 2);
+        expect((await Promise.all(ids.map((id) => store.getJob(id)))).map((j) => j?.state)).toEqual([
+          "done",
+          "done",
+          "dead",
+        ]);
+      });
     });
 
     describe("listing", () => {

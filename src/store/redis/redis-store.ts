@@ -1453,7 +1453,8 @@ export class RedisStore implements Store {
         }
       }
       let n = 0;
-      for (const { row, rec } of selected) {
+      // Oldest first (candidates come newest first): with a cap, what matched after a caller counted is left out.
+      for (const { row, rec } of selected.reverse()) {
         if (n >= max) break;
         if ((await this.requeueOne(row, rec)) === "requeued") n++;
       }
