@@ -1,5 +1,5 @@
 import type { Logger } from "../core/logger.js";
-import type { QueueName } from "../queue/types.js";
+import type { Page, QueueName, RecordSummary } from "../queue/types.js";
 import type { Store } from "../store/store.js";
 import { presentNotification, type NotificationView } from "./present.js";
 
@@ -52,6 +52,8 @@ export interface LiveFeed {
 }
 
 const POLL_BATCH = 200;
+/** Pages one poll may walk through a burst: 1,000 records a poll interval before the stream skips ahead. */
+const POLL_MAX_PAGES = 5;
 // Records stored by another process may land with a slightly older receive time than our watermark; look back this far.
 const POLL_LAG_MS = 2_000;
 
@@ -105,8 +107,22 @@ export function createLiveFeed(opts: LiveFeedOptions): LiveFeed {
   const poll = async (): Promise<void> => {
     try {
       // Newest first and bounded: a cheap query whatever the store holds, since the watermark follows what arrives.
-      const page = await store.listRecords({ queue: "inbound", since: watermark - POLL_LAG_MS, limit: POLL_BATCH });
-      for (const s of page.items.reverse()) {
+      // A full page that still held unseen records may hide more behind it (a burst received elsewhere): follow its
+      // cursor, up to POLL_MAX_PAGES pages; a page of records already sent ends the walk.
+      const found: RecordSummary[] = [];
+      let cursor: string | null = null;
+      for (let pages = 0; pages < POLL_MAX_PAGES; pages++) {
+        const page: Page<RecordSummary> = await store.listRecords({
+          queue: "inbound",
+          since: watermark - POLL_LAG_MS,
+          limit: POLL_BATCH,
+          ...(cursor !== null ? { cursor } : {}),
+        });
+        found.push(...page.items);
+        cursor = page.nextCursor;
+        if (cursor === null || page.items.every((s) => seen.has(s.record.id))) break;
+      }
+      for (const s of found.reverse()) {
         watermark = Math.max(watermark, s.record.receivedAt);
         broadcastOnce(presentNotification(s));
       }

@@ -1156,6 +1156,22 @@ describe.each(STORES)("on the %s store", (_name, factory) => {
       ]);
     });
 
+    it("polling, sends a burst larger than one page in full, each record once", async () => {
+      await listen({ streamPollMs: 300 });
+      const res = await fetch(`${url}/api/stream`, { headers: AUTH, signal: aborter.signal });
+      const burst = 450; // more than two of the poll's 200-record pages, stored between two polls
+      const events = await readEvents(res, burst + 1, async () => {
+        await Promise.all(
+          Array.from({ length: burst }, (_, i) =>
+            seed({ topic: "contact.created", notificationId: `notif_burst_${i}` }),
+          ),
+        );
+      });
+      const ids = events.slice(1).map((e) => (e.data as { notificationId: string }).notificationId);
+      expect(ids).toHaveLength(burst);
+      expect(new Set(ids).size).toBe(burst);
+    });
+
     it("with events only (streamPollsStore false), never sends what it was not told about", async () => {
       const emitter = new EventEmitter();
       await listen({ events: emitter, streamPollsStore: false, streamPollMs: 20 });
