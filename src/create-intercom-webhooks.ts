@@ -96,8 +96,11 @@ export function createIntercomWebhooks(options: IntercomWebhooksOptions): Interc
     if (rest.log !== undefined) createLogger(rest.log).warn({ store: "memory" }, MEMORY_STORE_WARNING);
     else if (!hasEmittedMemoryWarning) {
       // No logger given: a process warning (once per process, like Node's own) so the quick start cannot hide it.
+      // Runtimes without Node's `process` (some edge runtimes behind the web adapter) get console.warn.
       hasEmittedMemoryWarning = true;
-      process.emitWarning(MEMORY_STORE_WARNING, { code: "IB_MEMORY_STORE" });
+      if (typeof process !== "undefined" && typeof process.emitWarning === "function")
+        process.emitWarning(MEMORY_STORE_WARNING, { code: "IB_MEMORY_STORE" });
+      else console.warn(MEMORY_STORE_WARNING);
     }
   }
   return createReceiver({

@@ -291,7 +291,7 @@ function registerApi(api: FastifyInstance, options: DashboardOptions, log: Logge
         pauseReason: paused ? limiter.pauseReason : null,
         budget: {
           used: isWindowOver ? 0 : limiter.used,
-          // Windows follow the limiter's own cadence (aligned to the epoch on memory and SQLite, to the first request on Redis).
+          // Every store aligns the limiter's windows to multiples of the window length since the epoch.
           windowStart: isWindowOver
             ? limiter.windowStart + Math.floor((at - limiter.windowStart) / windowMs) * windowMs
             : limiter.windowStart,

@@ -1,5 +1,6 @@
 import { failureReason } from "../outbound/bulk-import.js";
 import { EVENT_STATE_NAMES } from "../outbound/event-states.js";
+import { OUTBOX_PAUSED_MESSAGE_PREFIX } from "../outbound/rate-limit.js";
 import type {
   AttemptRecord,
   JobDetail,
@@ -207,7 +208,7 @@ export function presentOutbound(job: JobSummary, intercomError?: JobError): Outb
  * the reason of the pause (a 401, a 429) is an earlier attempt's error.
  */
 export function isPauseWait(error: JobError): boolean {
-  return error.code === "IB_ERR_RATE_LIMITED" && error.message.startsWith("Outbox paused");
+  return error.code === "IB_ERR_RATE_LIMITED" && error.message.startsWith(OUTBOX_PAUSED_MESSAGE_PREFIX);
 }
 
 /** The newest error of `history` that Intercom (or the network) caused, skipping waits for a pause. */

@@ -18,6 +18,11 @@ export const DEFAULT_RATE_LIMIT_PER_MINUTE = 10_000;
 export const DEFAULT_RATE_LIMIT_WINDOW_MS = 10_000;
 /** Name of the shared limiter every outbox instance uses. */
 export const OUTBOX_LIMITER = "intercom-events";
+/**
+ * How the message of a {@link RateLimitedError} the gate throws while sending is paused begins: the run only waited
+ * (nothing was sent), which the dashboard tells apart from Intercom's own answers.
+ */
+export const OUTBOX_PAUSED_MESSAGE_PREFIX = "Outbox paused";
 /** Pause reason written to the limiter on 401/403. */
 export const PAUSE_REASON_UNAUTHORIZED = "unauthorized";
 /** Pause reason written to the limiter on 429 or an exhausted window. */
@@ -129,7 +134,10 @@ export function createRateGate(options: RateGateOptions): RateGate {
         if (waitMs <= 0 && Math.floor(clock.now() / windowMs) === askedInWindow) return;
         if (waitMs <= 0) continue;
         if (waitMs > maxInlineWaitMs)
-          throw new RateLimitedError(Math.min(waitMs, pauseRecheckMs), `Outbox paused for ${waitMs} ms`);
+          throw new RateLimitedError(
+            Math.min(waitMs, pauseRecheckMs),
+            `${OUTBOX_PAUSED_MESSAGE_PREFIX} for ${waitMs} ms`,
+          );
         await clock.sleep(waitMs, signal);
       }
     },

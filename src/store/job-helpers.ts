@@ -153,3 +153,9 @@ export function validateDelivery(d: EnqueueInput["deliveries"][number], i: numbe
 export function createWorkerId(pid: number): string {
   return `${pid}.${randomBytes(4).toString("hex")}`;
 }
+
+/** The filter without its `cursor` (for operations that act on everything a filter selects). */
+export function withoutCursor(filter: JobFilter): JobFilter {
+  const { cursor: _cursor, ...rest } = filter;
+  return rest;
+}

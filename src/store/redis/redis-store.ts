@@ -53,6 +53,7 @@ import {
   topicMatches,
   validateDelivery,
   validateEnqueueInput,
+  withoutCursor,
 } from "../job-helpers.js";
 import { LEASE_EXPIRED_ERROR } from "../lease-loop.js";
 import type {
@@ -1723,11 +1724,6 @@ export class RedisStore implements Store {
       throw toStoreError(error, what);
     }
   }
-}
-
-function withoutCursor(filter: JobFilter): JobFilter {
-  const { cursor: _cursor, ...rest } = filter;
-  return rest;
 }
 
 function range(n: number): number[] {

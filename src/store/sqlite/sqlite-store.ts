@@ -35,6 +35,7 @@ import {
   requeueLimit,
   validateDelivery,
   validateEnqueueInput,
+  withoutCursor,
 } from "../job-helpers.js";
 import { LeaseProcessor, type LeaseBackend, type QueuePauses } from "../lease-loop.js";
 import type {
@@ -1005,9 +1006,4 @@ export class SqliteStore implements Store {
  */
 export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
   return new SqliteStore(options);
-}
-
-function withoutCursor(filter: JobFilter): JobFilter {
-  const { cursor: _cursor, ...rest } = filter;
-  return rest;
 }
