@@ -31,7 +31,7 @@ export interface PlannedEvent {
   value: unknown;
   /** The validated event that is stored and sent, `created_at` stamped. */
   event: DataEvent;
-  /** Stable across runs of the same file, so a re-run skips what was sent. */
+  /** Stable across runs of the same batch, so a re-run skips what was sent. */
   dedupeKey: string;
   /** Things Intercom accepts but may not do as expected (rewritten names, lines it would merge, the name limit). */
   warnings: EventValidationIssue[];
@@ -244,28 +244,30 @@ export function parseImportFile(text: string, format: ImportFormat): ImportLine[
 /** Options of {@link planImport}. */
 export interface PlanImportOptions extends ValidateEventOptions {
   /**
-   * The file the lines come from, as an absolute path with symlinks resolved (`realpath`). It is part of the store key
-   * of every line without `created_at`, so the same line in two files is two events, while a re-run of the same file
-   * finds what it stored before. @defaultValue none: such lines are keyed by content and occurrence only
+   * The import's identity, part of the store key of every line without `created_at`: a re-run with the same batch id
+   * finds what it stored before, while the same line under another batch id is a new event. The CLI uses the file's
+   * absolute path with symlinks resolved (`realpath`) unless `--batch-id` is given, so a file moved or renamed before a
+   * re-run skips what it sent only when the re-run passes the batch id the first run printed.
+   * @defaultValue none: such lines are keyed by content and occurrence only
    */
-  source?: string;
+  batchId?: string;
 }
 
 /**
  * The store key of an imported event. With its own `created_at` it is the key `track()` uses (contact, name,
  * `created_at`), whatever file it comes from. Without one, `created_at` is stamped at the first run, so the key is the
- * source file, the line's content and its occurrence number in that file: a re-run of the same file finds the stored
- * event and keeps its original `created_at` (no second Intercom event); the same line in another file is a new event.
+ * batch id, the line's content and its occurrence number in the batch: a re-run of the same batch finds the stored
+ * event and keeps its original `created_at` (no second Intercom event); the same line in another batch is a new event.
  */
 function importDedupeKey(
   value: unknown,
   event: DataEvent,
-  source: string | undefined,
+  batchId: string | undefined,
   occurrences: Map<string, number>,
 ): string {
   if ((value as { created_at?: unknown }).created_at !== undefined) return eventDedupeKey(event);
   const content = createHash("sha256")
-    .update(JSON.stringify([source ?? null, value]))
+    .update(JSON.stringify([batchId ?? null, value]))
     .digest("hex")
     .slice(0, 40);
   const n = (occurrences.get(content) ?? 0) + 1;
@@ -282,7 +284,7 @@ export function planImport(lines: readonly ImportLine[], options: PlanImportOpti
   const plan: ImportPlan = { valid: [], invalid: [] };
   const occurrences = new Map<string, number>();
   const firstLineOf = new Map<string, number>();
-  const { source, ...validateOptions } = options;
+  const { batchId, ...validateOptions } = options;
   const nowMs = validateOptions.nowMs ?? Date.now();
   for (const l of lines) {
     if (l.parseError !== undefined) {
@@ -292,7 +294,7 @@ export function planImport(lines: readonly ImportLine[], options: PlanImportOpti
     const checked = checkEvent(l.value, { ...validateOptions, nowMs });
     if (!checked.ok) plan.invalid.push({ line: l.line, raw: l.raw, issues: checked.issues });
     else {
-      const dedupeKey = importDedupeKey(l.value, checked.event, source, occurrences);
+      const dedupeKey = importDedupeKey(l.value, checked.event, batchId, occurrences);
       const identity = eventDedupeKey(checked.event);
       const first = firstLineOf.get(identity);
       if (first === undefined) firstLineOf.set(identity, l.line);

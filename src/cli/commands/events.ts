@@ -307,7 +307,7 @@ export function registerEventsCommand(program: Command): void {
       .command("import <file>")
       .description(
         "Validate every line of an NDJSON or CSV file (all invalid lines and warnings are reported first), then send the valid ones paced to the rate limit. Writes failed and invalid lines to <file>.failed.ndjson. Exit 0 only if everything was sent.\n" +
-          "Re-running skips events already sent. A line with created_at is keyed by (identifiers, event_name, created_at), whatever the file; a line without one is stamped with the time of its first import and keyed by the file's real path, its content and its occurrence in the file, so re-running the same file keeps that created_at while the same line in another file is a new event. Lines Intercom would merge (same identifiers, event_name and created_at) are reported as warnings.",
+          "Re-running skips events already sent. A line with created_at is keyed by (identifiers, event_name, created_at), whatever the file; a line without one is stamped with the time of its first import and keyed by the batch id (default: the file's real path), its content and its occurrence in the file, so re-running the same file keeps that created_at while the same line in another file is a new event. A file moved or renamed before a re-run keeps its sent events skipped only with --batch-id set to the batch the earlier run printed. Lines Intercom would merge (same identifiers, event_name and created_at) are reported as warnings.",
       )
       .addOption(
         new Option(
@@ -315,57 +315,72 @@ export function registerEventsCommand(program: Command): void {
           "ndjson (one JSON event per line) or csv (header: event_name,created_at,user_id,id,email,metadata.<key>…); default from the file extension",
         ).choices(["ndjson", "csv"]),
       )
+      .option(
+        "--batch-id <id>",
+        "identity of this import in the keys of lines without created_at (default: the file's real path); printed as batch: in the summary, pass it again to re-run a moved or renamed file",
+      )
       .option("--dry-run", "validate only; store and send nothing"),
-  ).action(async (file: string, flags: SendFlags & { format?: ImportFormat; dryRun?: boolean }) => {
-    const format: ImportFormat = flags.format ?? (file.toLowerCase().endsWith(".csv") ? "csv" : "ndjson");
-    let text: string;
-    try {
-      text = readFileSync(file, "utf8");
-    } catch (e) {
-      throw new ConfigError(`cannot read ${file}: ${(e as Error).message}`);
-    }
-    const lines = parseImportFile(text, format);
-    const plan = planImport(lines, { metadataOverflow: flags.metadataOverflow, source: realpathSync(file) });
-    checkImportEventNames(plan, await storedEventNames(flags), flags.maxEventNames);
-    for (const i of plan.invalid) process.stderr.write(`line ${i.line}: invalid: ${formatIssues(i.issues)}\n`);
-    for (const v of plan.valid)
-      for (const w of v.warnings) process.stderr.write(`line ${v.line}: warning: ${w.field}: ${w.message}\n`);
-    process.stderr.write(`${lines.length} lines: ${plan.valid.length} valid, ${plan.invalid.length} invalid\n`);
-    const failedPath = `${file}.failed.ndjson`;
-    if (flags.dryRun) {
-      process.exitCode = plan.invalid.length > 0 ? 1 : 0;
-      return;
-    }
-    const summary = await withStore(flags, async (store) => {
-      const tracker = makeTracker(store, flags);
-      const controller = new AbortController();
-      const stopWatch = await watchUnauthorized(tracker, store, controller);
-      const onSignal = (): void => controller.abort();
-      process.once("SIGINT", onSignal);
-      tracker.start();
-      const progress = makeProgress(plan.valid.length);
+  ).action(
+    async (
+      file: string,
+      flags: SendFlags & { format?: ImportFormat; batchId?: string; dryRun?: boolean },
+      cmd: Command,
+    ) => {
+      if (flags.batchId !== undefined && flags.batchId.trim() === "")
+        cmd.error("error: --batch-id must not be empty", { exitCode: 2, code: "intercom-bridge.usage" });
+      const format: ImportFormat = flags.format ?? (file.toLowerCase().endsWith(".csv") ? "csv" : "ndjson");
+      let text: string;
       try {
-        return await runImport(tracker, store, plan, {
-          signal: controller.signal,
-          onProgress: progress.update,
-          storeConcurrency: 16,
-        });
-      } finally {
-        progress.stop();
-        stopWatch();
-        process.off("SIGINT", onSignal);
-        await tracker.close();
+        text = readFileSync(file, "utf8");
+      } catch (e) {
+        throw new ConfigError(`cannot read ${file}: ${(e as Error).message}`);
       }
-    });
-    if (summary.failedLines.length > 0)
-      writeFileSync(failedPath, summary.failedLines.map((l) => JSON.stringify(l)).join("\n") + "\n");
-    else if (existsSync(failedPath)) rmSync(failedPath);
-    printSummary(summary, (t) => process.stdout.write(t));
-    if (summary.failedLines.length > 0) process.stdout.write(`failed and invalid lines: ${failedPath}\n`);
-    if (summary.unfinished > 0)
-      process.stderr.write("sending stopped before the end (token refused or interrupted); the rest stays queued\n");
-    process.exitCode = summary.failedLines.length === 0 ? 0 : 1;
-  });
+      const lines = parseImportFile(text, format);
+      const batchId = flags.batchId ?? realpathSync(file);
+      const plan = planImport(lines, { metadataOverflow: flags.metadataOverflow, batchId });
+      checkImportEventNames(plan, await storedEventNames(flags), flags.maxEventNames);
+      for (const i of plan.invalid) process.stderr.write(`line ${i.line}: invalid: ${formatIssues(i.issues)}\n`);
+      for (const v of plan.valid)
+        for (const w of v.warnings) process.stderr.write(`line ${v.line}: warning: ${w.field}: ${w.message}\n`);
+      process.stderr.write(`${lines.length} lines: ${plan.valid.length} valid, ${plan.invalid.length} invalid\n`);
+      const failedPath = `${file}.failed.ndjson`;
+      if (flags.dryRun) {
+        process.stdout.write(`batch:   ${batchId}\n`);
+        process.exitCode = plan.invalid.length > 0 ? 1 : 0;
+        return;
+      }
+      const summary = await withStore(flags, async (store) => {
+        const tracker = makeTracker(store, flags);
+        const controller = new AbortController();
+        const stopWatch = await watchUnauthorized(tracker, store, controller);
+        const onSignal = (): void => controller.abort();
+        process.once("SIGINT", onSignal);
+        tracker.start();
+        const progress = makeProgress(plan.valid.length);
+        try {
+          return await runImport(tracker, store, plan, {
+            signal: controller.signal,
+            onProgress: progress.update,
+            storeConcurrency: 16,
+          });
+        } finally {
+          progress.stop();
+          stopWatch();
+          process.off("SIGINT", onSignal);
+          await tracker.close();
+        }
+      });
+      if (summary.failedLines.length > 0)
+        writeFileSync(failedPath, summary.failedLines.map((l) => JSON.stringify(l)).join("\n") + "\n");
+      else if (existsSync(failedPath)) rmSync(failedPath);
+      printSummary(summary, (t) => process.stdout.write(t));
+      process.stdout.write(`batch:   ${batchId}\n`);
+      if (summary.failedLines.length > 0) process.stdout.write(`failed and invalid lines: ${failedPath}\n`);
+      if (summary.unfinished > 0)
+        process.stderr.write("sending stopped before the end (token refused or interrupted); the rest stays queued\n");
+      process.exitCode = summary.failedLines.length === 0 ? 0 : 1;
+    },
+  );
 
   storeOptions(
     events

@@ -1,5 +1,14 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  realpathSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -235,6 +244,47 @@ describe("events import (CLI, SQLite store, fake-intercom)", () => {
     expect(second.stdout).toMatch(/sent: {4}2/);
     expect(fake.events().map((e) => e.user_id)).toEqual(["u1", "u1"]);
     expect(fake.stats().duplicates).toBe(1);
+  }, 60_000);
+
+  it("skips a moved file's sent events when re-run with the printed --batch-id, and sends its undated lines again without it", async () => {
+    const lines = [
+      { event_name: "logged-in", user_id: "dated", created_at: 1_700_000_000 },
+      { event_name: "logged-in", user_id: "undated" },
+    ];
+    const file = join(dir, "export.ndjson");
+    writeFileSync(file, lines.map((l) => JSON.stringify(l)).join("\n") + "\n");
+
+    const dry = await cli([...importArgs(file), "--dry-run"]).done;
+    expect(dry.stdout).toBe(`batch:   ${realpathSync(file)}\n`);
+    const first = await cli(importArgs(file)).done;
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stdout).toMatch(/sent: {4}2/);
+    const batch = /^batch: +(.+)$/m.exec(first.stdout)?.[1];
+    expect(batch).toBe(realpathSync(file));
+
+    const moved = join(dir, "archive", "export-renamed.ndjson");
+    mkdirSync(join(dir, "archive"));
+    renameSync(file, moved);
+    await new Promise((r) => setTimeout(r, 1_100)); // a new second, so a fresh stamp would differ from the first
+    const same = await cli([...importArgs(moved), "--batch-id", batch!]).done;
+    expect(same.code, same.stderr).toBe(0);
+    expect(same.stdout).toMatch(/sent: {4}0\nskipped: 2 /);
+    expect(same.stdout).toContain(`batch:   ${batch}\n`);
+    expect(fake.stats().requests).toBe(2);
+
+    // Without it the moved file is another batch: the dated line is still Intercom's same event, the undated one is
+    // stamped anew and sent a second time.
+    const other = await cli(importArgs(moved)).done;
+    expect(other.code, other.stderr).toBe(0);
+    expect(other.stdout).toMatch(/sent: {4}1\nskipped: 1 /);
+    expect(other.stdout).toContain(`batch:   ${realpathSync(moved)}\n`);
+    const undated = fake.events().filter((e) => e.user_id === "undated");
+    expect(undated).toHaveLength(2);
+    expect(undated[0]!.created_at).not.toBe(undated[1]!.created_at);
+
+    const empty = await cli([...importArgs(moved), "--batch-id", " "]).done;
+    expect(empty.code).toBe(2);
+    expect(empty.stderr).toMatch(/--batch-id must not be empty/);
   }, 60_000);
 
   it("prints warn-level logs (a 429 pause) and, in --dry-run, the distinct event-name limit against the store", async () => {
