@@ -62,7 +62,11 @@ export interface FailedLine {
   reason: string;
   /** Details: every validation issue, or Intercom's message. */
   error: string;
-  /** The line's object (or the raw text when it was not JSON). */
+  /**
+   * A line that was stored: the event as stored and sent, `created_at` stamped (the first run's stamp), so importing
+   * these events again is keyed by Intercom's own identity and cannot make second events. An invalid line: the line's
+   * object, or its raw text when it was not JSON.
+   */
   event: unknown;
 }
 
@@ -397,7 +401,7 @@ export async function runImport(
     });
   }
   let stored = 0;
-  const toWait: { planned: PlannedEvent; jobId: JobId }[] = [];
+  const toWait: { planned: PlannedEvent; stored: DataEvent; jobId: JobId }[] = [];
   const results = await mapLimit(plan.valid, options.storeConcurrency ?? 16, async (planned) => {
     // The planned event, not the raw line: every line without created_at carries the plan's one stamp, the time the
     // duplicate check above used.
@@ -405,17 +409,18 @@ export async function runImport(
     stored++;
     if (stored % 500 === 0 || stored === plan.valid.length)
       options.onProgress?.({ phase: "storing", done: stored, total: plan.valid.length });
-    if (r.jobId === null) return { planned, kind: "skipped" as const };
-    if (!r.isDuplicate) return { planned, kind: "wait" as const, jobId: r.jobId };
+    if (r.jobId === null) return { kind: "skipped" as const };
+    // r.event is the event as stored: on a re-run, with the created_at the first run stamped.
+    if (!r.isDuplicate) return { kind: "wait" as const, planned, stored: r.event, jobId: r.jobId };
     const job = await store.getJob(r.jobId);
-    if (job?.state === "done") return { planned, kind: "skipped" as const };
+    if (job?.state === "done") return { kind: "skipped" as const };
     // A previous run failed it: try again now.
     if (job?.state === "dead") await store.requeue(r.jobId);
-    return { planned, kind: "wait" as const, jobId: r.jobId };
+    return { kind: "wait" as const, planned, stored: r.event, jobId: r.jobId };
   });
   for (const r of results) {
     if (r.kind === "skipped") summary.skipped++;
-    else toWait.push({ planned: r.planned, jobId: r.jobId });
+    else toWait.push(r);
   }
   const skipped = summary.skipped;
   options.onProgress?.({ phase: "sending", done: skipped, total: plan.valid.length });
@@ -438,7 +443,7 @@ export async function runImport(
         line: w.planned.line,
         reason,
         error: job.lastError?.message ?? reason,
-        event: w.planned.value,
+        event: w.stored,
       });
     } else {
       summary.unfinished++;
@@ -446,7 +451,7 @@ export async function runImport(
         line: w.planned.line,
         reason: "unfinished",
         error: "still queued when the import stopped; re-run to continue",
-        event: w.planned.value,
+        event: w.stored,
       });
     }
   }

@@ -191,16 +191,24 @@ describe("events import (CLI, SQLite store, fake-intercom)", () => {
       { event_name: "placed-order", user_id: "missing-1", created_at: 2 },
       { event_name: "placed-order", email: "missing@example.com", created_at: 3, metadata: { plan: "pro" } },
       { event_name: "placed-order", user_id: "u2", created_at: 1_700_000_000_000 },
+      { event_name: "placed-order", user_id: "missing-2" },
     ];
     writeFileSync(file, lines.map((l) => JSON.stringify(l)).join("\n") + "\n");
+    const startedAt = Math.floor(Date.now() / 1000);
     const res = await cli(importArgs(file)).done;
     expect(res.code).toBe(1);
-    expect(res.stdout).toMatch(/^sent: {4}1\nskipped: 0 .*\nfailed: {2}2\n {2}404 not_found: 2\ninvalid: 1\n/);
+    expect(res.stdout).toMatch(/^sent: {4}1\nskipped: 0 .*\nfailed: {2}3\n {2}404 not_found: 3\ninvalid: 1\n/);
     expect(res.stdout).toContain(`failed and invalid lines: ${file}.failed.ndjson`);
-    const failed = readFileSync(`${file}.failed.ndjson`, "utf8")
-      .trim()
-      .split("\n")
-      .map((l) => JSON.parse(l));
+    const readFailed = () =>
+      readFileSync(`${file}.failed.ndjson`, "utf8")
+        .trim()
+        .split("\n")
+        .map((l) => JSON.parse(l));
+    const failed = readFailed();
+    // A sent line's record holds the event as stored, created_at stamped, so importing it again cannot make a
+    // second Intercom event.
+    const stamped = failed[3]?.event as { created_at: number };
+    expect(stamped.created_at).toBeGreaterThanOrEqual(startedAt);
     expect(failed).toEqual([
       {
         line: 2,
@@ -215,7 +223,19 @@ describe("events import (CLI, SQLite store, fake-intercom)", () => {
         event: lines[2],
       },
       { line: 4, reason: "invalid", error: expect.stringMatching(/^created_at: .*milliseconds/), event: lines[3] },
+      {
+        line: 5,
+        reason: "404 not_found",
+        error: expect.stringMatching(/^Intercom 404 not_found: User Not Found/),
+        event: { ...lines[4], created_at: stamped.created_at },
+      },
     ]);
+
+    // The re-run retries it with the first run's stamp, and the record keeps that stamp.
+    await new Promise((r) => setTimeout(r, 1_100));
+    const again = await cli(importArgs(file)).done;
+    expect(again.stdout).toMatch(/404 not_found: 3/);
+    expect(readFailed()[3]?.event).toEqual({ ...lines[4], created_at: stamped.created_at });
   }, 60_000);
 
   it("sends the same timestamp-less line once per file, and warns about lines Intercom would merge", async () => {
