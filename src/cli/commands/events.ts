@@ -523,24 +523,39 @@ export function etaText(doneSoFar: number, elapsedMs: number, remaining: number)
   return ` | eta ${text}`;
 }
 
-function makeProgress(total: number): {
+/** Where {@link makeProgress} writes, and its clock; tests pass a fake terminal and fake time. */
+export interface ProgressOptions {
+  /** A terminal (`isTTY`) gets a redrawn bar, anything else a plain line every 2 s. @defaultValue process.stderr */
+  stream?: NodeJS.WritableStream & { isTTY?: boolean };
+  /** @defaultValue Date.now */
+  now?: () => number;
+}
+
+/** The import's progress on stderr: a bar with the sending ETA on a terminal, plain lines otherwise. */
+export function makeProgress(
+  total: number,
+  options: ProgressOptions = {},
+): {
   update: (p: { phase: string; done: number; total: number }) => void;
   stop: () => void;
 } {
-  if (process.stderr.isTTY) {
+  const stream = options.stream ?? process.stderr;
+  const now = options.now ?? Date.now;
+  if (stream.isTTY === true) {
     // cli-progress's own eta mixes the storing and sending phases and reads "eta NFs" before anything is sent; the
-    // eta here is the sending rate so far, shown once some events have been sent.
+    // eta here is the sending rate so far, shown once some events have been sent. Its payload key must not be one of
+    // cli-progress's own ({eta}, {value}, {total}, …): those are merged over the payload.
     const bar = new cliProgress.SingleBar(
-      { format: "{phase} [{bar}] {value}/{total} {percentage}%{eta}", stream: process.stderr },
+      { format: "{phase} [{bar}] {value}/{total} {percentage}%{etaText}", stream },
       cliProgress.Presets.shades_classic,
     );
     let sending: { from: number; atMs: number } | null = null;
-    bar.start(total, 0, { phase: "storing", eta: "" });
+    bar.start(total, 0, { phase: "storing", etaText: "" });
     return {
       update: (p) => {
-        if (p.phase === "sending" && sending === null) sending = { from: p.done, atMs: Date.now() };
-        const eta = sending ? etaText(p.done - sending.from, Date.now() - sending.atMs, p.total - p.done) : "";
-        bar.update(p.done, { phase: p.phase, eta });
+        if (p.phase === "sending" && sending === null) sending = { from: p.done, atMs: now() };
+        const eta = sending ? etaText(p.done - sending.from, now() - sending.atMs, p.total - p.done) : "";
+        bar.update(p.done, { phase: p.phase, etaText: eta });
       },
       stop: () => bar.stop(),
     };
@@ -550,11 +565,11 @@ function makeProgress(total: number): {
   return {
     update: (p) => {
       const line = `${p.phase}: ${p.done}/${p.total}`;
-      const now = Date.now();
-      if (line !== lastLine && (now - lastAt >= 2_000 || p.done === p.total)) {
-        lastAt = now;
+      const at = now();
+      if (line !== lastLine && (at - lastAt >= 2_000 || p.done === p.total)) {
+        lastAt = at;
         lastLine = line;
-        process.stderr.write(`progress ${line}\n`);
+        stream.write(`progress ${line}\n`);
       }
     },
     stop: () => undefined,
