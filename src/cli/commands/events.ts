@@ -157,19 +157,30 @@ async function storedEventNames(flags: StoreFlags): Promise<string[]> {
 
 /**
  * A fresh CLI run re-probes a token pause left by an earlier run (the token may have been fixed since), and aborts
- * `controller` if Intercom refuses the token again, so the command ends instead of waiting.
+ * `controller` if Intercom refuses the token again, so the command ends instead of waiting. A failed status read (a
+ * store hiccup) is reported once and tried again at the next tick, rather than ending the process as an unhandled
+ * rejection.
  */
-async function watchUnauthorized(
-  tracker: EventTracker,
-  store: Store,
+export async function watchUnauthorized(
+  tracker: Pick<EventTracker, "resume" | "status">,
+  store: Pick<Store, "limiter">,
   controller: AbortController,
+  warn: (text: string) => void = (t) => process.stderr.write(t),
 ): Promise<() => void> {
   const state = await store.limiter(OUTBOX_LIMITER).state();
   if (state.pauseReason === PAUSE_REASON_UNAUTHORIZED) await tracker.resume();
+  let warned = false;
   const timer = setInterval(() => {
-    void tracker.status().then((s) => {
-      if (s.state === "paused-unauthorized") controller.abort();
-    });
+    tracker.status().then(
+      (s) => {
+        if (s.state === "paused-unauthorized") controller.abort();
+      },
+      (e: unknown) => {
+        if (warned) return;
+        warned = true;
+        warn(`warning: could not read the sending state (will keep trying): ${(e as Error).message}\n`);
+      },
+    );
   }, 200);
   return () => clearInterval(timer);
 }
