@@ -22,6 +22,7 @@ import { createEventTracker, type EventTracker } from "../../outbound/outbox.js"
 import type { Logger } from "../../core/logger.js";
 import { OUTBOX_LIMITER, PAUSE_REASON_UNAUTHORIZED } from "../../outbound/rate-limit.js";
 import { durationArg, intArg } from "../parse.js";
+import { sqlitePathOf } from "../store-url.js";
 import { alignColumns } from "../table.js";
 
 interface SendFlags extends StoreFlags {
@@ -148,10 +149,8 @@ function cliLogger(write: (text: string) => void = (t) => process.stderr.write(t
  * yet has sent nothing, and is not created (a dry run stores nothing).
  */
 async function storedEventNames(flags: StoreFlags): Promise<string[]> {
-  if (flags.store.startsWith("sqlite:")) {
-    const path = flags.store.slice("sqlite:".length).replace(/^\/\/(?=\/)/, "");
-    if (path !== "" && !existsSync(path)) return [];
-  }
+  const path = sqlitePathOf(flags.store);
+  if (path !== undefined && path !== "" && !existsSync(path)) return [];
   return withStore(flags, (store) => store.setMembers(EVENT_NAMES_SET));
 }
 
