@@ -188,12 +188,17 @@ function formatIssues(issues: readonly { field: string; message: string }[]): st
   return issues.map((i) => `${i.field}: ${i.message}`).join("; ");
 }
 
+/** The `failed:` summary lines of `events import` and `events retry`: the total, then each reason, most frequent first. */
+function formatFailedByReason(failed: Readonly<Record<string, number>>): string {
+  const total = Object.values(failed).reduce((a, b) => a + b, 0);
+  const reasons = Object.entries(failed).sort((a, b) => b[1] - a[1]);
+  return `failed:  ${total}\n${reasons.map(([reason, n]) => `  ${reason}: ${n}\n`).join("")}`;
+}
+
 function printSummary(s: ImportSummary, out: (t: string) => void): void {
   out(`sent:    ${s.sent}\n`);
   out(`skipped: ${s.skipped} (already sent by an earlier run)\n`);
-  const failedTotal = Object.values(s.failed).reduce((a, b) => a + b, 0);
-  out(`failed:  ${failedTotal}\n`);
-  for (const [reason, n] of Object.entries(s.failed).sort((a, b) => b[1] - a[1])) out(`  ${reason}: ${n}\n`);
+  out(formatFailedByReason(s.failed));
   out(`invalid: ${s.invalid}\n`);
   if (s.unfinished > 0) out(`unfinished: ${s.unfinished} (still queued; re-run to continue)\n`);
 }
@@ -482,12 +487,7 @@ export function registerEventsCommand(program: Command): void {
             process.stdout.write(`failed: ${job.lastError?.message ?? reason} [${job.id}]\n`);
           } else unfinished++;
         }
-        if (ids.length > 1) {
-          process.stdout.write(`sent:    ${sent}\n`);
-          process.stdout.write(`failed:  ${Object.values(failed).reduce((a, b) => a + b, 0)}\n`);
-          for (const [reason, n] of Object.entries(failed).sort((a, b) => b[1] - a[1]))
-            process.stdout.write(`  ${reason}: ${n}\n`);
-        }
+        if (ids.length > 1) process.stdout.write(`sent:    ${sent}\n${formatFailedByReason(failed)}`);
         if (unfinished > 0)
           process.stdout.write(
             `not sent yet: ${unfinished} (Intercom refused the access token or the run was interrupted; they stay queued)\n`,

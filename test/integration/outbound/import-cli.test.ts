@@ -236,6 +236,13 @@ describe("events import (CLI, SQLite store, fake-intercom)", () => {
     const again = await cli(importArgs(file)).done;
     expect(again.stdout).toMatch(/404 not_found: 3/);
     expect(readFailed()[3]?.event).toEqual({ ...lines[4], created_at: stamped.created_at });
+
+    // events retry --failed prints the same tally by reason as the import.
+    const retry = await cli(["events", "retry", "--failed", ...importArgs(file).slice(3)]).done;
+    expect(retry.code).toBe(1);
+    expect(retry.stdout).toMatch(
+      /^requeued 3 failed events\n(failed: .*\n){3}sent: {4}0\nfailed: {2}3\n {2}404 not_found: 3\n$/,
+    );
   }, 60_000);
 
   it("sends the same timestamp-less line once per file, and warns about lines Intercom would merge", async () => {
