@@ -14,6 +14,15 @@ export interface OpenStoreOptions {
 }
 
 /**
+ * The file path of a `sqlite:` store URL (`sqlite:./data/x.db`, `sqlite:/abs/x.db`, `sqlite:///abs/x.db`), `""` when
+ * it names none, or `undefined` when the URL is not a SQLite one.
+ */
+export function sqlitePathOf(url: string): string | undefined {
+  if (!url.startsWith("sqlite:")) return undefined;
+  return url.slice("sqlite:".length).replace(/^\/\/(?=\/)/, "");
+}
+
+/**
  * Opens a store from a URL: `sqlite:<path>`, `memory:`, `redis://host:port/db` or `rediss://…`.
  * Drivers are imported lazily, so a command that does not use one never loads it.
  */
@@ -22,8 +31,8 @@ export async function openStore(url: string, options: OpenStoreOptions = {}): Pr
     const { createMemoryStore } = await import("../store/memory-store.js");
     return createMemoryStore();
   }
-  if (url.startsWith("sqlite:")) {
-    const path = url.slice("sqlite:".length).replace(/^\/\/(?=\/)/, "");
+  const path = sqlitePathOf(url);
+  if (path !== undefined) {
     if (path.length === 0)
       throw new ConfigError(`--store "${url}": give a file path, e.g. sqlite:./data/intercom-bridge.db`);
     const { createSqliteStore } = await import("../store/sqlite/index.js");
@@ -39,7 +48,8 @@ export async function openStore(url: string, options: OpenStoreOptions = {}): Pr
 
 /** The directory where a store keeps local files (generated secrets, tokens, spool). */
 export function dataDirOf(url: string): string {
-  if (url.startsWith("sqlite:")) return dirname(url.slice("sqlite:".length)) || ".";
+  const path = sqlitePathOf(url);
+  if (path !== undefined) return dirname(path) || ".";
   return "./data";
 }
 

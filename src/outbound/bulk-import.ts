@@ -31,7 +31,7 @@ export interface PlannedEvent {
   value: unknown;
   /** The validated event that is stored and sent, `created_at` stamped. */
   event: DataEvent;
-  /** Stable across runs of the same file, so a re-run skips what was sent. */
+  /** Stable across runs of the same batch, so a re-run skips what was sent. */
   dedupeKey: string;
   /** Things Intercom accepts but may not do as expected (rewritten names, lines it would merge, the name limit). */
   warnings: EventValidationIssue[];
@@ -62,7 +62,11 @@ export interface FailedLine {
   reason: string;
   /** Details: every validation issue, or Intercom's message. */
   error: string;
-  /** The line's object (or the raw text when it was not JSON). */
+  /**
+   * A line that was stored: the event as stored and sent, `created_at` stamped (the first run's stamp), so importing
+   * these events again is keyed by Intercom's own identity and cannot make second events. An invalid line: the line's
+   * object, or its raw text when it was not JSON.
+   */
   event: unknown;
 }
 
@@ -244,28 +248,30 @@ export function parseImportFile(text: string, format: ImportFormat): ImportLine[
 /** Options of {@link planImport}. */
 export interface PlanImportOptions extends ValidateEventOptions {
   /**
-   * The file the lines come from, as an absolute path with symlinks resolved (`realpath`). It is part of the store key
-   * of every line without `created_at`, so the same line in two files is two events, while a re-run of the same file
-   * finds what it stored before. @defaultValue none: such lines are keyed by content and occurrence only
+   * The import's identity, part of the store key of every line without `created_at`: a re-run with the same batch id
+   * finds what it stored before, while the same line under another batch id is a new event. The CLI uses the file's
+   * absolute path with symlinks resolved (`realpath`) unless `--batch-id` is given, so a file moved or renamed before a
+   * re-run skips what it sent only when the re-run passes the batch id the first run printed.
+   * @defaultValue none: such lines are keyed by content and occurrence only
    */
-  source?: string;
+  batchId?: string;
 }
 
 /**
  * The store key of an imported event. With its own `created_at` it is the key `track()` uses (contact, name,
  * `created_at`), whatever file it comes from. Without one, `created_at` is stamped at the first run, so the key is the
- * source file, the line's content and its occurrence number in that file: a re-run of the same file finds the stored
- * event and keeps its original `created_at` (no second Intercom event); the same line in another file is a new event.
+ * batch id, the line's content and its occurrence number in the batch: a re-run of the same batch finds the stored
+ * event and keeps its original `created_at` (no second Intercom event); the same line in another batch is a new event.
  */
 function importDedupeKey(
   value: unknown,
   event: DataEvent,
-  source: string | undefined,
+  batchId: string | undefined,
   occurrences: Map<string, number>,
 ): string {
   if ((value as { created_at?: unknown }).created_at !== undefined) return eventDedupeKey(event);
   const content = createHash("sha256")
-    .update(JSON.stringify([source ?? null, value]))
+    .update(JSON.stringify([batchId ?? null, value]))
     .digest("hex")
     .slice(0, 40);
   const n = (occurrences.get(content) ?? 0) + 1;
@@ -282,7 +288,7 @@ export function planImport(lines: readonly ImportLine[], options: PlanImportOpti
   const plan: ImportPlan = { valid: [], invalid: [] };
   const occurrences = new Map<string, number>();
   const firstLineOf = new Map<string, number>();
-  const { source, ...validateOptions } = options;
+  const { batchId, ...validateOptions } = options;
   const nowMs = validateOptions.nowMs ?? Date.now();
   for (const l of lines) {
     if (l.parseError !== undefined) {
@@ -292,7 +298,7 @@ export function planImport(lines: readonly ImportLine[], options: PlanImportOpti
     const checked = checkEvent(l.value, { ...validateOptions, nowMs });
     if (!checked.ok) plan.invalid.push({ line: l.line, raw: l.raw, issues: checked.issues });
     else {
-      const dedupeKey = importDedupeKey(l.value, checked.event, source, occurrences);
+      const dedupeKey = importDedupeKey(l.value, checked.event, batchId, occurrences);
       const identity = eventDedupeKey(checked.event);
       const first = firstLineOf.get(identity);
       if (first === undefined) firstLineOf.set(identity, l.line);
@@ -395,7 +401,7 @@ export async function runImport(
     });
   }
   let stored = 0;
-  const toWait: { planned: PlannedEvent; jobId: JobId }[] = [];
+  const toWait: { planned: PlannedEvent; stored: DataEvent; jobId: JobId }[] = [];
   const results = await mapLimit(plan.valid, options.storeConcurrency ?? 16, async (planned) => {
     // The planned event, not the raw line: every line without created_at carries the plan's one stamp, the time the
     // duplicate check above used.
@@ -403,17 +409,18 @@ export async function runImport(
     stored++;
     if (stored % 500 === 0 || stored === plan.valid.length)
       options.onProgress?.({ phase: "storing", done: stored, total: plan.valid.length });
-    if (r.jobId === null) return { planned, kind: "skipped" as const };
-    if (!r.isDuplicate) return { planned, kind: "wait" as const, jobId: r.jobId };
+    if (r.jobId === null) return { kind: "skipped" as const };
+    // r.event is the event as stored: on a re-run, with the created_at the first run stamped.
+    if (!r.isDuplicate) return { kind: "wait" as const, planned, stored: r.event, jobId: r.jobId };
     const job = await store.getJob(r.jobId);
-    if (job?.state === "done") return { planned, kind: "skipped" as const };
+    if (job?.state === "done") return { kind: "skipped" as const };
     // A previous run failed it: try again now.
     if (job?.state === "dead") await store.requeue(r.jobId);
-    return { planned, kind: "wait" as const, jobId: r.jobId };
+    return { kind: "wait" as const, planned, stored: r.event, jobId: r.jobId };
   });
   for (const r of results) {
     if (r.kind === "skipped") summary.skipped++;
-    else toWait.push({ planned: r.planned, jobId: r.jobId });
+    else toWait.push(r);
   }
   const skipped = summary.skipped;
   options.onProgress?.({ phase: "sending", done: skipped, total: plan.valid.length });
@@ -436,7 +443,7 @@ export async function runImport(
         line: w.planned.line,
         reason,
         error: job.lastError?.message ?? reason,
-        event: w.planned.value,
+        event: w.stored,
       });
     } else {
       summary.unfinished++;
@@ -444,7 +451,7 @@ export async function runImport(
         line: w.planned.line,
         reason: "unfinished",
         error: "still queued when the import stopped; re-run to continue",
-        event: w.planned.value,
+        event: w.stored,
       });
     }
   }

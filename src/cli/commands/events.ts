@@ -22,6 +22,7 @@ import { createEventTracker, type EventTracker } from "../../outbound/outbox.js"
 import type { Logger } from "../../core/logger.js";
 import { OUTBOX_LIMITER, PAUSE_REASON_UNAUTHORIZED } from "../../outbound/rate-limit.js";
 import { durationArg, intArg } from "../parse.js";
+import { sqlitePathOf } from "../store-url.js";
 import { alignColumns } from "../table.js";
 
 interface SendFlags extends StoreFlags {
@@ -148,28 +149,37 @@ function cliLogger(write: (text: string) => void = (t) => process.stderr.write(t
  * yet has sent nothing, and is not created (a dry run stores nothing).
  */
 async function storedEventNames(flags: StoreFlags): Promise<string[]> {
-  if (flags.store.startsWith("sqlite:")) {
-    const path = flags.store.slice("sqlite:".length).replace(/^\/\/(?=\/)/, "");
-    if (path !== "" && !existsSync(path)) return [];
-  }
+  const path = sqlitePathOf(flags.store);
+  if (path !== undefined && path !== "" && !existsSync(path)) return [];
   return withStore(flags, (store) => store.setMembers(EVENT_NAMES_SET));
 }
 
 /**
  * A fresh CLI run re-probes a token pause left by an earlier run (the token may have been fixed since), and aborts
- * `controller` if Intercom refuses the token again, so the command ends instead of waiting.
+ * `controller` if Intercom refuses the token again, so the command ends instead of waiting. A failed status read (a
+ * store hiccup) is reported once and tried again at the next tick, rather than ending the process as an unhandled
+ * rejection.
  */
-async function watchUnauthorized(
-  tracker: EventTracker,
-  store: Store,
+export async function watchUnauthorized(
+  tracker: Pick<EventTracker, "resume" | "status">,
+  store: Pick<Store, "limiter">,
   controller: AbortController,
+  warn: (text: string) => void = (t) => process.stderr.write(t),
 ): Promise<() => void> {
   const state = await store.limiter(OUTBOX_LIMITER).state();
   if (state.pauseReason === PAUSE_REASON_UNAUTHORIZED) await tracker.resume();
+  let warned = false;
   const timer = setInterval(() => {
-    void tracker.status().then((s) => {
-      if (s.state === "paused-unauthorized") controller.abort();
-    });
+    tracker.status().then(
+      (s) => {
+        if (s.state === "paused-unauthorized") controller.abort();
+      },
+      (e: unknown) => {
+        if (warned) return;
+        warned = true;
+        warn(`warning: could not read the sending state (will keep trying): ${(e as Error).message}\n`);
+      },
+    );
   }, 200);
   return () => clearInterval(timer);
 }
@@ -178,12 +188,17 @@ function formatIssues(issues: readonly { field: string; message: string }[]): st
   return issues.map((i) => `${i.field}: ${i.message}`).join("; ");
 }
 
+/** The `failed:` summary lines of `events import` and `events retry`: the total, then each reason, most frequent first. */
+function formatFailedByReason(failed: Readonly<Record<string, number>>): string {
+  const total = Object.values(failed).reduce((a, b) => a + b, 0);
+  const reasons = Object.entries(failed).sort((a, b) => b[1] - a[1]);
+  return `failed:  ${total}\n${reasons.map(([reason, n]) => `  ${reason}: ${n}\n`).join("")}`;
+}
+
 function printSummary(s: ImportSummary, out: (t: string) => void): void {
   out(`sent:    ${s.sent}\n`);
   out(`skipped: ${s.skipped} (already sent by an earlier run)\n`);
-  const failedTotal = Object.values(s.failed).reduce((a, b) => a + b, 0);
-  out(`failed:  ${failedTotal}\n`);
-  for (const [reason, n] of Object.entries(s.failed).sort((a, b) => b[1] - a[1])) out(`  ${reason}: ${n}\n`);
+  out(formatFailedByReason(s.failed));
   out(`invalid: ${s.invalid}\n`);
   if (s.unfinished > 0) out(`unfinished: ${s.unfinished} (still queued; re-run to continue)\n`);
 }
@@ -307,7 +322,7 @@ export function registerEventsCommand(program: Command): void {
       .command("import <file>")
       .description(
         "Validate every line of an NDJSON or CSV file (all invalid lines and warnings are reported first), then send the valid ones paced to the rate limit. Writes failed and invalid lines to <file>.failed.ndjson. Exit 0 only if everything was sent.\n" +
-          "Re-running skips events already sent. A line with created_at is keyed by (identifiers, event_name, created_at), whatever the file; a line without one is stamped with the time of its first import and keyed by the file's real path, its content and its occurrence in the file, so re-running the same file keeps that created_at while the same line in another file is a new event. Lines Intercom would merge (same identifiers, event_name and created_at) are reported as warnings.",
+          "Re-running skips events already sent. A line with created_at is keyed by (identifiers, event_name, created_at), whatever the file; a line without one is stamped with the time of its first import and keyed by the batch id (default: the file's real path), its content and its occurrence in the file, so re-running the same file keeps that created_at while the same line in another file is a new event. A file moved or renamed before a re-run keeps its sent events skipped only with --batch-id set to the batch the earlier run printed. Lines Intercom would merge (same identifiers, event_name and created_at) are reported as warnings.",
       )
       .addOption(
         new Option(
@@ -315,57 +330,72 @@ export function registerEventsCommand(program: Command): void {
           "ndjson (one JSON event per line) or csv (header: event_name,created_at,user_id,id,email,metadata.<key>…); default from the file extension",
         ).choices(["ndjson", "csv"]),
       )
+      .option(
+        "--batch-id <id>",
+        "identity of this import in the keys of lines without created_at (default: the file's real path); printed as batch: in the summary, pass it again to re-run a moved or renamed file",
+      )
       .option("--dry-run", "validate only; store and send nothing"),
-  ).action(async (file: string, flags: SendFlags & { format?: ImportFormat; dryRun?: boolean }) => {
-    const format: ImportFormat = flags.format ?? (file.toLowerCase().endsWith(".csv") ? "csv" : "ndjson");
-    let text: string;
-    try {
-      text = readFileSync(file, "utf8");
-    } catch (e) {
-      throw new ConfigError(`cannot read ${file}: ${(e as Error).message}`);
-    }
-    const lines = parseImportFile(text, format);
-    const plan = planImport(lines, { metadataOverflow: flags.metadataOverflow, source: realpathSync(file) });
-    checkImportEventNames(plan, await storedEventNames(flags), flags.maxEventNames);
-    for (const i of plan.invalid) process.stderr.write(`line ${i.line}: invalid: ${formatIssues(i.issues)}\n`);
-    for (const v of plan.valid)
-      for (const w of v.warnings) process.stderr.write(`line ${v.line}: warning: ${w.field}: ${w.message}\n`);
-    process.stderr.write(`${lines.length} lines: ${plan.valid.length} valid, ${plan.invalid.length} invalid\n`);
-    const failedPath = `${file}.failed.ndjson`;
-    if (flags.dryRun) {
-      process.exitCode = plan.invalid.length > 0 ? 1 : 0;
-      return;
-    }
-    const summary = await withStore(flags, async (store) => {
-      const tracker = makeTracker(store, flags);
-      const controller = new AbortController();
-      const stopWatch = await watchUnauthorized(tracker, store, controller);
-      const onSignal = (): void => controller.abort();
-      process.once("SIGINT", onSignal);
-      tracker.start();
-      const progress = makeProgress(plan.valid.length);
+  ).action(
+    async (
+      file: string,
+      flags: SendFlags & { format?: ImportFormat; batchId?: string; dryRun?: boolean },
+      cmd: Command,
+    ) => {
+      if (flags.batchId !== undefined && flags.batchId.trim() === "")
+        cmd.error("error: --batch-id must not be empty", { exitCode: 2, code: "intercom-bridge.usage" });
+      const format: ImportFormat = flags.format ?? (file.toLowerCase().endsWith(".csv") ? "csv" : "ndjson");
+      let text: string;
       try {
-        return await runImport(tracker, store, plan, {
-          signal: controller.signal,
-          onProgress: progress.update,
-          storeConcurrency: 16,
-        });
-      } finally {
-        progress.stop();
-        stopWatch();
-        process.off("SIGINT", onSignal);
-        await tracker.close();
+        text = readFileSync(file, "utf8");
+      } catch (e) {
+        throw new ConfigError(`cannot read ${file}: ${(e as Error).message}`);
       }
-    });
-    if (summary.failedLines.length > 0)
-      writeFileSync(failedPath, summary.failedLines.map((l) => JSON.stringify(l)).join("\n") + "\n");
-    else if (existsSync(failedPath)) rmSync(failedPath);
-    printSummary(summary, (t) => process.stdout.write(t));
-    if (summary.failedLines.length > 0) process.stdout.write(`failed and invalid lines: ${failedPath}\n`);
-    if (summary.unfinished > 0)
-      process.stderr.write("sending stopped before the end (token refused or interrupted); the rest stays queued\n");
-    process.exitCode = summary.failedLines.length === 0 ? 0 : 1;
-  });
+      const lines = parseImportFile(text, format);
+      const batchId = flags.batchId ?? realpathSync(file);
+      const plan = planImport(lines, { metadataOverflow: flags.metadataOverflow, batchId });
+      checkImportEventNames(plan, await storedEventNames(flags), flags.maxEventNames);
+      for (const i of plan.invalid) process.stderr.write(`line ${i.line}: invalid: ${formatIssues(i.issues)}\n`);
+      for (const v of plan.valid)
+        for (const w of v.warnings) process.stderr.write(`line ${v.line}: warning: ${w.field}: ${w.message}\n`);
+      process.stderr.write(`${lines.length} lines: ${plan.valid.length} valid, ${plan.invalid.length} invalid\n`);
+      const failedPath = `${file}.failed.ndjson`;
+      if (flags.dryRun) {
+        process.stdout.write(`batch:   ${batchId}\n`);
+        process.exitCode = plan.invalid.length > 0 ? 1 : 0;
+        return;
+      }
+      const summary = await withStore(flags, async (store) => {
+        const tracker = makeTracker(store, flags);
+        const controller = new AbortController();
+        const stopWatch = await watchUnauthorized(tracker, store, controller);
+        const onSignal = (): void => controller.abort();
+        process.once("SIGINT", onSignal);
+        tracker.start();
+        const progress = makeProgress(plan.valid.length);
+        try {
+          return await runImport(tracker, store, plan, {
+            signal: controller.signal,
+            onProgress: progress.update,
+            storeConcurrency: 16,
+          });
+        } finally {
+          progress.stop();
+          stopWatch();
+          process.off("SIGINT", onSignal);
+          await tracker.close();
+        }
+      });
+      if (summary.failedLines.length > 0)
+        writeFileSync(failedPath, summary.failedLines.map((l) => JSON.stringify(l)).join("\n") + "\n");
+      else if (existsSync(failedPath)) rmSync(failedPath);
+      printSummary(summary, (t) => process.stdout.write(t));
+      process.stdout.write(`batch:   ${batchId}\n`);
+      if (summary.failedLines.length > 0) process.stdout.write(`failed and invalid lines: ${failedPath}\n`);
+      if (summary.unfinished > 0)
+        process.stderr.write("sending stopped before the end (token refused or interrupted); the rest stays queued\n");
+      process.exitCode = summary.failedLines.length === 0 ? 0 : 1;
+    },
+  );
 
   storeOptions(
     events
@@ -457,12 +487,7 @@ export function registerEventsCommand(program: Command): void {
             process.stdout.write(`failed: ${job.lastError?.message ?? reason} [${job.id}]\n`);
           } else unfinished++;
         }
-        if (ids.length > 1) {
-          process.stdout.write(`sent:    ${sent}\n`);
-          process.stdout.write(`failed:  ${Object.values(failed).reduce((a, b) => a + b, 0)}\n`);
-          for (const [reason, n] of Object.entries(failed).sort((a, b) => b[1] - a[1]))
-            process.stdout.write(`  ${reason}: ${n}\n`);
-        }
+        if (ids.length > 1) process.stdout.write(`sent:    ${sent}\n${formatFailedByReason(failed)}`);
         if (unfinished > 0)
           process.stdout.write(
             `not sent yet: ${unfinished} (Intercom refused the access token or the run was interrupted; they stay queued)\n`,
@@ -508,24 +533,39 @@ export function etaText(doneSoFar: number, elapsedMs: number, remaining: number)
   return ` | eta ${text}`;
 }
 
-function makeProgress(total: number): {
+/** Where {@link makeProgress} writes, and its clock; tests pass a fake terminal and fake time. */
+export interface ProgressOptions {
+  /** A terminal (`isTTY`) gets a redrawn bar, anything else a plain line every 2 s. @defaultValue process.stderr */
+  stream?: NodeJS.WritableStream & { isTTY?: boolean };
+  /** @defaultValue Date.now */
+  now?: () => number;
+}
+
+/** The import's progress on stderr: a bar with the sending ETA on a terminal, plain lines otherwise. */
+export function makeProgress(
+  total: number,
+  options: ProgressOptions = {},
+): {
   update: (p: { phase: string; done: number; total: number }) => void;
   stop: () => void;
 } {
-  if (process.stderr.isTTY) {
+  const stream = options.stream ?? process.stderr;
+  const now = options.now ?? Date.now;
+  if (stream.isTTY === true) {
     // cli-progress's own eta mixes the storing and sending phases and reads "eta NFs" before anything is sent; the
-    // eta here is the sending rate so far, shown once some events have been sent.
+    // eta here is the sending rate so far, shown once some events have been sent. Its payload key must not be one of
+    // cli-progress's own ({eta}, {value}, {total}, …): those are merged over the payload.
     const bar = new cliProgress.SingleBar(
-      { format: "{phase} [{bar}] {value}/{total} {percentage}%{eta}", stream: process.stderr },
+      { format: "{phase} [{bar}] {value}/{total} {percentage}%{etaText}", stream },
       cliProgress.Presets.shades_classic,
     );
     let sending: { from: number; atMs: number } | null = null;
-    bar.start(total, 0, { phase: "storing", eta: "" });
+    bar.start(total, 0, { phase: "storing", etaText: "" });
     return {
       update: (p) => {
-        if (p.phase === "sending" && sending === null) sending = { from: p.done, atMs: Date.now() };
-        const eta = sending ? etaText(p.done - sending.from, Date.now() - sending.atMs, p.total - p.done) : "";
-        bar.update(p.done, { phase: p.phase, eta });
+        if (p.phase === "sending" && sending === null) sending = { from: p.done, atMs: now() };
+        const eta = sending ? etaText(p.done - sending.from, now() - sending.atMs, p.total - p.done) : "";
+        bar.update(p.done, { phase: p.phase, etaText: eta });
       },
       stop: () => bar.stop(),
     };
@@ -535,11 +575,11 @@ function makeProgress(total: number): {
   return {
     update: (p) => {
       const line = `${p.phase}: ${p.done}/${p.total}`;
-      const now = Date.now();
-      if (line !== lastLine && (now - lastAt >= 2_000 || p.done === p.total)) {
-        lastAt = now;
+      const at = now();
+      if (line !== lastLine && (at - lastAt >= 2_000 || p.done === p.total)) {
+        lastAt = at;
         lastLine = line;
-        process.stderr.write(`progress ${line}\n`);
+        stream.write(`progress ${line}\n`);
       }
     },
     stop: () => undefined,

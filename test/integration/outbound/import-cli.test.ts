@@ -1,5 +1,14 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  realpathSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -182,16 +191,24 @@ describe("events import (CLI, SQLite store, fake-intercom)", () => {
       { event_name: "placed-order", user_id: "missing-1", created_at: 2 },
       { event_name: "placed-order", email: "missing@example.com", created_at: 3, metadata: { plan: "pro" } },
       { event_name: "placed-order", user_id: "u2", created_at: 1_700_000_000_000 },
+      { event_name: "placed-order", user_id: "missing-2" },
     ];
     writeFileSync(file, lines.map((l) => JSON.stringify(l)).join("\n") + "\n");
+    const startedAt = Math.floor(Date.now() / 1000);
     const res = await cli(importArgs(file)).done;
     expect(res.code).toBe(1);
-    expect(res.stdout).toMatch(/^sent: {4}1\nskipped: 0 .*\nfailed: {2}2\n {2}404 not_found: 2\ninvalid: 1\n/);
+    expect(res.stdout).toMatch(/^sent: {4}1\nskipped: 0 .*\nfailed: {2}3\n {2}404 not_found: 3\ninvalid: 1\n/);
     expect(res.stdout).toContain(`failed and invalid lines: ${file}.failed.ndjson`);
-    const failed = readFileSync(`${file}.failed.ndjson`, "utf8")
-      .trim()
-      .split("\n")
-      .map((l) => JSON.parse(l));
+    const readFailed = () =>
+      readFileSync(`${file}.failed.ndjson`, "utf8")
+        .trim()
+        .split("\n")
+        .map((l) => JSON.parse(l));
+    const failed = readFailed();
+    // A sent line's record holds the event as stored, created_at stamped, so importing it again cannot make a
+    // second Intercom event.
+    const stamped = failed[3]?.event as { created_at: number };
+    expect(stamped.created_at).toBeGreaterThanOrEqual(startedAt);
     expect(failed).toEqual([
       {
         line: 2,
@@ -206,7 +223,26 @@ describe("events import (CLI, SQLite store, fake-intercom)", () => {
         event: lines[2],
       },
       { line: 4, reason: "invalid", error: expect.stringMatching(/^created_at: .*milliseconds/), event: lines[3] },
+      {
+        line: 5,
+        reason: "404 not_found",
+        error: expect.stringMatching(/^Intercom 404 not_found: User Not Found/),
+        event: { ...lines[4], created_at: stamped.created_at },
+      },
     ]);
+
+    // The re-run retries it with the first run's stamp, and the record keeps that stamp.
+    await new Promise((r) => setTimeout(r, 1_100));
+    const again = await cli(importArgs(file)).done;
+    expect(again.stdout).toMatch(/404 not_found: 3/);
+    expect(readFailed()[3]?.event).toEqual({ ...lines[4], created_at: stamped.created_at });
+
+    // events retry --failed prints the same tally by reason as the import.
+    const retry = await cli(["events", "retry", "--failed", ...importArgs(file).slice(3)]).done;
+    expect(retry.code).toBe(1);
+    expect(retry.stdout).toMatch(
+      /^requeued 3 failed events\n(failed: .*\n){3}sent: {4}0\nfailed: {2}3\n {2}404 not_found: 3\n$/,
+    );
   }, 60_000);
 
   it("sends the same timestamp-less line once per file, and warns about lines Intercom would merge", async () => {
@@ -235,6 +271,47 @@ describe("events import (CLI, SQLite store, fake-intercom)", () => {
     expect(second.stdout).toMatch(/sent: {4}2/);
     expect(fake.events().map((e) => e.user_id)).toEqual(["u1", "u1"]);
     expect(fake.stats().duplicates).toBe(1);
+  }, 60_000);
+
+  it("skips a moved file's sent events when re-run with the printed --batch-id, and sends its undated lines again without it", async () => {
+    const lines = [
+      { event_name: "logged-in", user_id: "dated", created_at: 1_700_000_000 },
+      { event_name: "logged-in", user_id: "undated" },
+    ];
+    const file = join(dir, "export.ndjson");
+    writeFileSync(file, lines.map((l) => JSON.stringify(l)).join("\n") + "\n");
+
+    const dry = await cli([...importArgs(file), "--dry-run"]).done;
+    expect(dry.stdout).toBe(`batch:   ${realpathSync(file)}\n`);
+    const first = await cli(importArgs(file)).done;
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stdout).toMatch(/sent: {4}2/);
+    const batch = /^batch: +(.+)$/m.exec(first.stdout)?.[1];
+    expect(batch).toBe(realpathSync(file));
+
+    const moved = join(dir, "archive", "export-renamed.ndjson");
+    mkdirSync(join(dir, "archive"));
+    renameSync(file, moved);
+    await new Promise((r) => setTimeout(r, 1_100)); // a new second, so a fresh stamp would differ from the first
+    const same = await cli([...importArgs(moved), "--batch-id", batch!]).done;
+    expect(same.code, same.stderr).toBe(0);
+    expect(same.stdout).toMatch(/sent: {4}0\nskipped: 2 /);
+    expect(same.stdout).toContain(`batch:   ${batch}\n`);
+    expect(fake.stats().requests).toBe(2);
+
+    // Without it the moved file is another batch: the dated line is still Intercom's same event, the undated one is
+    // stamped anew and sent a second time.
+    const other = await cli(importArgs(moved)).done;
+    expect(other.code, other.stderr).toBe(0);
+    expect(other.stdout).toMatch(/sent: {4}1\nskipped: 1 /);
+    expect(other.stdout).toContain(`batch:   ${realpathSync(moved)}\n`);
+    const undated = fake.events().filter((e) => e.user_id === "undated");
+    expect(undated).toHaveLength(2);
+    expect(undated[0]!.created_at).not.toBe(undated[1]!.created_at);
+
+    const empty = await cli([...importArgs(moved), "--batch-id", " "]).done;
+    expect(empty.code).toBe(2);
+    expect(empty.stderr).toMatch(/--batch-id must not be empty/);
   }, 60_000);
 
   it("prints warn-level logs (a 429 pause) and, in --dry-run, the distinct event-name limit against the store", async () => {

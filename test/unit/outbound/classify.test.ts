@@ -241,10 +241,10 @@ describe("bulk-import parsing", () => {
     expect(new Set(k1).size).toBe(2);
   });
 
-  it("keys lines without created_at by source file, so the same line in another file is a new event", () => {
+  it("keys lines without created_at by batch id, so the same line in another file is a new event", () => {
     const text = '{"event_name":"a-b","user_id":"1"}\n{"event_name":"a-b","user_id":"1","created_at":5}\n';
-    const keys = (source: string, nowMs: number) =>
-      planImport(parseNdjson(text), { source, nowMs }).valid.map((v) => v.dedupeKey);
+    const keys = (batchId: string, nowMs: number) =>
+      planImport(parseNdjson(text), { batchId, nowMs }).valid.map((v) => v.dedupeKey);
     const monday = keys("/data/monday.ndjson", 1_000);
     expect(keys("/data/monday.ndjson", 9_000_000)).toEqual(monday);
     const tuesday = keys("/data/tuesday.ndjson", 1_000);
