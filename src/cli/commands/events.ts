@@ -17,11 +17,12 @@ import {
   type ImportSummary,
 } from "../../outbound/bulk-import.js";
 import type { IntercomRegion } from "../../outbound/intercom-api.js";
-import { DEFAULT_MAX_EVENT_NAMES, EVENT_NAMES_SET } from "../../outbound/event-names.js";
+import { EVENT_NAMES_SET } from "../../outbound/event-names.js";
 import { createEventTracker, type EventTracker } from "../../outbound/outbox.js";
 import type { Logger } from "../../core/logger.js";
 import { OUTBOX_LIMITER, PAUSE_REASON_UNAUTHORIZED } from "../../outbound/rate-limit.js";
 import { durationArg, intArg } from "../parse.js";
+import { outboundOptions } from "../outbound-options.js";
 import { sqlitePathOf } from "../store-url.js";
 import { alignColumns } from "../table.js";
 
@@ -41,8 +42,8 @@ interface SendFlags extends StoreFlags {
 const PRESENTED = EVENT_STATE_NAMES;
 const FROM_PRESENTED = EVENT_STATE_FROM_NAME;
 
-function sendOptions(cmd: Command): Command {
-  return storeOptions(cmd)
+function sendOptions(command: Command): Command {
+  const cmd = storeOptions(command)
     .addOption(
       new Option("--region <region>", "Intercom region (the access token is read from INTERCOM_ACCESS_TOKEN)")
         .choices(["us", "eu", "au"])
@@ -58,21 +59,6 @@ function sendOptions(cmd: Command): Command {
         ENV.intercomVersion,
       ),
     )
-    .addOption(
-      new Option("--rate-limit-per-minute <n>", "Intercom rate limit until X-RateLimit-Limit is seen")
-        .env(ENV.rateLimitPerMinute)
-        .argParser(intArg(1))
-        .default(10_000),
-    )
-    .addOption(
-      new Option(
-        "--rate-limit-window-seconds <n>",
-        "rate-limit window length (Intercom: 10; X-RateLimit-* do not say it, so match a fake-intercom's --window-seconds)",
-      )
-        .env(ENV.rateLimitWindowSeconds)
-        .argParser(intArg(1))
-        .default(10),
-    )
     .addOption(new Option("--concurrency <n>", "requests in flight at once").argParser(intArg(1)).default(8))
     .addOption(
       new Option("--timeout <duration>", "per-request timeout (500ms, 10s, …)")
@@ -83,22 +69,9 @@ function sendOptions(cmd: Command): Command {
       new Option("--lease <duration>", "how long a crashed run holds an event before another run may send it")
         .argParser(durationArg)
         .default(30_000, "30s"),
-    )
-    .addOption(
-      new Option("--metadata-overflow <mode>", "more than 10 metadata keys: error, or truncate to the first 10")
-        .env(ENV.metadataOverflow)
-        .choices(["error", "truncate"])
-        .default("error"),
-    )
-    .addOption(
-      new Option(
-        "--max-event-names <n>",
-        "distinct event names before a warning (Intercom keeps 120 active names per workspace and answers 422 past them)",
-      )
-        .env(ENV.maxEventNames)
-        .argParser(intArg(1))
-        .default(DEFAULT_MAX_EVENT_NAMES),
     );
+  for (const option of outboundOptions()) cmd.addOption(option);
+  return cmd;
 }
 
 function makeTracker(store: Store, flags: SendFlags): EventTracker {

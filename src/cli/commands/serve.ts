@@ -3,9 +3,9 @@ import { ENV, secretsFromEnv, splitList } from "../../config/env.js";
 import { DEFAULTS } from "../../config/options.js";
 import { parseForward } from "../../service/forward.js";
 import { collect, durationArg, intArg } from "../parse.js";
+import { outboundOptions } from "../outbound-options.js";
 import { DEFAULT_STORE_URL, dataDirOf, openStore } from "../store-url.js";
 import { servicePlugins } from "../../service/plugins.js";
-import { DEFAULT_MAX_EVENT_NAMES } from "../../outbound/event-names.js";
 
 interface ServeFlags {
   port: number;
@@ -34,7 +34,7 @@ interface ServeFlags {
 
 /** `intercom-bridge serve`: the webhook receiver, workers, operator API and dashboard in one process. */
 export function registerServeCommand(program: Command): void {
-  program
+  const serve = program
     .command("serve")
     .description(
       "Receive Intercom webhooks (POST /webhooks/intercom), store each before answering 200, and run handlers and forwards with retries.\n" +
@@ -136,105 +136,70 @@ export function registerServeCommand(program: Command): void {
     )
     .addOption(
       new Option(
-        "--rate-limit-per-minute <n>",
-        "outbound: Intercom rate limit assumed until X-RateLimit-Limit is seen (spread over the rate-limit windows)",
-      )
-        .env(ENV.rateLimitPerMinute)
-        .argParser(intArg(1))
-        .default(10_000),
-    )
-    .addOption(
-      new Option(
-        "--rate-limit-window-seconds <n>",
-        "outbound: rate-limit window length (Intercom: 10; match a fake-intercom's --window-seconds)",
-      )
-        .env(ENV.rateLimitWindowSeconds)
-        .argParser(intArg(1))
-        .default(10),
-    )
-    .addOption(
-      new Option(
-        "--metadata-overflow <mode>",
-        "outbound: an event with more than 10 metadata keys is refused (error) or keeps the first 10 with a warning (truncate)",
-      )
-        .env(ENV.metadataOverflow)
-        .choices(["error", "truncate"])
-        .default("error"),
-    )
-    .addOption(
-      new Option(
-        "--max-event-names <n>",
-        "outbound: distinct event names before a warning (Intercom keeps 120 active names per workspace and answers 422 past them)",
-      )
-        .env(ENV.maxEventNames)
-        .argParser(intArg(1))
-        .default(DEFAULT_MAX_EVENT_NAMES),
-    )
-    .addOption(
-      new Option(
         "--data-dir <dir>",
         "where generated secrets, tokens and the Redis spool live (default: the SQLite file's folder, else ./data)",
       ).env("INTERCOM_BRIDGE_DATA_DIR"),
-    )
-    .action(async (flags: ServeFlags) => {
-      const forwards = [...(flags.forward ?? []), ...splitList(process.env[ENV.forward] ?? "")].map(parseForward);
-      const dataDir = flags.dataDir ?? dataDirOf(flags.store);
-      const store = await openStore(flags.store, {
-        redisPrefix: flags.redisPrefix,
-        spoolPath: `${dataDir}/redis-spool.db`,
-      });
-      const { createService } = await import("../../service/create-service.js");
-      const service = await createService({
-        secrets: secretsFromEnv(),
-        store,
-        dataDir,
-        port: flags.port,
-        host: flags.host,
-        ...(flags.handlers ? { handlersModule: flags.handlers } : {}),
-        forwards,
-        builtInLogHandler: !flags.handlers && forwards.length === 0,
-        ...(flags.forwardSecret ? { forwardSecret: flags.forwardSecret } : {}),
-        maxAttempts: flags.maxAttempts,
-        retryBaseMs: flags.retryBaseMs,
-        handlerTimeoutMs: flags.handlerTimeoutMs,
-        concurrency: flags.concurrency,
-        dedupeRetentionMs: flags.dedupeRetention,
-        retentionMs: flags.retention,
-        maxBodyBytes: flags.maxBodyBytes,
-        leaseMs: flags.leaseMs,
-        shutdownTimeoutMs: flags.shutdownTimeout,
-        logLevel: flags.logLevel,
-        adminToken: process.env[ENV.adminToken] ?? "",
-        plugins: servicePlugins({
-          token: process.env[ENV.accessToken],
-          region: process.env[ENV.region],
-          baseUrl: process.env[ENV.apiBaseUrl],
-          intercomVersion: process.env[ENV.intercomVersion],
-          rateLimitPerMinute: flags.rateLimitPerMinute,
-          maxEventNames: flags.maxEventNames,
-          rateLimitWindowMs: flags.rateLimitWindowSeconds * 1000,
-          metadataOverflow: flags.metadataOverflow,
-        }),
-      });
-      const url = await service.listen();
-      service.log.info(
-        { url: `${url}/webhooks/intercom`, store: store.kind, dashboard: `${url}/dashboard` },
-        "intercom-bridge is receiving Intercom webhooks",
-      );
-      let stopping = false;
-      const stop = (signal: string): void => {
-        if (stopping) return;
-        stopping = true;
-        service.log.info({ signal }, "shutting down: no new requests; finishing in-flight deliveries");
-        service.close().then(
-          () => process.exit(0),
-          (err: unknown) => {
-            service.log.error({ err }, "shutdown failed");
-            process.exit(1);
-          },
-        );
-      };
-      process.once("SIGTERM", () => stop("SIGTERM"));
-      process.once("SIGINT", () => stop("SIGINT"));
+    );
+  for (const option of outboundOptions("outbound: ")) serve.addOption(option);
+  serve.action(async (flags: ServeFlags) => {
+    const forwards = [...(flags.forward ?? []), ...splitList(process.env[ENV.forward] ?? "")].map(parseForward);
+    const dataDir = flags.dataDir ?? dataDirOf(flags.store);
+    const store = await openStore(flags.store, {
+      redisPrefix: flags.redisPrefix,
+      spoolPath: `${dataDir}/redis-spool.db`,
     });
+    const { createService } = await import("../../service/create-service.js");
+    const service = await createService({
+      secrets: secretsFromEnv(),
+      store,
+      dataDir,
+      port: flags.port,
+      host: flags.host,
+      ...(flags.handlers ? { handlersModule: flags.handlers } : {}),
+      forwards,
+      builtInLogHandler: !flags.handlers && forwards.length === 0,
+      ...(flags.forwardSecret ? { forwardSecret: flags.forwardSecret } : {}),
+      maxAttempts: flags.maxAttempts,
+      retryBaseMs: flags.retryBaseMs,
+      handlerTimeoutMs: flags.handlerTimeoutMs,
+      concurrency: flags.concurrency,
+      dedupeRetentionMs: flags.dedupeRetention,
+      retentionMs: flags.retention,
+      maxBodyBytes: flags.maxBodyBytes,
+      leaseMs: flags.leaseMs,
+      shutdownTimeoutMs: flags.shutdownTimeout,
+      logLevel: flags.logLevel,
+      adminToken: process.env[ENV.adminToken] ?? "",
+      plugins: servicePlugins({
+        token: process.env[ENV.accessToken],
+        region: process.env[ENV.region],
+        baseUrl: process.env[ENV.apiBaseUrl],
+        intercomVersion: process.env[ENV.intercomVersion],
+        rateLimitPerMinute: flags.rateLimitPerMinute,
+        maxEventNames: flags.maxEventNames,
+        rateLimitWindowMs: flags.rateLimitWindowSeconds * 1000,
+        metadataOverflow: flags.metadataOverflow,
+      }),
+    });
+    const url = await service.listen();
+    service.log.info(
+      { url: `${url}/webhooks/intercom`, store: store.kind, dashboard: `${url}/dashboard` },
+      "intercom-bridge is receiving Intercom webhooks",
+    );
+    let stopping = false;
+    const stop = (signal: string): void => {
+      if (stopping) return;
+      stopping = true;
+      service.log.info({ signal }, "shutting down: no new requests; finishing in-flight deliveries");
+      service.close().then(
+        () => process.exit(0),
+        (err: unknown) => {
+          service.log.error({ err }, "shutdown failed");
+          process.exit(1);
+        },
+      );
+    };
+    process.once("SIGTERM", () => stop("SIGTERM"));
+    process.once("SIGINT", () => stop("SIGINT"));
+  });
 }

@@ -1,0 +1,41 @@
+import { Option } from "commander";
+import { ENV } from "../config/env.js";
+import { DEFAULT_MAX_EVENT_NAMES } from "../outbound/event-names.js";
+import { intArg } from "./parse.js";
+
+/**
+ * The outbound options `serve` and the `events` commands share (pacing, metadata overflow, the event-name limit), with
+ * the same environment variables and defaults. `label` prefixes each description (`"outbound: "` in `serve`).
+ */
+export function outboundOptions(label = ""): Option[] {
+  return [
+    new Option(
+      "--rate-limit-per-minute <n>",
+      `${label}Intercom rate limit assumed until X-RateLimit-Limit is seen (spread over the rate-limit windows)`,
+    )
+      .env(ENV.rateLimitPerMinute)
+      .argParser(intArg(1))
+      .default(10_000),
+    new Option(
+      "--rate-limit-window-seconds <n>",
+      `${label}rate-limit window length (Intercom: 10; X-RateLimit-* do not say it, so match a fake-intercom's --window-seconds)`,
+    )
+      .env(ENV.rateLimitWindowSeconds)
+      .argParser(intArg(1))
+      .default(10),
+    new Option(
+      "--metadata-overflow <mode>",
+      `${label}an event with more than 10 metadata keys is refused (error) or keeps the first 10 with a warning (truncate)`,
+    )
+      .env(ENV.metadataOverflow)
+      .choices(["error", "truncate"])
+      .default("error"),
+    new Option(
+      "--max-event-names <n>",
+      `${label}distinct event names before a warning (Intercom keeps 120 active names per workspace and answers 422 past them)`,
+    )
+      .env(ENV.maxEventNames)
+      .argParser(intArg(1))
+      .default(DEFAULT_MAX_EVENT_NAMES),
+  ];
+}
