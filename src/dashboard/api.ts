@@ -481,7 +481,12 @@ function registerApi(api: FastifyInstance, options: DashboardOptions, log: Logge
   // After the token check (the hook above), so unknown paths reveal nothing to a caller without it.
   api.all("/api/*", (req, reply) => {
     const path = req.url.split("?", 1)[0] ?? "";
-    return sendError(reply, "IB_ERR_NOT_FOUND", `No API endpoint ${req.method} ${path}`);
+    // serve registers the outbound events API only with an access token: say so rather than "no such endpoint".
+    const hint =
+      path === "/api/events" || path.startsWith("/api/events/")
+        ? " (the outbound events API is off: set INTERCOM_ACCESS_TOKEN to send Data Events to Intercom)"
+        : "";
+    return sendError(reply, "IB_ERR_NOT_FOUND", `No API endpoint ${req.method} ${path}${hint}`);
   });
 
   api.get("/api/stream", (req, reply) => {

@@ -214,6 +214,16 @@ describe("unknown API paths and caching", () => {
     expectError(await get("/api/nope", {}), 401, "IB_ERR_UNAUTHORIZED");
   });
 
+  it("says the outbound events API is off when /api/events is asked for without it", async () => {
+    expectError(
+      await post("/api/events"),
+      404,
+      "IB_ERR_NOT_FOUND",
+      /outbound events API is off: set INTERCOM_ACCESS_TOKEN/,
+    );
+    expectError(await get("/api/events?state=sent"), 404, "IB_ERR_NOT_FOUND", /INTERCOM_ACCESS_TOKEN/);
+  });
+
   it("marks every API answer Cache-Control: no-store, errors and refusals included", async () => {
     for (const res of [await get("/api/session"), await get("/api/overview?bad=1"), await get("/api/session", {})]) {
       expect(res.headers["cache-control"]).toBe("no-store");
