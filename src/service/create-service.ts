@@ -311,6 +311,9 @@ function createQuietRequestLog(): InstanceType<typeof Fastify.LogController> | u
   return new QuietDashboardLog();
 }
 
+/** The handlers-module key that receives every notification, unknown topics included (the module's `onAny`). */
+const ANY_TOPIC_KEY = "**";
+
 async function loadHandlers(receiver: Receiver, modulePath: string): Promise<void> {
   const abs = resolve(modulePath);
   if (!existsSync(abs)) throw new ConfigError(`--handlers: module "${modulePath}" does not exist`);
@@ -324,8 +327,9 @@ async function loadHandlers(receiver: Receiver, modulePath: string): Promise<voi
   for (const [pattern, handler] of Object.entries(map as Record<string, unknown>)) {
     if (typeof handler !== "function")
       throw new ConfigError(`--handlers: "${pattern}" in "${modulePath}" is not a function`);
-    // Typed by defineHandlers like on(): catalogued topics only (unknown ones reach onAny and forward targets).
-    receiver.router.register(pattern, [pattern], handler as Handler, { knownTopicsOnly: true });
+    // "**" is the module's onAny; other keys are typed by defineHandlers like on(): catalogued topics only.
+    if (pattern === ANY_TOPIC_KEY) receiver.router.register(pattern, ["*"], handler as Handler);
+    else receiver.router.register(pattern, [pattern], handler as Handler, { knownTopicsOnly: true });
   }
 }
 

@@ -14,7 +14,7 @@ import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCli, startServe, type ServeProcess } from "../helpers/serve-process.js";
-import { waitFor } from "../helpers/wait-for.js";
+import { sleep, waitFor } from "../helpers/wait-for.js";
 
 const SECRET = "e2e-secret";
 const FIXTURES = join(import.meta.dirname, "../fixtures/intercom");
@@ -413,6 +413,48 @@ describe("README quickstart: serve with no handlers, then simulate", () => {
       await waitFor(() => (server.output().match(/"msg":"notification received"/g) ?? []).length === 4, {
         timeoutMs: 5_000,
       });
+    } finally {
+      await server.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("a --handlers module and topics outside the catalogue", () => {
+  it('gives "*" the catalogued topics and "**" every topic, unknown ones included', async () => {
+    const dir = mkdtempSync(join(tmpdir(), "ib-serve-any-"));
+    const log = join(dir, "runs.ndjson");
+    writeFileSync(
+      join(dir, "handlers.mjs"),
+      `import { appendFileSync } from "node:fs";
+export default {
+  "*": async (n) => appendFileSync(${JSON.stringify(log)}, JSON.stringify({ key: "*", topic: n.topic }) + "\\n"),
+  "**": async (n) => appendFileSync(${JSON.stringify(log)}, JSON.stringify({ key: "**", topic: n.topic }) + "\\n"),
+};
+`,
+    );
+    const server = await startServe(
+      ["--store", `sqlite:${join(dir, "bridge.db")}`, "--handlers", join(dir, "handlers.mjs")],
+      {},
+      SECRET,
+    );
+    try {
+      expect((await server.post(notification("ticket.created"))).status).toBe(200);
+      expect((await server.post(notification("ticket.teleported"))).status).toBe(200);
+      const seen = async (): Promise<string[]> =>
+        existsSync(log)
+          ? readFileSync(log, "utf8")
+              .trim()
+              .split("\n")
+              .map((l) => {
+                const r = JSON.parse(l) as { key: string; topic: string };
+                return `${r.key} ${r.topic}`;
+              })
+              .sort()
+          : [];
+      await waitFor(async () => (await seen()).length === 3, { timeoutMs: 10_000 });
+      await sleep(300); // nothing more arrives
+      expect(await seen()).toEqual(["* ticket.created", "** ticket.created", "** ticket.teleported"]);
     } finally {
       await server.stop();
       rmSync(dir, { recursive: true, force: true });

@@ -1,4 +1,5 @@
 import { describe, expectTypeOf, it } from "vitest";
+import { defineHandlers } from "../../src/core/define-handlers.js";
 import { createRouter } from "../../src/core/router.js";
 import type {
   IntercomNotification,
@@ -138,5 +139,24 @@ describe("topic types", () => {
     expectTypeOf<(typeof topicCatalogue)["company.contact.attached"]["item"]>().toEqualTypeOf<null>();
     expectTypeOf<(typeof topicCatalogue)["audience.created"]["preview"]>().toEqualTypeOf<true>();
     expectTypeOf<keyof TopicItemMap>().toEqualTypeOf<IntercomTopic>();
+  });
+});
+
+describe("defineHandlers (a --handlers module)", () => {
+  it("narrows each key like on(), and types the module's '**' key as every notification", () => {
+    defineHandlers({
+      "ticket.created": (n) => {
+        expectTypeOf(n.data.item).toEqualTypeOf<TopicItemMap["ticket.created"]>();
+      },
+      "*": (n) => {
+        expectTypeOf(n.topic).toEqualTypeOf<IntercomTopic>();
+      },
+      "**": (n) => {
+        expectTypeOf(n.topic).toEqualTypeOf<string>();
+        expectTypeOf(n.data.item).toEqualTypeOf<unknown>();
+      },
+    });
+    // @ts-expect-error misspelled topic key
+    defineHandlers({ "ticket.craeted": () => {} });
   });
 });

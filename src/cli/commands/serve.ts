@@ -51,7 +51,7 @@ export function registerServeCommand(program: Command): void {
     .addOption(
       new Option(
         "--handlers <module>",
-        ".js/.mjs module whose default export maps topic patterns (catalogued topics) to async handlers",
+        '.js/.mjs module whose default export maps topic patterns (catalogued topics; "**" for every topic) to async handlers',
       ).env(ENV.handlers),
     )
     .addOption(
