@@ -3,32 +3,16 @@
  * its `intercom-bridge` imports are pointed at the sources the package entries are built from, type-checked as
  * written, and run with tsx; the test then signs in to the pages and API under the documented prefix.
  */
-import { execFile, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { join, relative, sep } from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
-import { promisify } from "node:util";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { rewriteImports, ROOT, TSX, typecheckExamples } from "../helpers/doc-examples.js";
 import { freePort } from "../helpers/serve-process.js";
 
-const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 // Inside the repository (test-output/ is git-ignored) so the example resolves fastify from node_modules.
 const OUT = join(ROOT, "test-output", "dashboard-entry");
-const TSX = pathToFileURL(join(ROOT, "node_modules/tsx/dist/loader.mjs")).href;
 const TOKEN = "dashboard-entry-token";
-const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as {
-  exports: Record<string, string | { default: string }>;
-};
-
-/** `intercom-bridge/dashboard` → `../../src/dashboard/index.js`, from the package.json entry; throws when absent. */
-function rewriteImports(code: string): string {
-  return code.replace(/from\s+"intercom-bridge((?:\/[\w-]+)?)"/g, (_m, sub: string) => {
-    const entry = pkg.exports[sub === "" ? "." : `.${sub}`];
-    if (entry === undefined || typeof entry === "string") throw new Error(`package.json does not export ${sub}`);
-    const source = join(ROOT, entry.default.replace(/^\.\/dist\//, "src/"));
-    return `from "${relative(OUT, source).split(sep).join("/")}"`;
-  });
-}
 
 const markdown = readFileSync(join(ROOT, "docs/dashboard-api.md"), "utf8");
 const example = /^```ts example=dashboard\n([\s\S]*?)^```$/m.exec(markdown)?.[1];
@@ -39,31 +23,14 @@ describe("the intercom-bridge/dashboard entry as documented", { timeout: 120_000
   });
 
   it("type-checks the example as written (strict, with the package's types)", async () => {
-    const dir = join(OUT, "typecheck");
-    mkdirSync(dir, { recursive: true });
-    writeFileSync(join(dir, "dashboard.ts"), rewriteImports(example!).replaceAll('"../', '"../../'));
-    writeFileSync(
-      join(dir, "tsconfig.json"),
-      JSON.stringify({
-        extends: relative(dir, join(ROOT, "tsconfig.json")),
-        compilerOptions: { noEmit: true, moduleDetection: "force" },
-        include: ["*.ts"],
-      }),
-    );
-    const tsc = join(ROOT, "node_modules/typescript/bin/tsc");
-    const result = await promisify(execFile)(process.execPath, [tsc, "-p", join(dir, "tsconfig.json")], {
-      cwd: ROOT,
-    }).then(
-      () => "",
-      (error: Error & { stdout?: string }) => error.stdout || error.message,
-    );
+    const result = await typecheckExamples(join(OUT, "typecheck"), { dashboard: example! });
     expect(result).toBe("");
   });
 
   it("runs the example: pages and API under /ops, the API behind the token", async () => {
     mkdirSync(OUT, { recursive: true });
     const file = join(OUT, "dashboard.ts");
-    writeFileSync(file, rewriteImports(example!));
+    writeFileSync(file, rewriteImports(example!, OUT));
     const port = await freePort();
     const child = spawn(process.execPath, ["--import", TSX, file], {
       cwd: OUT,

@@ -9,43 +9,24 @@
  * the platform part (Next.js calling the exported POST/HEAD with a Request; `Bun.serve`; `Deno.serve`/`Deno.env`),
  * built on @hono/node-server. That checks our half of those examples, not the platforms.
  */
-import { execFile, spawn, type ChildProcess } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
-import { join, relative, sep } from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
-import { promisify } from "node:util";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { sign } from "../../src/index.js";
+import { localSource, rewriteImports, ROOT, TSX, typecheckExamples } from "../helpers/doc-examples.js";
 
-const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const DOC = join(ROOT, "docs/frameworks.md");
 const README = join(ROOT, "README.md");
 const SECRET = "docs-example-secret";
 const PATH = "/webhooks/intercom";
 // Inside the repository (test-output/ is git-ignored) so the examples resolve express, fastify, hono… from node_modules.
 const OUT = join(ROOT, "test-output", "docs-examples");
-// The examples run with cwd in a temporary folder (their ./data stays out of the repository), so name tsx by path.
-const TSX = pathToFileURL(join(ROOT, "node_modules/tsx/dist/loader.mjs")).href;
 const EXPECTED_EXAMPLES = ["node", "express", "fastify", "hono", "nextjs", "bun", "deno", "other"];
-
-const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as {
-  exports: Record<string, string | { default: string }>;
-};
-
-/**
- * `intercom-bridge` / `npm:intercom-bridge/web` → the source the package entry is built from, as a specifier relative
- * to the extracted example (`../../src/http/web.js`; tsx and tsc both map `.js` to the `.ts` source).
- */
-function localSource(subpath: string): string {
-  const entry = pkg.exports[subpath === "" ? "." : `.${subpath}`];
-  if (entry === undefined || typeof entry === "string")
-    throw new Error(`docs import intercom-bridge${subpath}, which package.json does not export`);
-  const source = join(ROOT, entry.default.replace(/^\.\/dist\//, "src/"));
-  return relative(OUT, source).split(sep).join("/");
-}
 
 interface Example {
   name: string;
@@ -65,13 +46,6 @@ function extractExamples(markdown: string, file: string): Example[] {
     if (!name) throw new Error(`a \`\`\`ts block in ${file} has no example=<name> tag:\n${code}`);
     return { name, code: code!, typesOnly: /\bcheck=types\b/.test(info ?? "") };
   });
-}
-
-function rewriteImports(code: string): string {
-  return code.replace(
-    /(from\s+")(?:npm:)?intercom-bridge((?:\/[\w-]+)?)(")/g,
-    (_m, a: string, sub: string, z: string) => a + localSource(sub) + z,
-  );
 }
 
 /** Platform stand-ins for the examples Node cannot run as they are. */
@@ -165,39 +139,22 @@ describe("documentation examples (docs/frameworks.md and the README)", { timeout
   it("imports only package entries that exist", () => {
     for (const { code } of documented) {
       for (const [, sub] of code.matchAll(/from\s+"(?:npm:)?intercom-bridge((?:\/[\w-]+)?)"/g))
-        expect(() => localSource(sub ?? "")).not.toThrow();
+        expect(() => localSource(sub ?? "", OUT)).not.toThrow();
     }
   });
 
   it("type-checks every example as written (strict, with the package's types)", async () => {
-    const dir = join(OUT, "typecheck");
-    mkdirSync(dir, { recursive: true });
-    for (const { name, code } of documented)
-      writeFileSync(join(dir, `${name}.ts`), rewriteImports(code).replaceAll('"../', '"../../'));
     // The two platform globals the Bun and Deno examples use, as small as they need.
-    writeFileSync(
-      join(dir, "platform-globals.d.ts"),
-      `declare const Bun: { serve(options: { port: number; fetch: (request: Request) => Promise<Response> }): unknown };
+    const platformGlobals = `declare const Bun: { serve(options: { port: number; fetch: (request: Request) => Promise<Response> }): unknown };
 declare const Deno: {
   env: { get(name: string): string | undefined };
   serve(options: { port: number }, handler: (request: Request) => Promise<Response>): unknown;
 };
-`,
-    );
-    writeFileSync(
-      join(dir, "tsconfig.json"),
-      JSON.stringify({
-        extends: relative(dir, join(ROOT, "tsconfig.json")),
-        compilerOptions: { noEmit: true, moduleDetection: "force" },
-        include: ["*.ts"],
-      }),
-    );
-    const tsc = join(ROOT, "node_modules/typescript/bin/tsc");
-    const result = await promisify(execFile)(process.execPath, [tsc, "-p", join(dir, "tsconfig.json")], {
-      cwd: ROOT,
-    }).then(
-      () => "",
-      (error: Error & { stdout?: string }) => error.stdout || error.message,
+`;
+    const result = await typecheckExamples(
+      join(OUT, "typecheck"),
+      Object.fromEntries(documented.map((e) => [e.name, e.code])),
+      { "platform-globals.d.ts": platformGlobals },
     );
     expect(result).toBe("");
   });
@@ -207,7 +164,7 @@ declare const Deno: {
     async ({ name, code }) => {
       mkdirSync(OUT, { recursive: true });
       const examplePath = join(OUT, `${name}.ts`);
-      writeFileSync(examplePath, rewriteImports(code));
+      writeFileSync(examplePath, rewriteImports(code, OUT));
       let entry = examplePath;
       const standin = STANDINS[name];
       if (standin) {
