@@ -168,8 +168,19 @@ export class IntercomApiError extends IntercomBridgeError {
   }
 }
 
-/** Extracts a `{ code, message }` pair from anything thrown, for storing as a delivery's last error. */
-export function describeError(error: unknown): { name: string; code?: string; message: string } {
+/** At most this many stack frames are kept with a recorded error. */
+export const MAX_STACK_FRAMES = 10;
+/** At most this many characters of stack frames are kept with a recorded error (each frame line at most 300). */
+export const MAX_STACK_CHARS = 2_000;
+
+/**
+ * Extracts a `{ name, code, message, stack }` description from anything thrown, for storing as a delivery's last error
+ * and in its attempt history. `stack` holds only the frames (`at …` lines; the message is in `message`), at most
+ * {@link MAX_STACK_FRAMES} of them and {@link MAX_STACK_CHARS} characters, with a last line saying how many were left
+ * out. Waits that are not failures (`RetryLaterError`, `RateLimitedError`) keep no stack: where the wait was thrown
+ * tells an operator nothing, and a paused outbox records one per event.
+ */
+export function describeError(error: unknown): { name: string; code?: string; message: string; stack?: string } {
   // Intercom's own error code (e.g. `not_found`) is what an operator needs, also when a control-flow error wraps it.
   const api =
     error instanceof IntercomApiError
@@ -177,14 +188,33 @@ export function describeError(error: unknown): { name: string; code?: string; me
       : error instanceof Error && error.cause instanceof IntercomApiError
         ? error.cause
         : undefined;
-  if (api) {
-    return { name: (error as Error).name, code: api.intercomCode ?? api.code, message: (error as Error).message };
+  if (!(error instanceof Error)) return { name: "NonError", message: String(error) };
+  const ownCode = (error as { code?: unknown }).code;
+  const code = api ? (api.intercomCode ?? api.code) : typeof ownCode === "string" ? ownCode : undefined;
+  const described: { name: string; code?: string; message: string; stack?: string } =
+    code === undefined
+      ? { name: error.name, message: error.message }
+      : { name: error.name, code, message: error.message };
+  const isWait = error instanceof RetryLaterError || error instanceof RateLimitedError;
+  const stack = isWait ? undefined : truncateStack(error.stack);
+  if (stack !== undefined) described.stack = stack;
+  return described;
+}
+
+/** The `at …` frames of a V8 stack, capped as {@link describeError} documents; undefined when there are none. */
+function truncateStack(stack: unknown): string | undefined {
+  if (typeof stack !== "string") return undefined;
+  const frames = stack.split("\n").filter((line) => /^\s*at /.test(line));
+  if (frames.length === 0) return undefined;
+  const kept: string[] = [];
+  let chars = 0;
+  for (const frame of frames.slice(0, MAX_STACK_FRAMES)) {
+    const line = frame.length > 300 ? `${frame.slice(0, 299)}…` : frame;
+    if (chars + line.length + 1 > MAX_STACK_CHARS) break;
+    kept.push(line);
+    chars += line.length + 1;
   }
-  if (error instanceof Error) {
-    const code = (error as { code?: unknown }).code;
-    return typeof code === "string"
-      ? { name: error.name, code, message: error.message }
-      : { name: error.name, message: error.message };
-  }
-  return { name: "NonError", message: String(error) };
+  const left = frames.length - kept.length;
+  if (left > 0) kept.push(`    … ${left} more ${left === 1 ? "frame" : "frames"}`);
+  return kept.join("\n");
 }

@@ -88,6 +88,8 @@ export interface JobError {
   name: string;
   code?: string;
   message: string;
+  /** Where it was thrown: up to 10 `at …` frames, truncated (none for waits such as `RetryLaterError`). */
+  stack?: string;
 }
 
 /** One finished run of a delivery. */

@@ -305,6 +305,9 @@ export function defineStoreConformance(name: string, factory: () => Promise<Stor
         const job = await store.getJob(r.jobIds[0]!);
         expect(job?.lastError).toMatchObject({ code: "IB_ERR_UNRECOVERABLE", message: "bad input" });
         expect(job?.history.map((h) => h.outcome)).toEqual(["dead"]);
+        // The truncated stack is kept with the error (the dashboard's detail view shows it), in the history too.
+        expect(job?.lastError?.stack).toMatch(/^\s+at /);
+        expect(job?.history[0]?.error?.stack).toBe(job?.lastError?.stack);
       });
 
       it("runs again after RetryLaterError without using an attempt", async () => {
