@@ -3,6 +3,6 @@
  * under `/api/` (docs/dashboard-api.md).
  */
 export { dashboardPlugin, registerDashboard } from "./api.js";
-export type { DashboardOptions, OutboundStatus } from "./api.js";
+export type { DashboardOptions, OutboundStatus, TopicRoutes } from "./options.js";
 export type { ReceivedEventSource, ReceivedNotice } from "./live-feed.js";
 export type { DeliveryDetailView, DeliveryView, NotificationView, OutboundView, RecordDetailView } from "./present.js";

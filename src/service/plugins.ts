@@ -105,6 +105,7 @@ export function servicePlugins(outbound: OutboundServiceOptions): Array<(ctx: Se
         adminToken: ctx.adminToken,
         log: ctx.log,
         events: ctx.receiver,
+        routes: ctx.receiver.router,
         retention: () => ctx.retention(),
         ...(tracker ? { outboundStatus: () => tracker!.status() } : {}),
       }),
