@@ -89,16 +89,15 @@ describe.skipIf(!HAS_CHROMIUM && !REQUIRED)(TITLE, () => {
       maxAttempts: 1,
       plugins: [
         async (ctx) => {
-          ctx.receiver.onAny(
-            () => {
-              if (isCrmDown) throw new UnrecoverableError("CRM answered 503");
-            },
-            { name: "crm-sync" },
-          );
+          // Contacts and conversations go to the CRM; other topics (company.*) match no handler.
+          ctx.receiver.router.register("crm-sync", ["contact.*", "conversation.*"], function syncToCrm() {
+            if (isCrmDown) throw new UnrecoverableError("CRM answered 503");
+          });
           await registerDashboard(ctx.app, {
             store: ctx.store,
             adminToken: ctx.adminToken,
             events: ctx.receiver,
+            routes: ctx.receiver.router,
             retention: () => ctx.retention(),
           });
         },
@@ -275,6 +274,11 @@ describe.skipIf(!HAS_CHROMIUM && !REQUIRED)(TITLE, () => {
     const delivery = page.locator(".delivery-block").filter({ hasText: "crm-sync" });
     await delivery.locator('[data-state="dead"]').first().waitFor();
     expect(await delivery.locator(".error").textContent()).toContain("CRM answered 503");
+    // Where it was thrown: the stored stack (frames only, truncated) names the handler and this file.
+    const stack = delivery.locator("details.stack pre");
+    expect(await stack.isVisible()).toBe(true);
+    expect(await stack.textContent()).toMatch(/^\s+at \S*syncToCrm.*dashboard\.test\.ts/);
+    expect((await stack.textContent())!.split("\n").length).toBeLessThanOrEqual(11);
     expect(await page.locator("pre.json").textContent()).toContain('"topic": "contact.user.created"');
     await shot("06-detail-dead");
     isCrmDown = false;
@@ -296,6 +300,35 @@ describe.skipIf(!HAS_CHROMIUM && !REQUIRED)(TITLE, () => {
     await dialog.getByRole("button", { name: "Replay 3" }).click();
     await page.getByText("Requeued 3 deliveries.").waitFor();
     await page.getByText("0 dead deliveries match this filter.").waitFor({ timeout: 10_000 });
+  });
+
+  it("shows on the overview how many notifications matched no handler, and their topics", async () => {
+    await simulate("company.created", 2);
+    await simulate("company.updated");
+    await page.click('#nav a[data-route="overview"]');
+    const card = page.locator('[data-card="unmatched"]');
+    // Overview answers are shared for 5 s and the page refreshes every 5 s: the new count shows within one refresh.
+    await card.locator(".card-value", { hasText: /^3$/ }).waitFor({ timeout: 12_000 });
+    expect(await card.textContent()).toContain("3 of 8 received");
+    const topics = await card.locator("li[data-topic]").evaluateAll((items) => items.map((i) => i.textContent));
+    expect(topics).toEqual(["company.created 2", "company.updated 1"]);
+    await shot("08b-overview-unmatched");
+    // Each topic links to its notifications, which show they went to no handler.
+    await card.getByRole("link", { name: "company.created" }).click();
+    await page.locator('tr[data-topic="company.created"]').nth(1).waitFor();
+    expect(await page.locator('tr[data-topic="company.created"]').first().textContent()).toContain("no handler");
+  });
+
+  it("shows a not-found view for an unknown route, pointing at the view meant", async () => {
+    await page.goto(`${baseUrl}/dashboard/#/dead-letters`);
+    const view = page.locator('[data-view="not-found"]');
+    await view.waitFor();
+    expect(await view.locator("h1").textContent()).toBe("Page not found");
+    expect(await view.textContent()).toContain("#/dead-letters");
+    expect(await page.locator("#nav a.active").count()).toBe(0);
+    await shot("08c-not-found");
+    await view.getByRole("link", { name: "Dead letters" }).first().click();
+    await page.locator('[data-view="dead"] form.filters').waitFor();
   });
 
   it("shows outbound events with Intercom's error and a retry button", async () => {
@@ -321,6 +354,17 @@ describe.skipIf(!HAS_CHROMIUM && !REQUIRED)(TITLE, () => {
     await card.waitFor();
     expect(await card.locator(".card-value").textContent()).toBe("off");
     expect(await card.textContent()).toContain("INTERCOM_ACCESS_TOKEN");
+    // Off means no rate budget: neither the overview nor the outbound view shows one, only "off" and its hint.
+    await page.locator('[data-panel="outbound"]').waitFor();
+    expect(await page.locator('[data-view="overview"] .gauge').count()).toBe(0);
+    expect(await page.getByText("Rate budget").count()).toBe(0);
+    await page.click('#nav a[data-route="outbound"]');
+    await page.locator('[data-view="outbound"] [data-card="outbound"]').waitFor();
+    const cards = page.locator('[data-view="outbound"] .cards .card');
+    expect(await cards.count()).toBe(1);
+    expect(await cards.textContent()).toMatch(/^Sendingoffset INTERCOM_ACCESS_TOKEN to send events to Intercom$/);
+    expect(await page.locator('[data-view="outbound"] .gauge').count()).toBe(0);
+    await page.click('#nav a[data-route="overview"]');
     await page.setViewportSize({ width: 420, height: 900 });
     try {
       for (const route of ["overview", "notifications", "dead", "outbound"]) {
