@@ -1,3 +1,8 @@
+/**
+ * The live feed behind `GET /api/stream`: fans newly stored notifications out to every open stream, from the
+ * receiver's notices, from polling the store (what other processes on the same store received), or both, each record
+ * once. Listens and polls only while a stream is open. Reads through the Store contract only.
+ */
 import type { Logger } from "../core/logger.js";
 import type { Page, QueueName, RecordSummary } from "../queue/types.js";
 import type { Store } from "../store/store.js";

@@ -1,3 +1,8 @@
+/**
+ * Validates the query parameters (and replay body filters) of the dashboard and events APIs into a store
+ * `JobFilter`: every parameter checked by name, unknown or repeated ones refused with a message naming them. Pure; no
+ * store, no fastify.
+ */
 import { JOB_STATES, type JobFilter, type JobState, type QueueName } from "../queue/types.js";
 
 /** A query parameter the dashboard API understands. Each endpoint allows a subset. */

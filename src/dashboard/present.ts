@@ -1,3 +1,8 @@
+/**
+ * The JSON shapes the dashboard API answers with, and the functions mapping the Store's types to them. Mapped on
+ * purpose, so a store change does not silently change the documented API (docs/dashboard-api.md). Secret headers
+ * never leave here. Pure; no fastify, no store implementation.
+ */
 import { failureReason } from "../outbound/bulk-import.js";
 import { EVENT_STATE_NAMES } from "../outbound/event-states.js";
 import { OUTBOX_PAUSED_MESSAGE_PREFIX } from "../outbound/rate-limit.js";
@@ -12,11 +17,6 @@ import type {
   RecordSummary,
   RecordWithId,
 } from "../queue/types.js";
-
-/**
- * The JSON shapes the dashboard API answers with. They are mapped from the Store's types on purpose, so a store
- * change does not silently change the documented API (docs/dashboard-api.md).
- */
 
 /** One delivery as the API shows it. */
 export interface DeliveryView {

@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { IntercomApiError, RateLimitedError, UnrecoverableError } from "../../src/core/errors.js";
+import { createRouter } from "../../src/core/router.js";
 import { dashboardPlugin, registerDashboard, type DashboardOptions } from "../../src/dashboard/api.js";
 import type { JobFilter, JobState, QueueName } from "../../src/queue/types.js";
 import { createMemoryStore } from "../../src/store/memory-store.js";
@@ -332,7 +333,36 @@ describe("static pages", () => {
     expect(again.body).toBe("");
   });
 
+  it("serves every module the page imports, views/ included, as JavaScript (no build step)", async () => {
+    const seen = new Set<string>();
+    const visit = async (path: string): Promise<void> => {
+      if (seen.has(path)) return;
+      seen.add(path);
+      const res = await app.inject({ method: "GET", url: `/dashboard/${path}` });
+      expect(res.statusCode, path).toBe(200);
+      expect(res.headers["content-type"]).toBe("text/javascript; charset=utf-8");
+      expect(res.headers["content-security-policy"]).toContain("script-src 'self'");
+      for (const [, spec] of res.body.matchAll(/^import [^;]*? from "([^"]+)";/gms)) {
+        await visit(new URL(spec!, `http://h/dashboard/${path}`).pathname.replace("/dashboard/", ""));
+      }
+    };
+    await visit("app.js");
+    expect([...seen].filter((p) => p.startsWith("views/")).length).toBeGreaterThanOrEqual(8);
+    const css = await app.inject({ method: "GET", url: "/dashboard/views.css" });
+    expect(css.headers["content-type"]).toBe("text/css; charset=utf-8");
+    const again = await app.inject({
+      method: "GET",
+      url: "/dashboard/views/overview.js",
+      headers: { "if-none-match": String((await app.inject({ url: "/dashboard/views/overview.js" })).headers.etag) },
+    });
+    expect(again.statusCode).toBe(304);
+  });
+
   it("answers 404 to unknown files and never reads outside the assets folder", async () => {
+    expectError(await app.inject({ method: "GET", url: "/dashboard/views/nope.js" }), 404, "IB_ERR_NOT_FOUND");
+    expectError(await app.inject({ method: "GET", url: "/dashboard/views/..%2F..%2Fapi.ts" }), 404, "IB_ERR_NOT_FOUND");
+    // Unnormalised dot segments reach no file either (the router answers them as unknown paths).
+    expect((await app.inject({ method: "GET", url: "/dashboard/views/../../api.ts" })).statusCode).toBe(404);
     expectError(await app.inject({ method: "GET", url: "/dashboard/nope.js" }), 404, "IB_ERR_NOT_FOUND");
     expectError(
       await app.inject({ method: "GET", url: "/dashboard/..%2F..%2F..%2Fpackage.json" }),
@@ -383,6 +413,27 @@ describe.each(STORES)("on the %s store", (_name, factory) => {
       expect(total).toBe(4);
       expect(a.jobIds).toHaveLength(2);
       expect(o.retention).toBeNull(); // no `retention` option: nothing to report
+    });
+
+    it("counts the notifications of the window that no handler matched, per topic, given the routes", async () => {
+      await seed({ topic: "contact.created", targets: ["crm"] });
+      await seed({ topic: "company.created" });
+      await seed({ topic: "company.created" });
+      await seed({ topic: "ping" });
+      const router = createRouter();
+      router.register("crm", ["contact.*"], () => undefined);
+      await start({ routes: router });
+      expect((await get("/api/overview")).json().received.unmatched).toEqual({
+        total: 3,
+        topics: [
+          { topic: "company.created", total: 2 },
+          { topic: "ping", total: 1 },
+        ],
+      });
+      await app.close();
+      // Without the routes the dashboard cannot tell: null, not 0.
+      await start();
+      expect((await get("/api/overview")).json().received.unmatched).toBeNull();
     });
 
     it("reports the retention the service passes", async () => {
@@ -759,6 +810,21 @@ describe.each(STORES)("on the %s store", (_name, factory) => {
         payload: { event_name: "order-placed", user_id: "user_7" },
       });
       expectError(await get("/api/deliveries/nope"), 404, "IB_ERR_NOT_FOUND");
+    });
+
+    it("GET /api/deliveries/:id shows where the last error was thrown: its stack, truncated, in the history too", async () => {
+      const { jobIds } = await seed({ topic: "contact.created", targets: ["crm"] });
+      await runAll("inbound", new Set(["crm"]), function crmDown() {
+        return new UnrecoverableError("CRM answered 503");
+      });
+      const delivery = (await get(`/api/deliveries/${jobIds[0]}`)).json();
+      expect(delivery.lastError).toMatchObject({ code: "IB_ERR_UNRECOVERABLE", message: "CRM answered 503" });
+      expect(delivery.lastError.stack).toMatch(/^\s+at \S*crmDown .*dashboard-api\.test\.ts/);
+      expect(delivery.lastError.stack.split("\n").length).toBeLessThanOrEqual(11);
+      expect(delivery.history[0].error.stack).toBe(delivery.lastError.stack);
+      // The notification's detail carries the same.
+      const record = (await get(`/api/notifications/${delivery.recordId}`)).json();
+      expect(record.deliveries[0].lastError.stack).toBe(delivery.lastError.stack);
     });
 
     it("POST /api/notifications/:id/replay requeues every finished delivery of the notification", async () => {
