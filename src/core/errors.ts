@@ -30,6 +30,12 @@ export const ERROR_CODES = [
   "IB_ERR_NOT_FOUND",
   "IB_ERR_CONFLICT",
   "IB_ERR_SHUTTING_DOWN",
+  // Said by the HTTP server about the connection rather than the notification: the request did not arrive in time,
+  // the client went away mid-body, its headers were too large, or it was not HTTP at all.
+  "IB_ERR_REQUEST_TIMEOUT",
+  "IB_ERR_CLIENT_ABORTED",
+  "IB_ERR_HEADERS_TOO_LARGE",
+  "IB_ERR_BAD_REQUEST",
 ] as const;
 
 /** A stable, documented error code. */

@@ -51,8 +51,8 @@ export function verifySignature(
   secrets: string | readonly string[],
 ): boolean {
   const keys = normalizeSecrets(secrets);
-  if (typeof header !== "string" || header.length !== 45 || !SHA1_HEADER.test(header)) return false;
-  const given = Buffer.from(header.slice(5), "hex");
+  if (!isWellFormedSignatureHeader(header)) return false;
+  const given = Buffer.from((header as string).slice(5), "hex");
   const bytes = toBuffer(body);
   let ok = false;
   for (const key of keys) {
@@ -61,6 +61,15 @@ export function verifySignature(
     if (timingSafeEqual(given, expected)) ok = true;
   }
   return ok;
+}
+
+/**
+ * True when an `X-Hub-Signature` value could be a valid signature at all: `sha1=` followed by 40 lowercase hex
+ * characters (what Intercom sends). A request failing this is refused before its body is read.
+ * @example isWellFormedSignatureHeader("sha1=abcd") // false
+ */
+export function isWellFormedSignatureHeader(header: string | readonly string[] | null | undefined): boolean {
+  return typeof header === "string" && header.length === 45 && SHA1_HEADER.test(header);
 }
 
 /**

@@ -1,10 +1,15 @@
-import type { IncomingMessage, ServerResponse } from "node:http";
+/**
+ * The Express adapter (`intercom-bridge/express`, Express 4 and 5): the Node adapter's request hooks with Express's
+ * mount-relative path and a clearer message for the most common mistake, `express.json()` mounted first. Imports
+ * `core/` and this folder only; Express comes in as types.
+ */
+import type { ServerResponse } from "node:http";
 import type { NextFunction, Request, Response } from "express";
-import { IntercomBridgeError } from "../core/errors.js";
 import { createLogger, type Logger } from "../core/logger.js";
 import type { Receiver } from "../core/receiver.js";
-import { errorResponse, handleWebhook, type WebhookResponse } from "./handle-webhook.js";
-import { readRawBody, send } from "./node.js";
+import type { WebhookResponse } from "./handle-webhook.js";
+import { NODE_REQUEST_HOOKS, send, type NodeRequest } from "./node.js";
+import { createRequestFlow } from "./request-flow.js";
 
 /** Options of {@link createExpressMiddleware}. */
 export interface ExpressMiddlewareOptions {
@@ -53,24 +58,36 @@ export function createExpressMiddleware(receiver: Receiver, options: ExpressMidd
   const path = options.path ?? "/webhooks/intercom";
   const log = createLogger(options.log ?? console);
   let hasWarned = false;
+  const flow = createRequestFlow<NodeRequest, ServerResponse, void>({
+    ...NODE_REQUEST_HOOKS,
+    rawBodyUnavailableMessage: EXPRESS_RAW_BODY_MESSAGE,
+    send(res, r) {
+      if (r.code === "IB_ERR_RAW_BODY_UNAVAILABLE" && !hasWarned) {
+        hasWarned = true;
+        log.error({ code: "IB_ERR_RAW_BODY_UNAVAILABLE", path }, EXPRESS_RAW_BODY_MESSAGE);
+      }
+      send(res, r);
+    },
+  });
   return async (req, res, next) => {
     // `req.path` is relative to a mount point (app.use("/hooks", mw)); `originalUrl` would not be.
     if (req.path !== path) {
       next();
       return;
     }
-    const r = await handleExpressRequest(receiver, req);
-    if (r.rawBodyUnavailable && !hasWarned) {
-      hasWarned = true;
-      log.error({ code: "IB_ERR_RAW_BODY_UNAVAILABLE", path }, EXPRESS_RAW_BODY_MESSAGE);
-    }
-    send(res as ServerResponse, r);
+    await flow(receiver, req, res as ServerResponse);
   };
 }
 
+const expressResponseFlow = createRequestFlow<NodeRequest, void, WebhookResponse & { rawBodyUnavailable: boolean }>({
+  ...NODE_REQUEST_HOOKS,
+  rawBodyUnavailableMessage: EXPRESS_RAW_BODY_MESSAGE,
+  send: (_res, r) => ({ ...r, rawBodyUnavailable: r.code === "IB_ERR_RAW_BODY_UNAVAILABLE" }),
+});
+
 /**
- * Reads the raw body (or finds the Buffer `express.raw()` left) and runs the shared handler; reports a body already
- * parsed by another middleware with {@link EXPRESS_RAW_BODY_MESSAGE}.
+ * Reads the raw body (or finds the Buffer `express.raw()` left) and runs the shared request flow; reports a body
+ * already parsed by another middleware with {@link EXPRESS_RAW_BODY_MESSAGE}.
  * @example
  * ```ts
  * app.post("/webhooks/intercom", async (req, res) => {
@@ -79,32 +96,9 @@ export function createExpressMiddleware(receiver: Receiver, options: ExpressMidd
  * });
  * ```
  */
-export async function handleExpressRequest(
+export function handleExpressRequest(
   receiver: Receiver,
-  req: IncomingMessage & { body?: unknown; rawBody?: unknown },
+  req: NodeRequest,
 ): Promise<WebhookResponse & { rawBodyUnavailable: boolean }> {
-  const method = req.method ?? "GET";
-  let body: Buffer | undefined;
-  if (method === "POST") {
-    try {
-      body = await readRawBody(req, receiver.settings.maxBodyBytes);
-    } catch (error) {
-      return { ...errorResponse(error), rawBodyUnavailable: false };
-    }
-  } else {
-    body = Buffer.alloc(0);
-  }
-  // With no body, handleWebhook still answers 405/415 first and never calls receive().
-  const r = await handleWebhook(receiver, { method, headers: req.headers, body });
-  if (body === undefined && errorCodeOf(r) === "IB_ERR_RAW_BODY_UNAVAILABLE") {
-    const error = new IntercomBridgeError("IB_ERR_RAW_BODY_UNAVAILABLE", EXPRESS_RAW_BODY_MESSAGE);
-    return { ...errorResponse(error), rawBodyUnavailable: true };
-  }
-  return { ...r, rawBodyUnavailable: false };
-}
-
-/** The `error.code` of a JSON error response, if it is one. */
-function errorCodeOf(r: WebhookResponse): string | undefined {
-  if (r.status < 400 || r.body === "") return undefined;
-  return (JSON.parse(r.body) as { error?: { code?: string } }).error?.code;
+  return expressResponseFlow(receiver, req, undefined);
 }

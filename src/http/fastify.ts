@@ -1,7 +1,13 @@
+/**
+ * The fastify adapter (`intercom-bridge/fastify`): a plugin whose route hands fastify's raw-buffer body to the shared
+ * request flow, and refuses what can be refused before fastify reads the body (an `onRequest` hook). Imports `core/`
+ * and this folder only; fastify comes in as types.
+ */
 import type { FastifyError, FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
 import { IntercomBridgeError } from "../core/errors.js";
 import type { Receiver } from "../core/receiver.js";
-import { bodyTooLargeError, errorResponse, handleWebhook, type WebhookResponse } from "./handle-webhook.js";
+import { bodyTooLargeError, errorResponse, refuseBeforeBody, type WebhookResponse } from "./handle-webhook.js";
+import { createRequestFlow } from "./request-flow.js";
 
 /** Options of {@link createFastifyPlugin}. */
 export interface FastifyPluginOptions {
@@ -47,15 +53,25 @@ export function createFastifyPlugin(receiver: Receiver, options: FastifyPluginOp
       url: path,
       bodyLimit,
       exposeHeadRoute: false,
-      handler: async (request, reply) => {
-        // Fastify skips parsing when a request has neither a content type nor a body: that is an empty body.
-        const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
-        return reply_(reply, await handleWebhook(receiver, { method: request.method, headers: request.headers, body }));
+      // Before fastify reads the body: an unsigned or wrongly typed request never makes it buffer one.
+      onRequest: (request, reply, done) => {
+        const early = refuseBeforeBody(request.method, request.headers);
+        if (early) reply_(reply, early);
+        else done();
       },
+      handler: (request, reply) => fastifyFlow(receiver, request, reply),
     });
     return Promise.resolve();
   };
 }
+
+const fastifyFlow = createRequestFlow<FastifyRequest, FastifyReply, FastifyReply>({
+  method: (request) => request.method,
+  headers: (request) => request.headers,
+  // Fastify skips parsing when a request has neither a content type nor a body: that is an empty body.
+  payload: (request) => Promise.resolve(Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0)),
+  send: (reply, r) => reply_(reply, r),
+});
 
 function reply_(reply: FastifyReply, r: WebhookResponse): FastifyReply {
   // No payload at all for an empty body: send("") would add a text/plain content type the other adapters do not.

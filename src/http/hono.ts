@@ -1,8 +1,12 @@
-import type { MiddlewareHandler } from "hono";
+/**
+ * The Hono adapter (`intercom-bridge/hono`): the Web adapter's request hooks on `c.req.raw`, plus Hono's body cache
+ * when an earlier middleware already read the body. Imports `core/` and this folder only; Hono comes in as types.
+ */
+import type { Context, MiddlewareHandler } from "hono";
 import type { Receiver } from "../core/receiver.js";
 import type { RawBody } from "../core/signature.js";
-import { errorResponse, handleWebhook } from "./handle-webhook.js";
-import { readWebBody, toWebResponse } from "./web.js";
+import { createRequestFlow } from "./request-flow.js";
+import { WEB_REQUEST_HOOKS, readWebBody, toWebResponse } from "./web.js";
 
 /** Options of {@link createHonoMiddleware}. */
 export interface HonoMiddlewareOptions {
@@ -41,21 +45,16 @@ export function createHonoMiddleware(receiver: Receiver, options: HonoMiddleware
       await next();
       return;
     }
-    const request = c.req.raw;
-    const method = request.method;
-    if (method !== "POST")
-      return toWebResponse(await handleWebhook(receiver, { method, headers: request.headers, body: "" }));
-    let body: RawBody | undefined;
-    try {
-      body = request.bodyUsed
-        ? await cachedBody(c.req.bodyCache)
-        : await readWebBody(request, receiver.settings.maxBodyBytes);
-    } catch (error) {
-      return toWebResponse(errorResponse(error));
-    }
-    return toWebResponse(await handleWebhook(receiver, { method, headers: request.headers, body }));
+    return honoFlow(receiver, c, undefined);
   };
 }
+
+const honoFlow = createRequestFlow<Context, void, Response>({
+  method: (c) => WEB_REQUEST_HOOKS.method(c.req.raw),
+  headers: (c) => WEB_REQUEST_HOOKS.headers(c.req.raw),
+  payload: (c, maxBytes) => (c.req.raw.bodyUsed ? cachedBody(c.req.bodyCache) : readWebBody(c.req.raw, maxBytes)),
+  send: (_res, r) => toWebResponse(r),
+});
 
 /**
  * Hono caches what `c.req.text()` / `arrayBuffer()` / `json()` read (json() reads through text()). An ArrayBuffer is the

@@ -1,7 +1,13 @@
+/**
+ * The `node:http` adapter (`intercom-bridge/node`): maps an `IncomingMessage` / `ServerResponse` onto the shared
+ * request flow, and reads a raw body from a Node stream. Also the base of the Express adapter and of `serve`'s hot
+ * path. Imports `core/` and this folder only (`node:http` types aside).
+ */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { IntercomBridgeError } from "../core/errors.js";
 import type { Receiver } from "../core/receiver.js";
-import { bodyTooLargeError, errorResponse, handleWebhook, type WebhookResponse } from "./handle-webhook.js";
+import { bodyTooLargeError, clientAbortedError, errorResponse, type WebhookResponse } from "./handle-webhook.js";
+import { createRequestFlow, type RequestFlowHooks } from "./request-flow.js";
 
 /** Options of {@link createNodeMiddleware}. */
 export interface NodeMiddlewareOptions {
@@ -16,6 +22,35 @@ export type NodeMiddleware = (
   next?: (err?: unknown) => void,
 ) => Promise<void>;
 
+/** A Node request, possibly with a body an earlier middleware left (`express.raw()` leaves a Buffer). */
+export type NodeRequest = IncomingMessage & { body?: unknown; rawBody?: unknown };
+
+/**
+ * The request side of the Node adapter's flow hooks: method, headers and the raw body of an `IncomingMessage`. The
+ * Express adapter and `serve` reuse them with their own `send`.
+ */
+export const NODE_REQUEST_HOOKS: Pick<
+  RequestFlowHooks<NodeRequest, unknown, unknown>,
+  "method" | "headers" | "payload"
+> = Object.freeze({
+  method: (req: NodeRequest) => req.method ?? "GET",
+  headers: (req: NodeRequest) => req.headers,
+  payload: readRawBody,
+});
+
+const nodeFlow = createRequestFlow<NodeRequest, ServerResponse, void>({ ...NODE_REQUEST_HOOKS, send });
+const nodeResponseFlow = createRequestFlow<NodeRequest, void, WebhookResponse>({
+  ...NODE_REQUEST_HOOKS,
+  send: (_res, r) => r,
+});
+
+/** The path of a request URL, without its query string. */
+export function pathOf(url: string | undefined): string {
+  const u = url ?? "/";
+  const q = u.indexOf("?");
+  return q === -1 ? u : u.slice(0, q);
+}
+
 /**
  * A `node:http` handler for Intercom webhooks; also Express middleware (calls `next()` when the path does not match).
  * @example
@@ -24,45 +59,32 @@ export type NodeMiddleware = (
 export function createNodeMiddleware(receiver: Receiver, options: NodeMiddlewareOptions = {}): NodeMiddleware {
   const path = options.path ?? "/webhooks/intercom";
   return async (req, res, next) => {
-    const url = req.url ?? "/";
-    const q = url.indexOf("?");
-    const pathname = q === -1 ? url : url.slice(0, q);
+    const pathname = pathOf(req.url);
     if (pathname !== path) {
       if (next) return next();
       return send(res, errorResponse(new IntercomBridgeError("IB_ERR_NOT_FOUND", `No route for ${pathname}`)));
     }
-    send(res, await handleNodeRequest(receiver, req));
+    return nodeFlow(receiver, req, res);
   };
 }
 
 /**
- * Reads the raw body (stopping at `maxBodyBytes`) and runs the shared webhook handler. For adapters that already
- * parsed the body (Express with `express.json()`), the parsed body is detected and reported as unavailable.
+ * Runs the shared request flow over a Node request and returns the answer instead of writing it: reads the raw body
+ * (stopping at `maxBodyBytes`); a body an earlier parser consumed is reported as unavailable.
+ * @example
+ * const r = await handleNodeRequest(webhooks, req);
+ * res.writeHead(r.status, r.headers).end(r.body);
  */
-export async function handleNodeRequest(
-  receiver: Receiver,
-  req: IncomingMessage & { body?: unknown; rawBody?: unknown },
-): Promise<WebhookResponse> {
-  const method = req.method ?? "GET";
-  if (method === "HEAD" || method !== "POST")
-    return handleWebhook(receiver, { method, headers: req.headers, body: "" });
-  let body: Buffer | undefined;
-  try {
-    body = await readRawBody(req, receiver.settings.maxBodyBytes);
-  } catch (error) {
-    return errorResponse(error);
-  }
-  return handleWebhook(receiver, { method, headers: req.headers, body });
+export function handleNodeRequest(receiver: Receiver, req: NodeRequest): Promise<WebhookResponse> {
+  return nodeResponseFlow(receiver, req, undefined);
 }
 
 /**
  * Resolves the exact request bytes, or undefined when an earlier body parser consumed the stream and left no raw
- * buffer. Rejects with `IB_ERR_BODY_TOO_LARGE` as soon as `maxBytes` is passed, without buffering the rest.
+ * buffer. Rejects with `IB_ERR_BODY_TOO_LARGE` as soon as `maxBytes` is passed, without buffering the rest, and with
+ * `IB_ERR_CLIENT_ABORTED` when the client closes the connection before the body ended.
  */
-export function readRawBody(
-  req: IncomingMessage & { body?: unknown; rawBody?: unknown },
-  maxBytes: number,
-): Promise<Buffer | undefined> {
+export function readRawBody(req: NodeRequest, maxBytes: number): Promise<Buffer | undefined> {
   if (Buffer.isBuffer(req.rawBody)) return Promise.resolve(req.rawBody);
   if (Buffer.isBuffer(req.body)) return Promise.resolve(req.body);
   // Whether the bytes are gone is a property of the stream, not of `req.body`: Express 4's parsers set `req.body = {}`
@@ -91,7 +113,12 @@ export function readRawBody(
     };
     req.on("data", onData);
     req.once("end", () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size)));
-    req.once("error", reject);
+    // A client that goes away mid-body is its own doing, not a server fault: never a 500. Node reports it as an
+    // "aborted" error (ECONNRESET), or only as "close" before "end"; both settle the read.
+    req.once("error", (err) => reject(clientAbortedError(err)));
+    req.once("close", () => {
+      if (!req.complete) reject(clientAbortedError());
+    });
   });
 }
 

@@ -30,6 +30,11 @@ export const STATUS_BY_CODE: Readonly<Record<ErrorCode, number>> = Object.freeze
   IB_ERR_UNRECOVERABLE: 500,
   IB_ERR_RETRY_LATER: 503,
   IB_ERR_FORWARD_FAILED: 502,
+  IB_ERR_REQUEST_TIMEOUT: 408,
+  // Nobody reads this answer (the client closed the connection); it only has to be a client error, not a 5xx.
+  IB_ERR_CLIENT_ABORTED: 400,
+  IB_ERR_HEADERS_TOO_LARGE: 431,
+  IB_ERR_BAD_REQUEST: 400,
 });
 
 /** The JSON error body every endpoint uses: never a stack trace. */

@@ -1,6 +1,11 @@
+/**
+ * The Web-standard adapter (`intercom-bridge/web`): maps a `Request` onto the shared request flow and its answer onto
+ * a `Response`, for Next.js route handlers, Bun, Deno and Hono. Imports `core/` and this folder only.
+ */
 import { IntercomBridgeError } from "../core/errors.js";
 import type { Receiver } from "../core/receiver.js";
-import { bodyTooLargeError, errorResponse, handleWebhook, type WebhookResponse } from "./handle-webhook.js";
+import { bodyTooLargeError, clientAbortedError, errorResponse, type WebhookResponse } from "./handle-webhook.js";
+import { createRequestFlow, type RequestFlowHooks } from "./request-flow.js";
 
 /** Options of {@link createWebHandler}. */
 export interface WebHandlerOptions {
@@ -39,35 +44,51 @@ export function createWebHandler(receiver: Receiver, options: WebHandlerOptions 
         return toWebResponse(errorResponse(new IntercomBridgeError("IB_ERR_NOT_FOUND", `No route for ${pathname}`)));
       }
     }
-    return toWebResponse(await handleWebRequest(receiver, request));
+    return webFlow(receiver, request, undefined);
   };
 }
 
 /**
- * Runs the shared handler over a Web `Request`: reads the exact body bytes (stopping at `maxBodyBytes`) unless the
- * method is not POST; a body something else already read is reported as `IB_ERR_RAW_BODY_UNAVAILABLE`.
+ * The request side of the Web adapter's flow hooks; the Hono adapter reuses them with its own body cache.
+ */
+export const WEB_REQUEST_HOOKS: Pick<
+  RequestFlowHooks<Request, unknown, unknown>,
+  "method" | "headers" | "payload"
+> = Object.freeze({
+  method: (request: Request) => request.method,
+  headers: (request: Request) => request.headers,
+  payload: (request: Request, maxBytes: number) =>
+    request.bodyUsed ? Promise.resolve(undefined) : readWebBody(request, maxBytes),
+});
+
+const webFlow = createRequestFlow<Request, void, Response>({
+  ...WEB_REQUEST_HOOKS,
+  send: (_res, r) => toWebResponse(r),
+});
+const webResponseFlow = createRequestFlow<Request, void, WebhookResponse>({
+  ...WEB_REQUEST_HOOKS,
+  send: (_res, r) => r,
+});
+
+/**
+ * Runs the shared request flow over a Web `Request` and returns the answer: reads the exact body bytes (stopping at
+ * `maxBodyBytes`) unless the request can be refused first; a body something else already read is reported as
+ * `IB_ERR_RAW_BODY_UNAVAILABLE`.
  * @example
  * ```ts
  * const r = await handleWebRequest(webhooks, request);
  * return new Response(r.body, { status: r.status, headers: r.headers });
  * ```
  */
-export async function handleWebRequest(receiver: Receiver, request: Request): Promise<WebhookResponse> {
-  const method = request.method;
-  if (method !== "POST") return handleWebhook(receiver, { method, headers: request.headers, body: "" });
-  let body: Uint8Array | undefined;
-  try {
-    body = request.bodyUsed ? undefined : await readWebBody(request, receiver.settings.maxBodyBytes);
-  } catch (error) {
-    return errorResponse(error);
-  }
-  return handleWebhook(receiver, { method, headers: request.headers, body });
+export function handleWebRequest(receiver: Receiver, request: Request): Promise<WebhookResponse> {
+  return webResponseFlow(receiver, request, undefined);
 }
 
 /**
  * Reads a request body as bytes, refusing more than `maxBytes`: first by `Content-Length`, without reading, then
  * while streaming (chunked bodies), cancelling the stream as soon as the limit is passed.
- * @throws {IntercomBridgeError} `IB_ERR_BODY_TOO_LARGE`
+ * @throws {IntercomBridgeError} `IB_ERR_BODY_TOO_LARGE`; `IB_ERR_CLIENT_ABORTED` when the body stream fails (the client
+ * went away)
  * @example
  * ```ts
  * const bytes = await readWebBody(request, 1_048_576);
@@ -84,7 +105,13 @@ export async function readWebBody(request: Request, maxBytes: number): Promise<U
   const chunks: Uint8Array[] = [];
   let size = 0;
   for (;;) {
-    const { done, value } = await reader.read();
+    let next: ReadableStreamReadResult<Uint8Array>;
+    try {
+      next = await reader.read();
+    } catch (error) {
+      throw clientAbortedError(error);
+    }
+    const { done, value } = next;
     if (done) break;
     size += value.byteLength;
     if (size > maxBytes) {

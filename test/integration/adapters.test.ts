@@ -750,7 +750,8 @@ describe("createWebHandler", () => {
     const res = await handler(
       new Request(`http://localhost${PATH}`, {
         method: "POST",
-        headers: { "content-type": "application/json" },
+        // Well-formed (a missing or malformed signature is refused before any byte of the body is read).
+        headers: { "content-type": "application/json", "x-hub-signature": `sha1=${"0".repeat(40)}` },
         body,
         duplex: "half",
       } as RequestInit),
