@@ -59,12 +59,6 @@ export function clientAbortedError(cause?: unknown): IntercomBridgeError {
 const JSON_HEADERS = Object.freeze({ "content-type": "application/json; charset=utf-8" });
 const ACCEPTED = JSON.stringify({ received: true });
 const DUPLICATE = JSON.stringify({ received: true, duplicate: true });
-const HEAD_OK: WebhookResponse = Object.freeze({
-  status: 200,
-  headers: Object.freeze({}),
-  body: "",
-}) as WebhookResponse;
-
 /**
  * The answer a request gets before its body is read, or undefined when its body should be read: HEAD → 200 (Intercom
  * validates the URL with HEAD when a subscription is saved, facts §1.2), another method → 405, a content type other
@@ -95,7 +89,7 @@ export function refuseBeforeBody(method: string, headers: ReceiveInput["headers"
     }
     return undefined;
   }
-  if (m === "HEAD") return { ...HEAD_OK, headers: {} };
+  if (m === "HEAD") return { status: 200, headers: {}, body: "" };
   return errorResponse(
     new IntercomBridgeError("IB_ERR_METHOD_NOT_ALLOWED", `Method ${m} is not allowed; Intercom sends POST`),
   );
