@@ -1,3 +1,8 @@
+/**
+ * `serve --forward <pattern>=<url>`: a delivery target that POSTs each matching notification, byte for byte and
+ * signed, to an internal URL. Targets are named `forward:<scheme>://<host>[:port]<path>`: never the URL's credentials
+ * or query string, which would otherwise reach logs, stored deliveries and the dashboard.
+ */
 import { ConfigError, IntercomBridgeError, RetryLaterError, UnrecoverableError } from "../core/errors.js";
 import type { Handler } from "../core/router.js";
 import { sign } from "../core/signature.js";
@@ -29,15 +34,37 @@ export function parseForward(spec: string): ForwardTarget {
 }
 
 /**
+ * The delivery-target name of a forward URL: `forward:` + scheme, host, port (when not the default) and path, without
+ * userinfo, query or fragment, so a token in the URL never appears where the name does.
+ * @example forwardTargetName("https://user:pw@hooks.internal/in?token=abc") // "forward:https://hooks.internal/in"
+ */
+export function forwardTargetName(url: string): string {
+  const u = new URL(url);
+  return `forward:${u.protocol}//${u.host}${u.pathname}`;
+}
+
+/**
  * A handler that POSTs the original body, byte for byte, to `url`, signed with `X-Hub-Signature` using `secret`.
  * Any 2xx is success; 4xx other than 408/429 is retried too (the internal service may be mid-deploy), and a
  * `Retry-After` on 429/503 reschedules without using an attempt.
  */
 export function createForwardHandler(url: string, secret: string): Handler {
+  // Errors are recorded on the delivery and logged: they name the target, never the URL's credentials or query.
+  const where = forwardTargetName(url).slice("forward:".length);
+  // fetch refuses a URL with credentials: they travel as Basic authorization instead.
+  const target = new URL(url);
+  const authorization =
+    target.username || target.password
+      ? "Basic " +
+        Buffer.from(`${decodeURIComponent(target.username)}:${decodeURIComponent(target.password)}`).toString("base64")
+      : undefined;
+  target.username = "";
+  target.password = "";
+  const href = target.href;
   return async (notification, ctx) => {
     let res: Response;
     try {
-      res = await fetch(url, {
+      res = await fetch(href, {
         method: "POST",
         headers: {
           "content-type": "application/json",
@@ -46,13 +73,14 @@ export function createForwardHandler(url: string, secret: string): Handler {
           "x-intercom-bridge-delivery": ctx.deliveryId,
           "x-intercom-bridge-attempt": String(ctx.attempt),
           "x-intercom-topic": notification.topic,
+          ...(authorization ? { authorization } : {}),
         },
         body: ctx.rawBody,
         signal: ctx.signal,
         redirect: "manual",
       });
     } catch (err) {
-      throw new IntercomBridgeError("IB_ERR_FORWARD_FAILED", `POST ${url} failed: ${(err as Error).message}`, {
+      throw new IntercomBridgeError("IB_ERR_FORWARD_FAILED", `POST ${where} failed: ${(err as Error).message}`, {
         cause: err,
       });
     }
@@ -62,11 +90,11 @@ export function createForwardHandler(url: string, secret: string): Handler {
     if ((res.status === 429 || res.status === 503) && retryAfter && /^\d+$/.test(retryAfter)) {
       throw new RetryLaterError(
         Number(retryAfter) * 1000,
-        `POST ${url} answered ${res.status}; Retry-After ${retryAfter}s`,
+        `POST ${where} answered ${res.status}; Retry-After ${retryAfter}s`,
       );
     }
     if (res.status === 410)
-      throw new UnrecoverableError(`POST ${url} answered 410 Gone`, { code: "IB_ERR_FORWARD_FAILED" });
-    throw new IntercomBridgeError("IB_ERR_FORWARD_FAILED", `POST ${url} answered ${res.status}`);
+      throw new UnrecoverableError(`POST ${where} answered 410 Gone`, { code: "IB_ERR_FORWARD_FAILED" });
+    throw new IntercomBridgeError("IB_ERR_FORWARD_FAILED", `POST ${where} answered ${res.status}`);
   };
 }

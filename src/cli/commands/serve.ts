@@ -6,6 +6,7 @@ import { collect, durationArg, intArg } from "../parse.js";
 import { outboundOptions } from "../outbound-options.js";
 import { DEFAULT_STORE_URL, dataDirOf, openStore } from "../store-url.js";
 import { servicePlugins } from "../../service/plugins.js";
+import { DEFAULT_REQUEST_TIMEOUT_MS } from "../../service/service-config.js";
 
 interface ServeFlags {
   port: number;
@@ -21,6 +22,8 @@ interface ServeFlags {
   dedupeRetention: number;
   retention: number;
   maxBodyBytes: number;
+  requestTimeout: number;
+  maxConnections?: number;
   leaseMs: number;
   shutdownTimeout: number;
   logLevel: string;
@@ -115,6 +118,23 @@ export function registerServeCommand(program: Command): void {
         .default(DEFAULTS.maxBodyBytes),
     )
     .addOption(
+      new Option(
+        "--request-timeout <duration>",
+        "a request whose headers and body have not all arrived within this gets 408 and its connection is closed (0: no limit)",
+      )
+        .env("INTERCOM_BRIDGE_REQUEST_TIMEOUT")
+        .argParser(durationArg)
+        .default(DEFAULT_REQUEST_TIMEOUT_MS, "30s"),
+    )
+    .addOption(
+      new Option(
+        "--max-connections <n>",
+        "open connections beyond this are closed at once (default: the open-file limit less 256, at most 10000)",
+      )
+        .env("INTERCOM_BRIDGE_MAX_CONNECTIONS")
+        .argParser(intArg(1)),
+    )
+    .addOption(
       new Option("--lease-ms <ms>", "how long a running delivery is leased before another worker may take it over")
         .env("INTERCOM_BRIDGE_LEASE_MS")
         .argParser(intArg(100))
@@ -166,6 +186,8 @@ export function registerServeCommand(program: Command): void {
       dedupeRetentionMs: flags.dedupeRetention,
       retentionMs: flags.retention,
       maxBodyBytes: flags.maxBodyBytes,
+      requestTimeoutMs: flags.requestTimeout,
+      ...(flags.maxConnections !== undefined ? { maxConnections: flags.maxConnections } : {}),
       leaseMs: flags.leaseMs,
       shutdownTimeoutMs: flags.shutdownTimeout,
       logLevel: flags.logLevel,
