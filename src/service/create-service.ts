@@ -136,29 +136,9 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     config,
     announceDashboard: secrets.isAdminTokenCreated,
   });
-  const ctx: ServiceContext = {
-    app,
-    receiver,
-    store,
-    metrics,
-    adminToken: secrets.adminToken,
-    log,
-    addReadinessCheck: readiness.add,
-    onClose: lifecycle.onClose,
-    retention: lifecycle.retention,
-  };
-  await mountPlugins(ctx, options.plugins ?? []);
-  return {
-    app,
-    receiver,
-    store,
-    metrics,
-    adminToken: secrets.adminToken,
-    log,
-    retention: lifecycle.retention,
-    listen: lifecycle.listen,
-    close: lifecycle.close,
-  };
+  const parts = { app, receiver, store, metrics, adminToken: secrets.adminToken, log, retention: lifecycle.retention };
+  await mountPlugins({ ...parts, addReadinessCheck: readiness.add, onClose: lifecycle.onClose }, options.plugins ?? []);
+  return { ...parts, listen: lifecycle.listen, close: lifecycle.close };
 }
 
 /**
