@@ -6,12 +6,15 @@ import type { IntercomNotification } from "../topics/index.js";
 /** The outcome of {@link parseNotification}: a notification, or a {@link PayloadError} with a stable `reason`. */
 export type ParseResult = { ok: true; notification: IntercomNotification<string> } | { ok: false; error: PayloadError };
 
+/** The largest `created_at` accepted: 9999-12-31T23:59:59Z in unix seconds. */
+export const MAX_CREATED_AT = 253_402_300_799;
+
 /** Nesting deeper than this is refused: no Intercom payload comes close, and deeper input would exhaust the stack. */
 export const MAX_NOTIFICATION_DEPTH = 200;
 
 /**
  * Parses and checks the envelope of a webhook body (facts §1.7): `type` is `"notification_event"`, `topic` a non-empty
- * string, `created_at` a number, `id` a string or null, and `data` an object holding an `item` object; `app_id` and
+ * string, `created_at` whole unix seconds up to year 9999, `id` a string or null, and `data` an object holding an `item` object; `app_id` and
  * `data.type`, sent on every captured payload but not documented, must be strings when present. Item shapes are not checked (facts §1.9: they drift);
  * unknown fields and unknown item types are kept as they are. A missing `id` becomes null (`ping` sends null).
  *
@@ -60,8 +63,14 @@ export function parseNotification(raw: RawBody): ParseResult {
   if (n["id"] !== null && n["id"] !== undefined && typeof n["id"] !== "string") {
     return fail("not_a_notification", 'Notification "id" must be a string or null');
   }
-  if (typeof n["created_at"] !== "number" || !Number.isFinite(n["created_at"])) {
-    return fail("invalid_created_at", 'Notification "created_at" must be a number of unix seconds');
+  const createdAt = n["created_at"];
+  // A whole number of seconds a Date can hold up to year 9999: anything else (1e20, 1.5) would be accepted here and
+  // break every tool that later turns it into a date.
+  if (typeof createdAt !== "number" || !Number.isInteger(createdAt) || createdAt < 0 || createdAt > MAX_CREATED_AT) {
+    return fail(
+      "invalid_created_at",
+      `Notification "created_at" must be a whole number of unix seconds between 0 and ${MAX_CREATED_AT} (year 9999)`,
+    );
   }
   if (depthExceeds(n, MAX_NOTIFICATION_DEPTH)) {
     return fail("too_deep", `Notification is nested more than ${MAX_NOTIFICATION_DEPTH} levels deep`);

@@ -1,7 +1,13 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { PayloadError, type PayloadErrorReason } from "../../../src/core/errors.js";
-import { dedupeKeyOf, itemIdOf, MAX_NOTIFICATION_DEPTH, parseNotification } from "../../../src/core/notification.js";
+import {
+  dedupeKeyOf,
+  itemIdOf,
+  MAX_CREATED_AT,
+  MAX_NOTIFICATION_DEPTH,
+  parseNotification,
+} from "../../../src/core/notification.js";
 import { isKnownTopic, type IntercomNotification } from "../../../src/topics/index.js";
 
 const FIXTURE_DIR = new URL("../../fixtures/intercom/", import.meta.url);
@@ -138,6 +144,16 @@ describe("parseNotification", () => {
     ["no created_at", JSON.stringify(envelope({ created_at: undefined })), "invalid_created_at"],
     ["a string created_at", JSON.stringify(envelope({ created_at: "1700000000" })), "invalid_created_at"],
     ["a null created_at", JSON.stringify(envelope({ created_at: null })), "invalid_created_at"],
+    // Numbers JSON allows but no date can hold: accepted, they made `inspect` fail later with "Invalid time value".
+    ["a created_at of 1e20", JSON.stringify(envelope({ created_at: 1e20 })), "invalid_created_at"],
+    [
+      "a 23-digit created_at",
+      JSON.stringify(envelope({ created_at: 0 })).replace('"created_at":0', '"created_at":99999999999999999999999'),
+      "invalid_created_at",
+    ],
+    ["a created_at past year 9999", JSON.stringify(envelope({ created_at: MAX_CREATED_AT + 1 })), "invalid_created_at"],
+    ["a fractional created_at", JSON.stringify(envelope({ created_at: 1700000000.5 })), "invalid_created_at"],
+    ["a negative created_at", JSON.stringify(envelope({ created_at: -1 })), "invalid_created_at"],
   ];
   it.each(failures)("fails with a PayloadError for %s", (_name, body, reason) => {
     const result = parseNotification(body);
@@ -146,6 +162,12 @@ describe("parseNotification", () => {
     expect(result.error).toBeInstanceOf(PayloadError);
     expect(result.error.reason).toBe(reason);
     expect(result.error.code).toBe("IB_ERR_PAYLOAD_INVALID");
+  });
+
+  it("accepts the last second of year 9999, which every date tool can still show", () => {
+    const result = parseNotification(JSON.stringify(envelope({ created_at: MAX_CREATED_AT })));
+    expect(result.ok).toBe(true);
+    expect(new Date(MAX_CREATED_AT * 1000).toISOString()).toBe("9999-12-31T23:59:59.000Z");
   });
 
   it("never throws, whatever the bytes", () => {
