@@ -122,8 +122,13 @@ export function readRawBody(req: NodeRequest, maxBytes: number): Promise<Buffer 
   });
 }
 
-/** Writes a framework-neutral response. */
+/**
+ * Writes a framework-neutral response. A request answered before its body was read (refused up front, or too large)
+ * also gets `Connection: close`: the client learns not to send the rest, and the connection is not kept for it.
+ */
 export function send(res: ServerResponse, r: WebhookResponse): void {
+  if (res.req?.complete === false) res.setHeader("connection", "close");
+  res.setHeader("content-length", Buffer.byteLength(r.body));
   res.writeHead(r.status, r.headers);
   res.end(r.body);
 }
