@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { verifySignature } from "../../src/core/signature.js";
-import { startServe, type ServeProcess } from "../helpers/serve-process.js";
+import { runCli, startServe, type ServeProcess } from "../helpers/serve-process.js";
 import { waitFor } from "../helpers/wait-for.js";
 
 const SECRET = "forward-client-secret";
@@ -14,6 +14,7 @@ const FORWARD_SECRET = "internal-forward-secret";
 interface Received {
   body: Buffer;
   headers: Record<string, string | string[] | undefined>;
+  url: string;
 }
 
 describe("serve --forward", () => {
@@ -23,6 +24,8 @@ describe("serve --forward", () => {
   const received: Received[] = [];
   /** The internal endpoint answers 500 to the first delivery of each notification, then 204. */
   const failedOnce = new Set<string>();
+  let port: number;
+  let storeUrl: string;
 
   beforeAll(async () => {
     internal = createServer((req, res) => {
@@ -30,7 +33,7 @@ describe("serve --forward", () => {
       req.on("data", (c: Buffer) => chunks.push(c));
       req.on("end", () => {
         const body = Buffer.concat(chunks);
-        received.push({ body, headers: req.headers });
+        received.push({ body, headers: req.headers, url: req.url ?? "" });
         const id = (JSON.parse(body.toString()) as { id: string }).id;
         if (!failedOnce.has(id)) {
           failedOnce.add(id);
@@ -39,14 +42,17 @@ describe("serve --forward", () => {
       });
     });
     await new Promise<void>((r) => internal.listen(0, "127.0.0.1", r));
-    const port = (internal.address() as { port: number }).port;
+    port = (internal.address() as { port: number }).port;
     dir = mkdtempSync(join(tmpdir(), "ib-forward-"));
+    storeUrl = `sqlite:${join(dir, "bridge.db")}`;
     server = await startServe(
       [
         "--store",
-        `sqlite:${join(dir, "bridge.db")}`,
+        storeUrl,
         "--forward",
         `conversation.*=http://127.0.0.1:${port}/intercom`,
+        "--forward",
+        `ticket.*=http://fwuser:fw-pass-123@127.0.0.1:${port}/tickets?token=tok-secret-789`,
         "--retry-base-ms",
         "50",
       ],
@@ -89,5 +95,31 @@ describe("serve --forward", () => {
     expect((await server.post(body)).status).toBe(200);
     await new Promise((r) => setTimeout(r, 500));
     expect(received.length).toBe(before);
+  });
+
+  it("names a target without the URL's credentials or query, which still reach the target", async () => {
+    const id = `notif_${randomUUID()}`;
+    const body = JSON.stringify({
+      type: "notification_event",
+      topic: "ticket.created",
+      app_id: "fw",
+      id,
+      created_at: Math.floor(Date.now() / 1000),
+      data: { type: "notification_event_data", item: { type: "ticket", id: "t1" } },
+    });
+    expect((await server.post(body)).status).toBe(200);
+    await waitFor(() => received.filter((r) => r.body.toString() === body).length === 2, { timeoutMs: 10_000 });
+    const first = received.find((r) => r.body.toString() === body)!;
+    expect(first.url).toBe("/tickets?token=tok-secret-789");
+    expect(first.headers["authorization"]).toBe(`Basic ${Buffer.from("fwuser:fw-pass-123").toString("base64")}`);
+    const name = `forward:http://127.0.0.1:${port}/tickets`;
+    // The failed first attempt is logged and recorded under the name alone.
+    await waitFor(() => server.output().includes(name), { timeoutMs: 5_000 });
+    const list = runCli(["deliveries", "list", "--store", storeUrl, "--json"]);
+    expect(list.code).toBe(0);
+    expect(list.stdout).toContain(name);
+    for (const text of [server.output(), list.stdout]) {
+      expect(text).not.toMatch(/tok-secret-789|fw-pass-123|fwuser/);
+    }
   });
 });
