@@ -15,6 +15,7 @@ import { createReceiver, type Receiver } from "../core/receiver.js";
 import type { Handler } from "../core/router.js";
 import type { RetentionStatus } from "../store/retention.js";
 import type { Store } from "../store/store.js";
+import { combineProcessorEvents, deliveryLogEvents } from "./delivery-log.js";
 import { createForwardHandler, forwardTargetName, type ForwardTarget } from "./forward.js";
 import { registerHealthRoutes } from "./health-routes.js";
 import { createHttpServer } from "./http-server.js";
@@ -166,7 +167,7 @@ async function buildReceiver(
         ? { backoff: { type: "exponential", delayMs: options.retryBaseMs, jitter: 0.2, maxDelayMs: 3_600_000 } }
         : {}),
     },
-    on: metrics.processorEvents,
+    on: combineProcessorEvents(metrics.processorEvents, deliveryLogEvents(log)),
   });
   receiver.onReceived((r) => metrics.observeReceived(r.topic, r.status === "duplicate" ? "duplicate" : "accepted"));
 

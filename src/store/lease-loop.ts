@@ -481,8 +481,13 @@ export class LeaseProcessor implements Processor {
       queue: job.queue,
       durationMs: now - state.startedAt,
       outcome,
+      topic: job.record.topic,
+      notificationId: job.record.notificationId,
     };
-    if (!result.ok) event.error = result.error;
+    if (!result.ok) {
+      event.error = result.error;
+      event.nextRunAt = settlement.state === "failed" || settlement.state === "pending" ? settlement.runAt : null;
+    }
     try {
       this.events.finished?.(event);
     } catch {

@@ -54,6 +54,12 @@ export interface ProcessorEvents {
     durationMs: number;
     outcome: "completed" | "failed" | "dead" | "retry-later" | "rate-limited";
     error?: unknown;
+    /** The record's topic (inbound) or event name (outbox), for logs. */
+    topic?: string;
+    /** Intercom's notification id, or null (`ping`, outbound events). */
+    notificationId?: string | null;
+    /** After a failure: when the delivery runs again (epoch ms), or null when it will not (dead). */
+    nextRunAt?: number | null;
   }) => void;
 }
 

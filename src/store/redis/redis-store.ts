@@ -818,7 +818,11 @@ export class RedisStore implements Store {
       await this.cmd.rpush(k.history(id), JSON.stringify(expired));
     }
     const events = p.opts.on ?? {};
-    const emitFinished = (outcome: Parameters<ProcessorEvents["finished"]>[0]["outcome"], error?: unknown): void => {
+    const emitFinished = (
+      outcome: Parameters<ProcessorEvents["finished"]>[0]["outcome"],
+      error?: unknown,
+      nextRunAt: number | null = null,
+    ): void => {
       const e: Parameters<ProcessorEvents["finished"]>[0] = {
         jobId: id,
         target: data.target,
@@ -827,7 +831,14 @@ export class RedisStore implements Store {
         durationMs: Date.now() - startedAt,
         outcome,
       };
-      if (error !== undefined) e.error = error;
+      if (record) {
+        e.topic = record.topic;
+        e.notificationId = record.notificationId;
+      }
+      if (error !== undefined) {
+        e.error = error;
+        e.nextRunAt = nextRunAt;
+      }
       try {
         events.finished?.(e);
       } catch {
@@ -941,7 +952,7 @@ export class RedisStore implements Store {
       await settle("retry-later", { error: described, dueAt, retrying: bjob.attemptsMade > 0 ? "add" : "" });
       await release(false);
       await bjob.moveToDelayed(dueAt, tk);
-      emitFinished("retry-later", error);
+      emitFinished("retry-later", error, dueAt);
       throw new DelayedError();
     }
     if (
@@ -952,7 +963,7 @@ export class RedisStore implements Store {
       await settle("rate-limited", { error: described, dueAt: now + ms, retrying: bjob.attemptsMade > 0 ? "add" : "" });
       await release(false);
       await p.worker.rateLimit(ms);
-      emitFinished("rate-limited", error);
+      emitFinished("rate-limited", error, now + ms);
       throw Worker.RateLimitError();
     }
     const isDead =
@@ -969,7 +980,7 @@ export class RedisStore implements Store {
     this.plannedDelays.set(id, delay);
     await settle("failed", { error: described, dueAt: now + delay, retrying: "add" });
     await release(false);
-    emitFinished("failed", error);
+    emitFinished("failed", error, now + delay);
     throw error instanceof Error ? error : new Error(described.message);
   }
 
