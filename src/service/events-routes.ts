@@ -3,6 +3,7 @@ import { EVENT_STATE_FILTER_NAMES, EVENT_STATE_NAMES } from "../outbound/event-s
 import { ConfigError, EventValidationError, type EventValidationIssue } from "../core/errors.js";
 import { DEFAULT_PAGE_SIZE, parseFilter, type FilterParam } from "../dashboard/parse-filter.js";
 import { bodyErrorCode, STATUS_BY_CODE, toErrorResponse } from "../http/status.js";
+import { pathOf } from "../http/node.js";
 import type { JobFilter, JobSummary } from "../queue/types.js";
 import type { Store } from "../store/store.js";
 import { failureReason } from "../outbound/bulk-import.js";
@@ -93,7 +94,7 @@ function defineEventsRoutes(app: FastifyInstance, options: EventsRoutesOptions):
       const code = bodyErrorCode(err.statusCode);
       return send(reply, STATUS_BY_CODE[code], { error: { code, message: err.message } });
     }
-    req.log.error({ err: { name: err.name, message: err.message } }, `${req.method} ${req.url} failed`);
+    req.log.error({ err: { name: err.name, message: err.message } }, `${req.method} ${pathOf(req.url)} failed`);
     const { status, body } = toErrorResponse(err);
     return send(reply, status, body);
   });
