@@ -5,8 +5,8 @@ import { createRouter, type ErrorHandler, type Handler, type HandlerOptions, typ
 import { normalizeSecrets, rawBodyToBuffer, verifySignature, type RawBody } from "./signature.js";
 import { systemClock, type Clock } from "./clock.js";
 import { DEFAULTS, requireInt, resolveRetry } from "../config/options.js";
-import { createRunner } from "../queue/dispatch.js";
-import type { RetryPolicy } from "../queue/types.js";
+import { createRunner } from "../delivery/dispatch.js";
+import type { RetryPolicy } from "../delivery/types.js";
 import type { DeliveryInput, Processor, ProcessorEvents, Store } from "../store/store.js";
 import type { IntercomNotification, NotificationFor, TopicPattern } from "../topics/index.js";
 

@@ -1,6 +1,6 @@
 import { ConfigError } from "./errors.js";
 import { createLogger, type Logger } from "./logger.js";
-import type { RetryPolicy } from "../queue/types.js";
+import type { RetryPolicy } from "../delivery/types.js";
 import {
   isKnownTopic,
   topicMatches,

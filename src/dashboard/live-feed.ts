@@ -4,7 +4,7 @@
  * once. Listens and polls only while a stream is open. Reads through the Store contract only.
  */
 import type { Logger } from "../core/logger.js";
-import type { Page, QueueName, RecordSummary } from "../queue/types.js";
+import type { Page, QueueName, RecordSummary } from "../delivery/types.js";
 import type { Store } from "../store/store.js";
 import { presentNotification, type NotificationView } from "./present.js";
 

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import type { EventValidationIssue } from "../core/errors.js";
-import type { JobId, JobSummary } from "../queue/types.js";
+import type { JobId, JobSummary } from "../delivery/types.js";
 import type { Store } from "../store/store.js";
 import { DEFAULT_MAX_EVENT_NAMES } from "./event-names.js";
 import { eventDedupeKey, type EventTracker } from "./outbox.js";

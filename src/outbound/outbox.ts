@@ -11,7 +11,7 @@ import {
 } from "../core/errors.js";
 import { createLogger, type Logger } from "../core/logger.js";
 import { DEFAULTS, requireInt, resolveRetry } from "../config/options.js";
-import type { Job, JobId, JobState, JobSummary, RetryPolicy } from "../queue/types.js";
+import type { Job, JobId, JobState, JobSummary, RetryPolicy } from "../delivery/types.js";
 import type { Processor, Store } from "../store/store.js";
 import { classifySendResult } from "./classify.js";
 import { createEventNameTracker, DEFAULT_MAX_EVENT_NAMES } from "./event-names.js";

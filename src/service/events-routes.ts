@@ -3,7 +3,7 @@ import { EVENT_STATE_FILTER_NAMES, EVENT_STATE_NAMES } from "../outbound/event-s
 import { ConfigError, EventValidationError, type EventValidationIssue } from "../core/errors.js";
 import { DEFAULT_PAGE_SIZE, parseFilter, type FilterParam } from "../dashboard/parse-filter.js";
 import { bodyErrorCode, STATUS_BY_CODE, toErrorResponse } from "../http/status.js";
-import type { JobFilter, JobSummary } from "../queue/types.js";
+import type { JobFilter, JobSummary } from "../delivery/types.js";
 import type { Store } from "../store/store.js";
 import { failureReason } from "../outbound/bulk-import.js";
 import type { EventTracker } from "../outbound/outbox.js";

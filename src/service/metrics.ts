@@ -1,6 +1,6 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import type { ProcessorEvents, Store } from "../store/store.js";
-import { JOB_STATES, type QueueName } from "../queue/types.js";
+import { JOB_STATES, type QueueName } from "../delivery/types.js";
 import { isKnownTopic } from "../topics/index.js";
 
 /** Prometheus metrics of one service. Gauges of the store are read when `/metrics` is scraped. */

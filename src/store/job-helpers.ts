@@ -4,7 +4,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { ConfigError } from "../core/errors.js";
-import type { JobFilter, JobState, QueueName, QueueStats, StateCounts } from "../queue/types.js";
+import type { JobFilter, JobState, QueueName, QueueStats, StateCounts } from "../delivery/types.js";
 import type { EnqueueInput } from "./store.js";
 
 /** Default and maximum page sizes of list methods. */

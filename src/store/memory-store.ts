@@ -17,7 +17,8 @@ import type {
   RecordSummary,
   RecordWithId,
   RetryPolicy,
-} from "../queue/types.js";
+} from "../delivery/types.js";
+import { decideLeaseExpired } from "../delivery/outcome.js";
 import {
   createRecordIdGenerator,
   createWorkerId,
@@ -33,7 +34,6 @@ import {
   validateEnqueueInput,
 } from "./job-helpers.js";
 import {
-  LEASE_EXPIRED_ERROR,
   LeaseProcessor,
   type ClaimedJob,
   type ExchangeRequest,
@@ -41,7 +41,7 @@ import {
   type LeaseBackend,
   type QueuePauses,
   type Settlement,
-} from "./lease-loop.js";
+} from "../delivery/lease-loop.js";
 import type {
   DeliveryInput,
   EnqueueInput,
@@ -462,19 +462,19 @@ export class MemoryStore implements Store {
   private expireLease(job: MemJob, now: number): void {
     const lease = job.lease;
     if (!lease) return;
-    const isLast = job.attempts >= job.retry.maxAttempts;
+    const expired = decideLeaseExpired({ attempts: job.attempts, maxAttempts: job.retry.maxAttempts, now });
     job.history.push({
       attempt: job.attempts,
       startedAt: lease.startedAt,
       finishedAt: now,
       outcome: "lease-expired",
-      error: { ...LEASE_EXPIRED_ERROR },
+      error: { ...expired.error },
       worker: lease.owner,
     });
     job.lease = null;
-    job.state = isLast ? "dead" : "failed";
-    job.runAt = isLast ? null : now;
-    job.lastError = { ...LEASE_EXPIRED_ERROR };
+    job.state = expired.state;
+    job.runAt = expired.runAt;
+    job.lastError = expired.error;
     job.updatedAt = now;
     this.stoppedRunning(job);
     this.changed(job);

@@ -1,7 +1,7 @@
 import { InvalidArgumentError, Option, type Command } from "commander";
 import { storeOptions, withStore, type StoreFlags } from "../store-options.js";
 import { IntercomBridgeError } from "../../core/errors.js";
-import { JOB_STATES, type JobFilter, type JobState, type JobSummary, type QueueName } from "../../queue/types.js";
+import { JOB_STATES, type JobFilter, type JobState, type JobSummary, type QueueName } from "../../delivery/types.js";
 import type { Store } from "../../store/store.js";
 import { durationArg, intArg, timeArg } from "../parse.js";
 import { alignColumns } from "../table.js";

@@ -4,7 +4,7 @@
  * attempts). Reads through the Store contract only.
  */
 import type { FastifyInstance } from "fastify";
-import type { JobFilter } from "../../queue/types.js";
+import type { JobFilter } from "../../delivery/types.js";
 import type { Store } from "../../store/store.js";
 import { DEFAULT_PAGE_SIZE, parseFilter, type FilterParam, type ParsedFilter } from "../parse-filter.js";
 import { presentNotification, presentRecordDetail } from "../present.js";

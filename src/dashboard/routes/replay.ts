@@ -5,7 +5,7 @@
  * delivery due now with its attempts reset. Writes through the Store contract only.
  */
 import type { FastifyInstance } from "fastify";
-import type { JobFilter, JobState } from "../../queue/types.js";
+import type { JobFilter, JobState } from "../../delivery/types.js";
 import { parseFilter } from "../parse-filter.js";
 import { presentDelivery } from "../present.js";
 import { DEAD_FILTER_PARAMS, ID_RE, sendError, type ApiContext } from "./context.js";

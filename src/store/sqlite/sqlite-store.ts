@@ -20,8 +20,8 @@ import type {
   RecordDetail,
   RecordSummary,
   RecordWithId,
-} from "../../queue/types.js";
-import { JOB_STATES } from "../../queue/types.js";
+} from "../../delivery/types.js";
+import { JOB_STATES } from "../../delivery/types.js";
 import {
   createWorkerId,
   decodeCursor,
@@ -37,7 +37,7 @@ import {
   validateEnqueueInput,
   withoutCursor,
 } from "../job-helpers.js";
-import { LeaseProcessor, type LeaseBackend, type QueuePauses } from "../lease-loop.js";
+import { LeaseProcessor, type LeaseBackend, type QueuePauses } from "../../delivery/lease-loop.js";
 import type {
   DeliveryInput,
   EnqueueInput,

@@ -9,15 +9,15 @@
 import type { Database as Db } from "better-sqlite3";
 import { systemClock, type Clock } from "../../core/clock.js";
 import { StoreError } from "../../core/errors.js";
-import type { JobId, QueueName, RecordWithId } from "../../queue/types.js";
+import type { JobId, QueueName, RecordWithId } from "../../delivery/types.js";
 import { createRecordIdGenerator, jobIdOf, parseJobId } from "../job-helpers.js";
+import { decideLeaseExpired } from "../../delivery/outcome.js";
 import {
-  LEASE_EXPIRED_ERROR,
   type ClaimedJob,
   type ExchangeRequest,
   type ExchangeResult,
   type Settlement,
-} from "../lease-loop.js";
+} from "../../delivery/lease-loop.js";
 import type { DeliveryInput, EnqueueInput, EnqueueResult } from "../store.js";
 
 /** A row of `records` as stored. */
@@ -358,11 +358,11 @@ export class SqliteWriter {
       lease_started_at: number | null;
       ordering_key: string | null;
     }[];
-    const error = JSON.stringify(LEASE_EXPIRED_ERROR);
     for (const row of rows) {
-      const isLast = row.attempts >= row.max_attempts;
-      this.s.expire.run(isLast ? "dead" : "failed", isLast ? null : now, error, now, row.seq);
-      if (isLast && row.ordering_key !== null) this.s.promoteHead.run(queue, row.ordering_key);
+      const expired = decideLeaseExpired({ attempts: row.attempts, maxAttempts: row.max_attempts, now });
+      const error = JSON.stringify(expired.error);
+      this.s.expire.run(expired.state, expired.runAt, error, now, row.seq);
+      if (expired.state === "dead" && row.ordering_key !== null) this.s.promoteHead.run(queue, row.ordering_key);
       this.s.insertAttempt.run(
         row.seq,
         row.attempts,

@@ -9,7 +9,7 @@ import { pathToFileURL } from "node:url";
  */
 import { Worker } from "node:worker_threads";
 import { StoreError } from "../../core/errors.js";
-import type { ExchangeRequest, ExchangeResult } from "../lease-loop.js";
+import type { ExchangeRequest, ExchangeResult } from "../../delivery/lease-loop.js";
 import type { EnqueueInput } from "../store.js";
 import type { CheckpointThreadData } from "./checkpoint-thread.js";
 import type { BatchOutcome } from "./sqlite-writer.js";
