@@ -149,6 +149,10 @@ export type {
 } from "./delivery/types.js";
 export type {
   Store,
+  DeliveryStore,
+  StoreReader,
+  StoreAdmin,
+  StoreCoordination,
   EnqueueInput,
   EnqueueResult,
   DeliveryInput,

@@ -1,3 +1,8 @@
+/**
+ * The store contract, split by who uses it: {@link DeliveryStore} (the engine), {@link StoreReader} (operators read),
+ * {@link StoreAdmin} (operators write) and {@link StoreCoordination} (the outbox). Types only: imports nothing but
+ * the delivery vocabulary, so any layer may depend on it.
+ */
 import type {
   JobDetail,
   JobFilter,
@@ -64,13 +69,18 @@ export interface SharedLimiter {
 /** Result of {@link Store.requeue}. */
 export type RequeueResult = "requeued" | "not-found" | "conflict";
 
-/**
- * The storage contract every backend (memory, SQLite, Redis) satisfies and one conformance suite checks
- * (`defineStoreConformance` in `intercom-bridge/testing`). It speaks in records and deliveries, not SQL or Redis.
- */
-export interface Store {
-  /** A short name for logs (`memory`, `sqlite`, `redis`). */
+/** What every part of the contract carries: which backend it is. */
+export interface StoreKind {
+  /** A short name for logs and the dashboard (`memory`, `sqlite`, `redis`). */
   readonly kind: string;
+}
+
+/**
+ * What the delivery engine needs from a store: durable, deduplicated enqueue, a processor over due deliveries
+ * (the lease loop or the BullMQ worker, both applying `delivery/outcome.ts`), readiness and shutdown. The receiver
+ * and the outbox depend on this part.
+ */
+export interface DeliveryStore extends StoreKind {
   /**
    * Atomically: remember `dedupeKey`, store the record and one job per delivery. All or nothing; durable when the
    * promise resolves. A second call with a remembered key stores nothing and answers `duplicate`.
@@ -79,6 +89,14 @@ export interface Store {
   enqueue(input: EnqueueInput): Promise<EnqueueResult>;
   /** Runs `run` over due jobs of `queue` until the processor is closed. */
   process(queue: QueueName, run: JobRunner, opts: ProcessOptions): Processor;
+  /** Resolves when the store answers; rejects with {@link StoreError} otherwise. */
+  ping(): Promise<void>;
+  /** Stops processors (waiting for running jobs), then releases connections. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** The operator read model: what the dashboard, the CLI and metrics read. Never changes anything. */
+export interface StoreReader extends StoreKind {
   /** Deliveries, newest record first. */
   listJobs(filter: JobFilter): Promise<Page<JobSummary>>;
   /** Records with their deliveries, newest first; `state` keeps records with at least one delivery in that state. */
@@ -89,6 +107,14 @@ export interface Store {
   getJob(id: JobId): Promise<JobDetail | undefined>;
   /** One record with all its deliveries. */
   getRecord(recordId: string): Promise<RecordDetail | undefined>;
+  /** Counts per queue and state, and the oldest due delivery. */
+  stats(): Promise<QueueStats>;
+  /** Records received since `sinceMs`, per `bucketMs` bucket and topic. */
+  receivedHistogram(queue: QueueName, sinceMs: number, bucketMs: number): Promise<ReceivedBucket[]>;
+}
+
+/** Operator writes: requeue and replay deliveries, re-deliver a record to another target, retention. */
+export interface StoreAdmin {
   /**
    * Makes a `dead`, `failed` or `done` delivery due now with its attempts reset. `running` and `pending` ones are a
    * `conflict`.
@@ -102,7 +128,11 @@ export interface Store {
    * @throws {ConfigError} when `limit` is not an integer >= 1.
    */
   requeueMany(filter: JobFilter): Promise<number>;
-  /** Adds deliveries to an existing record (replay to handlers that did not exist when it arrived). */
+  /**
+   * Adds deliveries to an existing record, due now (replay of a stored record to a handler under a new name, see
+   * `replay --to`).
+   * @throws {StoreError} when the record does not exist.
+   */
   addDeliveries(recordId: string, deliveries: readonly DeliveryInput[]): Promise<JobId[]>;
   /**
    * Retention: deletes up to `limit` records received before `beforeMs` whose deliveries are all finished (`done` or
@@ -112,18 +142,21 @@ export interface Store {
    * @returns how many records were deleted (less than `limit` once none is left to delete)
    */
   purgeRecords(beforeMs: number, limit: number): Promise<number>;
-  /** Counts per queue and state, and the oldest due delivery. */
-  stats(): Promise<QueueStats>;
-  /** Records received since `sinceMs`, per `bucketMs` bucket and topic. */
-  receivedHistogram(queue: QueueName, sinceMs: number, bucketMs: number): Promise<ReceivedBucket[]>;
+}
+
+/** Coordination between processes sharing the store: rate budgets and named sets (the outbox uses them). */
+export interface StoreCoordination {
   /** A rate budget shared by all processes on this store, by name. */
   limiter(name: string): SharedLimiter;
   /** Adds members to a named set; returns the set's size afterwards (e.g. distinct outbound event names). */
   addToSet(name: string, members: readonly string[]): Promise<number>;
   /** Members of a named set. */
   setMembers(name: string): Promise<string[]>;
-  /** Resolves when the store answers; rejects with {@link StoreError} otherwise. */
-  ping(): Promise<void>;
-  /** Stops processors (waiting for running jobs), then releases connections. Idempotent. */
-  close(): Promise<void>;
 }
+
+/**
+ * The storage contract every backend (memory, SQLite, Redis) satisfies and one conformance suite checks
+ * (`defineStoreConformance` in `intercom-bridge/testing`): the four parts above. It speaks in records and deliveries,
+ * not SQL or Redis. Code that uses a store should ask for the parts it needs, not for all of `Store`.
+ */
+export interface Store extends DeliveryStore, StoreReader, StoreAdmin, StoreCoordination {}
