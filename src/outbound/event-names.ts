@@ -20,7 +20,10 @@ export interface EventNameTracker {
  * `.`/`$` as `-`). A warning is returned, never an error: Intercom answers 422 for the 121st name, and only the
  * workspace owner can archive old ones.
  */
-export function createEventNameTracker(store: StoreCoordination, maxEventNames = DEFAULT_MAX_EVENT_NAMES): EventNameTracker {
+export function createEventNameTracker(
+  store: StoreCoordination,
+  maxEventNames = DEFAULT_MAX_EVENT_NAMES,
+): EventNameTracker {
   const known = new Set<string>();
   let loaded: Promise<void> | undefined;
   const load = (): Promise<void> =>
