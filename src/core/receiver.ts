@@ -7,6 +7,7 @@ import { systemClock, type Clock } from "./clock.js";
 import { withTimeout } from "./with-timeout.js";
 import { DEFAULTS, requireInt, resolveRetry } from "../config/options.js";
 import { createRunner } from "../delivery/dispatch.js";
+import { orderingKeyOf } from "../delivery/ordering-key.js";
 import type { RetryPolicy } from "../delivery/types.js";
 import type { DeliveryInput, Processor, ProcessorEvents, Store } from "../store/store.js";
 import type { IntercomNotification, NotificationFor, TopicPattern } from "../topics/index.js";
@@ -157,7 +158,7 @@ export function createReceiver(options: ReceiverOptions): Receiver {
     const deliveries: DeliveryInput[] = targets.map((t) => ({
       target: t.name,
       retry: t.retry ? resolveRetry(retry, t.retry, `handler "${t.name}" retry`) : retry,
-      orderingKey: ordered && itemId !== null ? `${t.name}|${appId ?? ""}|${itemId}` : null,
+      orderingKey: ordered ? orderingKeyOf(t.name, appId, itemId) : null,
     }));
     const text = typeof body === "string" ? body : rawBodyToBuffer(body).toString("utf8");
     const headers: Record<string, string> = {};
