@@ -7,7 +7,7 @@
 import { ConfigError } from "../../core/errors.js";
 import type { JobError, JobFilter, JobState, JobSummary, QueueName } from "../../delivery/types.js";
 import { decodeCursor, filterStates, jobIdOf } from "../job-helpers.js";
-import { SEQ_BOUND_SLACK_MS } from "./sqlite-writer.js";
+import { SEQ_BOUND_SLACK_MS } from "./schema.js";
 
 /** A delivery joined with its record, as the read queries select it ({@link JOB_COLUMNS}). */
 export interface JobRow {

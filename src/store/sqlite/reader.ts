@@ -45,7 +45,7 @@ import {
   type JobRow,
   type SeqAt,
 } from "./query.js";
-import { FIRST_SEQ_AT_SQL, NEXT_RUN_AT_SQL, toRecord, type RecordRow } from "./sqlite-writer.js";
+import { FIRST_SEQ_AT_SQL, NEXT_RUN_AT_SQL, toRecord, type RecordRow } from "./schema.js";
 
 /** Reads of the operator side; see the file comment. */
 export class SqliteReader {

@@ -49,7 +49,8 @@ import { migrate } from "./migrate.js";
 import type { SqliteStoreOptions } from "./options.js";
 import { jobConditions } from "./query.js";
 import { SqliteReader } from "./reader.js";
-import { RECOMPUTE_HEADS_SQL, SqliteWriter, type RecordRow } from "./sqlite-writer.js";
+import { RECOMPUTE_HEADS_SQL, type RecordRow } from "./schema.js";
+import { SqliteWriter } from "./sqlite-writer.js";
 import { WriterClient } from "./writer-client.js";
 
 export type { SqliteStoreOptions } from "./options.js";
