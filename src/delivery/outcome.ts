@@ -52,24 +52,19 @@ export function hasCode(error: unknown, code: string): boolean {
   return typeof error === "object" && error !== null && (error as { code?: unknown }).code === code;
 }
 
-/** The delay a {@link RetryLaterError} (or a look-alike with the same code) asks for, or undefined. */
-function retryLaterDelay(error: unknown): number | undefined {
-  if (error instanceof RetryLaterError) return error.delayMs;
-  if (hasCode(error, "IB_ERR_RETRY_LATER")) {
-    const ms = (error as { delayMs?: unknown }).delayMs;
-    if (typeof ms === "number") return ms;
-  }
-  return undefined;
-}
-
-/** The pause a {@link RateLimitedError} (or a look-alike with the same code) asks for, or undefined. */
-function rateLimitDelay(error: unknown): number | undefined {
-  if (error instanceof RateLimitedError) return error.retryAfterMs;
-  if (hasCode(error, "IB_ERR_RATE_LIMITED")) {
-    const ms = (error as { retryAfterMs?: unknown }).retryAfterMs;
-    if (typeof ms === "number") return ms;
-  }
-  return undefined;
+/**
+ * The delay a control-flow error asks for: `field` of an instance of `type`, or of a look-alike carrying the same
+ * `code` (an error from another copy of this package); undefined for any other error.
+ */
+function requestedDelay(
+  error: unknown,
+  type: typeof RetryLaterError | typeof RateLimitedError,
+  code: string,
+  field: "delayMs" | "retryAfterMs",
+): number | undefined {
+  if (!(error instanceof type) && !hasCode(error, code)) return undefined;
+  const ms = (error as Record<string, unknown>)[field];
+  return typeof ms === "number" ? ms : undefined;
 }
 
 /** A non-negative whole number of ms (NaN counts as 0). */
@@ -98,7 +93,7 @@ export function decideOutcome(input: OutcomeInput): Decision {
   if (error instanceof UnrecoverableError || hasCode(error, "IB_ERR_UNRECOVERABLE")) {
     return { kind: "dead", outcome: "dead", attempts: attempt, error: described, reason: "unrecoverable" };
   }
-  const laterMs = retryLaterDelay(error);
+  const laterMs = requestedDelay(error, RetryLaterError, "IB_ERR_RETRY_LATER", "delayMs");
   if (laterMs !== undefined) {
     const delayMs = wholeMs(laterMs);
     return {
@@ -110,7 +105,7 @@ export function decideOutcome(input: OutcomeInput): Decision {
       error: described,
     };
   }
-  const pauseMs = rateLimitDelay(error);
+  const pauseMs = requestedDelay(error, RateLimitedError, "IB_ERR_RATE_LIMITED", "retryAfterMs");
   if (pauseMs !== undefined) {
     const delayMs = wholeMs(pauseMs);
     return {
