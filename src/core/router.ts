@@ -1,6 +1,9 @@
 import { ConfigError } from "./errors.js";
 import { createLogger, type Logger } from "./logger.js";
-import type { RetryPolicy } from "../queue/types.js";
+import type { HandlerContext } from "../delivery/dispatch.js";
+import type { RetryPolicy } from "../delivery/types.js";
+
+export type { HandlerContext } from "../delivery/dispatch.js";
 import {
   isKnownTopic,
   topicMatches,
@@ -8,24 +11,6 @@ import {
   type NotificationFor,
   type TopicPattern,
 } from "../topics/index.js";
-
-/** What a handler receives besides the notification. */
-export interface HandlerContext {
-  /** 1-based attempt number of this run. */
-  attempt: number;
-  /** Total attempts this delivery may use. */
-  maxAttempts: number;
-  /** Aborted on timeout (`handlerTimeoutMs`) or shutdown; pass it to fetch and friends. */
-  signal: AbortSignal;
-  /** A logger bound to this delivery. */
-  log: Logger;
-  /** The delivery's id (stable across attempts). */
-  deliveryId: string;
-  /** The handler's registered name. */
-  name: string;
-  /** The notification body exactly as received (e.g. to forward or archive it byte for byte). */
-  rawBody: string;
-}
 
 /** A notification handler. Resolve = done; throw to retry (see `UnrecoverableError`, `RetryLaterError`). */
 export type Handler<TNotification = IntercomNotification<string>> = (

@@ -1,6 +1,6 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
-import type { ProcessorEvents, Store } from "../store/store.js";
-import { JOB_STATES, type QueueName } from "../queue/types.js";
+import type { ProcessorEvents, StoreReader } from "../store/store.js";
+import { JOB_STATES, type QueueName } from "../delivery/types.js";
 import { isKnownTopic } from "../topics/index.js";
 
 /** Prometheus metrics of one service. Gauges of the store are read when `/metrics` is scraped. */
@@ -15,7 +15,7 @@ export interface ServiceMetrics {
 }
 
 /** Creates the metrics registry; `store` is read on scrape for deliveries by state, queue depth and oldest pending age. */
-export function createMetrics(store: Store): ServiceMetrics {
+export function createMetrics(store: Pick<StoreReader, "stats">): ServiceMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: "intercom_bridge_process_" });
   const received = new Counter({

@@ -4,7 +4,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { ConfigError } from "../core/errors.js";
-import type { JobFilter, JobState, QueueName, QueueStats, StateCounts } from "../queue/types.js";
+import type { JobFilter, JobState, QueueName, QueueStats, StateCounts } from "../delivery/types.js";
 import type { EnqueueInput } from "./store.js";
 
 /** Default and maximum page sizes of list methods. */
@@ -59,12 +59,8 @@ export function parseJobId(id: string): { recordId: string; index: number } | un
   return { recordId: id.slice(0, dash), index };
 }
 
-/** Whether `topic` matches a filter pattern: exact topic, `group.*` or `*`. */
-export function topicMatches(pattern: string, topic: string): boolean {
-  if (pattern === "*") return true;
-  if (pattern.endsWith(".*")) return topic.startsWith(pattern.slice(0, -1));
-  return topic === pattern;
-}
+// moved to src/topics/index.ts (one copy, shared with the router); redis switches in its own change
+export { topicMatches } from "../topics/index.js";
 
 /** Encodes a keyset position as an opaque, URL-safe cursor. */
 export function encodeCursor(parts: readonly (string | number)[]): string {

@@ -7,7 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { IntercomApiError, RateLimitedError, UnrecoverableError } from "../../src/core/errors.js";
 import { createRouter } from "../../src/core/router.js";
 import { dashboardPlugin, registerDashboard, type DashboardOptions } from "../../src/dashboard/api.js";
-import type { JobFilter, JobState, QueueName } from "../../src/queue/types.js";
+import type { JobFilter, JobState, QueueName } from "../../src/delivery/types.js";
 import { createMemoryStore } from "../../src/store/memory-store.js";
 import { createRedisStore } from "../../src/store/redis/index.js";
 import { createSqliteStore } from "../../src/store/sqlite/index.js";

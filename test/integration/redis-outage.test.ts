@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { StoreError } from "../../src/core/errors.js";
-import type { QueueName, RetryPolicy } from "../../src/queue/types.js";
+import type { QueueName, RetryPolicy } from "../../src/delivery/types.js";
 import type { EnqueueInput, Processor } from "../../src/store/store.js";
 import { createRedisStore, type RedisStore } from "../../src/store/redis/index.js";
 import { hasRedisServerBinary, IS_REDIS_REQUIRED, privateRedis, type PrivateRedis } from "../helpers/redis.js";

@@ -5,7 +5,7 @@ import { Option, type Command } from "commander";
 import cliProgress from "cli-progress";
 import { ENV } from "../../config/env.js";
 import { ConfigError, EventValidationError } from "../../core/errors.js";
-import type { JobFilter, JobId, JobState, JobSummary } from "../../queue/types.js";
+import type { JobFilter, JobId, JobState, JobSummary } from "../../delivery/types.js";
 import type { Store } from "../../store/store.js";
 import {
   checkImportEventNames,
