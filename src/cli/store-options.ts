@@ -7,6 +7,7 @@ import { DEFAULT_STORE_URL, openStore } from "./store-url.js";
 export interface StoreFlags {
   store: string;
   redisPrefix: string;
+  allowVolatileRedis?: boolean;
 }
 
 /** Adds `--store` and `--redis-prefix` (with their environment variables) to a command. */
@@ -21,12 +22,37 @@ export function storeOptions(cmd: Command): Command {
       new Option("--redis-prefix <prefix>", "key prefix for redis:// stores")
         .env(ENV.redisPrefix)
         .default("intercom-bridge"),
-    );
+    )
+    .addOption(allowVolatileRedisOption());
+}
+
+/**
+ * `--allow-volatile-redis`: accept a Redis without persistence (for `serve` and the store-reading commands). Its
+ * environment variable is read by {@link isVolatileRedisAllowed}, so that only `1` or `true` allows (commander would
+ * take any value, even `0`, as "on").
+ */
+export function allowVolatileRedisOption(): Option {
+  return new Option(
+    "--allow-volatile-redis",
+    `accept a Redis that may lose acknowledged notifications (append-only file off or keys evictable; env: ${ENV.allowVolatileRedis}=1); see docs/redis.md`,
+  );
+}
+
+/** Whether `--allow-volatile-redis` or `INTERCOM_BRIDGE_ALLOW_VOLATILE_REDIS=1` (or `true`) was given. */
+export function isVolatileRedisAllowed(
+  flags: { allowVolatileRedis?: boolean },
+  env: NodeJS.ProcessEnv = process.env,
+): boolean {
+  const value = env[ENV.allowVolatileRedis]?.trim().toLowerCase();
+  return flags.allowVolatileRedis === true || value === "1" || value === "true";
 }
 
 /** Opens the store the flags name, runs `fn`, and closes the store whatever happens. */
 export async function withStore<T>(flags: StoreFlags, fn: (store: Store) => Promise<T>): Promise<T> {
-  const store = await openStore(flags.store, { redisPrefix: flags.redisPrefix });
+  const store = await openStore(flags.store, {
+    redisPrefix: flags.redisPrefix,
+    allowVolatileRedis: isVolatileRedisAllowed(flags),
+  });
   try {
     return await fn(store);
   } finally {

@@ -59,7 +59,9 @@ export function createMetrics(store: Pick<StoreReader, "stats">): ServiceMetrics
     labelNames: ["queue", "state"] as const,
     registers: [registry],
     async collect() {
-      const stats = await store.stats();
+      // During a store outage the other metrics (spool size, counters) must still be served: keep the last values.
+      const stats = await store.stats().catch(() => undefined);
+      if (!stats) return;
       for (const queue of Object.keys(stats.counts) as QueueName[]) {
         for (const state of JOB_STATES) this.set({ queue, state }, stats.counts[queue][state]);
       }

@@ -59,9 +59,6 @@ export function parseJobId(id: string): { recordId: string; index: number } | un
   return { recordId: id.slice(0, dash), index };
 }
 
-// moved to src/topics/index.ts (one copy, shared with the router); redis switches in its own change
-export { topicMatches } from "../topics/index.js";
-
 /** Encodes a keyset position as an opaque, URL-safe cursor. */
 export function encodeCursor(parts: readonly (string | number)[]): string {
   return Buffer.from(JSON.stringify(parts), "utf8").toString("base64url");

@@ -12,7 +12,7 @@ import { createMemoryStore } from "../../src/store/memory-store.js";
 import { createRedisStore } from "../../src/store/redis/index.js";
 import { createSqliteStore } from "../../src/store/sqlite/index.js";
 import type { Store } from "../../src/store/store.js";
-import { checkRedis, deletePrefix, REDIS_URL, uniquePrefix } from "../helpers/redis.js";
+import { ALLOW_VOLATILE, checkRedis, deletePrefix, REDIS_URL, uniquePrefix } from "../helpers/redis.js";
 
 const TOKEN = "dash-token-0123456789";
 const AUTH = { authorization: `Bearer ${TOKEN}` };
@@ -36,7 +36,7 @@ if (await checkRedis()) {
     async () => {
       const prefix = uniquePrefix("ib-dashboard");
       return {
-        store: createRedisStore({ url: REDIS_URL, prefix }),
+        store: createRedisStore({ url: REDIS_URL, prefix, ...ALLOW_VOLATILE }),
         cleanup: async () => void (await deletePrefix(prefix)),
       };
     },

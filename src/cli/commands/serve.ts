@@ -1,10 +1,13 @@
 import { Option, type Command } from "commander";
+import { pino } from "pino";
 import { ENV, secretsFromEnv, splitList } from "../../config/env.js";
 import { DEFAULTS } from "../../config/options.js";
 import { parseForward } from "../../service/forward.js";
 import { collect, durationArg, intArg } from "../parse.js";
 import { outboundOptions } from "../outbound-options.js";
 import { DEFAULT_STORE_URL, dataDirOf, openStore } from "../store-url.js";
+import { allowVolatileRedisOption, isVolatileRedisAllowed } from "../store-options.js";
+import { ConfigError } from "../../core/errors.js";
 import { servicePlugins } from "../../service/plugins.js";
 import { DEFAULT_REQUEST_TIMEOUT_MS } from "../../service/service-config.js";
 
@@ -28,6 +31,7 @@ interface ServeFlags {
   shutdownTimeout: number;
   logLevel: string;
   redisPrefix: string;
+  allowVolatileRedis?: boolean;
   dataDir?: string;
   rateLimitPerMinute: number;
   maxEventNames: number;
@@ -154,6 +158,7 @@ export function registerServeCommand(program: Command): void {
         .env(ENV.redisPrefix)
         .default("intercom-bridge"),
     )
+    .addOption(allowVolatileRedisOption())
     .addOption(
       new Option(
         "--data-dir <dir>",
@@ -167,6 +172,14 @@ export function registerServeCommand(program: Command): void {
     const store = await openStore(flags.store, {
       redisPrefix: flags.redisPrefix,
       spoolPath: `${dataDir}/redis-spool.db`,
+      allowVolatileRedis: isVolatileRedisAllowed(flags),
+      // The store logs before the service exists (its persistence check): the same JSON lines, on stdout.
+      log: pino({ level: flags.logLevel }),
+    }).catch((err: unknown) => {
+      // A store that cannot be used as configured (a volatile Redis, a bad URL) is a usage error: exit 2.
+      if (!(err instanceof ConfigError)) throw err;
+      process.stderr.write(`intercom-bridge: ${err.code}: ${err.message}\n`);
+      process.exit(2);
     });
     const { createService } = await import("../../service/create-service.js");
     const service = await createService({

@@ -17,14 +17,14 @@ export class HistogramCounter {
     this.size = Math.max(1, Math.floor(bucketMs));
   }
 
-  /** Counts one record; records received before `sinceMs` are ignored. */
-  add(receivedAt: number, topic: string): void {
+  /** Counts `count` records (default one); records received before `sinceMs` are ignored. */
+  add(receivedAt: number, topic: string, count = 1): void {
     if (receivedAt < this.sinceMs) return;
     const bucketStart = this.sinceMs + Math.floor((receivedAt - this.sinceMs) / this.size) * this.size;
     const key = `${bucketStart}\u0000${topic}`;
     const bucket = this.counts.get(key);
-    if (bucket) bucket.count++;
-    else this.counts.set(key, { bucketStart, topic, count: 1 });
+    if (bucket) bucket.count += count;
+    else this.counts.set(key, { bucketStart, topic, count });
   }
 
   /** The buckets, oldest first, then by topic. */
