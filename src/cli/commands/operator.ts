@@ -54,6 +54,7 @@ export function registerOperatorCommands(program: Command): void {
       )
       .addOption(new Option("--limit <n>", "at most this many").argParser(intArg(1)).default(50))
       .option("--json", "print JSON (one object with items and nextCursor)"),
+    { existing: true },
   ).action(
     async (
       flags: StoreFlags & {
@@ -85,9 +86,10 @@ export function registerOperatorCommands(program: Command): void {
         "Show a notification (by Intercom id, or by record id), its deliveries and every attempt with its error",
       )
       .option("--json", "print JSON"),
+    { existing: true },
   ).action(async (id: string, flags: StoreFlags & { json?: boolean }) => {
     await withStore(flags, async (store) => {
-      const detail = await findRecord(store, id);
+      const detail = await findRecord(store, id, flags.store);
       if (flags.json) {
         process.stdout.write(JSON.stringify(detail, null, 2) + "\n");
         return;
@@ -138,6 +140,7 @@ export function registerOperatorCommands(program: Command): void {
         ).argParser(timeArg),
       )
       .addOption(new Option("--queue <queue>", "inbound or outbox").choices(["inbound", "outbox"]).default("inbound")),
+    { existing: true },
   ).action(
     async (
       id: string | undefined,
@@ -157,7 +160,7 @@ export function registerOperatorCommands(program: Command): void {
           process.stdout.write(`Requeued ${n} dead deliver${n === 1 ? "y" : "ies"}.\n`);
           return;
         }
-        const detail = await findRecord(store, id!);
+        const detail = await findRecord(store, id!, flags.store);
         let n = 0;
         const skipped: string[] = [];
         for (const j of detail.jobs) {
@@ -186,6 +189,7 @@ export function registerPurgeCommand(program: Command): void {
           .argParser(durationArg)
           .makeOptionMandatory(),
       ),
+    { existing: true },
   ).action(async (flags: StoreFlags & { olderThan: number }) => {
     await withStore(flags, async (store) => {
       const before = Date.now() - flags.olderThan;
@@ -202,10 +206,14 @@ export function registerPurgeCommand(program: Command): void {
   });
 }
 
-async function findRecord(store: Store, id: string): Promise<NonNullable<Awaited<ReturnType<Store["getRecord"]>>>> {
+async function findRecord(
+  store: Store,
+  id: string,
+  url: string,
+): Promise<NonNullable<Awaited<ReturnType<Store["getRecord"]>>>> {
   const byNotification = await store.listRecords({ notificationId: id, limit: 1 });
   const recordId = byNotification.items[0]?.record.id ?? id;
   const detail = await store.getRecord(recordId);
-  if (!detail) throw new IntercomBridgeError("IB_ERR_NOT_FOUND", `No notification with id "${id}" in this store`);
+  if (!detail) throw new IntercomBridgeError("IB_ERR_NOT_FOUND", `No notification with id "${id}" in the store ${url}`);
   return detail;
 }
