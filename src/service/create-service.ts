@@ -125,9 +125,9 @@ export async function createService(options: ServiceOptions): Promise<Service> {
   const http = createHttpServer({ ...config, logStream: await logDestination(options.logFormat ?? "json") });
   const { app, log } = http;
   const secrets = resolveSecrets(options, config, log);
-  const store = options.store;
-  const metrics = createMetrics(store);
-  const receiver = await buildReceiver(options, secrets.clientSecrets, metrics, log);
+  const metrics = createMetrics(options.store);
+  const store = metrics.timeEnqueue(options.store);
+  const receiver = await buildReceiver({ ...options, store }, secrets.clientSecrets, metrics, log);
   http.routeWebhooks(receiver, metrics);
   const readiness = registerHealthRoutes(app, store, metrics);
   const lifecycle = createLifecycle({

@@ -46,7 +46,7 @@ export async function loadHandlersModule(modulePath: string, origin = "--handler
   try {
     mod = (await import(pathToFileURL(abs).href)) as { default?: unknown };
   } catch (err) {
-    throw new ConfigError(`${where} failed to load: ${describeLoadError(err, abs)}`, { cause: err });
+    throw new ConfigError(`${where} failed to load: ${explainLoadError(err, abs)}`, { cause: err });
   }
   const map = mod.default;
   if (!map || typeof map !== "object") {
@@ -95,7 +95,8 @@ export async function installHandlersModule(
   registerHandlersModule(router, await loadHandlersModule(modulePath, options.origin), options.log);
 }
 
-function describeLoadError(err: unknown, abs: string): string {
+/** Why a module at `abs` did not import, with what to do: a `.ts` hint, or a SyntaxError's file and line. */
+export function explainLoadError(err: unknown, abs: string): string {
   const e = err as { code?: string; message?: string; stack?: string; name?: string };
   const ext = extname(abs);
   if (e.code === "ERR_UNKNOWN_FILE_EXTENSION" && [".ts", ".mts", ".cts", ".tsx"].includes(ext)) {
