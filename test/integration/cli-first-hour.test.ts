@@ -13,6 +13,7 @@ import { explainLoadError } from "../../src/service/handlers-module.js";
 import { startFakeIntercom, type FakeIntercom } from "../../src/testing/index.js";
 import { CLI, freePort, startServe } from "../helpers/serve-process.js";
 import { TSX } from "../helpers/doc-examples.js";
+import { hasRedisServerBinary, privateRedis } from "../helpers/redis.js";
 
 interface Run {
   code: number | null;
@@ -354,6 +355,22 @@ describe("doctor", { timeout: 60_000 }, () => {
     expect(store.status).toBe("fail");
     expect(store.message).toContain("is not durable: append-only file is off (appendonly no)");
     expect(store.fix).toContain("appendonly yes");
+  });
+
+  it.skipIf(!hasRedisServerBinary())("passes a Redis that persists (append-only file on, noeviction)", async () => {
+    const redis = await privateRedis(mkdtempSync(join(dir, "redis-")));
+    await redis.start();
+    try {
+      const { report } = await doctor(["--store", `${redis.url}/0`], { INTERCOM_CLIENT_SECRET: "s" });
+      expect(report.checks.find((c) => c.name === "store")).toEqual({
+        name: "store",
+        status: "ok",
+        message: `Redis at ${redis.url}/0 answers; append-only file on, maxmemory-policy noeviction`,
+      });
+      expect(report.ok).toBe(true);
+    } finally {
+      await redis.stop();
+    }
   });
 
   it("prints a readable report with each problem and its fix", async () => {

@@ -1,7 +1,8 @@
 /**
  * `doctor`'s Redis check: reachable, and durable — append-only file on (`INFO persistence`: `aof_enabled:1`) and keys
- * never evicted (`maxmemory-policy noeviction`, which BullMQ requires; skipped when CONFIG is not allowed). Without
- * AOF, a Redis restart forgets notifications that were already acknowledged to Intercom.
+ * never evicted (`maxmemory-policy noeviction`, which BullMQ requires) and fsync not left to the OS. Without
+ * AOF, a Redis restart forgets notifications that were already acknowledged to Intercom. Reads only INFO (and
+ * CONFIG GET appendfsync where allowed), so it works on managed Redis too.
  */
 import { Redis } from "ioredis";
 import type { CheckResult } from "./doctor.js";
@@ -29,17 +30,18 @@ export async function checkRedisDurability(url: string): Promise<CheckResult> {
     };
   }
   try {
-    const info = await redis.info("persistence");
-    const aof = /^aof_enabled:(\d)/m.exec(info)?.[1];
-    let policy: string | undefined;
+    const aof = /^aof_enabled:(\d)/m.exec(await redis.info("persistence"))?.[1];
+    const policy = /^maxmemory_policy:(\S+)/m.exec(await redis.info("memory"))?.[1];
+    let fsync: string | undefined;
     try {
-      const reply = await redis.config("GET", "maxmemory-policy");
-      policy = reply[1];
+      const reply = await redis.config("GET", "appendfsync");
+      fsync = Array.isArray(reply) && typeof reply[1] === "string" ? reply[1] : undefined;
     } catch {
-      policy = undefined; // CONFIG is often disabled on managed Redis
+      fsync = undefined; // CONFIG is often disabled on managed Redis
     }
     const problems: string[] = [];
     if (aof !== "1") problems.push("append-only file is off (appendonly no)");
+    if (fsync === "no") problems.push("appendfsync is no (the OS decides when writes reach the disk)");
     if (policy !== undefined && policy !== "noeviction") problems.push(`maxmemory-policy is ${policy}`);
     if (problems.length > 0) {
       return {
