@@ -42,7 +42,7 @@ export type {
   RegisterOptions,
 } from "./core/router.js";
 export { defineHandlers } from "./core/define-handlers.js";
-export type { HandlerMap } from "./core/define-handlers.js";
+export type { HandlerMap, UnknownTopicNotification } from "./core/define-handlers.js";
 
 // Signatures and envelopes
 export { sign, verifySignature, signBody, verifyBodySignature } from "./core/signature.js";

@@ -1,7 +1,14 @@
+/**
+ * The `--store` and `--redis-prefix` options every store-reading command takes, and opening the store they name.
+ * Read commands (`deliveries`, `inspect`, `replay`, `purge`) ask for an existing store: pointed at a SQLite file that
+ * is not there, they exit 2 naming the store URL and where it came from instead of creating an empty store.
+ */
+import { existsSync } from "node:fs";
 import { Option, type Command } from "commander";
 import { ENV } from "../config/env.js";
+import { ConfigError } from "../core/errors.js";
 import type { Store } from "../store/store.js";
-import { DEFAULT_STORE_URL, openStore } from "./store-url.js";
+import { DEFAULT_STORE_URL, openStore, sqlitePathOf } from "./store-url.js";
 
 /** The flags every store-reading command takes. */
 export interface StoreFlags {
@@ -10,9 +17,15 @@ export interface StoreFlags {
   allowVolatileRedis?: boolean;
 }
 
+/** Options of {@link storeOptions}. */
+export interface StoreOptionsConfig {
+  /** The command only reads: refuse (exit 2) a store that does not exist rather than create it. @defaultValue false */
+  existing?: boolean;
+}
+
 /** Adds `--store` and `--redis-prefix` (with their environment variables) to a command. */
-export function storeOptions(cmd: Command): Command {
-  return cmd
+export function storeOptions(cmd: Command, config: StoreOptionsConfig = {}): Command {
+  cmd
     .addOption(
       new Option("--store <url>", "sqlite:<path>, memory: or redis://host:port/db")
         .env(ENV.store)
@@ -24,6 +37,40 @@ export function storeOptions(cmd: Command): Command {
         .default("intercom-bridge"),
     )
     .addOption(allowVolatileRedisOption());
+  if (config.existing === true) {
+    cmd.hook("preAction", (_hooked, action) => {
+      requireExistingStore(action.getOptionValue("store") as string, storeUrlOrigin(action));
+    });
+  }
+  return cmd;
+}
+
+/** Where a command's `--store` value came from: `--store`, `INTERCOM_BRIDGE_STORE`, or the default. */
+export function storeUrlOrigin(cmd: Command): string {
+  const source = cmd.getOptionValueSource("store");
+  return source === "env"
+    ? ENV.store
+    : source === "cli"
+      ? "--store"
+      : "the default; set --store or INTERCOM_BRIDGE_STORE";
+}
+
+/**
+ * Throws a {@link ConfigError} when `url` names a store a read command cannot read: a SQLite file that does not exist,
+ * or `memory:` (which keeps nothing between processes). Redis is read in place.
+ */
+export function requireExistingStore(url: string, origin: string): void {
+  if (url === "memory:" || url === "memory") {
+    throw new ConfigError(
+      `store "${url}" (from ${origin}) keeps nothing between processes: point --store at the store serve uses`,
+    );
+  }
+  const path = sqlitePathOf(url);
+  if (path !== undefined && path.length > 0 && !existsSync(path)) {
+    throw new ConfigError(
+      `no store at "${url}" (from ${origin}): the file does not exist. Point --store (or ${ENV.store}) at the store \`intercom-bridge serve\` uses, or start serve first`,
+    );
+  }
 }
 
 /**

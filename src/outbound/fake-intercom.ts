@@ -156,7 +156,7 @@ async function readBody(req: IncomingMessage): Promise<string> {
 }
 
 /**
- * Starts a local stand-in for Intercom's `POST /events` and `GET /events` (facts §2): bearer-token check, `error.list`
+ * Starts a local stand-in for Intercom's `POST /events`, `GET /events` and `GET /me` (facts §2): bearer-token check, `error.list`
  * errors, the 10-key metadata rule, dedupe on (contact, name, `created_at`), `X-RateLimit-*` windows with 429
  * `rate_limit_exceeded`, and injectable 5xx and slow answers. Control endpoints: `GET /_fake/stats`,
  * `GET /_fake/events`, `POST /_fake/control` (a {@link FakeIntercomFaults} body), `POST /_fake/reset`.
@@ -364,6 +364,23 @@ export async function startFakeIntercom(options: FakeIntercomOptions = {}): Prom
       }
       if (url.pathname === "/events" && (req.method === "POST" || req.method === "GET"))
         return handleEvents(req, res, url);
+      if (url.pathname === "/me" && req.method === "GET") {
+        // The token check `intercom-bridge doctor` makes: who the token belongs to, or 401.
+        const given = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? "")?.[1];
+        if (given === undefined || !tokensEqual(given, token))
+          return send(res, 401, errorList("unauthorized", "Access Token Invalid"));
+        return send(
+          res,
+          200,
+          JSON.stringify({
+            type: "admin",
+            id: "1",
+            name: "fake-intercom",
+            email: "admin@fake-intercom.invalid",
+            app: { type: "app", id_code: "fake", name: "fake-intercom" },
+          }),
+        );
+      }
       return send(res, 404, errorList("not_found", "Resource Not Found"));
     };
     run().catch(() => {

@@ -1,6 +1,6 @@
 import { InvalidArgumentError, Option, type Command } from "commander";
 import { startFakeIntercom } from "../../outbound/fake-intercom.js";
-import { intArg } from "../parse.js";
+import { durationAtLeast, intArg, secondsArg } from "../parse.js";
 
 function fractionArg(value: string): number {
   const n = Number(value);
@@ -29,7 +29,9 @@ export function registerFakeIntercomCommand(program: Command): void {
         .default(1666),
     )
     .addOption(
-      new Option("--window-seconds <n>", "rate-limit window length in seconds").argParser(intArg(1)).default(10),
+      new Option("--window-seconds <n>", "rate-limit window length in seconds (10, 10s, 1m)")
+        .argParser(secondsArg)
+        .default(10),
     )
     .addOption(new Option("--max-event-names <n>", "distinct event names before 422").argParser(intArg(1)).default(120))
     .addOption(
@@ -46,8 +48,11 @@ export function registerFakeIntercomCommand(program: Command): void {
         .default(500),
     )
     .addOption(
-      new Option("--delay-ms <ms>", "answer every request this late (the event is still processed at once)")
-        .argParser(intArg(0))
+      new Option(
+        "--delay-ms <duration>",
+        "answer every request this late, e.g. 200ms or 2s (the event is still processed at once)",
+      )
+        .argParser(durationAtLeast(0))
         .default(0),
     )
     .action(

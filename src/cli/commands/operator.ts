@@ -62,6 +62,7 @@ export function registerOperatorCommands(program: Command): void {
       )
       .addOption(new Option("--limit <n>", "at most this many").argParser(intArg(1)).default(50))
       .option("--json", "print JSON (one object with items and nextCursor)"),
+    { existing: true },
   ).action(
     async (
       flags: StoreFlags & {
@@ -93,9 +94,10 @@ export function registerOperatorCommands(program: Command): void {
         "Show a notification (by Intercom id, or by record id), its deliveries and every attempt with its error",
       )
       .option("--json", "print JSON"),
+    { existing: true },
   ).action(async (id: string, flags: StoreFlags & { json?: boolean }) => {
     await withStore(flags, async (store) => {
-      const detail = await findRecord(store, id);
+      const detail = await findRecord(store, id, flags.store);
       if (flags.json) {
         process.stdout.write(JSON.stringify(detail, null, 2) + "\n");
         return;
@@ -150,6 +152,7 @@ export function registerOperatorCommands(program: Command): void {
         ).argParser(timeArg),
       )
       .addOption(new Option("--queue <queue>", "inbound or outbox").choices(["inbound", "outbox"]).default("inbound")),
+    { existing: true },
   ).action(
     async (
       id: string | undefined,
@@ -208,6 +211,7 @@ export function registerPurgeCommand(program: Command): void {
           .argParser(durationArg)
           .makeOptionMandatory(),
       ),
+    { existing: true },
   ).action(async (flags: StoreFlags & { olderThan: number }) => {
     await withStore(flags, async (store) => {
       const before = Date.now() - flags.olderThan;
@@ -230,8 +234,8 @@ async function recordIdOf(store: Pick<StoreReader, "listRecords">, id: string): 
   return byNotification.items[0]?.record.id ?? id;
 }
 
-async function findRecord(store: StoreReader, id: string): Promise<RecordDetail> {
+async function findRecord(store: StoreReader, id: string, url: string): Promise<RecordDetail> {
   const detail = await store.getRecord(await recordIdOf(store, id));
-  if (!detail) throw new IntercomBridgeError("IB_ERR_NOT_FOUND", `No notification with id "${id}" in this store`);
+  if (!detail) throw new IntercomBridgeError("IB_ERR_NOT_FOUND", `No notification with id "${id}" in the store ${url}`);
   return detail;
 }
