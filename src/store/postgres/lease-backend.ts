@@ -1,0 +1,291 @@
+/**
+ * The PostgreSQL store's side of the shared lease loop (`LeaseBackend`): one `exchange` transaction settles the
+ * outcomes a processor collected, turns expired leases back into due work (recording `lease-expired`), and claims due
+ * jobs with `SELECT … FOR UPDATE SKIP LOCKED`, so instances never wait for each other's rows and never claim the same
+ * delivery; `renew` extends leases still held. The rules of what an outcome means stay in the lease loop; this file
+ * only stores them. Processor transactions commit with `synchronous_commit` off unless configured otherwise: a lost
+ * outcome after a database crash means a delivery runs again (at-least-once), while every enqueue commits on.
+ *
+ * Internal to the PostgreSQL store.
+ */
+import type { Pool, PoolClient } from "pg";
+import type { Clock } from "../../core/clock.js";
+import type { QueueName, RecordWithId } from "../../queue/types.js";
+import { jobIdOf, parseJobId } from "../job-helpers.js";
+import {
+  LEASE_EXPIRED_ERROR,
+  type ClaimedJob,
+  type ExchangeRequest,
+  type ExchangeResult,
+  type LeaseBackend,
+  type Settlement,
+} from "../lease-loop.js";
+import { query, toRecord, transaction, type RecordRow } from "./sql.js";
+import type { Waker } from "./wake.js";
+
+interface ClaimRow extends RecordRow {
+  j_seq: number;
+  idx: number;
+  target: string;
+  attempts: number;
+  max_attempts: number;
+  backoff_type: "fixed" | "exponential";
+  backoff_delay_ms: number;
+  backoff_jitter: number | null;
+  backoff_max_ms: number | null;
+}
+
+/** Options of {@link PgLeaseBackend}. */
+export interface PgLeaseBackendOptions {
+  pool: Pool;
+  /** The quoted schema name. */
+  schema: string;
+  clock: Clock;
+  waker: Waker;
+  /** `synchronous_commit` of claim / settle transactions. */
+  synchronousCommit: boolean;
+}
+
+/** Claims, settlements and renewals over the `jobs` table. */
+export class PgLeaseBackend implements LeaseBackend {
+  /** jobId → jobs.seq for jobs claimed here, so settlements and renewals need no lookup. */
+  private readonly leased = new Map<string, number>();
+  private tokenSeq = 0;
+  private readonly sql: ReturnType<typeof statements>;
+
+  constructor(private readonly o: PgLeaseBackendOptions) {
+    this.sql = statements(o.schema);
+  }
+
+  /** See {@link LeaseBackend.onWake}. */
+  onWake(queue: QueueName, listener: () => void): () => void {
+    return this.o.waker.on(queue, listener);
+  }
+
+  /** See {@link LeaseBackend.exchange}. An idle poll is one read, without a transaction. */
+  async exchange(req: ExchangeRequest): Promise<ExchangeResult> {
+    const now = this.o.clock.now();
+    if (req.settlements.length === 0) {
+      const [probe] = await query<{ next: number | null; expired: boolean }>(this.o.pool, "claim", this.sql.probe, [
+        req.queue,
+        now,
+      ]);
+      const isDue = probe !== undefined && (probe.expired || (probe.next !== null && probe.next <= now));
+      if (req.claim <= 0 || !isDue) return { claimed: [], nextRunAt: probe?.next ?? null };
+    }
+    return transaction(
+      this.o.pool,
+      "claim",
+      async (client) => {
+        if (req.settlements.length > 0) await this.settle(client, req.settlements, now);
+        let claimed: ClaimedJob[] = [];
+        if (req.claim > 0) {
+          await query(client, "claim", this.sql.expire, [req.queue, now, JSON.stringify(LEASE_EXPIRED_ERROR)]);
+          claimed = await this.claim(client, req, now);
+        }
+        const [next] = await query<{ next: number | null }>(client, "claim", this.sql.nextRunAt, [req.queue]);
+        return { claimed, nextRunAt: next?.next ?? null };
+      },
+      { synchronousCommit: this.o.synchronousCommit },
+    );
+  }
+
+  /** See {@link LeaseBackend.renew}. */
+  async renew(
+    _queue: QueueName,
+    leases: readonly { jobId: string; token: string }[],
+    leaseUntil: number,
+  ): Promise<string[]> {
+    const known = await this.seqsOf(leases.map((l) => l.jobId));
+    const seqs: number[] = [];
+    const tokens: string[] = [];
+    leases.forEach((l, i) => {
+      const seq = known[i];
+      if (seq === undefined) return;
+      seqs.push(seq);
+      tokens.push(l.token);
+    });
+    const rows = await query<{ seq: number }>(this.o.pool, "renew", this.sql.renew, [leaseUntil, seqs, tokens]);
+    const kept = new Set(rows.map((r) => r.seq));
+    const lost: string[] = [];
+    leases.forEach((l, i) => {
+      const seq = known[i];
+      if (seq === undefined || !kept.has(seq)) {
+        lost.push(l.jobId);
+        this.leased.delete(l.jobId);
+      }
+    });
+    return lost;
+  }
+
+  private async settle(client: PoolClient, settlements: readonly Settlement[], now: number): Promise<void> {
+    const seqs = await this.seqsOf(
+      settlements.map((s) => s.jobId),
+      client,
+    );
+    const cols = {
+      seq: [] as number[],
+      token: [] as string[],
+      state: [] as string[],
+      attempts: [] as number[],
+      runAt: [] as (number | null)[],
+      lastError: [] as (string | null)[],
+      attempt: [] as number[],
+      startedAt: [] as number[],
+      finishedAt: [] as number[],
+      outcome: [] as string[],
+      error: [] as (string | null)[],
+      worker: [] as (string | null)[],
+    };
+    settlements.forEach((st, i) => {
+      this.leased.delete(st.jobId);
+      const seq = seqs[i];
+      if (seq === undefined) return;
+      cols.seq.push(seq);
+      cols.token.push(st.token);
+      cols.state.push(st.state);
+      cols.attempts.push(st.attempts);
+      cols.runAt.push(st.runAt);
+      cols.lastError.push(st.lastError ? JSON.stringify(st.lastError) : null);
+      cols.attempt.push(st.run.attempt);
+      cols.startedAt.push(st.run.startedAt);
+      cols.finishedAt.push(st.run.finishedAt);
+      cols.outcome.push(st.run.outcome);
+      cols.error.push(st.run.error ? JSON.stringify(st.run.error) : null);
+      cols.worker.push(st.run.worker ?? null);
+    });
+    if (cols.seq.length === 0) return;
+    await query(client, "settle", this.sql.settle, [
+      cols.seq,
+      cols.token,
+      cols.state,
+      cols.attempts,
+      cols.runAt,
+      cols.lastError,
+      now,
+      cols.attempt,
+      cols.startedAt,
+      cols.finishedAt,
+      cols.outcome,
+      cols.error,
+      cols.worker,
+    ]);
+  }
+
+  private async claim(client: PoolClient, req: ExchangeRequest, now: number): Promise<ClaimedJob[]> {
+    const token = `${req.owner}/${++this.tokenSeq}`;
+    const rows = await query<ClaimRow>(client, "claim", req.ordered ? this.sql.claimOrdered : this.sql.claimUnordered, [
+      req.queue,
+      now,
+      req.claim,
+      token,
+      now + req.leaseMs,
+    ]);
+    rows.sort((a, b) => a.j_seq - b.j_seq);
+    const records = new Map<number, RecordWithId>();
+    return rows.map((row) => {
+      let record = records.get(row.seq);
+      if (!record) records.set(row.seq, (record = toRecord(row)));
+      const id = jobIdOf(record.id, row.idx);
+      this.leased.set(id, row.j_seq);
+      const backoff: ClaimedJob["retry"]["backoff"] = { type: row.backoff_type, delayMs: row.backoff_delay_ms };
+      if (row.backoff_jitter !== null) backoff.jitter = row.backoff_jitter;
+      if (row.backoff_max_ms !== null) backoff.maxDelayMs = row.backoff_max_ms;
+      return {
+        token,
+        retry: { maxAttempts: row.max_attempts, backoff },
+        job: {
+          id,
+          queue: req.queue,
+          target: row.target,
+          attempt: row.attempts,
+          maxAttempts: row.max_attempts,
+          record: { ...record },
+        },
+      };
+    });
+  }
+
+  /** jobs.seq of each job id (undefined where unknown): from the claim map, else looked up. */
+  private async seqsOf(
+    jobIds: readonly string[],
+    db: Pool | PoolClient = this.o.pool,
+  ): Promise<(number | undefined)[]> {
+    const out = jobIds.map((id) => this.leased.get(id));
+    const missing = jobIds.flatMap((id, i) => (out[i] === undefined ? [{ id, i, parsed: parseJobId(id) }] : []));
+    const lookups = missing.filter((m) => m.parsed !== undefined);
+    if (lookups.length === 0) return out;
+    const rows = await query<{ record_id: string; idx: number; seq: number }>(db, "settle", this.sql.seqOf, [
+      lookups.map((m) => m.parsed!.recordId),
+      lookups.map((m) => m.parsed!.index),
+    ]);
+    const found = new Map(rows.map((r) => [jobIdOf(r.record_id, r.idx), r.seq]));
+    for (const m of lookups) out[m.i] = found.get(m.id);
+    return out;
+  }
+}
+
+/** The backend's statements for schema `s` (exported for the plan tests). */
+export function statements(s: string) {
+  const claim = (ordered: boolean): string => `WITH c AS (
+  SELECT cj.seq FROM ${s}.jobs cj
+  WHERE cj.queue = $1 AND cj.state IN ('pending', 'failed') AND cj.run_at <= $2
+  ${
+    ordered
+      ? `AND (cj.ordering_key IS NULL OR (
+    NOT EXISTS (SELECT 1 FROM ${s}.jobs e WHERE e.queue = cj.queue AND e.ordering_key = cj.ordering_key
+                  AND e.state NOT IN ('done', 'dead')
+                  AND (e.order_created_at, e.order_received_at, e.seq) < (cj.order_created_at, cj.order_received_at, cj.seq))
+    AND NOT EXISTS (SELECT 1 FROM ${s}.jobs b WHERE b.queue = cj.queue AND b.ordering_key = cj.ordering_key
+                      AND b.state = 'running')))`
+      : ""
+  }
+  ORDER BY cj.run_at, cj.seq LIMIT $3 FOR UPDATE OF cj SKIP LOCKED
+)
+UPDATE ${s}.jobs j SET state = 'running', attempts = j.attempts + 1, run_at = NULL, updated_at = $2,
+  lease_owner = $4, lease_until = $5, lease_started_at = $2
+FROM c, ${s}.records r WHERE j.seq = c.seq AND r.seq = j.record_seq
+RETURNING j.seq AS j_seq, j.idx, j.target, j.attempts, j.max_attempts, j.backoff_type, j.backoff_delay_ms,
+  j.backoff_jitter, j.backoff_max_ms, r.seq, r.id, r.queue, r.topic, r.app_id, r.notification_id, r.item_id,
+  r.created_at, r.received_at, r.headers, r.body`;
+  return {
+    probe: `SELECT (SELECT min(run_at) FROM ${s}.jobs WHERE queue = $1 AND state IN ('pending', 'failed')) AS next,
+      EXISTS (SELECT 1 FROM ${s}.jobs WHERE queue = $1 AND state = 'running' AND lease_until <= $2) AS expired`,
+    nextRunAt: `SELECT min(run_at) AS next FROM ${s}.jobs WHERE queue = $1 AND state IN ('pending', 'failed')`,
+    claimOrdered: claim(true),
+    claimUnordered: claim(false),
+    // A lease that ran out: the run it belonged to used its attempt; dead when that was the last one.
+    expire: `WITH e AS (
+  SELECT seq, attempts, max_attempts, lease_owner, lease_started_at FROM ${s}.jobs
+  WHERE queue = $1 AND state = 'running' AND lease_until <= $2 FOR UPDATE SKIP LOCKED
+), u AS (
+  UPDATE ${s}.jobs j SET state = CASE WHEN e.attempts >= e.max_attempts THEN 'dead' ELSE 'failed' END,
+    run_at = CASE WHEN e.attempts >= e.max_attempts THEN NULL ELSE $2::bigint END, last_error = $3, updated_at = $2,
+    lease_owner = NULL, lease_until = NULL, lease_started_at = NULL
+  FROM e WHERE j.seq = e.seq RETURNING j.seq
+)
+INSERT INTO ${s}.attempts (job_seq, attempt, started_at, finished_at, outcome, error, worker)
+SELECT e.seq, e.attempts, coalesce(e.lease_started_at, $2), $2, 'lease-expired', $3, split_part(e.lease_owner, '/', 1)
+FROM e JOIN u ON u.seq = e.seq ORDER BY e.seq`,
+    // Only while the lease is still ours: a worker that lost it cannot overwrite the new owner's state.
+    settle: `WITH s AS (
+  SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::int[], $5::bigint[], $6::text[])
+    AS t(seq, token, state, attempts, run_at, last_error)
+), u AS (
+  UPDATE ${s}.jobs j SET state = s.state, attempts = s.attempts, run_at = s.run_at,
+    last_error = coalesce(s.last_error, j.last_error), updated_at = $7, lease_owner = NULL, lease_until = NULL,
+    lease_started_at = NULL
+  FROM s WHERE j.seq = s.seq AND j.state = 'running' AND j.lease_owner = s.token
+  RETURNING j.seq
+)
+INSERT INTO ${s}.attempts (job_seq, attempt, started_at, finished_at, outcome, error, worker)
+SELECT a.seq, a.attempt, a.started_at, a.finished_at, a.outcome, a.error, a.worker
+FROM unnest($1::bigint[], $8::int[], $9::bigint[], $10::bigint[], $11::text[], $12::text[], $13::text[])
+  WITH ORDINALITY AS a(seq, attempt, started_at, finished_at, outcome, error, worker, n)
+WHERE a.seq IN (SELECT seq FROM u) ORDER BY a.n`,
+    renew: `UPDATE ${s}.jobs j SET lease_until = $1 FROM unnest($2::bigint[], $3::text[]) AS t(seq, token)
+      WHERE j.seq = t.seq AND j.state = 'running' AND j.lease_owner = t.token RETURNING j.seq`,
+    seqOf: `SELECT r.id AS record_id, j.idx, j.seq FROM unnest($1::text[], $2::int[]) AS t(id, idx)
+      JOIN ${s}.records r ON r.id = t.id JOIN ${s}.jobs j ON j.record_seq = r.seq AND j.idx = t.idx`,
+  };
+}
