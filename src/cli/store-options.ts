@@ -8,13 +8,14 @@ export interface StoreFlags {
   store: string;
   redisPrefix: string;
   allowVolatileRedis?: boolean;
+  postgresSchema: string;
 }
 
-/** Adds `--store` and `--redis-prefix` (with their environment variables) to a command. */
+/** Adds `--store`, `--redis-prefix` and `--postgres-schema` (with their environment variables) to a command. */
 export function storeOptions(cmd: Command): Command {
   return cmd
     .addOption(
-      new Option("--store <url>", "sqlite:<path>, memory: or redis://host:port/db")
+      new Option("--store <url>", "sqlite:<path>, memory:, redis://host:port/db or postgres://user:pass@host:5432/db")
         .env(ENV.store)
         .default(DEFAULT_STORE_URL),
     )
@@ -23,7 +24,8 @@ export function storeOptions(cmd: Command): Command {
         .env(ENV.redisPrefix)
         .default("intercom-bridge"),
     )
-    .addOption(allowVolatileRedisOption());
+    .addOption(allowVolatileRedisOption())
+    .addOption(postgresSchemaOption());
 }
 
 /**
@@ -47,11 +49,19 @@ export function isVolatileRedisAllowed(
   return flags.allowVolatileRedis === true || value === "1" || value === "true";
 }
 
+/** `--postgres-schema` / INTERCOM_BRIDGE_POSTGRES_SCHEMA: the schema of `postgres://` stores. */
+export function postgresSchemaOption(): Option {
+  return new Option("--postgres-schema <name>", "schema holding the tables of postgres:// stores")
+    .env(ENV.postgresSchema)
+    .default("intercom_bridge");
+}
+
 /** Opens the store the flags name, runs `fn`, and closes the store whatever happens. */
 export async function withStore<T>(flags: StoreFlags, fn: (store: Store) => Promise<T>): Promise<T> {
   const store = await openStore(flags.store, {
     redisPrefix: flags.redisPrefix,
     allowVolatileRedis: isVolatileRedisAllowed(flags),
+    postgresSchema: flags.postgresSchema,
   });
   try {
     return await fn(store);

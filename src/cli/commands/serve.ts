@@ -6,7 +6,7 @@ import { parseForward } from "../../service/forward.js";
 import { collect, durationArg, intArg } from "../parse.js";
 import { outboundOptions } from "../outbound-options.js";
 import { DEFAULT_STORE_URL, dataDirOf, openStore } from "../store-url.js";
-import { allowVolatileRedisOption, isVolatileRedisAllowed } from "../store-options.js";
+import { allowVolatileRedisOption, isVolatileRedisAllowed, postgresSchemaOption } from "../store-options.js";
 import { ConfigError } from "../../core/errors.js";
 import { servicePlugins } from "../../service/plugins.js";
 import { DEFAULT_REQUEST_TIMEOUT_MS } from "../../service/service-config.js";
@@ -32,6 +32,7 @@ interface ServeFlags {
   logLevel: string;
   redisPrefix: string;
   allowVolatileRedis?: boolean;
+  postgresSchema: string;
   dataDir?: string;
   rateLimitPerMinute: number;
   maxEventNames: number;
@@ -51,7 +52,7 @@ export function registerServeCommand(program: Command): void {
     .addOption(new Option("--port <n>", "port to listen on").env("PORT").argParser(intArg(0)).default(8080))
     .addOption(new Option("--host <host>", "interface to bind").env("HOST").default("127.0.0.1"))
     .addOption(
-      new Option("--store <url>", "sqlite:<path>, memory: or redis://host:port/db")
+      new Option("--store <url>", "sqlite:<path>, memory:, redis://host:port/db or postgres://user:pass@host:5432/db")
         .env(ENV.store)
         .default(DEFAULT_STORE_URL),
     )
@@ -159,6 +160,7 @@ export function registerServeCommand(program: Command): void {
         .default("intercom-bridge"),
     )
     .addOption(allowVolatileRedisOption())
+    .addOption(postgresSchemaOption())
     .addOption(
       new Option(
         "--data-dir <dir>",
@@ -171,6 +173,7 @@ export function registerServeCommand(program: Command): void {
     const dataDir = flags.dataDir ?? dataDirOf(flags.store);
     const store = await openStore(flags.store, {
       redisPrefix: flags.redisPrefix,
+      postgresSchema: flags.postgresSchema,
       spoolPath: `${dataDir}/redis-spool.db`,
       allowVolatileRedis: isVolatileRedisAllowed(flags),
       // The store logs before the service exists (its persistence check): the same JSON lines, on stdout.

@@ -126,6 +126,7 @@ export class Waker {
       if (msg.payload.slice(colon + 1) !== this.instance) this.wakeLocal(queue);
     };
     client.on("error", onError);
+    client.on("end", onError);
     client.on("notification", onNotification);
     this.client = client;
     try {
