@@ -53,6 +53,9 @@ export async function migrate(
       cause: error,
     });
   }
+  // See transaction() in sql.ts: a checked-out client's broken connection is also an 'error' event.
+  const onError = (): void => undefined;
+  client.on("error", onError);
   let locked = false;
   try {
     await client.query("SELECT pg_advisory_lock($1, hashtext($2))", [LOCK_CLASS, schema]);
@@ -97,6 +100,7 @@ export async function migrate(
     throw new StoreError(`PostgreSQL: migrating schema "${schema}" failed: ${messageOf(error)}`, { cause: error });
   } finally {
     if (locked) await client.query("SELECT pg_advisory_unlock($1, hashtext($2))", [LOCK_CLASS, schema]).catch(() => 0);
+    client.removeListener("error", onError);
     client.release();
   }
 }

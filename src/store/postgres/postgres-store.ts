@@ -335,6 +335,7 @@ export async function createPostgresStore(
       max: poolSize,
       connectionTimeoutMillis: connection.connectTimeoutMs ?? 5_000,
       application_name: "intercom-bridge",
+      keepAlive: true,
     });
     // An idle connection that breaks (database restart) is reported here; the next query reconnects.
     pool.on("error", () => undefined);

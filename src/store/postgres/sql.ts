@@ -88,6 +88,10 @@ export async function transaction<T>(
   } catch (error) {
     throw wrap(error, what);
   }
+  // A checked-out client reports a broken connection as an 'error' event too (the pool listens only while it is
+  // idle); the query that was running gets the same error, so the event itself needs no more than a listener.
+  const onError = (): void => undefined;
+  client.on("error", onError);
   let broken: Error | undefined;
   try {
     await query(
@@ -106,6 +110,7 @@ export async function transaction<T>(
     }
     throw wrap(error, what);
   } finally {
+    client.removeListener("error", onError);
     client.release(broken);
   }
 }
