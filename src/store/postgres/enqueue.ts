@@ -15,7 +15,7 @@ import { StoreError } from "../../core/errors.js";
 import type { QueueName } from "../../queue/types.js";
 import { createRecordIdGenerator, jobIdOf } from "../job-helpers.js";
 import type { EnqueueInput, EnqueueResult } from "../store.js";
-import { query } from "./sql.js";
+import { prepared, query, type Prepared } from "./sql.js";
 
 /** Options of {@link EnqueueBatcher}. */
 export interface EnqueueBatcherOptions {
@@ -43,10 +43,10 @@ export class EnqueueBatcher {
   private scheduled: NodeJS.Immediate | null = null;
   private readonly inFlight = new Set<Promise<void>>();
   private readonly nextRecordId = createRecordIdGenerator();
-  private readonly sql: string;
+  private readonly sql: Prepared;
 
   constructor(private readonly o: EnqueueBatcherOptions) {
-    this.sql = enqueueSql(o.schema);
+    this.sql = prepared(enqueueSql(o.schema));
   }
 
   /** Queues one (validated) enqueue for the next batch. */
@@ -231,7 +231,7 @@ export class EnqueueBatcher {
 }
 
 /** The batch statement: dedupe claims, records and jobs from parallel arrays, in one implicit transaction. */
-function enqueueSql(s: string): string {
+export function enqueueSql(s: string): string {
   return `WITH sc AS (SELECT set_config('synchronous_commit', 'on', true) AS v),
 input AS (
   SELECT * FROM unnest($1::int[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::text[], $7::text[], $8::text[],

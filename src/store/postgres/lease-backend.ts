@@ -20,7 +20,7 @@ import {
   type LeaseBackend,
   type Settlement,
 } from "../lease-loop.js";
-import { query, toRecord, transaction, type RecordRow } from "./sql.js";
+import { prepared, query, toRecord, transaction, type Prepared, type RecordRow } from "./sql.js";
 import type { Waker } from "./wake.js";
 
 interface ClaimRow extends RecordRow {
@@ -51,10 +51,12 @@ export class PgLeaseBackend implements LeaseBackend {
   /** jobId → jobs.seq for jobs claimed here, so settlements and renewals need no lookup. */
   private readonly leased = new Map<string, number>();
   private tokenSeq = 0;
-  private readonly sql: ReturnType<typeof statements>;
+  private readonly sql: Record<keyof ReturnType<typeof statements>, Prepared>;
 
   constructor(private readonly o: PgLeaseBackendOptions) {
-    this.sql = statements(o.schema);
+    this.sql = Object.fromEntries(
+      Object.entries(statements(o.schema)).map(([name, text]) => [name, prepared(text)]),
+    ) as Record<keyof ReturnType<typeof statements>, Prepared>;
   }
 
   /** See {@link LeaseBackend.onWake}. */

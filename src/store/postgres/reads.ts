@@ -67,7 +67,7 @@ export class PgReader {
 
   /**
    * SQL conditions on `records r` for a filter (queue, topic or `group.*`, ids, receive time). `since`/`until`
-   * also become bounds on `seqColumn`, so scans in seq order stop early.
+   * also become bounds on `r.seq` and `seqColumn`, so scans in seq order (of either table) start and stop early.
    */
   async recordConditions(filter: JobFilter, p: Params, seqColumn: string): Promise<string[]> {
     const sql: string[] = [];
@@ -90,13 +90,16 @@ export class PgReader {
     }
     if (filter.since !== undefined) {
       sql.push(`r.received_at >= ${p.add(filter.since)}`);
-      const seq = await this.firstSeqAt(filter.since - SEQ_BOUND_SLACK_MS);
-      sql.push(`${seqColumn} >= ${p.add(seq ?? Number.MAX_SAFE_INTEGER)}`);
+      const seq = p.add((await this.firstSeqAt(filter.since - SEQ_BOUND_SLACK_MS)) ?? Number.MAX_SAFE_INTEGER);
+      for (const column of new Set([seqColumn, "r.seq"])) sql.push(`${column} >= ${seq}`);
     }
     if (filter.until !== undefined) {
       sql.push(`r.received_at < ${p.add(filter.until)}`);
-      const seq = await this.firstSeqAt(filter.until + SEQ_BOUND_SLACK_MS);
-      if (seq !== null) sql.push(`${seqColumn} < ${p.add(seq)}`);
+      const first = await this.firstSeqAt(filter.until + SEQ_BOUND_SLACK_MS);
+      if (first !== null) {
+        const seq = p.add(first);
+        for (const column of new Set([seqColumn, "r.seq"])) sql.push(`${column} < ${seq}`);
+      }
     }
     return sql;
   }
@@ -106,7 +109,9 @@ export class PgReader {
     const sql = await this.recordConditions(filter, p, "j.record_seq");
     const states = filterStates(filter);
     if (states) sql.push(`j.state = ANY(${p.add(states)}::text[])`);
+    // Naming both queues lets a state filter use jobs_state (queue, state, …) instead of reading every job.
     if (filter.queue !== undefined) sql.push(`j.queue = ${p.add(filter.queue)}`);
+    else if (states) sql.push(`j.queue = ANY(${p.add(QUEUE_NAMES)}::text[])`);
     if (filter.target !== undefined) sql.push(`j.target = ${p.add(filter.target)}`);
     return sql;
   }
@@ -136,7 +141,11 @@ export class PgReader {
     const p = new Params();
     const base = await this.recordConditions(filter, p, "j.record_seq");
     if (filter.target !== undefined) base.push(`j.target = ${p.add(filter.target)}`);
-    if (after) base.push(`(j.record_seq, j.idx) < (${p.add(after[0])}, ${p.add(after[1])})`);
+    if (after) {
+      const seq = p.add(after[0]);
+      // The bound on r.seq too: a merge join reading records newest first then starts at the cursor, not at the top.
+      base.push(`(j.record_seq, j.idx) < (${seq}, ${p.add(after[1])})`, `r.seq <= ${seq}`);
+    }
     const lim = p.add(limit);
     const order = "ORDER BY j.record_seq DESC, j.idx DESC";
     const isSelective =

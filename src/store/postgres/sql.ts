@@ -5,6 +5,7 @@
  *
  * Internal to the PostgreSQL store (which is the only part of the package that imports `pg`).
  */
+import { createHash } from "node:crypto";
 import pg from "pg";
 import type { Pool, PoolClient, QueryResultRow } from "pg";
 import { ConfigError, StoreError } from "../../core/errors.js";
@@ -53,15 +54,31 @@ const TYPES = {
 export async function query<R extends QueryResultRow>(
   db: Queryable,
   what: string,
-  text: string,
+  sql: string | Prepared,
   values: readonly unknown[] = [],
 ): Promise<R[]> {
   try {
-    const result = await db.query<R>({ text, values: values as unknown[], types: TYPES });
+    const result = await db.query<R>(
+      typeof sql === "string"
+        ? { text: sql, values: values as unknown[], types: TYPES }
+        : { text: sql.text, name: sql.name, values: values as unknown[], types: TYPES },
+    );
     return result.rows;
   } catch (error) {
     throw wrap(error, what);
   }
+}
+
+/** A statement the driver prepares once per connection (parsed and planned once, then only executed). */
+export interface Prepared {
+  text: string;
+  /** Derived from the text, so two stores on different schemas never share a name. */
+  name: string;
+}
+
+/** Names a hot, fixed statement so each connection prepares it once. */
+export function prepared(text: string): Prepared {
+  return { text, name: `ib_${createHash("sha1").update(text).digest("hex").slice(0, 32)}` };
 }
 
 /** Wraps a driver error in a {@link StoreError} (errors that already are one, or a {@link ConfigError}, pass). */
