@@ -58,7 +58,8 @@ async function runOnce(
   driver: Driver,
   schema: string,
 ): Promise<{ rps: number; p50: number; p99: number; cpuUs: number; serverUs: number | null }> {
-  const { pool, close } = await driver.open();
+  const conn = await driver.open();
+  const pool = conn.pool;
   const batcher = new EnqueueBatcher({
     pool,
     schema: `"${schema}"`,
@@ -86,7 +87,7 @@ async function runOnce(
   const seconds = (performance.now() - started) / 1000;
   const cpu = process.cpuUsage(cpu0);
   const server1 = postgresCpuMs();
-  await close();
+  await conn.close();
   latencies.sort((a, b) => a - b);
   return {
     rps: latencies.length / seconds,
