@@ -232,7 +232,8 @@ export function cpuTimeMs(pid: number | undefined): number | null {
 
 /**
  * Runs {@link runLoad} and measures the server's CPU over the measured period (after the warm-up): cores used and
- * CPU µs per request. `cpuUsPerReq`/`cores` are null where /proc is not available.
+ * CPU µs per request; with `dbCpu` (CPU ms a database server used so far, e.g. {@link postgresCpuMs}), also the
+ * database's CPU µs per request. Figures are null where /proc is not available.
  */
 export async function runLoadWithCpu(
   name: string,
@@ -240,15 +241,28 @@ export async function runLoadWithCpu(
   bodies: ReadonlyArray<{ body: Buffer; signature: string }>,
   opts: { connections: number; durationS: number; warmupS: number },
   pid: number | undefined,
-): Promise<LoadResult & { cores: number | null; cpuUsPerReq: number | null }> {
-  let start: { cpu: number | null; at: number } = { cpu: null, at: 0 };
-  const timer = setTimeout(() => (start = { cpu: cpuTimeMs(pid), at: Date.now() }), opts.warmupS * 1000);
+  dbCpu?: () => number | null,
+): Promise<LoadResult & { cores: number | null; cpuUsPerReq: number | null; dbCpuUsPerReq: number | null }> {
+  let start: { cpu: number | null; db: number | null; at: number } = { cpu: null, db: null, at: 0 };
+  const timer = setTimeout(
+    () => (start = { cpu: cpuTimeMs(pid), db: dbCpu?.() ?? null, at: Date.now() }),
+    opts.warmupS * 1000,
+  );
   const result = await runLoad(name, url, bodies, opts);
   clearTimeout(timer);
   const end = cpuTimeMs(pid);
-  if (start.cpu === null || end === null || result.total === 0) return { ...result, cores: null, cpuUsPerReq: null };
+  const dbEnd = dbCpu?.() ?? null;
+  const dbCpuUsPerReq =
+    start.db === null || dbEnd === null || result.total === 0 ? null : ((dbEnd - start.db) * 1000) / result.total;
+  if (start.cpu === null || end === null || result.total === 0)
+    return { ...result, cores: null, cpuUsPerReq: null, dbCpuUsPerReq };
   const cpuMs = end - start.cpu;
-  return { ...result, cores: cpuMs / (Date.now() - start.at), cpuUsPerReq: (cpuMs * 1000) / result.total };
+  return {
+    ...result,
+    cores: cpuMs / (Date.now() - start.at),
+    cpuUsPerReq: (cpuMs * 1000) / result.total,
+    dbCpuUsPerReq,
+  };
 }
 
 /**

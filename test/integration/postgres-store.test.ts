@@ -211,10 +211,20 @@ describe.skipIf(!isReachable)("PostgresStore list queries over 1,000,000 records
   it("claims, finds the next due time and counts replay candidates through indexes", async () => {
     const s = statements(`"${schema}"`);
     const now = Date.now();
+    const exchangeValues = [
+      "inbound",
+      now,
+      16,
+      "w/1",
+      now + 30_000,
+      "{}",
+      ...Array.from({ length: 12 }, () => []),
+      "off",
+    ];
     for (const [name, text, values] of [
       ["probe", s.probe, ["inbound", now]],
-      ["claim ordered", s.claimOrdered, ["inbound", now, 16, "w/1", now + 30_000]],
-      ["claim unordered", s.claimUnordered, ["inbound", now, 16, "w/1", now + 30_000]],
+      ["exchange ordered", s.exchangeOrdered, exchangeValues],
+      ["exchange unordered", s.exchangeUnordered, exchangeValues],
     ] as const) {
       const res = await client.query<{ "QUERY PLAN": [{ Plan: PlanNode }] }>(`EXPLAIN (FORMAT JSON) ${text}`, [
         ...values,

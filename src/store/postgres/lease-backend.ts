@@ -1,10 +1,11 @@
 /**
- * The PostgreSQL store's side of the shared lease loop (`LeaseBackend`): one `exchange` transaction settles the
- * outcomes a processor collected, turns expired leases back into due work (recording `lease-expired`), and claims due
- * jobs with `SELECT … FOR UPDATE SKIP LOCKED`, so instances never wait for each other's rows and never claim the same
- * delivery; `renew` extends leases still held. The rules of what an outcome means stay in the lease loop; this file
- * only stores them. Processor transactions commit with `synchronous_commit` off unless configured otherwise: a lost
- * outcome after a database crash means a delivery runs again (at-least-once), while every enqueue commits on.
+ * The PostgreSQL store's side of the shared lease loop (`LeaseBackend`): one `exchange` is ONE statement (one round
+ * trip, one transaction) that settles the outcomes a processor collected, turns expired leases back into due work
+ * (recording `lease-expired`), and claims due jobs with `SELECT … FOR UPDATE SKIP LOCKED`, so instances never wait
+ * for each other's rows and never claim the same delivery; an idle poll is one read. `renew` extends leases still
+ * held. The rules of what an outcome means stay in the lease loop; this file only stores them. Processor statements
+ * commit with `synchronous_commit` off unless configured otherwise: a lost outcome after a database crash means a
+ * delivery runs again (at-least-once), while every enqueue commits on.
  *
  * Internal to the PostgreSQL store.
  */
@@ -20,7 +21,7 @@ import {
   type LeaseBackend,
   type Settlement,
 } from "../lease-loop.js";
-import { prepared, query, toRecord, transaction, type Prepared, type RecordRow } from "./sql.js";
+import { prepared, query, toRecord, type Prepared, type RecordRow } from "./sql.js";
 import type { Waker } from "./wake.js";
 
 interface ClaimRow extends RecordRow {
@@ -64,7 +65,7 @@ export class PgLeaseBackend implements LeaseBackend {
     return this.o.waker.on(queue, listener);
   }
 
-  /** See {@link LeaseBackend.exchange}. An idle poll is one read, without a transaction. */
+  /** See {@link LeaseBackend.exchange}. An idle poll is one read; anything else is one statement. */
   async exchange(req: ExchangeRequest): Promise<ExchangeResult> {
     const now = this.o.clock.now();
     if (req.settlements.length === 0) {
@@ -75,21 +76,32 @@ export class PgLeaseBackend implements LeaseBackend {
       const isDue = probe !== undefined && (probe.expired || (probe.next !== null && probe.next <= now));
       if (req.claim <= 0 || !isDue) return { claimed: [], nextRunAt: probe?.next ?? null };
     }
-    return transaction(
+    const seqs = await this.seqsOf(req.settlements.map((st) => st.jobId));
+    const cols = settlementColumns(req.settlements, seqs);
+    for (const st of req.settlements) this.leased.delete(st.jobId);
+    const token = `${req.owner}/${++this.tokenSeq}`;
+    const rows = await query<ClaimRow & { next: number | null }>(
       this.o.pool,
       "claim",
-      async (client) => {
-        if (req.settlements.length > 0) await this.settle(client, req.settlements, now);
-        let claimed: ClaimedJob[] = [];
-        if (req.claim > 0) {
-          await query(client, "claim", this.sql.expire, [req.queue, now, JSON.stringify(LEASE_EXPIRED_ERROR)]);
-          claimed = await this.claim(client, req, now);
-        }
-        const [next] = await query<{ next: number | null }>(client, "claim", this.sql.nextRunAt, [req.queue]);
-        return { claimed, nextRunAt: next?.next ?? null };
-      },
-      { synchronousCommit: this.o.synchronousCommit },
+      req.ordered ? this.sql.exchangeOrdered : this.sql.exchangeUnordered,
+      [
+        req.queue,
+        now,
+        Math.max(0, req.claim),
+        token,
+        now + req.leaseMs,
+        JSON.stringify(LEASE_EXPIRED_ERROR),
+        ...cols,
+        this.o.synchronousCommit ? "on" : "off",
+      ],
     );
+    // The statement's snapshot predates its own settlements: a retry they scheduled may be due sooner.
+    let nextRunAt = rows[0]?.next ?? null;
+    for (const st of req.settlements) {
+      if ((st.state === "pending" || st.state === "failed") && st.runAt !== null)
+        nextRunAt = nextRunAt === null ? st.runAt : Math.min(nextRunAt, st.runAt);
+    }
+    return { claimed: this.toClaimed(rows, req.queue, token), nextRunAt };
   }
 
   /** See {@link LeaseBackend.renew}. */
@@ -120,92 +132,36 @@ export class PgLeaseBackend implements LeaseBackend {
     return lost;
   }
 
-  private async settle(client: PoolClient, settlements: readonly Settlement[], now: number): Promise<void> {
-    const seqs = await this.seqsOf(
-      settlements.map((s) => s.jobId),
-      client,
-    );
-    const cols = {
-      seq: [] as number[],
-      token: [] as string[],
-      state: [] as string[],
-      attempts: [] as number[],
-      runAt: [] as (number | null)[],
-      lastError: [] as (string | null)[],
-      attempt: [] as number[],
-      startedAt: [] as number[],
-      finishedAt: [] as number[],
-      outcome: [] as string[],
-      error: [] as (string | null)[],
-      worker: [] as (string | null)[],
-    };
-    settlements.forEach((st, i) => {
-      this.leased.delete(st.jobId);
-      const seq = seqs[i];
-      if (seq === undefined) return;
-      cols.seq.push(seq);
-      cols.token.push(st.token);
-      cols.state.push(st.state);
-      cols.attempts.push(st.attempts);
-      cols.runAt.push(st.runAt);
-      cols.lastError.push(st.lastError ? JSON.stringify(st.lastError) : null);
-      cols.attempt.push(st.run.attempt);
-      cols.startedAt.push(st.run.startedAt);
-      cols.finishedAt.push(st.run.finishedAt);
-      cols.outcome.push(st.run.outcome);
-      cols.error.push(st.run.error ? JSON.stringify(st.run.error) : null);
-      cols.worker.push(st.run.worker ?? null);
-    });
-    if (cols.seq.length === 0) return;
-    await query(client, "settle", this.sql.settle, [
-      cols.seq,
-      cols.token,
-      cols.state,
-      cols.attempts,
-      cols.runAt,
-      cols.lastError,
-      now,
-      cols.attempt,
-      cols.startedAt,
-      cols.finishedAt,
-      cols.outcome,
-      cols.error,
-      cols.worker,
-    ]);
-  }
-
-  private async claim(client: PoolClient, req: ExchangeRequest, now: number): Promise<ClaimedJob[]> {
-    const token = `${req.owner}/${++this.tokenSeq}`;
-    const rows = await query<ClaimRow>(client, "claim", req.ordered ? this.sql.claimOrdered : this.sql.claimUnordered, [
-      req.queue,
-      now,
-      req.claim,
-      token,
-      now + req.leaseMs,
-    ]);
-    rows.sort((a, b) => a.j_seq - b.j_seq);
+  private toClaimed(
+    rows: readonly (ClaimRow & { next: number | null })[],
+    queue: QueueName,
+    token: string,
+  ): ClaimedJob[] {
     const records = new Map<number, RecordWithId>();
-    return rows.map((row) => {
-      let record = records.get(row.seq);
-      if (!record) records.set(row.seq, (record = toRecord(row)));
-      const id = jobIdOf(record.id, row.idx);
-      this.leased.set(id, row.j_seq);
-      const backoff: ClaimedJob["retry"]["backoff"] = { type: row.backoff_type, delayMs: row.backoff_delay_ms };
-      if (row.backoff_jitter !== null) backoff.jitter = row.backoff_jitter;
-      if (row.backoff_max_ms !== null) backoff.maxDelayMs = row.backoff_max_ms;
-      return {
-        token,
-        retry: { maxAttempts: row.max_attempts, backoff },
-        job: {
-          id,
-          queue: req.queue,
-          target: row.target,
-          attempt: row.attempts,
-          maxAttempts: row.max_attempts,
-          record: { ...record },
-        },
-      };
-    });
+    return rows
+      .filter((row) => row.j_seq !== null)
+      .sort((a, b) => a.j_seq - b.j_seq)
+      .map((row) => {
+        let record = records.get(row.seq);
+        if (!record) records.set(row.seq, (record = toRecord(row)));
+        const id = jobIdOf(record.id, row.idx);
+        this.leased.set(id, row.j_seq);
+        const backoff: ClaimedJob["retry"]["backoff"] = { type: row.backoff_type, delayMs: row.backoff_delay_ms };
+        if (row.backoff_jitter !== null) backoff.jitter = row.backoff_jitter;
+        if (row.backoff_max_ms !== null) backoff.maxDelayMs = row.backoff_max_ms;
+        return {
+          token,
+          retry: { maxAttempts: row.max_attempts, backoff },
+          job: {
+            id,
+            queue,
+            target: row.target,
+            attempt: row.attempts,
+            maxAttempts: row.max_attempts,
+            record: { ...record },
+          },
+        };
+      });
   }
 
   /** jobs.seq of each job id (undefined where unknown): from the claim map, else looked up. */
@@ -227,9 +183,78 @@ export class PgLeaseBackend implements LeaseBackend {
   }
 }
 
-/** The backend's statements for schema `s` (exported for the plan tests). */
+/** Settlements as the parallel arrays the exchange statement takes ($7 … $18); unknown job ids are left out. */
+function settlementColumns(settlements: readonly Settlement[], seqs: readonly (number | undefined)[]): unknown[][] {
+  const cols: unknown[][] = Array.from({ length: 12 }, () => []);
+  settlements.forEach((st, i) => {
+    const seq = seqs[i];
+    if (seq === undefined) return;
+    const r = st.run;
+    const row = [
+      seq,
+      st.token,
+      st.state,
+      st.attempts,
+      st.runAt,
+      st.lastError ? JSON.stringify(st.lastError) : null,
+      r.attempt,
+      r.startedAt,
+      r.finishedAt,
+      r.outcome,
+      r.error ? JSON.stringify(r.error) : null,
+      r.worker ?? null,
+    ];
+    row.forEach((v, c) => cols[c]!.push(v));
+  });
+  return cols;
+}
+
+/**
+ * The backend's statements for schema `s` (exported for the plan tests). The exchange's parts are data-modifying
+ * CTEs on disjoint rows (settlements touch this worker's running jobs, expiry other running jobs, the claim waiting
+ * ones), so they run as one statement in one snapshot. Parameters: $1 queue, $2 now, $3 how many to claim, $4 lease
+ * token, $5 lease end, $6 the lease-expired error, $7–$18 settlement arrays, $19 synchronous_commit.
+ */
 export function statements(s: string) {
-  const claim = (ordered: boolean): string => `WITH c AS (
+  const exchange = (ordered: boolean): string => `WITH sc AS (SELECT set_config('synchronous_commit', $19, true) AS v),
+st AS (
+  SELECT * FROM unnest($7::bigint[], $8::text[], $9::text[], $10::int[], $11::bigint[], $12::text[])
+    AS t(seq, token, state, attempts, run_at, last_error)
+),
+-- Only while the lease is still ours: a worker that lost it cannot overwrite the new owner's state.
+su AS (
+  UPDATE ${s}.jobs j SET state = st.state, attempts = st.attempts, run_at = st.run_at,
+    last_error = coalesce(st.last_error, j.last_error), updated_at = $2, lease_owner = NULL, lease_until = NULL,
+    lease_started_at = NULL
+  FROM st WHERE j.seq = st.seq AND j.state = 'running' AND j.lease_owner = st.token
+  RETURNING j.seq
+),
+sa AS (
+  INSERT INTO ${s}.attempts (job_seq, attempt, started_at, finished_at, outcome, error, worker)
+  SELECT a.seq, a.attempt, a.started_at, a.finished_at, a.outcome, a.error, a.worker
+  FROM unnest($7::bigint[], $13::int[], $14::bigint[], $15::bigint[], $16::text[], $17::text[], $18::text[])
+    WITH ORDINALITY AS a(seq, attempt, started_at, finished_at, outcome, error, worker, n)
+  WHERE a.seq IN (SELECT seq FROM su) ORDER BY a.n
+),
+-- A lease that ran out: the run it belonged to used its attempt; dead when that was the last one.
+ex AS (
+  SELECT seq, attempts, max_attempts, lease_owner, lease_started_at FROM ${s}.jobs
+  WHERE $3::int > 0 AND queue = $1 AND state = 'running' AND lease_until <= $2 AND seq <> ALL ($7::bigint[])
+  FOR UPDATE SKIP LOCKED
+),
+eu AS (
+  UPDATE ${s}.jobs j SET state = CASE WHEN ex.attempts >= ex.max_attempts THEN 'dead' ELSE 'failed' END,
+    run_at = CASE WHEN ex.attempts >= ex.max_attempts THEN NULL ELSE $2::bigint END, last_error = $6, updated_at = $2,
+    lease_owner = NULL, lease_until = NULL, lease_started_at = NULL
+  FROM ex WHERE j.seq = ex.seq RETURNING j.seq
+),
+ea AS (
+  INSERT INTO ${s}.attempts (job_seq, attempt, started_at, finished_at, outcome, error, worker)
+  SELECT ex.seq, ex.attempts, coalesce(ex.lease_started_at, $2), $2, 'lease-expired', $6,
+    split_part(ex.lease_owner, '/', 1)
+  FROM ex JOIN eu ON eu.seq = ex.seq ORDER BY ex.seq
+),
+c AS (
   SELECT cj.seq FROM ${s}.jobs cj
   WHERE cj.queue = $1 AND cj.state IN ('pending', 'failed') AND cj.run_at <= $2
   ${
@@ -243,48 +268,25 @@ export function statements(s: string) {
       : ""
   }
   ORDER BY cj.run_at, cj.seq LIMIT $3 FOR UPDATE OF cj SKIP LOCKED
+),
+cu AS (
+  UPDATE ${s}.jobs j SET state = 'running', attempts = j.attempts + 1, run_at = NULL, updated_at = $2,
+    lease_owner = $4, lease_until = $5, lease_started_at = $2
+  FROM c, ${s}.records r WHERE j.seq = c.seq AND r.seq = j.record_seq
+  RETURNING j.seq AS j_seq, j.idx, j.target, j.attempts, j.max_attempts, j.backoff_type, j.backoff_delay_ms,
+    j.backoff_jitter, j.backoff_max_ms, r.seq, r.id, r.queue, r.topic, r.app_id, r.notification_id, r.item_id,
+    r.created_at, r.received_at, r.headers, r.body
 )
-UPDATE ${s}.jobs j SET state = 'running', attempts = j.attempts + 1, run_at = NULL, updated_at = $2,
-  lease_owner = $4, lease_until = $5, lease_started_at = $2
-FROM c, ${s}.records r WHERE j.seq = c.seq AND r.seq = j.record_seq
-RETURNING j.seq AS j_seq, j.idx, j.target, j.attempts, j.max_attempts, j.backoff_type, j.backoff_delay_ms,
-  j.backoff_jitter, j.backoff_max_ms, r.seq, r.id, r.queue, r.topic, r.app_id, r.notification_id, r.item_id,
-  r.created_at, r.received_at, r.headers, r.body`;
+SELECT n.next, n.sc, cu.* FROM (
+  SELECT (SELECT v FROM sc) AS sc,
+    (SELECT min(run_at) FROM ${s}.jobs WHERE queue = $1 AND state IN ('pending', 'failed')
+       AND seq NOT IN (SELECT seq FROM c)) AS next
+) n LEFT JOIN cu ON true`;
   return {
     probe: `SELECT (SELECT min(run_at) FROM ${s}.jobs WHERE queue = $1 AND state IN ('pending', 'failed')) AS next,
       EXISTS (SELECT 1 FROM ${s}.jobs WHERE queue = $1 AND state = 'running' AND lease_until <= $2) AS expired`,
-    nextRunAt: `SELECT min(run_at) AS next FROM ${s}.jobs WHERE queue = $1 AND state IN ('pending', 'failed')`,
-    claimOrdered: claim(true),
-    claimUnordered: claim(false),
-    // A lease that ran out: the run it belonged to used its attempt; dead when that was the last one.
-    expire: `WITH e AS (
-  SELECT seq, attempts, max_attempts, lease_owner, lease_started_at FROM ${s}.jobs
-  WHERE queue = $1 AND state = 'running' AND lease_until <= $2 FOR UPDATE SKIP LOCKED
-), u AS (
-  UPDATE ${s}.jobs j SET state = CASE WHEN e.attempts >= e.max_attempts THEN 'dead' ELSE 'failed' END,
-    run_at = CASE WHEN e.attempts >= e.max_attempts THEN NULL ELSE $2::bigint END, last_error = $3, updated_at = $2,
-    lease_owner = NULL, lease_until = NULL, lease_started_at = NULL
-  FROM e WHERE j.seq = e.seq RETURNING j.seq
-)
-INSERT INTO ${s}.attempts (job_seq, attempt, started_at, finished_at, outcome, error, worker)
-SELECT e.seq, e.attempts, coalesce(e.lease_started_at, $2), $2, 'lease-expired', $3, split_part(e.lease_owner, '/', 1)
-FROM e JOIN u ON u.seq = e.seq ORDER BY e.seq`,
-    // Only while the lease is still ours: a worker that lost it cannot overwrite the new owner's state.
-    settle: `WITH s AS (
-  SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::int[], $5::bigint[], $6::text[])
-    AS t(seq, token, state, attempts, run_at, last_error)
-), u AS (
-  UPDATE ${s}.jobs j SET state = s.state, attempts = s.attempts, run_at = s.run_at,
-    last_error = coalesce(s.last_error, j.last_error), updated_at = $7, lease_owner = NULL, lease_until = NULL,
-    lease_started_at = NULL
-  FROM s WHERE j.seq = s.seq AND j.state = 'running' AND j.lease_owner = s.token
-  RETURNING j.seq
-)
-INSERT INTO ${s}.attempts (job_seq, attempt, started_at, finished_at, outcome, error, worker)
-SELECT a.seq, a.attempt, a.started_at, a.finished_at, a.outcome, a.error, a.worker
-FROM unnest($1::bigint[], $8::int[], $9::bigint[], $10::bigint[], $11::text[], $12::text[], $13::text[])
-  WITH ORDINALITY AS a(seq, attempt, started_at, finished_at, outcome, error, worker, n)
-WHERE a.seq IN (SELECT seq FROM u) ORDER BY a.n`,
+    exchangeOrdered: exchange(true),
+    exchangeUnordered: exchange(false),
     renew: `UPDATE ${s}.jobs j SET lease_until = $1 FROM unnest($2::bigint[], $3::text[]) AS t(seq, token)
       WHERE j.seq = t.seq AND j.state = 'running' AND j.lease_owner = t.token RETURNING j.seq`,
     seqOf: `SELECT r.id AS record_id, j.idx, j.seq FROM unnest($1::text[], $2::int[]) AS t(id, idx)
