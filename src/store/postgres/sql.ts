@@ -89,16 +89,8 @@ export function wrap(error: unknown, what: string): Error {
   });
 }
 
-/**
- * Runs `fn` in one transaction on a client of `pool`. `processing` lowers `synchronous_commit` for this transaction
- * (claims, settlements: a lost outcome is a delivery run again, as after a crash).
- */
-export async function transaction<T>(
-  pool: Pool,
-  what: string,
-  fn: (client: PoolClient) => Promise<T>,
-  options: { synchronousCommit?: boolean } = {},
-): Promise<T> {
+/** Runs `fn` in one transaction on a client of `pool`; rolls back (and discards a broken connection) on failure. */
+export async function transaction<T>(pool: Pool, what: string, fn: (client: PoolClient) => Promise<T>): Promise<T> {
   let client: PoolClient;
   try {
     client = await pool.connect();
@@ -111,11 +103,7 @@ export async function transaction<T>(
   client.on("error", onError);
   let broken: Error | undefined;
   try {
-    await query(
-      client,
-      what,
-      options.synchronousCommit === false ? "BEGIN; SET LOCAL synchronous_commit TO off" : "BEGIN",
-    );
+    await query(client, what, "BEGIN");
     const result = await fn(client);
     await query(client, what, "COMMIT");
     return result;
