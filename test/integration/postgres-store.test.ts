@@ -64,6 +64,29 @@ describe.skipIf(!isReachable)("PostgresStore (backend-specific behaviour)", () =
     );
   });
 
+  it("shares one rate budget between instances: concurrent acquires never grant more than max", async () => {
+    const schema = uniqueSchema("ib_limiter");
+    const stores = await Promise.all(
+      [0, 1, 2].map(() => createPostgresStore({ connectionString: POSTGRES_URL }, { schema })),
+    );
+    try {
+      // A window of ten years: no window boundary falls inside the test.
+      const windowMs = 10 * 365 * 86_400_000;
+      const waits = await Promise.all(
+        Array.from({ length: 300 }, (_, i) => stores[i % 3]!.limiter("intercom").acquire(50, windowMs)),
+      );
+      expect(waits.filter((w) => w === 0)).toHaveLength(50);
+      expect(waits.filter((w) => w > 0)).toHaveLength(250);
+      expect((await stores[1]!.limiter("intercom").state()).used).toBe(50);
+      // A pause set by one instance holds for the others.
+      await stores[0]!.limiter("other").pauseUntil(Date.now() + 60_000, "429 from Intercom");
+      expect(await stores[2]!.limiter("other").acquire(10, 1_000)).toBeGreaterThan(50_000);
+    } finally {
+      await Promise.all(stores.map((s) => s.close()));
+      await dropSchema(schema);
+    }
+  });
+
   it("fails to open with a StoreError that names no password when the database is unreachable", async () => {
     const opening = createPostgresStore(
       { connectionString: "postgres://user:s3cret-pass@127.0.0.1:1/test", connectTimeoutMs: 1_000 },
