@@ -1,16 +1,24 @@
 /**
  * The PostgreSQL store's operator writes and coordination: requeue (one or by filter, oldest first), adding
  * deliveries to a record, retention and dedupe-key purges, and the two things every instance shares through the
- * database: fixed-window rate limiters (one row per limiter, changed by a single conditional `UPDATE`, so concurrent
- * instances never lose an update) and named sets. Each operation is one statement or one transaction.
+ * database: fixed-window rate limiters (one row per limiter, changed under its row lock with the shared rule of
+ * `../shared/fixed-window.ts`, so concurrent instances never lose an update) and named sets. Each operation is one
+ * statement or one transaction.
  *
  * Internal to the PostgreSQL store.
  */
 import type { Pool } from "pg";
 import type { Clock } from "../../core/clock.js";
 import { StoreError } from "../../core/errors.js";
-import type { JobFilter, JobId, QueueName } from "../../queue/types.js";
+import type { JobFilter, JobId, QueueName } from "../../delivery/types.js";
 import { jobIdOf, parseJobId, requeueLimit, validateDelivery, withoutCursor } from "../job-helpers.js";
+import {
+  acquireFixedWindow,
+  EMPTY_WINDOW,
+  pauseFixedWindow,
+  viewFixedWindow,
+  type FixedWindowState,
+} from "../shared/fixed-window.js";
 import type { DeliveryInput, RequeueResult, SharedLimiter } from "../store.js";
 import { Params, SEQ_BOUND_SLACK_MS, type PgReader } from "./reads.js";
 import { query, transaction } from "./sql.js";
@@ -181,75 +189,66 @@ export class PgAdmin {
     return total;
   }
 
-  /** See {@link Store.limiter}: the budget is one row of `limiters`, shared by every instance on this schema. */
+  /**
+   * See {@link Store.limiter}: the budget is one row of `limiters`, shared by every instance on this schema. Each
+   * change reads the row `FOR UPDATE`, applies the shared fixed-window rule (`../shared/fixed-window.ts`) and writes
+   * it back in one transaction: the row lock serializes instances, so no grant is lost or doubled.
+   */
   limiter(name: string): SharedLimiter {
-    let ensured = false;
-    const ensure = async (): Promise<void> => {
-      if (ensured) return;
-      await query(this.pool, "limiter", `INSERT INTO ${this.s}.limiters (name) VALUES ($1) ON CONFLICT DO NOTHING`, [
-        name,
-      ]);
-      ensured = true;
-    };
     type Row = { window_start: number; used: number; paused_until: number | null; pause_reason: string | null };
-    const read = async (): Promise<Row | undefined> =>
-      (
-        await query<Row>(
+    const stateOf = (row: Row | undefined): FixedWindowState =>
+      row
+        ? {
+            windowStart: row.window_start,
+            used: row.used,
+            pausedUntil: row.paused_until,
+            pauseReason: row.pause_reason,
+          }
+        : { ...EMPTY_WINDOW };
+    let ensured = false;
+    const change = async <T>(fn: (state: FixedWindowState) => { result: T; state: FixedWindowState }): Promise<T> => {
+      if (!ensured) {
+        await query(this.pool, "limiter", `INSERT INTO ${this.s}.limiters (name) VALUES ($1) ON CONFLICT DO NOTHING`, [
+          name,
+        ]);
+        ensured = true;
+      }
+      return transaction(this.pool, "limiter", async (client) => {
+        const [row] = await query<Row>(
+          client,
+          "limiter",
+          `SELECT window_start, used, paused_until, pause_reason FROM ${this.s}.limiters WHERE name = $1 FOR UPDATE`,
+          [name],
+        );
+        const { result, state } = fn(stateOf(row));
+        await query(
+          client,
+          "limiter",
+          `UPDATE ${this.s}.limiters SET window_start = $2, used = $3, paused_until = $4, pause_reason = $5
+           WHERE name = $1`,
+          [name, state.windowStart, state.used, state.pausedUntil, state.pauseReason],
+        );
+        return result;
+      });
+    };
+    return {
+      acquire: (max, windowMs) =>
+        change((state) => {
+          const { waitMs, state: next } = acquireFixedWindow(state, max, windowMs, this.clock.now());
+          return { result: waitMs, state: next };
+        }),
+      pauseUntil: (untilMs, reason) =>
+        change((state) => ({ result: undefined, state: pauseFixedWindow(state, untilMs, reason) })),
+      resume: () =>
+        change((state) => ({ result: undefined, state: { ...state, pausedUntil: null, pauseReason: null } })),
+      state: async () => {
+        const [row] = await query<Row>(
           this.pool,
           "limiter",
           `SELECT window_start, used, paused_until, pause_reason FROM ${this.s}.limiters WHERE name = $1`,
           [name],
-        )
-      )[0];
-    return {
-      acquire: async (max, windowMs) => {
-        await ensure();
-        const now = this.clock.now();
-        const size = Math.max(1, windowMs);
-        const windowStart = Math.floor(now / size) * size;
-        // One conditional update: granted when not paused and the window (this one, or a new one) has room. The row
-        // lock serializes instances, and the condition is re-checked on the latest row, so no grant is lost or doubled.
-        const granted = await query(
-          this.pool,
-          "limiter",
-          `UPDATE ${this.s}.limiters SET used = CASE WHEN window_start = $2 THEN used + 1 ELSE 1 END, window_start = $2
-           WHERE name = $1 AND (paused_until IS NULL OR paused_until <= $3) AND (window_start <> $2 OR used < $4)
-           RETURNING used`,
-          [name, windowStart, now, max],
         );
-        if (granted.length > 0) return 0;
-        const row = await read();
-        if (row?.paused_until !== null && row?.paused_until !== undefined && row.paused_until > now)
-          return row.paused_until - now;
-        return Math.max(1, windowStart + size - now);
-      },
-      pauseUntil: async (untilMs, reason) => {
-        await ensure();
-        await query(
-          this.pool,
-          "limiter",
-          `UPDATE ${this.s}.limiters SET paused_until = $2, pause_reason = $3
-           WHERE name = $1 AND (paused_until IS NULL OR paused_until < $2)`,
-          [name, untilMs, reason],
-        );
-      },
-      resume: async () => {
-        await query(
-          this.pool,
-          "limiter",
-          `UPDATE ${this.s}.limiters SET paused_until = NULL, pause_reason = NULL WHERE name = $1`,
-          [name],
-        );
-      },
-      state: async () => {
-        const row = (await read()) ?? { window_start: 0, used: 0, paused_until: null, pause_reason: null };
-        const isPaused = row.paused_until !== null && row.paused_until > this.clock.now();
-        return {
-          windowStart: row.window_start,
-          used: row.used,
-          pausedUntil: isPaused ? row.paused_until : null,
-          pauseReason: isPaused ? row.pause_reason : null,
-        };
+        return viewFixedWindow(stateOf(row), this.clock.now());
       },
     };
   }

@@ -12,7 +12,7 @@
 import type { Pool } from "pg";
 import type { Clock } from "../../core/clock.js";
 import { StoreError } from "../../core/errors.js";
-import type { QueueName } from "../../queue/types.js";
+import type { QueueName } from "../../delivery/types.js";
 import { createRecordIdGenerator, jobIdOf } from "../job-helpers.js";
 import type { EnqueueInput, EnqueueResult } from "../store.js";
 import { prepared, query, type Prepared } from "./sql.js";

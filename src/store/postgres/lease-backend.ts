@@ -11,7 +11,7 @@
  */
 import type { Pool, PoolClient } from "pg";
 import type { Clock } from "../../core/clock.js";
-import type { QueueName, RecordWithId } from "../../queue/types.js";
+import type { QueueName, RecordWithId } from "../../delivery/types.js";
 import { jobIdOf, parseJobId } from "../job-helpers.js";
 import {
   LEASE_EXPIRED_ERROR,
@@ -20,7 +20,7 @@ import {
   type ExchangeResult,
   type LeaseBackend,
   type Settlement,
-} from "../lease-loop.js";
+} from "../../delivery/lease-loop.js";
 import { prepared, query, toRecord, type Prepared, type RecordRow } from "./sql.js";
 import type { Waker } from "./wake.js";
 

@@ -23,9 +23,9 @@ import type {
   ReceivedBucket,
   RecordDetail,
   RecordSummary,
-} from "../../queue/types.js";
+} from "../../delivery/types.js";
 import { createWorkerId, validateEnqueueInput } from "../job-helpers.js";
-import { LeaseProcessor, type QueuePauses } from "../lease-loop.js";
+import { LeaseProcessor, type QueuePauses } from "../../delivery/lease-loop.js";
 import type {
   DeliveryInput,
   EnqueueInput,

@@ -22,8 +22,8 @@ import type {
   ReceivedBucket,
   RecordDetail,
   RecordSummary,
-} from "../../queue/types.js";
-import { JOB_STATES } from "../../queue/types.js";
+} from "../../delivery/types.js";
+import { JOB_STATES } from "../../delivery/types.js";
 import {
   decodeCursor,
   emptyStats,

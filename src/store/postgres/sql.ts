@@ -9,7 +9,7 @@ import { createHash } from "node:crypto";
 import pg from "pg";
 import type { Pool, PoolClient, QueryResultRow } from "pg";
 import { ConfigError, StoreError } from "../../core/errors.js";
-import type { JobError, JobState, JobSummary, QueueName, RecordWithId } from "../../queue/types.js";
+import type { JobError, JobState, JobSummary, QueueName, RecordWithId } from "../../delivery/types.js";
 import { jobIdOf } from "../job-helpers.js";
 
 /** Something a query can run on: the pool (one statement, autocommit) or a checked-out client (a transaction). */

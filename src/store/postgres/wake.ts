@@ -10,7 +10,7 @@
  */
 import { createHash, randomBytes } from "node:crypto";
 import type { Pool, PoolClient } from "pg";
-import type { QueueName } from "../../queue/types.js";
+import type { QueueName } from "../../delivery/types.js";
 import { quoteIdent } from "./sql.js";
 
 /** The notification channel of a schema (an identifier of at most 63 bytes). */
