@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { StoreError } from "../../src/core/errors.js";
-import type { RetryPolicy } from "../../src/queue/types.js";
+import type { RetryPolicy } from "../../src/delivery/types.js";
 import { createPostgresStore, type PostgresStore } from "../../src/store/postgres/index.js";
 import type { EnqueueInput, Processor } from "../../src/store/store.js";
 import {

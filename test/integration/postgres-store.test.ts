@@ -6,7 +6,7 @@
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { StoreError } from "../../src/core/errors.js";
-import type { JobFilter } from "../../src/queue/types.js";
+import type { JobFilter } from "../../src/delivery/types.js";
 import { createPostgresStore, loadMigrations } from "../../src/store/postgres/index.js";
 import { statements } from "../../src/store/postgres/lease-backend.js";
 import { PgReader, type Statement } from "../../src/store/postgres/reads.js";
