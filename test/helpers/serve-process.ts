@@ -29,7 +29,7 @@ export interface ServeProcess {
   output(): string;
   /** Sends a signed notification body; returns status and parsed body. */
   post(
-    body: string,
+    body: string | Buffer,
     init?: { secret?: string; headers?: Record<string, string> },
   ): Promise<{ status: number; body: unknown }>;
   /** SIGTERM and wait for exit; resolves with the exit code. */
