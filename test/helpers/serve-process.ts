@@ -2,6 +2,7 @@
  * Runs `intercom-bridge serve` (from src, through tsx) as a real child process for end-to-end tests.
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { existsSync } from "node:fs";
 import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
 import { sign } from "../../src/core/signature.js";
@@ -38,18 +39,32 @@ export interface ServeProcess {
   kill9(): Promise<void>;
 }
 
+/** The built CLI (`npm run build`), which the reliability tests kill and restart: it starts faster than through tsx. */
+export const BUILT_CLI = fileURLToPath(new URL("../../dist/cli/main.js", import.meta.url));
+
+/** How to start serve, besides its flags. */
+export interface StartServeOptions {
+  /** Listen on this port (e.g. the one a killed instance used) instead of a free one. */
+  port?: number;
+  /** Run the built CLI in `dist/` instead of the sources through tsx. */
+  built?: boolean;
+}
+
 /** Starts serve with the given flags and environment and waits until /healthz answers. */
-export async function startServe(args: string[], env: Record<string, string>, secret: string): Promise<ServeProcess> {
-  const port = await freePort();
-  const child = spawn(
-    process.execPath,
-    ["--import", "tsx", CLI, "serve", "--port", String(port), "--log-level", "warn", ...args],
-    {
-      cwd: ROOT,
-      env: { ...process.env, INTERCOM_CLIENT_SECRET: secret, INTERCOM_BRIDGE_ADMIN_TOKEN: "test-admin-token", ...env },
-      stdio: ["ignore", "pipe", "pipe"],
-    },
-  );
+export async function startServe(
+  args: string[],
+  env: Record<string, string>,
+  secret: string,
+  options: StartServeOptions = {},
+): Promise<ServeProcess> {
+  const port = options.port ?? (await freePort());
+  if (options.built && !existsSync(BUILT_CLI)) throw new Error(`${BUILT_CLI} is missing: run npm run build first`);
+  const entry = options.built ? [BUILT_CLI] : ["--import", "tsx", CLI];
+  const child = spawn(process.execPath, [...entry, "serve", "--port", String(port), "--log-level", "warn", ...args], {
+    cwd: ROOT,
+    env: { ...process.env, INTERCOM_CLIENT_SECRET: secret, INTERCOM_BRIDGE_ADMIN_TOKEN: "test-admin-token", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let out = "";
   child.stdout.on("data", (d: Buffer) => (out += d.toString()));
   child.stderr.on("data", (d: Buffer) => (out += d.toString()));
@@ -83,7 +98,7 @@ export async function startServe(args: string[], env: Record<string, string>, se
           "x-hub-signature": sign(body, init.secret ?? secret),
           ...init.headers,
         },
-        body,
+        body: typeof body === "string" ? body : new Uint8Array(body),
       });
       const text = await res.text();
       let parsed: unknown = text;
