@@ -87,8 +87,8 @@ export interface KillUnderLoadOptions {
   upMs: [number, number];
   /** Clients posting at once. @defaultValue 12 */
   clients?: number;
-  /** Called after each kill, e.g. to also kill a dependency. */
-  afterKill?(n: number): Promise<void>;
+  /** Called after the n-th restart (the load keeps running), e.g. to fail a dependency meanwhile. */
+  afterStart?(n: number): Promise<void>;
 }
 
 /**
@@ -131,8 +131,8 @@ export async function killUnderLoad(options: KillUnderLoadOptions): Promise<Load
     for (let n = 1; n <= options.kills; n++) {
       await sleep(upFor());
       await current.kill9();
-      await options.afterKill?.(n);
       current = await options.start();
+      await options.afterStart?.(n);
     }
     await sleep(upFor());
   } finally {
@@ -158,7 +158,8 @@ export interface Figures {
 }
 
 /**
- * Waits until every stored delivery is done and the sink has seen each stored notification, then counts.
+ * Waits until the sink has seen every acknowledged notification (some may wait in a local spool, outside `count`),
+ * every stored delivery is done and the sink has seen each stored notification, then counts.
  * `count(state)` counts the store's deliveries (one per notification), all of them without a state.
  */
 export async function settle(
@@ -171,7 +172,8 @@ export async function settle(
   let stored = await count();
   while (Date.now() < deadline) {
     stored = await count();
-    if ((await count("done")) === stored && sink.runs.size >= stored) break;
+    const allAcknowledgedRan = [...load.acknowledged].every((id) => sink.runs.has(id));
+    if (allAcknowledgedRan && (await count("done")) === stored && sink.runs.size >= stored) break;
     await sleep(200);
   }
   await sleep(300); // a late duplicate run would arrive now
