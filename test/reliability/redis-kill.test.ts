@@ -17,7 +17,7 @@ const hasBinary = hasRedisServerBinary();
 if (!hasBinary && IS_REDIS_REQUIRED) throw new Error("REQUIRE_REDIS=1 but redis-server is not installed");
 
 const SECRET = "reliability-secret";
-const KILLS = 4;
+const KILLS = 3;
 const CONCURRENCY = 8;
 
 describe.skipIf(!hasBinary)("serve on Redis (AOF on) under repeated kill -9", () => {
@@ -61,7 +61,7 @@ describe.skipIf(!hasBinary)("serve on Redis (AOF on) under repeated kill -9", ()
       port,
       secret: SECRET,
       kills: KILLS,
-      upMs: [800, 2_000],
+      upMs: [800, 1_800],
       async afterStart(n) {
         // After the second restart, Redis dies under load and comes back: serve spools meanwhile.
         if (n !== 2) return;
