@@ -2,7 +2,8 @@
  * Runs `intercom-bridge serve` (from src, through tsx) as a real child process for end-to-end tests.
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, readdirSync, statSync } from "node:fs";
+import { join } from "node:path";
 import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
 import { sign } from "../../src/core/signature.js";
@@ -42,6 +43,17 @@ export interface ServeProcess {
 /** The built CLI (`npm run build`), which the reliability tests kill and restart: it starts faster than through tsx. */
 export const BUILT_CLI = fileURLToPath(new URL("../../dist/cli/main.js", import.meta.url));
 
+/** Throws when `dist/` is missing or older than a file in `src/`, so a test never exercises stale code. */
+function assertBuildIsCurrent(): void {
+  if (!existsSync(BUILT_CLI)) throw new Error(`${BUILT_CLI} is missing: run npm run build first`);
+  const builtAt = statSync(BUILT_CLI).mtimeMs;
+  const src = join(ROOT, "src");
+  const newer = readdirSync(src, { recursive: true, encoding: "utf8" }).find(
+    (f) => f.endsWith(".ts") && statSync(join(src, f)).mtimeMs > builtAt,
+  );
+  if (newer) throw new Error(`src/${newer} is newer than ${BUILT_CLI}: run npm run build first`);
+}
+
 /** How to start serve, besides its flags. */
 export interface StartServeOptions {
   /** Listen on this port (e.g. the one a killed instance used) instead of a free one. */
@@ -58,7 +70,7 @@ export async function startServe(
   options: StartServeOptions = {},
 ): Promise<ServeProcess> {
   const port = options.port ?? (await freePort());
-  if (options.built && !existsSync(BUILT_CLI)) throw new Error(`${BUILT_CLI} is missing: run npm run build first`);
+  if (options.built) assertBuildIsCurrent();
   const entry = options.built ? [BUILT_CLI] : ["--import", "tsx", CLI];
   const child = spawn(process.execPath, [...entry, "serve", "--port", String(port), "--log-level", "warn", ...args], {
     cwd: ROOT,
