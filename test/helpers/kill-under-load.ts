@@ -71,8 +71,49 @@ export interface LoadResult {
   unanswered: number;
   /** Answers other than 200 and 503, as `status body`: none is expected. */
   unexpected: string[];
-  /** The process running when the load stopped. */
-  last: ServeProcess;
+}
+
+/** Signed load running in the background. */
+export interface Load {
+  /** Stops the clients and waits for their last requests. */
+  stop(): Promise<LoadResult>;
+}
+
+/** Starts `clients` loops that post fresh signed notifications to serve on `port` until stopped. */
+export function startLoad(port: number, secret: string, clients = 12): Load {
+  const url = `http://127.0.0.1:${port}/webhooks/intercom`;
+  const result: LoadResult = { acknowledged: new Set(), refused: 0, unanswered: 0, unexpected: [] };
+  let stopped = false;
+  const client = async (): Promise<void> => {
+    while (!stopped) {
+      const id = `notif_${randomUUID()}`;
+      const body = loadNotification(id);
+      try {
+        const res = await fetch(url, {
+          method: "POST",
+          headers: { "content-type": "application/json", "x-hub-signature": sign(body, secret) },
+          body,
+          signal: AbortSignal.timeout(10_000),
+        });
+        const text = await res.text();
+        if (res.status === 200) result.acknowledged.add(id);
+        else if (res.status === 503) result.refused++;
+        else result.unexpected.push(`${res.status} ${text}`);
+        if (res.status !== 200) await sleep(20);
+      } catch {
+        result.unanswered++;
+        await sleep(20);
+      }
+    }
+  };
+  const running = Array.from({ length: clients }, () => client());
+  return {
+    async stop() {
+      stopped = true;
+      await Promise.all(running);
+      return result;
+    },
+  };
 }
 
 /** Options of {@link killUnderLoad}. */
@@ -95,38 +136,10 @@ export interface KillUnderLoadOptions {
  * Posts notifications from `clients` loops while killing serve `kills` times and restarting it, then lets the last
  * run take load for one more period and stops the clients. Returns with the last process still running.
  */
-export async function killUnderLoad(options: KillUnderLoadOptions): Promise<LoadResult> {
-  const url = `http://127.0.0.1:${options.port}/webhooks/intercom`;
-  const acknowledged = new Set<string>();
-  const unexpected: string[] = [];
-  let refused = 0;
-  let unanswered = 0;
-  let stopped = false;
-  const client = async (): Promise<void> => {
-    while (!stopped) {
-      const id = `notif_${randomUUID()}`;
-      const body = loadNotification(id);
-      try {
-        const res = await fetch(url, {
-          method: "POST",
-          headers: { "content-type": "application/json", "x-hub-signature": sign(body, options.secret) },
-          body,
-          signal: AbortSignal.timeout(10_000),
-        });
-        const text = await res.text();
-        if (res.status === 200) acknowledged.add(id);
-        else if (res.status === 503) refused++;
-        else unexpected.push(`${res.status} ${text}`);
-        if (res.status !== 200) await sleep(20);
-      } catch {
-        unanswered++;
-        await sleep(20);
-      }
-    }
-  };
+export async function killUnderLoad(options: KillUnderLoadOptions): Promise<LoadResult & { last: ServeProcess }> {
   const upFor = () => options.upMs[0] + Math.random() * (options.upMs[1] - options.upMs[0]);
   let current = await options.start();
-  const clients = Array.from({ length: options.clients ?? 12 }, () => client());
+  const load = startLoad(options.port, options.secret, options.clients);
   try {
     for (let n = 1; n <= options.kills; n++) {
       await sleep(upFor());
@@ -135,11 +148,11 @@ export async function killUnderLoad(options: KillUnderLoadOptions): Promise<Load
       await options.afterStart?.(n);
     }
     await sleep(upFor());
-  } finally {
-    stopped = true;
-    await Promise.all(clients);
+  } catch (error) {
+    await load.stop();
+    throw error;
   }
-  return { acknowledged, refused, unanswered, unexpected, last: current };
+  return { ...(await load.stop()), last: current };
 }
 
 /** The figures a reliability test reports. */
