@@ -83,7 +83,8 @@ describe.skipIf(!hasBinary)("serve on Redis (AOF on) under repeated kill -9", ()
       expect(figures.processed).toBe(figures.stored);
       expect(figures.stored - figures.acknowledged).toBeGreaterThanOrEqual(0);
       expect(figures.stored - figures.acknowledged).toBeLessThanOrEqual(figures.unanswered);
-      expect(figures.duplicateRuns).toBeLessThanOrEqual(KILLS * CONCURRENCY);
+      // Each fault (a serve kill, the Redis kill) may re-run at most the runs in flight then.
+      expect(figures.duplicateRuns).toBeLessThanOrEqual((KILLS + 1) * CONCURRENCY);
     } finally {
       await store.close();
     }
