@@ -48,9 +48,10 @@ export async function openStore(url: string, options: OpenStoreOptions = {}): Pr
     try {
       return createSqliteStore({ path });
     } catch (error) {
-      // The store names the file and the reason; say how to point the command elsewhere.
+      // The store names the file and the reason; say how to point the command elsewhere. The remedy is the operator's
+      // (another path, or permissions), so it is a configuration error: exit 2.
       if (!(error instanceof StoreError)) throw error;
-      throw new StoreError(`${error.message}. Point --store at a usable file: sqlite:<path> (or ${ENV.store})`, {
+      throw new ConfigError(`${error.message}. Point --store at a usable file: sqlite:<path> (or ${ENV.store})`, {
         cause: error,
       });
     }

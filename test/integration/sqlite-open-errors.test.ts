@@ -1,5 +1,5 @@
 /**
- * A SQLite store that cannot open says which file and why — from the library and from `serve` (exit code 1, one line
+ * A SQLite store that cannot open says which file and why — from the library and from `serve` (exit code 2, one line
  * naming the absolute path, the reason and the flag to change) — instead of SQLite's bare "unable to open database
  * file".
  */
@@ -28,11 +28,11 @@ function serveWith(store: string) {
 
 describe("a SQLite store that cannot open", () => {
   const roTitle = "skip" in readOnly ? ` (skipped: ${readOnly.skip})` : "";
-  it.skipIf("skip" in readOnly)(`serve in a read-only data directory exits 1 naming the file and why${roTitle}`, () => {
+  it.skipIf("skip" in readOnly)(`serve in a read-only data directory exits 2 naming the file and why${roTitle}`, () => {
     if ("skip" in readOnly) return;
     const file = join(readOnly.dir, "intercom-bridge.db");
     const r = serveWith(`sqlite:${file}`);
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(2);
     expect(r.stderr).toContain(`cannot open the SQLite store ${file}: the directory ${readOnly.dir} is not writable`);
     expect(r.stderr).toMatch(/read-only file system \(EROFS\)|permission denied \(EACCES\)/);
     expect(r.stderr).toContain("Point --store at a usable file: sqlite:<path> (or INTERCOM_BRIDGE_STORE)");
@@ -47,13 +47,13 @@ describe("a SQLite store that cannot open", () => {
     );
   });
 
-  it("serve with a path through a regular file exits 1 naming that file", () => {
+  it("serve with a path through a regular file exits 2 naming that file", () => {
     const notADir = join(dir, "plain-file");
     writeFileSync(notADir, "x");
     const r = serveWith(`sqlite:${notADir}/intercom-bridge.db`);
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(2);
     expect(r.stderr).toContain(
-      `IB_ERR_STORE_UNAVAILABLE: cannot open the SQLite store ${notADir}/intercom-bridge.db: ${notADir} is a file, not a directory`,
+      `IB_ERR_CONFIG: cannot open the SQLite store ${notADir}/intercom-bridge.db: ${notADir} is a file, not a directory`,
     );
   });
 
