@@ -144,10 +144,16 @@ function onFreshPrefix(key: string, name: string, start: (port: number, prefix: 
   };
 }
 
-/** (d) `serve` on Redis under a fresh key prefix. */
+/** (d) `serve` on Redis under a fresh key prefix; the bench Redis may keep nothing on disk (`--allow-volatile-redis`). */
 export const serveRedis = (): Variant =>
   onFreshPrefix("d", "serve (Redis)", async (port, prefix) => {
-    const child = await startServe(CLI, port, ["--store", REDIS_URL, "--redis-prefix", prefix]);
+    const child = await startServe(CLI, port, [
+      "--store",
+      REDIS_URL,
+      "--redis-prefix",
+      prefix,
+      "--allow-volatile-redis",
+    ]);
     return { pid: child.pid, stop: () => stopServer(child) };
   });
 
@@ -360,7 +366,11 @@ export function printFloorSummary(variants: readonly Variant[], rounds: Readonly
   ]);
   const header = ["serve", "floor", "req/s serve / floor", "req/s ratio", "CPU µs/req serve / floor", "CPU ratio"];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: readonly string[]): string => cells.map((c, i) => c.padEnd(widths[i]!)).join(" | ");
+  const line = (cells: readonly string[]): string =>
+    cells
+      .map((c, i) => c.padEnd(widths[i]!))
+      .join(" | ")
+      .trimEnd();
   process.stdout.write(
     `\nServe against its floor (medians over ${rounds.length} rounds; ratios are medians of per-round ratios; ` +
       `CPU is the server's, plus the database's for PostgreSQL):\n`,
