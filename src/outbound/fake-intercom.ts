@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createHash, randomUUID, timingSafeEqual } from "node:crypto";
+import { createFakeWorkspace, isWorkspacePath, type FakeWorkspace } from "../reconcile/fake-workspace.js";
 
 function tokensEqual(a: string, b: string): boolean {
   return timingSafeEqual(createHash("sha256").update(a).digest(), createHash("sha256").update(b).digest());
@@ -25,6 +26,10 @@ export interface FakeIntercomOptions {
    * @defaultValue identifiers starting with `missing` are unknown
    */
   contactExists?: (identifier: { user_id?: string; id?: string; email?: string }) => boolean;
+  /** `app.id_code` answered by `GET /me`. @defaultValue "fakeapp1" */
+  appId?: string;
+  /** IANA timezone of the workspace: where contacts search's calendar days begin. @defaultValue "UTC" */
+  timezone?: string;
 }
 
 /** Fault injection, settable at runtime (programmatically or via `POST /_fake/control`). */
@@ -101,8 +106,13 @@ export interface FakeIntercom {
   events(): FakeStoredEvent[];
   /** Changes fault injection; omitted fields keep their value. */
   setFaults(faults: FakeIntercomFaults): void;
-  /** Clears events, counters and faults. */
+  /** Clears events, counters and faults (not the workspace's items). */
   reset(): void;
+  /**
+   * The seeded conversations, contacts and tickets behind `GET /me` and the search endpoints. Searches and `/me`
+   * share the bearer token and the rate-limit window of `/events`.
+   */
+  readonly workspace: FakeWorkspace;
   /** Stops listening and drops open connections (in-flight requests get no answer). */
   close(): Promise<void>;
 }
@@ -156,10 +166,13 @@ async function readBody(req: IncomingMessage): Promise<string> {
 }
 
 /**
- * Starts a local stand-in for Intercom's `POST /events`, `GET /events` and `GET /me` (facts §2): bearer-token check, `error.list`
+ * Starts a local stand-in for Intercom's `POST /events`, `GET /events` and `GET /me` (facts §2): bearer-token check,
+ * `error.list`
  * errors, the 10-key metadata rule, dedupe on (contact, name, `created_at`), `X-RateLimit-*` windows with 429
  * `rate_limit_exceeded`, and injectable 5xx and slow answers. Control endpoints: `GET /_fake/stats`,
- * `GET /_fake/events`, `POST /_fake/control` (a {@link FakeIntercomFaults} body), `POST /_fake/reset`.
+ * `GET /_fake/events`, `POST /_fake/control` (a {@link FakeIntercomFaults} body), `POST /_fake/reset`. It also serves
+ * `GET /me` and the conversations, contacts and tickets search endpoints over a seeded workspace (see
+ * `reconcile/fake-workspace.ts`: `POST /_fake/items/<resource>`, `POST /_fake/search-control`).
  * @example
  * const fake = await startFakeIntercom({ token: "t", limitPerWindow: 500, windowMs: 2_000 });
  * // … point INTERCOM_API_BASE_URL at fake.url …
@@ -181,6 +194,10 @@ export async function startFakeIntercom(options: FakeIntercomOptions = {}): Prom
   let names = new Set<string>();
   let windowStart = 0;
   let windowCount = 0;
+  const workspace = createFakeWorkspace({
+    ...(options.appId !== undefined ? { appId: options.appId } : {}),
+    ...(options.timezone !== undefined ? { timezone: options.timezone } : {}),
+  });
 
   const count = (status: number): void => {
     stats.byStatus[status] = (stats.byStatus[status] ?? 0) + 1;
@@ -197,13 +214,18 @@ export async function startFakeIntercom(options: FakeIntercomOptions = {}): Prom
     else write();
   };
 
-  const handleEvents = async (req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> => {
+  /**
+   * The bearer-token check and the rate-limit window every API request goes through. Returns the `X-RateLimit-*`
+   * headers to answer with, or null when it already answered (401, 406, 429).
+   */
+  const admit = (req: IncomingMessage, res: ServerResponse): Record<string, string> | null => {
     const auth = req.headers.authorization;
     const given = typeof auth === "string" ? /^Bearer\s+(\S+)$/i.exec(auth)?.[1] : undefined;
     if (given === undefined || !tokensEqual(given, token)) {
       // No rate-limit headers without valid credentials (facts §2.6).
-      if (req.method === "POST") stats.requests++;
-      return send(res, 401, errorList("unauthorized", "Access Token Invalid"));
+      if (req.method === "POST" && (req.url ?? "").startsWith("/events")) stats.requests++;
+      send(res, 401, errorList("unauthorized", "Access Token Invalid"));
+      return null;
     }
     const now = Date.now();
     const ws = Math.floor(now / windowMs) * windowMs;
@@ -218,7 +240,7 @@ export async function startFakeIntercom(options: FakeIntercomOptions = {}): Prom
       // Unix seconds as Intercom sends; fractional only when a test window is not whole seconds.
       "x-ratelimit-reset": String((ws + windowMs) / 1000),
     };
-    if (req.method === "POST") {
+    if (req.method === "POST" && (req.url ?? "").startsWith("/events")) {
       stats.requests++;
       stats.requestsByWindow[ws] = (stats.requestsByWindow[ws] ?? 0) + 1;
       const version = typeof req.headers["intercom-version"] === "string" ? req.headers["intercom-version"] : "(none)";
@@ -227,19 +249,28 @@ export async function startFakeIntercom(options: FakeIntercomOptions = {}): Prom
     // A missing or incompatible Accept header can produce 406 (facts §2.1).
     const accept = req.headers.accept;
     if (typeof accept === "string" && !/application\/json|\*\/\*/.test(accept)) {
-      return send(res, 406, errorList("unsupported", "Accept must allow application/json"), rl);
+      send(res, 406, errorList("unsupported", "Accept must allow application/json"), rl);
+      return null;
     }
     if (windowCount > limit) {
       stats.rateLimited++;
       stats.rateLimitedByWindow[ws] = (stats.rateLimitedByWindow[ws] ?? 0) + 1;
-      return send(
+      send(
         res,
         429,
         errorList("rate_limit_exceeded", `Exceeded rate limit of ${limit} in ${windowMs / 1000}_seconds`),
         rl,
       );
+      return null;
     }
+    return rl;
+  };
 
+  const handleEvents = async (req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> => {
+    const rl = admit(req, res);
+    if (rl === null) return;
+    const now = Date.now();
+    const ws = Math.floor(now / windowMs) * windowMs;
     if (req.method === "GET") {
       if (url.searchParams.get("type") !== "user")
         return send(res, 400, errorList("parameter_invalid", "type must be user"), rl);
@@ -346,6 +377,9 @@ export async function startFakeIntercom(options: FakeIntercomOptions = {}): Prom
     const url = new URL(req.url ?? "/", "http://localhost");
     const run = async (): Promise<void> => {
       if (url.pathname.startsWith("/_fake/")) {
+        const controlBody = req.method === "GET" ? "" : await readBody(req);
+        const control = workspace.control(req.method, url.pathname, controlBody);
+        if (control) return send(res, control.status, control.body);
         if (url.pathname === "/_fake/stats") return send(res, 200, JSON.stringify(stats));
         if (url.pathname === "/_fake/events") return send(res, 200, JSON.stringify(stored));
         if (url.pathname === "/_fake/reset" && req.method === "POST") {
@@ -354,7 +388,7 @@ export async function startFakeIntercom(options: FakeIntercomOptions = {}): Prom
         }
         if (url.pathname === "/_fake/control" && req.method === "POST") {
           try {
-            fake.setFaults(JSON.parse(await readBody(req)) as FakeIntercomFaults);
+            fake.setFaults(JSON.parse(controlBody) as FakeIntercomFaults);
           } catch {
             return send(res, 400, errorList("parameter_invalid", "control body must be JSON"));
           }
@@ -364,22 +398,11 @@ export async function startFakeIntercom(options: FakeIntercomOptions = {}): Prom
       }
       if (url.pathname === "/events" && (req.method === "POST" || req.method === "GET"))
         return handleEvents(req, res, url);
-      if (url.pathname === "/me" && req.method === "GET") {
-        // The token check `intercom-bridge doctor` makes: who the token belongs to, or 401.
-        const given = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? "")?.[1];
-        if (given === undefined || !tokensEqual(given, token))
-          return send(res, 401, errorList("unauthorized", "Access Token Invalid"));
-        return send(
-          res,
-          200,
-          JSON.stringify({
-            type: "admin",
-            id: "1",
-            name: "fake-intercom",
-            email: "admin@fake-intercom.invalid",
-            app: { type: "app", id_code: "fake", name: "fake-intercom" },
-          }),
-        );
+      if (isWorkspacePath(req.method, url.pathname)) {
+        const rl = admit(req, res);
+        if (rl === null) return;
+        const answer = workspace.answer(url.pathname, req.method === "POST" ? await readBody(req) : "");
+        return send(res, answer.status, answer.body, rl);
       }
       return send(res, 404, errorList("not_found", "Resource Not Found"));
     };
@@ -397,6 +420,7 @@ export async function startFakeIntercom(options: FakeIntercomOptions = {}): Prom
     port,
     stats: () => structuredClone(stats),
     events: () => stored.slice(),
+    workspace,
     setFaults(f) {
       if (f.token !== undefined) token = f.token;
       faults = {

@@ -1,5 +1,7 @@
 import { InvalidArgumentError, Option, type Command } from "commander";
+import { readFileSync } from "node:fs";
 import { startFakeIntercom } from "../../outbound/fake-intercom.js";
+import { seedWorkspace } from "../../reconcile/fake-workspace.js";
 import { durationAtLeast, intArg, secondsArg } from "../parse.js";
 
 function fractionArg(value: string): number {
@@ -16,7 +18,8 @@ export function registerFakeIntercomCommand(program: Command): void {
   program
     .command("fake-intercom")
     .description(
-      "Run a local stand-in for Intercom's Data Events API: POST /events, GET /events?type=user&user_id=…, bearer token, error.list errors, 10-key metadata rule, dedupe on (contact, name, created_at), X-RateLimit-* windows with 429, injectable errors (any 4xx/5xx, each with an error.list body carrying Intercom's code for it) and slow answers. Contacts whose identifier starts with \"missing\" answer 404. Control: GET /_fake/stats, GET /_fake/events, POST /_fake/control {failNext,failStatus,failRate,delayMs,token}, POST /_fake/reset.",
+      "Run a local stand-in for Intercom's Data Events API: POST /events, GET /events?type=user&user_id=…, bearer token, error.list errors, 10-key metadata rule, dedupe on (contact, name, created_at), X-RateLimit-* windows with 429, injectable errors (any 4xx/5xx, each with an error.list body carrying Intercom's code for it) and slow answers. Contacts whose identifier starts with \"missing\" answer 404. Control: GET /_fake/stats, GET /_fake/events, POST /_fake/control {failNext,failStatus,failRate,delayMs,token}, POST /_fake/reset.\n" +
+        "It also answers GET /me and POST /conversations/search, /contacts/search and /tickets/search over a seeded workspace, with Intercom's query semantics (contacts match dates by calendar day in --timezone; AND/OR groups; cursor pagination). Seed with --seed <file> or POST /_fake/items/<conversations|contacts|tickets> (an item or an array; a known id is updated, updated_at defaults to now); POST /_fake/search-control {failNext,failStatus,skip} injects search failures.",
     )
     .addOption(new Option("--port <port>", "port to listen on (0: any free port)").argParser(intArg(0)).default(4010))
     .option("--host <host>", "address to bind", "127.0.0.1")
@@ -55,8 +58,17 @@ export function registerFakeIntercomCommand(program: Command): void {
         .argParser(durationAtLeast(0))
         .default(0),
     )
+    .option("--app-id <id>", "workspace app id_code answered by GET /me", "fakeapp1")
+    .option("--timezone <zone>", "workspace timezone (IANA): where contacts search's calendar days begin", "UTC")
+    .option(
+      "--seed <file>",
+      'JSON file {"conversations":[…],"contacts":[…],"tickets":[…]} of items to serve (missing fields get realistic defaults)',
+    )
     .action(
       async (flags: {
+        appId: string;
+        timezone: string;
+        seed?: string;
         port: number;
         host: string;
         token: string;
@@ -74,11 +86,19 @@ export function registerFakeIntercomCommand(program: Command): void {
           limitPerWindow: flags.limitPerWindow,
           windowMs: flags.windowSeconds * 1000,
           maxEventNames: flags.maxEventNames,
+          appId: flags.appId,
+          timezone: flags.timezone,
         });
+        const seeded = flags.seed
+          ? seedWorkspace(fake.workspace, JSON.parse(readFileSync(flags.seed, "utf8")) as unknown)
+          : null;
         fake.setFaults({ failRate: flags.failRate, failStatus: flags.failStatus, delayMs: flags.delayMs });
         process.stdout.write(
           `fake-intercom listening on ${fake.url} (${flags.limitPerWindow} requests per ${flags.windowSeconds} s)\n` +
-            `  INTERCOM_API_BASE_URL=${fake.url}\n  stats: ${fake.url}/_fake/stats   events: ${fake.url}/_fake/events\n`,
+            `  INTERCOM_API_BASE_URL=${fake.url}\n  stats: ${fake.url}/_fake/stats   events: ${fake.url}/_fake/events\n` +
+            (seeded
+              ? `  seeded ${seeded.conversations} conversations, ${seeded.contacts} contacts, ${seeded.tickets} tickets (app ${flags.appId})\n`
+              : ""),
         );
         await new Promise<void>((resolve) => {
           const stop = (): void => resolve();
