@@ -25,7 +25,7 @@ const CATALOGUE_FILE = join(SCRIPTS_DIR, "topic-catalogue.yaml");
 const OUT_DIR = join(ROOT, "src", "topics", "generated");
 
 /** Where a topic name comes from; see the header of `topic-catalogue.yaml`. */
-export const TOPIC_SOURCES = ["docs", "docs-1.x", "openapi-preview", "capture"] as const;
+export const TOPIC_SOURCES = ["docs", "docs-1.x", "openapi-preview", "capture", "intercom-bridge"] as const;
 
 /** One validated catalogue entry. */
 export interface CatalogueEntry {
@@ -106,7 +106,7 @@ export function renderTopicNames(catalogue: Catalogue): string {
     GENERATED_HEADER,
     "// Source: scripts/topic-catalogue.yaml (facts §1.8, §1.9). Regenerate with `npm run generate:topics`.",
     "",
-    "/** Where a topic name comes from: the 2.x topic table, the legacy 1.x models, the Preview OpenAPI description, or only real deliveries. */",
+    "/** Where a topic name comes from: the 2.x topic table, the legacy 1.x models, the Preview OpenAPI description, only real deliveries, or intercom-bridge itself (synthetic `reconcile.*` notifications). */",
     `export type TopicSource = ${TOPIC_SOURCES.map(q).join(" | ")};`,
     "",
     "/** What the catalogue knows about one topic. */",

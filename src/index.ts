@@ -120,6 +120,21 @@ export type {
   UnknownItem,
 } from "./topics/index.js";
 
+// The REST models of the synthetic reconcile.* topics (what the search API returns).
+export type {
+  Contact as RestContact,
+  ConversationListItem as RestConversation,
+  Ticket as RestTicket,
+} from "./topics/generated/items.js";
+
+// Gap recovery: rebuild changes no webhook delivered from Intercom's search API
+export { reconcile, hasSeen, synthesize, syntheticId, windowQuery } from "./reconcile/reconcile.js";
+export type { ReconcileOptions, ReconcileReport, ReconcileCounts } from "./reconcile/reconcile.js";
+export { createSearchApi } from "./reconcile/search-api.js";
+export type { SearchApi, SearchApiOptions, SearchPage, WorkspaceInfo, ApiAnswer } from "./reconcile/search-api.js";
+export { RECONCILE_TOPICS, SEARCH_RESOURCES, isSyntheticTopic } from "./reconcile/resources.js";
+export type { SearchResource, ReconcileTopic } from "./reconcile/resources.js";
+
 // Logging and time
 export type { Logger } from "./core/logger.js";
 export type { Clock } from "./core/clock.js";

@@ -80,6 +80,14 @@ export interface Receiver {
    * rejects with an {@link IntercomBridgeError} whose `code` decides the HTTP status (see `http/status.ts`).
    */
   receive(input: ReceiveInput): Promise<ReceiveResult>;
+  /**
+   * Stores a notification that did not arrive over HTTP (one `reconcile` synthesized from Intercom's REST API) through
+   * the same envelope checks, dedupe, routing and storage as {@link Receiver.receive}, without a signature: only call
+   * it with notifications your own code built. `headers` are kept for operators (e.g. a `user-agent` naming the
+   * source).
+   * @throws {PayloadError} when the envelope is invalid or older than the dedupe retention; {@link StoreError}.
+   */
+  ingest(notification: IntercomNotification<string>, headers?: Record<string, string>): Promise<ReceiveResult>;
   /** Starts running deliveries in this process. Idempotent. */
   start(): void;
   /** Stops running deliveries (waiting up to `timeoutMs`), then closes the store. */
@@ -145,7 +153,34 @@ export function createReceiver(options: ReceiverOptions): Receiver {
     }
     const parsed = parseNotification(body);
     if (!parsed.ok) throw parsed.error;
-    const n = parsed.notification;
+    const headers: Record<string, string> = {};
+    for (const name of ["content-type", "user-agent", "x-forwarded-for"]) {
+      const v = getHeader(input.headers, name);
+      if (typeof v === "string") headers[name] = v;
+    }
+    const bytes = typeof body === "string" ? null : rawBodyToBuffer(body);
+    const text = bytes === null ? (body as string) : bytes.toString("utf8");
+    return store_(parsed.notification, text, headers, bytes === null ? undefined : bodyBase64IfNotUtf8(bytes, text));
+  }
+
+  async function ingest(
+    notification: IntercomNotification<string>,
+    headers: Record<string, string> = {},
+  ): Promise<ReceiveResult> {
+    if (closed) throw new IntercomBridgeError("IB_ERR_SHUTTING_DOWN", "The receiver is shutting down");
+    const text = JSON.stringify(notification);
+    const parsed = parseNotification(text);
+    if (!parsed.ok) throw parsed.error;
+    return store_(parsed.notification, text, headers);
+  }
+
+  /** Stale check, routing, dedupe + store, listeners: what every accepted notification goes through. */
+  async function store_(
+    n: IntercomNotification<string>,
+    text: string,
+    headers: Record<string, string>,
+    bodyBase64?: string,
+  ): Promise<ReceiveResult> {
     const createdAt = typeof n.created_at === "number" ? n.created_at : Math.floor(clock.now() / 1000);
     if (createdAt * 1000 < clock.now() - dedupeTtlMs) {
       throw new PayloadError(
@@ -161,14 +196,6 @@ export function createReceiver(options: ReceiverOptions): Receiver {
       retry: t.retry ? resolveRetry(retry, t.retry, `handler "${t.name}" retry`) : retry,
       orderingKey: ordered ? orderingKeyOf(t.name, appId, itemId) : null,
     }));
-    const bytes = typeof body === "string" ? null : rawBodyToBuffer(body);
-    const text = bytes === null ? (body as string) : bytes.toString("utf8");
-    const bodyBase64 = bytes === null ? undefined : bodyBase64IfNotUtf8(bytes, text);
-    const headers: Record<string, string> = {};
-    for (const name of ["content-type", "user-agent", "x-forwarded-for"]) {
-      const v = getHeader(input.headers, name);
-      if (typeof v === "string") headers[name] = v;
-    }
     const result = await storeAnswer(
       store.enqueue({
         dedupeKey: dedupeKeyOf(n),
@@ -213,6 +240,7 @@ export function createReceiver(options: ReceiverOptions): Receiver {
     onAny: (handler, opts) => router.onAny(handler, opts),
     onError: (handler) => router.onError(handler),
     receive,
+    ingest,
     start() {
       if (processor || closed) return;
       processor = store.process("inbound", createRunner(router, { handlerTimeoutMs, log }), {

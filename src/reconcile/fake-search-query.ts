@@ -6,8 +6,7 @@
  * start of the day) and refuse `!=`, `>=`, `<=`, `IN` and `NIN` on a date. Pure: no I/O.
  */
 
-/** The searchable resources. */
-export type SearchResource = "conversations" | "contacts" | "tickets";
+import type { SearchResource } from "./resources.js";
 
 /** A query the fake cannot evaluate: answered 400 with Intercom's `error.list`. */
 export class SearchQueryError extends Error {

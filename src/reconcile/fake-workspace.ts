@@ -7,10 +7,8 @@
  * the receiver.
  */
 import { randomUUID } from "node:crypto";
-import { compileSearchQuery, SearchQueryError, type SearchResource } from "./fake-search-query.js";
-
-/** Every searchable resource, in the order reconcile scans them. */
-export const SEARCH_RESOURCES: readonly SearchResource[] = ["conversations", "contacts", "tickets"];
+import { compileSearchQuery, SearchQueryError } from "./fake-search-query.js";
+import { SEARCH_RESOURCES, type SearchResource } from "./resources.js";
 
 /** Options of {@link createFakeWorkspace}. */
 export interface FakeWorkspaceOptions {

@@ -3,6 +3,7 @@
  * `topicCatalogue`); this file only names the TypeScript type behind each shape, so the catalogue stays the single
  * source. A shape missing here is a compile error.
  */
+import type { Contact, ConversationListItem, Ticket } from "./generated/items.js";
 import type { topicCatalogue } from "./generated/topic-names.js";
 import type {
   AdminActivityLogEvent,
@@ -66,6 +67,12 @@ export interface TopicItemShapes {
   LegacyUserDeleted: LegacyUserDeleted;
   Ping: Ping;
   ProcedureHitlNotification: ProcedureHitlNotification;
+  /** `reconcile.contact`: the REST contact of the search API (unix-second timestamps, unlike webhooks). */
+  RestContact: Contact;
+  /** `reconcile.conversation`: the REST conversation of the search API. */
+  RestConversation: ConversationListItem;
+  /** `reconcile.ticket`: the REST ticket of the search API. */
+  RestTicket: Ticket;
   SubscriptionChange: SubscriptionChange;
   Ticket: WebhookTicket;
   TicketClosed: TicketClosed;

@@ -23,10 +23,27 @@ import type {
   WebhookConversationPart,
   WebhookTicket,
 } from "../../src/topics/webhook-items.js";
+import type { Contact, ConversationListItem, Ticket } from "../../src/topics/generated/items.js";
 
 const router = createRouter();
 
 describe("topic types", () => {
+  it("types the synthetic reconcile.* topics with the REST models", () => {
+    router.on("reconcile.*", (n) => {
+      expectTypeOf(n.topic).toEqualTypeOf<"reconcile.conversation" | "reconcile.contact" | "reconcile.ticket">();
+      expectTypeOf(n.data.item).toEqualTypeOf<ConversationListItem | Contact | Ticket>();
+      if (n.topic === "reconcile.contact") {
+        // REST timestamps are unix seconds, unlike a contact webhook's ISO strings.
+        expectTypeOf(n.data.item.updated_at).toEqualTypeOf<number | null | undefined>();
+      }
+    });
+    router.on("reconcile.ticket", (n) => {
+      expectTypeOf(n.data.item).toEqualTypeOf<Ticket>();
+    });
+    // @ts-expect-error not a topic
+    router.on("reconcile.company", () => undefined);
+  });
+
   it("narrows the item of an exact topic", () => {
     router.on("conversation.user.replied", (n) => {
       expectTypeOf(n.topic).toEqualTypeOf<"conversation.user.replied">();

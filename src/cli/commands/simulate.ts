@@ -74,7 +74,7 @@ export function registerSimulateCommand(program: Command): void {
   program
     .command("simulate")
     .description(
-      "Send realistic signed Intercom notifications (captured samples, one per known topic unless --topic is given) and print the status codes received.\n" +
+      "Send realistic signed Intercom notifications (captured samples, one per topic Intercom sends unless --topic is given) and print the status codes received.\n" +
         "Each is sent with a fresh id and created_at (neither duplicate nor stale) unless --as-captured.",
     )
     .addOption(
@@ -89,7 +89,9 @@ export function registerSimulateCommand(program: Command): void {
       ),
     )
     .addOption(
-      new Option("--topic <topic>", "topic to send (repeatable; default: every known topic)").argParser(collect),
+      new Option("--topic <topic>", "topic to send (repeatable; default: every topic Intercom sends)").argParser(
+        collect,
+      ),
     )
     .addOption(
       new Option(
@@ -130,7 +132,11 @@ export function registerSimulateCommand(program: Command): void {
         );
       }
       const samples = loadSamples();
-      const topics = flags.topic && flags.topic.length > 0 ? flags.topic : [...topicNames];
+      // Synthetic reconcile.* topics are not Intercom's to send: only on request.
+      const topics =
+        flags.topic && flags.topic.length > 0
+          ? flags.topic
+          : topicNames.filter((t) => topicCatalogue[t].source !== "intercom-bridge");
       const count = flags.count ?? topics.length;
       const bodies: Array<{ topic: string; body: string }> = [];
       for (let i = 0; i < count; i++) {

@@ -686,6 +686,52 @@ export interface ConversationFirstContactReply {
   [key: string]: unknown;
 }
 
+/** The data returned about your conversations when you list or search them. */
+export interface ConversationListItem {
+  /** Always conversation. */
+  type?: string | null;
+  /** The id representing the conversation. */
+  id?: string | null;
+  /** The title given to the conversation. */
+  title?: string | null;
+  /** The time the conversation was created. */
+  created_at?: number | null;
+  /** The last time the conversation was updated. */
+  updated_at?: number | null;
+  /** The last time a Contact responded to an Admin. In other words, the time a customer started waiting for a response. Set to null if last reply is from an Admin. */
+  waiting_since?: number | null;
+  /** If set this is the time in the future when this conversation will be marked as open. i.e. it will be in a snoozed state until this time. i.e. it will be in a snoozed state until this time. */
+  snoozed_until?: number | null;
+  /** Indicates whether a conversation is open (true) or closed (false). */
+  open?: boolean | null;
+  /** Can be set to "open", "closed" or "snoozed". */
+  state?: OpenString<"open" | "closed" | "snoozed"> | null;
+  /** Indicates whether a conversation has been read. */
+  read?: boolean | null;
+  /** If marked as priority, it will return priority or else not_priority. */
+  priority?: OpenString<"priority" | "not_priority"> | null;
+  /** The id of the admin assigned to the conversation. If it's not assigned to an admin it will return null. */
+  admin_assignee_id?: number | null;
+  /** The id of the team assigned to the conversation. If it's not assigned to a team it will return null. */
+  team_assignee_id?: number | null;
+  /** The company associated with the conversation. */
+  company?: Company | null;
+  tags?: Tags | null;
+  conversation_rating?: ConversationRating | null;
+  source?: ConversationSource | null;
+  contacts?: ConversationContacts | null;
+  teammates?: ConversationTeammates | null;
+  custom_attributes?: CustomAttributes | null;
+  first_contact_reply?: ConversationFirstContactReply | null;
+  sla_applied?: SlaApplied | null;
+  statistics?: ConversationStatistics | null;
+  linked_objects?: LinkedObjectList | null;
+  /** Indicates whether the AI Agent participated in the conversation. */
+  ai_agent_participated?: boolean | null;
+  ai_agent?: AiAgent | null;
+  [key: string]: unknown;
+}
+
 /** A Conversation Part represents a message in the conversation. */
 export interface ConversationPart {
   /** Always conversation_part */

@@ -1,8 +1,8 @@
 // THIS FILE IS GENERATED - DO NOT EDIT DIRECTLY (scripts/generate-topics.ts)
 // Source: scripts/topic-catalogue.yaml (facts §1.8, §1.9). Regenerate with `npm run generate:topics`.
 
-/** Where a topic name comes from: the 2.x topic table, the legacy 1.x models, the Preview OpenAPI description, or only real deliveries. */
-export type TopicSource = "docs" | "docs-1.x" | "openapi-preview" | "capture";
+/** Where a topic name comes from: the 2.x topic table, the legacy 1.x models, the Preview OpenAPI description, only real deliveries, or intercom-bridge itself (synthetic `reconcile.*` notifications). */
+export type TopicSource = "docs" | "docs-1.x" | "openapi-preview" | "capture" | "intercom-bridge";
 
 /** What the catalogue knows about one topic. */
 export interface TopicCatalogueEntry {
@@ -20,7 +20,7 @@ export interface TopicCatalogueEntry {
   readonly legacy?: true;
 }
 
-/** Every topic Intercom documents or is seen sending (122 topics), spelled as on the wire. */
+/** Every topic Intercom documents or is seen sending (125 topics), spelled as on the wire. */
 export const topicNames = [
   "admin.added_to_workspace",
   "admin.away_mode_updated",
@@ -144,6 +144,9 @@ export const topicNames = [
   "contact.updated",
   "contact.tag.created",
   "contact.tag.deleted",
+  "reconcile.conversation",
+  "reconcile.contact",
+  "reconcile.ticket",
 ] as const;
 
 /** Topic → item type, shape, description and source. */
@@ -270,4 +273,7 @@ export const topicCatalogue = {
   "contact.updated": { item: "contact", shape: "LegacyUser", description: "A lead is updated.", source: "docs-1.x", legacy: true },
   "contact.tag.created": { item: "contact_tag", shape: "ContactTag", description: "A lead is tagged.", source: "docs-1.x", legacy: true },
   "contact.tag.deleted": { item: "contact_tag", shape: "ContactTag", description: "A tag is removed from a lead.", source: "docs-1.x", legacy: true },
+  "reconcile.conversation": { item: "conversation", shape: "RestConversation", description: "A conversation changed while no webhook reached us; data.item is the conversation as the search API returned it.", source: "intercom-bridge" },
+  "reconcile.contact": { item: "contact", shape: "RestContact", description: "A contact changed while no webhook reached us; data.item is the contact as the search API returned it.", source: "intercom-bridge" },
+  "reconcile.ticket": { item: "ticket", shape: "RestTicket", description: "A ticket changed while no webhook reached us; data.item is the ticket as the search API returned it.", source: "intercom-bridge" },
 } as const satisfies Record<(typeof topicNames)[number], TopicCatalogueEntry>;

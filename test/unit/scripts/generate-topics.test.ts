@@ -31,7 +31,13 @@ describe("generate-topics", () => {
   });
 
   it("lists every documented topic, the captured spelling and the legacy ones", () => {
-    expect(topicNames).toHaveLength(122);
+    // 122 topics Intercom sends, plus the 3 synthetic reconcile.* ones.
+    expect(topicNames).toHaveLength(125);
+    expect(topicNames.filter((t) => topicCatalogue[t].source === "intercom-bridge")).toEqual([
+      "reconcile.conversation",
+      "reconcile.contact",
+      "reconcile.ticket",
+    ]);
     const docs = topicNames.filter((t) => topicCatalogue[t].source === "docs");
     expect(docs).toHaveLength(106); // the current 2.x table (facts §1.8)
     expect(topicNames.filter((t) => "preview" in topicCatalogue[t])).toHaveLength(9);
