@@ -39,3 +39,21 @@ export function outboundOptions(label = ""): Option[] {
       .default(DEFAULT_MAX_EVENT_NAMES),
   ];
 }
+
+/**
+ * Where Intercom's REST API is and which version to pin: `--region`, `--base-url`, `--intercom-version`, with their
+ * environment variables. The access token is always read from INTERCOM_ACCESS_TOKEN, never from a flag.
+ */
+export function intercomApiOptions(): Option[] {
+  return [
+    new Option("--region <region>", "Intercom region (the access token is read from INTERCOM_ACCESS_TOKEN)")
+      .choices(["us", "eu", "au"])
+      .env(ENV.region),
+    new Option("--base-url <url>", "Intercom API base URL, overrides --region (e.g. a fake-intercom URL)").env(
+      ENV.apiBaseUrl,
+    ),
+    new Option("--intercom-version <version>", "Intercom-Version header to pin (default 2.14)").env(
+      ENV.intercomVersion,
+    ),
+  ];
+}

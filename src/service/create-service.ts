@@ -173,11 +173,26 @@ async function buildReceiver(
   });
   receiver.onReceived((r) => metrics.observeReceived(r.topic, r.status === "duplicate" ? "duplicate" : "accepted"));
 
+  await registerTargets(receiver, { ...options, forwardSecret: options.forwardSecret ?? secrets[0]! }, log);
+  return receiver;
+}
+
+/**
+ * Registers the handlers module, the forward targets and (when asked) the built-in log handler on `receiver`: the
+ * targets `serve` routes to. `reconcile` registers the same ones, so a synthetic notification it stores gets the
+ * deliveries `serve` runs.
+ */
+export async function registerTargets(
+  receiver: Receiver,
+  options: Pick<ServiceOptions, "handlersModule" | "handlersModuleOrigin" | "forwards" | "builtInLogHandler"> & {
+    forwardSecret: string;
+  },
+  log: Logger,
+): Promise<void> {
   if (options.handlersModule)
     await installHandlersModule(receiver.router, options.handlersModule, { origin: options.handlersModuleOrigin, log });
-  registerForwards(receiver, options.forwards ?? [], options.forwardSecret ?? secrets[0]!);
+  registerForwards(receiver, options.forwards ?? [], options.forwardSecret);
   if (options.builtInLogHandler === true) registerBuiltInLogHandler(receiver, log);
-  return receiver;
 }
 
 /**

@@ -22,7 +22,7 @@ import { createEventTracker, type EventTracker } from "../../outbound/outbox.js"
 import type { Logger } from "../../core/logger.js";
 import { OUTBOX_LIMITER, PAUSE_REASON_UNAUTHORIZED } from "../../outbound/rate-limit.js";
 import { durationArg, intArg } from "../parse.js";
-import { outboundOptions } from "../outbound-options.js";
+import { intercomApiOptions, outboundOptions } from "../outbound-options.js";
 import { sqlitePathOf } from "../store-url.js";
 import { alignColumns } from "../table.js";
 
@@ -43,22 +43,9 @@ const PRESENTED = EVENT_STATE_NAMES;
 const FROM_PRESENTED = EVENT_STATE_FROM_NAME;
 
 function sendOptions(command: Command): Command {
-  const cmd = storeOptions(command)
-    .addOption(
-      new Option("--region <region>", "Intercom region (the access token is read from INTERCOM_ACCESS_TOKEN)")
-        .choices(["us", "eu", "au"])
-        .env(ENV.region),
-    )
-    .addOption(
-      new Option("--base-url <url>", "Intercom API base URL, overrides --region (e.g. a fake-intercom URL)").env(
-        ENV.apiBaseUrl,
-      ),
-    )
-    .addOption(
-      new Option("--intercom-version <version>", "Intercom-Version header to pin (default 2.14)").env(
-        ENV.intercomVersion,
-      ),
-    )
+  const cmd = storeOptions(command);
+  for (const option of intercomApiOptions()) cmd.addOption(option);
+  cmd
     .addOption(new Option("--concurrency <n>", "requests in flight at once").argParser(intArg(1)).default(8))
     .addOption(
       new Option("--timeout <duration>", "per-request timeout (500ms, 10s, …)")

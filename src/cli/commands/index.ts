@@ -8,6 +8,7 @@ import { registerOperatorCommands, registerPurgeCommand } from "./operator.js";
 import { registerSimulateCommand } from "./simulate.js";
 import { registerEventsCommand } from "./events.js";
 import { registerFakeIntercomCommand } from "./fake-intercom.js";
+import { registerReconcileCommand } from "./reconcile.js";
 import { registerSignCommand } from "./sign.js";
 import { registerVerifyCommand } from "./verify.js";
 import { registerTopicsCommand } from "./topics.js";
@@ -35,6 +36,7 @@ export function registerCommands(program: Command): void {
   registerPurgeCommand(program);
   registerSimulateCommand(program);
   registerEventsCommand(program);
+  registerReconcileCommand(program);
   registerFakeIntercomCommand(program);
   registerSignCommand(program);
   registerVerifyCommand(program);
