@@ -1,0 +1,150 @@
+/**
+ * `intercom-bridge reconcile` end to end: a real `serve` (SQLite, a handlers module) received half of the changes as
+ * signed webhooks; the CLI, run as its own process against fake-intercom, stores the other half as reconcile.*
+ * notifications, serve's workers deliver each once, a second run stores none, and a refused token exits 1 with a
+ * message.
+ */
+import { spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { startFakeIntercom, type FakeIntercom } from "../../../src/outbound/fake-intercom.js";
+import type { SearchResource } from "../../../src/reconcile/resources.js";
+import { CLI, ROOT, startServe, type ServeProcess } from "../../helpers/serve-process.js";
+import { realNotification, seedRecentItems } from "../../helpers/reconcile-fixture.js";
+import { waitFor } from "../../helpers/wait-for.js";
+
+const SECRET = "cli-gap-secret";
+const APP = "app_cli_gap";
+let fake: FakeIntercom | undefined;
+let serve: ServeProcess | undefined;
+let dir: string | undefined;
+afterEach(async () => {
+  await serve?.stop();
+  await fake?.close();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+  serve = undefined;
+  fake = undefined;
+  dir = undefined;
+});
+
+/** Runs the CLI as a child process without blocking this one (fake-intercom answers from here). */
+function runCli(
+  args: string[],
+  env: Record<string, string>,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ["--import", "tsx", CLI, ...args], {
+      cwd: ROOT,
+      env: { ...process.env, ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    child.once("exit", (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+/** A handlers module: real topics go to "sync", synthetic ones to "resync"; each run appends a line. */
+function writeHandlers(d: string): string {
+  const path = join(d, "handlers.mjs");
+  writeFileSync(
+    path,
+    `import { appendFileSync } from "node:fs";
+const out = ${JSON.stringify(join(d, "runs.log"))};
+const note = (name) => async (n) => appendFileSync(out, name + " " + n.topic + " " + n.data.item.id + "\\n");
+export default {
+  "conversation.*": note("sync"),
+  "contact.*": note("sync"),
+  "ticket.*": note("sync"),
+  "reconcile.*": note("resync"),
+};
+`,
+  );
+  return path;
+}
+
+const runs = (d: string): string[] =>
+  existsSync(join(d, "runs.log")) ? readFileSync(join(d, "runs.log"), "utf8").trim().split("\n").filter(Boolean) : [];
+
+describe("intercom-bridge reconcile", () => {
+  it("stores exactly the undelivered half, serve delivers each once, and a second run stores none", async () => {
+    dir = mkdtempSync(join(tmpdir(), "ib-gap-cli-"));
+    fake = await startFakeIntercom({ token: "read-token", appId: APP });
+    const items = seedRecentItems(fake, { conversations: 300, contacts: 200, tickets: 100 });
+    const store = `sqlite:${join(dir, "bridge.db")}`;
+    const handlers = writeHandlers(dir);
+    serve = await startServe(["--store", store, "--handlers", handlers, "--concurrency", "32"], {}, SECRET);
+    const missed = new Set<string>();
+    for (const [resource, list] of Object.entries(items) as [SearchResource, typeof items.tickets][]) {
+      for (const [i, item] of list.entries()) {
+        if (i % 2 === 1) missed.add(`${resource} ${item.id}`);
+        else expect((await serve.post(realNotification(resource, item, APP))).status).toBe(200);
+      }
+    }
+    await waitFor(() => runs(dir!).length === 300, { timeoutMs: 60_000 });
+
+    const env = {
+      INTERCOM_ACCESS_TOKEN: "read-token",
+      INTERCOM_API_BASE_URL: fake.url,
+      INTERCOM_BRIDGE_STORE: store,
+      INTERCOM_BRIDGE_HANDLERS: handlers,
+    };
+    const first = await runCli(["reconcile", "--since", "2h", "--per-page", "70"], env);
+    expect(first.stderr).toBe("");
+    expect(first.code).toBe(0);
+    expect(first.stdout).toMatch(/conversations\s+300\s+150\s+150/);
+    expect(first.stdout).toMatch(/contacts\s+200\s+100\s+100/);
+    expect(first.stdout).toMatch(/tickets\s+100\s+50\s+50/);
+    // 70 per page: 5 + 3 + 2 pages.
+    expect(fake.workspace.stats().searches).toEqual({ conversations: 5, contacts: 3, tickets: 2 });
+
+    await waitFor(() => runs(dir!).length === 600, { timeoutMs: 60_000 });
+    const resynced = runs(dir).filter((l) => l.startsWith("resync "));
+    expect(resynced).toHaveLength(300);
+    const byType = {
+      "reconcile.conversation": "conversations",
+      "reconcile.contact": "contacts",
+      "reconcile.ticket": "tickets",
+    };
+    expect(
+      new Set(resynced.map((l) => `${byType[l.split(" ")[1] as keyof typeof byType]} ${l.split(" ")[2]}`)),
+    ).toEqual(missed);
+    expect(new Set(runs(dir)).size).toBe(600);
+
+    const second = await runCli(["reconcile", "--since", "2h", "--json"], env);
+    expect(second.code).toBe(0);
+    const report = JSON.parse(second.stdout) as {
+      appId: string;
+      counts: Record<string, { synthesized: number; alreadySeen: number }>;
+    };
+    expect(report.appId).toBe(APP);
+    expect(Object.values(report.counts).map((c) => c.synthesized)).toEqual([0, 0, 0]);
+    expect(Object.values(report.counts).map((c) => c.alreadySeen)).toEqual([300, 200, 100]);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(runs(dir)).toHaveLength(600);
+  });
+
+  it("exits 1 with a clear message when Intercom refuses the token, storing nothing", async () => {
+    dir = mkdtempSync(join(tmpdir(), "ib-gap-cli-"));
+    fake = await startFakeIntercom({ token: "the-real-token", appId: APP });
+    seedRecentItems(fake, { tickets: 3 });
+    const store = `sqlite:${join(dir, "bridge.db")}`;
+    const r = await runCli(["reconcile", "--since", "1h", "--store", store], {
+      INTERCOM_ACCESS_TOKEN: "an-old-token",
+      INTERCOM_API_BASE_URL: fake.url,
+    });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/Intercom refused the access token.*401.*INTERCOM_ACCESS_TOKEN/);
+    expect(r.stderr).not.toContain("an-old-token");
+    expect(r.stdout).toBe("");
+    const missing = await runCli(["reconcile", "--since", "1h", "--store", store], { INTERCOM_ACCESS_TOKEN: "" });
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/INTERCOM_ACCESS_TOKEN is not set/);
+    const list = await runCli(["deliveries", "list", "--store", store, "--json"], {});
+    expect((JSON.parse(list.stdout) as { items: unknown[] }).items).toEqual([]);
+  });
+});
