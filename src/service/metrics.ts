@@ -8,11 +8,16 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom
 import type { ProcessorEvents, Store, StoreReader } from "../store/store.js";
 import { JOB_STATES, type QueueName } from "../delivery/types.js";
 import { isKnownTopic } from "../topics/index.js";
+import { isSyntheticTopic } from "../reconcile/resources.js";
 
 /** Prometheus metrics of one service. Gauges of the store are read when `/metrics` is scraped. */
 export interface ServiceMetrics {
   registry: Registry;
-  /** Counts one webhook request's outcome (`accepted`, `duplicate`, or an error code). */
+  /**
+   * Counts one webhook request's outcome (`accepted`, `duplicate`, or an error code). A synthetic `reconcile.*`
+   * notification (stored by gap recovery, not received) is counted apart, in
+   * `intercom_bridge_synthetic_notifications_total`.
+   */
   observeReceived(topic: string | null, outcome: string): void;
   /** Counts records deleted by retention. */
   observePurged(count: number): void;
@@ -29,6 +34,12 @@ export function createMetrics(store: Pick<StoreReader, "stats">): ServiceMetrics
   const received = new Counter({
     name: "intercom_bridge_notifications_received_total",
     help: "Webhook requests by topic and outcome (accepted, duplicate, or the error code)",
+    labelNames: ["topic", "outcome"] as const,
+    registers: [registry],
+  });
+  const synthetic = new Counter({
+    name: "intercom_bridge_synthetic_notifications_total",
+    help: "Synthetic reconcile.* notifications gap recovery stored in this process, by topic and outcome (accepted, duplicate)",
     labelNames: ["topic", "outcome"] as const,
     registers: [registry],
   });
@@ -99,6 +110,10 @@ export function createMetrics(store: Pick<StoreReader, "stats">): ServiceMetrics
   return {
     registry,
     observeReceived(topic, outcome) {
+      if (topic !== null && isSyntheticTopic(topic)) {
+        synthetic.inc({ topic, outcome });
+        return;
+      }
       const label = topic === null ? "none" : isKnownTopic(topic) ? topic : "unknown";
       received.inc({ topic: label, outcome });
     },

@@ -13,6 +13,7 @@ import { replayRecord } from "../../store/replay.js";
 import type { StoreReader } from "../../store/store.js";
 import { durationArg, intArg, timeArg } from "../parse.js";
 import { alignColumns } from "../table.js";
+import { isSyntheticTopic } from "../../reconcile/resources.js";
 
 function stateArg(value: string): JobState {
   if (!(JOB_STATES as readonly string[]).includes(value))
@@ -98,8 +99,9 @@ export function registerOperatorCommands(program: Command): void {
   ).action(async (id: string, flags: StoreFlags & { json?: boolean }) => {
     await withStore(flags, async (store) => {
       const detail = await findRecord(store, id, flags.store);
+      const synthetic = isSyntheticTopic(detail.record.topic);
       if (flags.json) {
-        process.stdout.write(JSON.stringify(detail, null, 2) + "\n");
+        process.stdout.write(JSON.stringify({ ...detail, synthetic }, null, 2) + "\n");
         return;
       }
       const r = detail.record;
@@ -112,6 +114,11 @@ export function registerOperatorCommands(program: Command): void {
       const out = [
         `Notification ${r.notificationId ?? "(no id)"}  record ${r.id}`,
         `  topic       ${r.topic}`,
+        ...(synthetic
+          ? [
+              "  synthetic   yes: stored by reconcile from Intercom's REST API for a change no webhook delivered (the item is the REST object)",
+            ]
+          : []),
         `  app_id      ${r.appId ?? "-"}`,
         `  item        ${r.itemId ?? "-"}`,
         `  created_at  ${new Date(r.createdAt * 1000).toISOString()}`,

@@ -67,6 +67,14 @@ export default {
   return path;
 }
 
+async function firstRealNotificationId(store: string): Promise<string | undefined> {
+  const list = await runCli(
+    ["deliveries", "list", "--store", store, "--topic", "ticket.*", "--json", "--limit", "1"],
+    {},
+  );
+  return (JSON.parse(list.stdout) as { items: { notificationId: string }[] }).items[0]?.notificationId;
+}
+
 const runs = (d: string): string[] =>
   existsSync(join(d, "runs.log")) ? readFileSync(join(d, "runs.log"), "utf8").trim().split("\n").filter(Boolean) : [];
 
@@ -115,6 +123,13 @@ describe("intercom-bridge reconcile", () => {
     ).toEqual(missed);
     expect(new Set(runs(dir)).size).toBe(600);
 
+    const ticket = items.tickets[1]!;
+    const inspected = await runCli(["inspect", `notif_reconcile-ticket-${ticket.id}-${ticket.updated_at}`], env);
+    expect(inspected.code).toBe(0);
+    expect(inspected.stdout).toMatch(/topic\s+reconcile\.ticket\n\s+synthetic\s+yes: stored by reconcile/);
+    const realOne = await runCli(["inspect", "--json", (await firstRealNotificationId(store))!], env);
+    expect((JSON.parse(realOne.stdout) as { synthetic: boolean }).synthetic).toBe(false);
+
     const second = await runCli(["reconcile", "--since", "2h", "--json"], env);
     expect(second.code).toBe(0);
     const report = JSON.parse(second.stdout) as {
@@ -126,7 +141,7 @@ describe("intercom-bridge reconcile", () => {
     expect(Object.values(report.counts).map((c) => c.alreadySeen)).toEqual([300, 200, 100]);
     await new Promise((r) => setTimeout(r, 500));
     expect(runs(dir)).toHaveLength(600);
-  });
+  }, 180_000);
 
   it("exits 1 with a clear message when Intercom refuses the token, storing nothing", async () => {
     dir = mkdtempSync(join(tmpdir(), "ib-gap-cli-"));
@@ -146,5 +161,5 @@ describe("intercom-bridge reconcile", () => {
     expect(missing.stderr).toMatch(/INTERCOM_ACCESS_TOKEN is not set/);
     const list = await runCli(["deliveries", "list", "--store", store, "--json"], {});
     expect((JSON.parse(list.stdout) as { items: unknown[] }).items).toEqual([]);
-  });
+  }, 60_000);
 });
