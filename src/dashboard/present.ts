@@ -3,6 +3,7 @@
  * purpose, so a store change does not silently change the documented API (docs/dashboard-api.md). Secret headers
  * never leave here. Pure; no fastify, no store implementation.
  */
+import { isSyntheticTopic } from "../reconcile/resources.js";
 import { failureReason } from "../outbound/bulk-import.js";
 import { EVENT_STATE_NAMES } from "../outbound/event-states.js";
 import { OUTBOX_PAUSED_MESSAGE_PREFIX } from "../outbound/rate-limit.js";
@@ -55,6 +56,8 @@ export interface NotificationView {
   appId: string | null;
   createdAt: number;
   receivedAt: number;
+  /** True for a `reconcile.*` notification: stored by gap recovery from the REST API, not delivered by a webhook. */
+  synthetic: boolean;
   deliveries: Pick<DeliveryView, "id" | "target" | "state" | "attempts" | "maxAttempts" | "runAt" | "lastError">[];
 }
 
@@ -137,6 +140,7 @@ export function presentNotification(summary: RecordSummary): NotificationView {
     appId: r.appId,
     createdAt: r.createdAt,
     receivedAt: r.receivedAt,
+    synthetic: isSyntheticTopic(r.topic),
     deliveries: summary.jobs.map((j) => ({
       id: j.id,
       target: j.target,
@@ -163,6 +167,7 @@ export function presentRecordDetail(detail: RecordDetail): RecordDetailView {
       appId: r.appId,
       createdAt: r.createdAt,
       receivedAt: r.receivedAt,
+      synthetic: isSyntheticTopic(r.topic),
     },
     payload,
     rawBody,

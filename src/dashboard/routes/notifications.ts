@@ -1,6 +1,6 @@
 /**
  * `GET /api/notifications` (the received notifications, newest first, filtered and searched by notification or item
- * id) and `GET /api/notifications/:id` (one notification with its payload, safe headers and every delivery with its
+ * id; `origin=synthetic` keeps the `reconcile.*` ones gap recovery stored) and `GET /api/notifications/:id` (one notification with its payload, safe headers and every delivery with its
  * attempts). Reads through the Store contract only.
  */
 import type { FastifyInstance } from "fastify";
@@ -9,6 +9,7 @@ import type { StoreReader } from "../../store/store.js";
 import { DEFAULT_PAGE_SIZE, parseFilter, type FilterParam, type ParsedFilter } from "../parse-filter.js";
 import { presentNotification, presentRecordDetail } from "../present.js";
 import { ID_RE, sendError, type ApiContext } from "./context.js";
+import { isSyntheticTopic, RECONCILE_TOPIC_GROUP } from "../../reconcile/resources.js";
 
 const LIST_PARAMS: readonly FilterParam[] = [
   "state",
@@ -26,8 +27,26 @@ const LIST_PARAMS: readonly FilterParam[] = [
 /** Registers the notifications list and detail. */
 export function registerNotificationRoutes(api: FastifyInstance, { store }: ApiContext): void {
   api.get<{ Querystring: Record<string, unknown> }>("/api/notifications", async (req, reply) => {
-    const parsed = parseFilter(req.query, LIST_PARAMS);
+    const { origin, ...query } = req.query;
+    const parsed = parseFilter(query, LIST_PARAMS);
     if (!parsed.ok) return sendError(reply, "IB_ERR_QUERY_INVALID", parsed.message);
+    // origin=synthetic: only what gap recovery stored (the reconcile.* topics).
+    if (origin !== undefined && origin !== "") {
+      if (origin !== "synthetic")
+        return sendError(
+          reply,
+          "IB_ERR_QUERY_INVALID",
+          `Unknown origin "${JSON.stringify(origin)}"; expected synthetic`,
+        );
+      const topic = parsed.value.filter.topic;
+      if (topic !== undefined && topic !== "*" && !isSyntheticTopic(topic))
+        return sendError(
+          reply,
+          "IB_ERR_QUERY_INVALID",
+          `origin=synthetic selects the ${RECONCILE_TOPIC_GROUP}.* topics; topic "${topic}" is not one of them`,
+        );
+      if (topic === undefined || topic === "*") parsed.value.filter.topic = `${RECONCILE_TOPIC_GROUP}.*`;
+    }
     const result = await listNotifications(store, parsed.value);
     if ("error" in result) return sendError(reply, "IB_ERR_QUERY_INVALID", result.error);
     return result;

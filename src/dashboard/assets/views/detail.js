@@ -2,7 +2,16 @@
 // delivery with its attempts, last error and where it was thrown (the stored stack, truncated), replay buttons, the
 // kept headers and the payload. Follows deliveries that are still moving. Plain ES module, no build step.
 import { api, fmtTime, h, prettyJson, stateChip } from "../lib.js";
-import { REPLAYABLE, confirmDialog, errorText, navigation, onLeave, replayDelivery, toast } from "./shell.js";
+import {
+  REPLAYABLE,
+  confirmDialog,
+  errorText,
+  navigation,
+  onLeave,
+  replayDelivery,
+  syntheticBadge,
+  toast,
+} from "./shell.js";
 
 /** Fills `root` with the notification `id` and refreshes it while a delivery is pending, running or retrying. */
 export async function notificationDetail(root, _params, id) {
@@ -37,7 +46,7 @@ export async function notificationDetail(root, _params, id) {
     });
     root.replaceChildren(
       h("p", {}, backLink()),
-      h("h1", {}, r.topic),
+      h("h1", {}, r.topic, r.synthetic ? syntheticBadge() : null),
       h(
         "dl",
         { class: "facts" },

@@ -1,7 +1,7 @@
 // intercom-bridge dashboard: the Notifications view — received notifications, newest first, filtered and searched
 // by notification or item id; new ones join the first page live. Plain ES module, no build step.
 import { api, fmtTime, h, stateChip, topicMatches } from "../lib.js";
-import { STATES, errorText, onLeave, onReceived } from "./shell.js";
+import { STATES, errorText, onLeave, onReceived, syntheticBadge } from "./shell.js";
 import { filterForm, filtersOf, pagedTable } from "./tables.js";
 
 function notificationRow(n, isNew = false) {
@@ -9,7 +9,12 @@ function notificationRow(n, isNew = false) {
     "tr",
     { "data-id": n.id, "data-topic": n.topic, class: isNew ? "new" : "" },
     h("td", {}, fmtTime(n.receivedAt)),
-    h("td", {}, h("a", { href: `#/notifications/${encodeURIComponent(n.id)}` }, n.topic)),
+    h(
+      "td",
+      {},
+      h("a", { href: `#/notifications/${encodeURIComponent(n.id)}` }, n.topic),
+      n.synthetic ? syntheticBadge() : null,
+    ),
     h("td", { class: "mono" }, n.notificationId ?? "—"),
     h("td", { class: "mono" }, n.itemId ?? "—"),
     h(
@@ -35,6 +40,7 @@ export async function notifications(root, params) {
   const filters = filterForm("notifications", params, [
     ["state", "State", "select", STATES],
     ["topic", "Topic", "text", "conversation.* or exact"],
+    ["origin", "Origin", "select", ["synthetic"]],
     ["q", "Search", "search", "notification or item id"],
     ["since", "From", "datetime-local"],
     ["until", "To", "datetime-local"],
@@ -78,6 +84,7 @@ export async function notifications(root, params) {
 
 function matchesFilters(n, p) {
   if (p.topic && !topicMatches(p.topic, n.topic)) return false;
+  if (p.origin === "synthetic" && !n.synthetic) return false;
   if (p.state && !n.deliveries.some((d) => d.state === p.state)) return false;
   if (p.q && n.notificationId !== p.q && n.itemId !== p.q) return false;
   if (p.since && n.receivedAt < Number(p.since)) return false;

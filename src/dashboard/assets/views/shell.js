@@ -111,3 +111,14 @@ export function card(title, value, kind = "", ...extra) {
     h("div", { class: "card-extra" }, extra),
   );
 }
+
+/** The badge of a synthetic `reconcile.*` notification: stored by gap recovery, not delivered by a webhook. */
+export const syntheticBadge = () =>
+  h(
+    "span",
+    {
+      class: "badge synthetic",
+      title: "Synthetic: stored by reconcile from Intercom's REST API for a change no webhook delivered",
+    },
+    "synthetic",
+  );
