@@ -83,6 +83,7 @@ export class MemoryStore implements Store {
   private readonly recordIndex = new Map<string, number>();
   private readonly dedupe = new Map<string, { recordId: string; expiresAt: number }>();
   private readonly sets = new Map<string, Set<string>>();
+  private readonly values = new Map<string, string>();
   private readonly limiters = new Map<string, FixedWindowState>();
   private readonly pauses: QueuePauses = new Map();
   private readonly processors = new Set<LeaseProcessor>();
@@ -389,6 +390,14 @@ export class MemoryStore implements Store {
   /** See {@link Store.setMembers}. */
   setMembers(name: string): Promise<string[]> {
     return this.guard(() => [...(this.sets.get(name) ?? [])].sort());
+  }
+  /** See {@link Store.compareAndSet}. */
+  compareAndSet(name: string, expected: string | null, next: string): Promise<string | null> {
+    return this.guard(() => {
+      const current = this.values.get(name) ?? null;
+      if (current === expected) this.values.set(name, next);
+      return current;
+    });
   }
 
   /** See {@link Store.ping}. Rejects with {@link StoreError} once closed. */

@@ -144,7 +144,10 @@ export interface StoreAdmin {
   purgeRecords(beforeMs: number, limit: number): Promise<number>;
 }
 
-/** Coordination between processes sharing the store: rate budgets and named sets (the outbox uses them). */
+/**
+ * Coordination between processes sharing the store: rate budgets and named sets (the outbox uses them), and named
+ * values (serve's heartbeat and the gap-recovery lease).
+ */
 export interface StoreCoordination {
   /** A rate budget shared by all processes on this store, by name. */
   limiter(name: string): SharedLimiter;
@@ -152,6 +155,12 @@ export interface StoreCoordination {
   addToSet(name: string, members: readonly string[]): Promise<number>;
   /** Members of a named set. */
   setMembers(name: string): Promise<string[]>;
+  /**
+   * Atomically stores `next` under `name` when the value stored there is `expected` (null: none stored). Returns the
+   * value stored before the call: the swap happened exactly when it equals `expected`. To only read, pass an
+   * `expected` value that is never stored (nothing changes then). Values are kept until replaced; they do not expire.
+   */
+  compareAndSet(name: string, expected: string | null, next: string): Promise<string | null>;
 }
 
 /**

@@ -1015,6 +1015,26 @@ export function defineStoreConformance(name: string, factory: () => Promise<Stor
         expect(await store.setMembers(`${name}-other`)).toEqual([]);
       });
 
+      it("swaps a named value only when it holds the expected one, and one of many racing swaps wins", async () => {
+        const name = `v-${randomUUID()}`;
+        const NEVER = "\u0000never-stored";
+        expect(await store.compareAndSet(name, NEVER, "x")).toBeNull(); // a read: nothing stored, nothing changed
+        expect(await store.compareAndSet(name, "a", "b")).toBeNull(); // expected a value, none stored: no swap
+        expect(await store.compareAndSet(name, NEVER, NEVER)).toBeNull();
+        expect(await store.compareAndSet(name, null, "first")).toBeNull(); // swapped
+        expect(await store.compareAndSet(name, null, "again")).toBe("first"); // no longer absent: no swap
+        expect(await store.compareAndSet(name, "first", "second")).toBe("first"); // swapped
+        expect(await store.compareAndSet(name, NEVER, NEVER)).toBe("second");
+        expect(await store.compareAndSet(`${name}-other`, NEVER, NEVER)).toBeNull();
+        // Ten contenders read the same value and try to replace it: exactly one succeeds.
+        const results = await Promise.all(
+          Array.from({ length: 10 }, (_, i) => store.compareAndSet(name, "second", `winner-${i}`)),
+        );
+        expect(results.filter((r) => r === "second")).toHaveLength(1);
+        const winner = `winner-${results.indexOf("second")}`;
+        expect(await store.compareAndSet(name, NEVER, NEVER)).toBe(winner);
+      });
+
       it("answers ping while open and rejects with StoreError after close", async () => {
         await expect(store.ping()).resolves.toBeUndefined();
         await store.close();

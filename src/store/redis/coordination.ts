@@ -1,6 +1,7 @@
 /**
  * The Redis store's outbox coordination: the fixed-window limiter every instance on a prefix shares (one Lua script
- * per call, on the Redis clock) and the named sets (distinct outbound event names). Must not import the queue,
+ * per call, on the Redis clock), the named sets (distinct outbound event names) and the named values of
+ * `compareAndSet` (serve's heartbeat, the gap-recovery lease). Must not import the queue,
  * processor or reader parts.
  */
 import type { SharedLimiter } from "../store.js";
@@ -56,4 +57,21 @@ export async function addToSet(
 /** See {@link Store.setMembers}. */
 export async function setMembers(conn: RedisConnection, keys: RedisKeys, name: string): Promise<string[]> {
   return (await conn.cmd.smembers(keys.set(name))).sort();
+}
+
+/** See {@link Store.compareAndSet}. One Lua script, so the compare and the set are atomic. */
+export async function compareAndSet(
+  conn: RedisConnection,
+  keys: RedisKeys,
+  name: string,
+  expected: string | null,
+  next: string,
+): Promise<string | null> {
+  const [current] = await conn.cmd.ibCompareAndSet(
+    keys.value(name),
+    expected === null ? "0" : "1",
+    expected ?? "",
+    next,
+  );
+  return current ?? null;
 }

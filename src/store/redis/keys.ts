@@ -78,4 +78,9 @@ export class RedisKeys {
   set(name: string): string {
     return `${this.x}:set:${name}`;
   }
+
+  /** Named value of `compareAndSet`. */
+  value(name: string): string {
+    return `${this.x}:val:${name}`;
+  }
 }

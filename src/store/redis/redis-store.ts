@@ -28,7 +28,7 @@ import { createWorkerId } from "../job-helpers.js";
 import type { DeliveryInput, EnqueueInput, EnqueueResult, RequeueResult, SharedLimiter, Store } from "../store.js";
 import { RedisAdmin } from "./admin.js";
 import { RedisConnection, settlesWithin } from "./connection.js";
-import { addToSet, redisLimiter, setMembers } from "./coordination.js";
+import { addToSet, compareAndSet, redisLimiter, setMembers } from "./coordination.js";
 import { RedisEnqueuer } from "./enqueue.js";
 import { RedisKeys } from "./keys.js";
 import type { RedisJobData } from "./model.js";
@@ -213,6 +213,10 @@ export class RedisStore implements Store {
   /** See {@link Store.setMembers}. */
   setMembers(name: string): Promise<string[]> {
     return this.conn.guard("setMembers", () => setMembers(this.conn, this.keys, name));
+  }
+  /** See {@link Store.compareAndSet}. */
+  compareAndSet(name: string, expected: string | null, next: string): Promise<string | null> {
+    return this.conn.guard("compareAndSet", () => compareAndSet(this.conn, this.keys, name, expected, next));
   }
 
   /**

@@ -181,6 +181,18 @@ for i = 1, nj do
 end
 return 1`;
 
+/**
+ * Compare-and-set of one named value. ARGV: has-expected ("1"/"0"), expected, next. Returns {} when nothing was
+ * stored, else {value}; the swap happened when that equals the expectation.
+ */
+const COMPARE_AND_SET = `
+local cur = redis.call('GET', KEYS[1])
+local matches
+if ARGV[1] == '0' then matches = (cur == false) else matches = (cur == ARGV[2]) end
+if matches then redis.call('SET', KEYS[1], ARGV[3]) end
+if cur == false then return {} end
+return {cur}`;
+
 /** The scripts as typed methods on an ioredis client (EVALSHA with a fallback to EVAL, via `defineCommand`). */
 export interface StoreScripts {
   ibDedupeAbort(key: string, value: string): Promise<number>;
@@ -215,6 +227,7 @@ export interface StoreScripts {
   ibLimiterPause(key: string, untilMs: number, reason: string): Promise<number>;
   /** `nowMs` replaces the Redis clock (`TIME`): only the limiter's table test passes it. */
   ibLimiterState(key: string, nowMs?: number): Promise<(string | null)[]>;
+  ibCompareAndSet(key: string, hasExpected: "0" | "1", expected: string, next: string): Promise<string[]>;
 }
 
 /** Registers the scripts on `client` and returns it typed with them. */
@@ -230,5 +243,6 @@ export function defineScripts(client: Redis): Redis & StoreScripts {
   client.defineCommand("ibLimiterAcquire", { numberOfKeys: 1, lua: LIMITER_ACQUIRE });
   client.defineCommand("ibLimiterPause", { numberOfKeys: 1, lua: LIMITER_PAUSE });
   client.defineCommand("ibLimiterState", { numberOfKeys: 1, lua: LIMITER_STATE });
+  client.defineCommand("ibCompareAndSet", { numberOfKeys: 1, lua: COMPARE_AND_SET });
   return client as Redis & StoreScripts;
 }

@@ -196,6 +196,10 @@ export class SqliteStore implements Store {
       setAdd: db.prepare("INSERT INTO sets (name, member) VALUES (?, ?) ON CONFLICT DO NOTHING"),
       setCount: db.prepare("SELECT count(*) FROM sets WHERE name = ?").pluck(),
       setMembers: db.prepare("SELECT member FROM sets WHERE name = ? ORDER BY member").pluck(),
+      valueGet: db.prepare("SELECT value FROM named_values WHERE name = ?").pluck(),
+      valuePut: db.prepare(
+        "INSERT INTO named_values (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+      ),
       purge: db.prepare(
         `DELETE FROM dedupe WHERE (queue, key) IN (SELECT queue, key FROM dedupe WHERE expires_at <= ? LIMIT ${PURGE_CHUNK})`,
       ),
@@ -400,6 +404,19 @@ export class SqliteStore implements Store {
   /** See {@link Store.setMembers}. */
   setMembers(name: string): Promise<string[]> {
     return this.run("setMembers", () => this.s.setMembers.all(name) as string[]);
+  }
+
+  /** See {@link Store.compareAndSet}. One immediate transaction, so two processes on the file cannot both swap. */
+  compareAndSet(name: string, expected: string | null, next: string): Promise<string | null> {
+    return this.run("compareAndSet", () =>
+      this.db
+        .transaction((): string | null => {
+          const current = (this.s.valueGet.get(name) as string | undefined) ?? null;
+          if (current === expected) this.s.valuePut.run(name, next);
+          return current;
+        })
+        .immediate(),
+    );
   }
 
   /**
