@@ -43,6 +43,8 @@ export interface ServeFlags {
   maxEventNames: number;
   rateLimitWindowSeconds: number;
   metadataOverflow: "error" | "truncate";
+  /** A duration, or `off`. */
+  reconcileMinGap: number | "off";
 }
 
 const g = (group: string, option: Option): Option => option.helpGroup(`${group}:`);
@@ -187,6 +189,16 @@ export function serveOptions(): Option[] {
     ),
     ...outboundOptions("").map((o) => g("Outbound", o)),
     g(
+      "Inbound",
+      new Option(
+        "--reconcile-min-gap <duration>",
+        "on start, when no instance was alive for longer than this (the store keeps a heartbeat) and INTERCOM_ACCESS_TOKEN is set, recover the changes Intercom could not deliver meanwhile, in the background (off: never)",
+      )
+        .env("INTERCOM_BRIDGE_RECONCILE_MIN_GAP")
+        .argParser(minGapArg)
+        .default(90_000, "90s"),
+    ),
+    g(
       "Dashboard",
       new Option(
         "--admin-token <token>",
@@ -205,4 +217,9 @@ export function serveOptions(): Option[] {
         .default(defaultLogFormat(), "pretty on a terminal, else json"),
     ),
   ];
+}
+
+/** A duration, or `off` (a string: commander turns a parsed null into ""). */
+function minGapArg(value: string): number | "off" {
+  return value.trim().toLowerCase() === "off" ? "off" : durationArg(value);
 }

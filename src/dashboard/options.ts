@@ -60,6 +60,11 @@ export interface DashboardOptions {
   routes?: TopicRoutes;
   /** Outbound rate budget and pause details for the overview. */
   outboundStatus?: () => Promise<OutboundStatus>;
+  /**
+   * Gap recovery after downtime, for the overview: what the last start found (the downtime, the window reconciled,
+   * the counts). `serve` passes its own; the overview passes it through as `reconcile`.
+   */
+  reconcileStatus?: () => unknown;
   /** The retention the service applies and what it purged, for the overview (`serve` passes its own). */
   retention?: () => RetentionStatus;
   /** Name of the store limiter the outbox uses. @defaultValue "intercom-events" */

@@ -5,6 +5,7 @@ import { registerDashboard } from "../dashboard/api.js";
 import { createEventTracker, type EventTracker } from "../outbound/outbox.js";
 import type { ServiceContext } from "./create-service.js";
 import { registerEventsRoutes } from "./events-routes.js";
+import { reconcilePlugin, type ReconcileServiceOptions } from "./reconcile-plugin.js";
 
 /** Outbound settings of `serve`. */
 export interface OutboundServiceOptions {
@@ -30,11 +31,24 @@ export interface OutboundServiceOptions {
 }
 
 /**
- * The optional parts of `serve`: the outbound Data Events API and worker (when an access token is set) and the
- * operator dashboard. Each is a function of the service context, registered before the server listens.
+ * The optional parts of `serve`: the outbound Data Events API and worker (when an access token is set), the heartbeat
+ * and gap recovery after downtime, and the operator dashboard. Each is a function of the service context, registered before the server listens.
  */
-export function servicePlugins(outbound: OutboundServiceOptions): Array<(ctx: ServiceContext) => Promise<void> | void> {
+export function servicePlugins(
+  outbound: OutboundServiceOptions,
+  gap: Pick<ReconcileServiceOptions, "minGapMs"> = {},
+): Array<(ctx: ServiceContext) => Promise<void> | void> {
   let tracker: EventTracker | undefined;
+  // Gap recovery uses the same token, host and rate budget as outbound events.
+  const recovery = reconcilePlugin({
+    token: outbound.token,
+    region: outbound.region,
+    baseUrl: outbound.baseUrl,
+    intercomVersion: outbound.intercomVersion,
+    ...(gap.minGapMs !== undefined ? { minGapMs: gap.minGapMs } : {}),
+    ...(outbound.rateLimitPerMinute ? { rateLimitPerMinute: outbound.rateLimitPerMinute } : {}),
+    ...(outbound.rateLimitWindowMs ? { rateLimitWindowMs: outbound.rateLimitWindowMs } : {}),
+  });
   return [
     (ctx) => {
       if (!outbound.token) {
@@ -99,6 +113,7 @@ export function servicePlugins(outbound: OutboundServiceOptions): Array<(ctx: Se
         },
       });
     },
+    recovery.plugin,
     (ctx) =>
       registerDashboard(ctx.app, {
         store: ctx.store,
@@ -108,6 +123,7 @@ export function servicePlugins(outbound: OutboundServiceOptions): Array<(ctx: Se
         routes: ctx.receiver.router,
         retention: () => ctx.retention(),
         ...(tracker ? { outboundStatus: () => tracker!.status() } : {}),
+        reconcileStatus: recovery.status,
       }),
   ];
 }

@@ -4,9 +4,31 @@
  * `created_at` = the change's time).
  */
 import { randomUUID } from "node:crypto";
+import { rmSync } from "node:fs";
+import { afterEach } from "vitest";
 import type { FakeIntercom } from "../../src/outbound/fake-intercom.js";
 import type { FakeItem } from "../../src/reconcile/fake-workspace.js";
 import type { SearchResource } from "../../src/reconcile/resources.js";
+import type { ServeProcess } from "./serve-process.js";
+
+/** What an end-to-end gap test starts: fake-intercom, a serve process, a temporary folder. */
+export interface GapFixtures {
+  fake?: FakeIntercom | undefined;
+  serve?: ServeProcess | undefined;
+  dir?: string | undefined;
+}
+
+/** Fixtures that are stopped and removed after each test. */
+export function useGapFixtures(): GapFixtures {
+  const f: GapFixtures = {};
+  afterEach(async () => {
+    await f.serve?.stop();
+    await f.fake?.close();
+    if (f.dir) rmSync(f.dir, { recursive: true, force: true });
+    f.serve = f.fake = f.dir = undefined;
+  });
+  return f;
+}
 
 /** The real topic used for a delivered change of each resource. */
 export const REAL_TOPIC: Record<SearchResource, string> = {

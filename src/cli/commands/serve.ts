@@ -64,16 +64,19 @@ export function registerServeCommand(program: Command): void {
       logLevel: flags.logLevel,
       logFormat: flags.logFormat,
       adminToken: flags.adminToken ?? "",
-      plugins: servicePlugins({
-        token: process.env[ENV.accessToken],
-        region: process.env[ENV.region],
-        baseUrl: process.env[ENV.apiBaseUrl],
-        intercomVersion: process.env[ENV.intercomVersion],
-        rateLimitPerMinute: flags.rateLimitPerMinute,
-        maxEventNames: flags.maxEventNames,
-        rateLimitWindowMs: flags.rateLimitWindowSeconds * 1000,
-        metadataOverflow: flags.metadataOverflow,
-      }),
+      plugins: servicePlugins(
+        {
+          token: process.env[ENV.accessToken],
+          region: process.env[ENV.region],
+          baseUrl: process.env[ENV.apiBaseUrl],
+          intercomVersion: process.env[ENV.intercomVersion],
+          rateLimitPerMinute: flags.rateLimitPerMinute,
+          maxEventNames: flags.maxEventNames,
+          rateLimitWindowMs: flags.rateLimitWindowSeconds * 1000,
+          metadataOverflow: flags.metadataOverflow,
+        },
+        { minGapMs: flags.reconcileMinGap === "off" ? null : flags.reconcileMinGap },
+      ),
     });
     const url = await service.listen();
     service.log.info(

@@ -116,6 +116,7 @@ async function buildOverview({ store, options, log, now }: ApiContext, windowMin
       status,
     },
     retention: options.retention ? options.retention() : null,
+    reconcile: options.reconcileStatus ? options.reconcileStatus() : null,
   };
 }
 

@@ -5,29 +5,19 @@
  * message.
  */
 import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
-import { startFakeIntercom, type FakeIntercom } from "../../../src/outbound/fake-intercom.js";
+import { describe, expect, it } from "vitest";
+import { startFakeIntercom } from "../../../src/outbound/fake-intercom.js";
 import type { SearchResource } from "../../../src/reconcile/resources.js";
-import { CLI, ROOT, startServe, type ServeProcess } from "../../helpers/serve-process.js";
-import { realNotification, seedRecentItems } from "../../helpers/reconcile-fixture.js";
+import { CLI, ROOT, startServe } from "../../helpers/serve-process.js";
+import { realNotification, seedRecentItems, useGapFixtures } from "../../helpers/reconcile-fixture.js";
 import { waitFor } from "../../helpers/wait-for.js";
 
 const SECRET = "cli-gap-secret";
 const APP = "app_cli_gap";
-let fake: FakeIntercom | undefined;
-let serve: ServeProcess | undefined;
-let dir: string | undefined;
-afterEach(async () => {
-  await serve?.stop();
-  await fake?.close();
-  if (dir) rmSync(dir, { recursive: true, force: true });
-  serve = undefined;
-  fake = undefined;
-  dir = undefined;
-});
+const f = useGapFixtures();
 
 /** Runs the CLI as a child process without blocking this one (fake-intercom answers from here). */
 function runCli(
@@ -80,24 +70,24 @@ const runs = (d: string): string[] =>
 
 describe("intercom-bridge reconcile", () => {
   it("stores exactly the undelivered half, serve delivers each once, and a second run stores none", async () => {
-    dir = mkdtempSync(join(tmpdir(), "ib-gap-cli-"));
-    fake = await startFakeIntercom({ token: "read-token", appId: APP });
-    const items = seedRecentItems(fake, { conversations: 300, contacts: 200, tickets: 100 });
-    const store = `sqlite:${join(dir, "bridge.db")}`;
-    const handlers = writeHandlers(dir);
-    serve = await startServe(["--store", store, "--handlers", handlers, "--concurrency", "32"], {}, SECRET);
+    f.dir = mkdtempSync(join(tmpdir(), "ib-gap-cli-"));
+    f.fake = await startFakeIntercom({ token: "read-token", appId: APP });
+    const items = seedRecentItems(f.fake, { conversations: 300, contacts: 200, tickets: 100 });
+    const store = `sqlite:${join(f.dir, "bridge.db")}`;
+    const handlers = writeHandlers(f.dir);
+    f.serve = await startServe(["--store", store, "--handlers", handlers, "--concurrency", "32"], {}, SECRET);
     const missed = new Set<string>();
     for (const [resource, list] of Object.entries(items) as [SearchResource, typeof items.tickets][]) {
       for (const [i, item] of list.entries()) {
         if (i % 2 === 1) missed.add(`${resource} ${item.id}`);
-        else expect((await serve.post(realNotification(resource, item, APP))).status).toBe(200);
+        else expect((await f.serve.post(realNotification(resource, item, APP))).status).toBe(200);
       }
     }
-    await waitFor(() => runs(dir!).length === 300, { timeoutMs: 60_000 });
+    await waitFor(() => runs(f.dir!).length === 300, { timeoutMs: 60_000 });
 
     const env = {
       INTERCOM_ACCESS_TOKEN: "read-token",
-      INTERCOM_API_BASE_URL: fake.url,
+      INTERCOM_API_BASE_URL: f.fake.url,
       INTERCOM_BRIDGE_STORE: store,
       INTERCOM_BRIDGE_HANDLERS: handlers,
     };
@@ -108,10 +98,10 @@ describe("intercom-bridge reconcile", () => {
     expect(first.stdout).toMatch(/contacts\s+200\s+100\s+100/);
     expect(first.stdout).toMatch(/tickets\s+100\s+50\s+50/);
     // 70 per page: 5 + 3 + 2 pages.
-    expect(fake.workspace.stats().searches).toEqual({ conversations: 5, contacts: 3, tickets: 2 });
+    expect(f.fake.workspace.stats().searches).toEqual({ conversations: 5, contacts: 3, tickets: 2 });
 
-    await waitFor(() => runs(dir!).length === 600, { timeoutMs: 60_000 });
-    const resynced = runs(dir).filter((l) => l.startsWith("resync "));
+    await waitFor(() => runs(f.dir!).length === 600, { timeoutMs: 60_000 });
+    const resynced = runs(f.dir).filter((l) => l.startsWith("resync "));
     expect(resynced).toHaveLength(300);
     const byType = {
       "reconcile.conversation": "conversations",
@@ -121,7 +111,7 @@ describe("intercom-bridge reconcile", () => {
     expect(
       new Set(resynced.map((l) => `${byType[l.split(" ")[1] as keyof typeof byType]} ${l.split(" ")[2]}`)),
     ).toEqual(missed);
-    expect(new Set(runs(dir)).size).toBe(600);
+    expect(new Set(runs(f.dir)).size).toBe(600);
 
     const ticket = items.tickets[1]!;
     const inspected = await runCli(["inspect", `notif_reconcile-ticket-${ticket.id}-${ticket.updated_at}`], env);
@@ -140,17 +130,17 @@ describe("intercom-bridge reconcile", () => {
     expect(Object.values(report.counts).map((c) => c.synthesized)).toEqual([0, 0, 0]);
     expect(Object.values(report.counts).map((c) => c.alreadySeen)).toEqual([300, 200, 100]);
     await new Promise((r) => setTimeout(r, 500));
-    expect(runs(dir)).toHaveLength(600);
+    expect(runs(f.dir)).toHaveLength(600);
   }, 180_000);
 
   it("exits 1 with a clear message when Intercom refuses the token, storing nothing", async () => {
-    dir = mkdtempSync(join(tmpdir(), "ib-gap-cli-"));
-    fake = await startFakeIntercom({ token: "the-real-token", appId: APP });
-    seedRecentItems(fake, { tickets: 3 });
-    const store = `sqlite:${join(dir, "bridge.db")}`;
+    f.dir = mkdtempSync(join(tmpdir(), "ib-gap-cli-"));
+    f.fake = await startFakeIntercom({ token: "the-real-token", appId: APP });
+    seedRecentItems(f.fake, { tickets: 3 });
+    const store = `sqlite:${join(f.dir, "bridge.db")}`;
     const r = await runCli(["reconcile", "--since", "1h", "--store", store], {
       INTERCOM_ACCESS_TOKEN: "an-old-token",
-      INTERCOM_API_BASE_URL: fake.url,
+      INTERCOM_API_BASE_URL: f.fake.url,
     });
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/Intercom refused the access token.*401.*INTERCOM_ACCESS_TOKEN/);

@@ -39,6 +39,7 @@ export async function overview(root) {
         o.received.unmatched ? unmatchedCard(o.received.unmatched, receivedTotal) : null,
         outboundCard("Outbound", out),
         o.retention ? retentionCard(o.retention) : null,
+        o.reconcile ? reconcileCard(o.reconcile) : null,
       ),
       h(
         "section",
@@ -155,5 +156,30 @@ function retentionCard(r) {
     `${fmtNumber(r.purgedSinceStart)} purged since start`,
   );
   el.dataset.card = "retention";
+  return el;
+}
+
+/**
+ * Gap recovery after downtime: what this start found (how long no instance was alive) and what reconciling the gap
+ * synthesized. Shown only when there was a gap or a run.
+ */
+function reconcileCard(r) {
+  if (r.state === "off" || r.state === "first-start" || r.state === "no-gap") return null;
+  const counts = r.report ? Object.values(r.report.counts) : [];
+  const synthesized = counts.reduce((n, c) => n + c.synthesized, 0);
+  const scanned = counts.reduce((n, c) => n + c.scanned, 0);
+  const gap = r.gapMs === null ? "" : `down ${fmtDuration(r.gapMs)}`;
+  const [value, kind, extra] =
+    r.state === "running"
+      ? ["recovering…", "warn", gap]
+      : r.state === "done"
+        ? [`${fmtNumber(synthesized)} recovered`, "", `${gap}; ${fmtNumber(scanned)} changes checked`]
+        : r.state === "failed"
+          ? ["failed", "bad", r.error ?? ""]
+          : r.state === "no-token"
+            ? ["not recovered", "warn", `${gap}; set INTERCOM_ACCESS_TOKEN or run intercom-bridge reconcile`]
+            : ["by another instance", "", gap];
+  const el = card("Gap recovery", value, kind, extra);
+  el.dataset.card = "reconcile";
   return el;
 }
