@@ -19,3 +19,4 @@ export type {
   FakeIntercomStats,
   FakeStoredEvent,
 } from "../outbound/fake-intercom.js";
+export type { FakeWorkspace, FakeItem, FakeSearchFaults, FakeWorkspaceStats } from "../reconcile/fake-workspace.js";

@@ -141,6 +141,7 @@ describe(
         "handlers-module",
         "idempotent",
         "tracker",
+        "reconcile-handler",
         "testing",
       ]);
       expect(markdown).toMatch(/Which should I use: `serve` or the library\?/);
