@@ -65,7 +65,8 @@ export function registerReconcileCommand(program: Command): void {
         .argParser(intArg(1))
         .default(150),
     );
-  storeOptions(cmd);
+  // The store serve uses: a typo must not create a new one whose synthetic notifications no serve ever delivers.
+  storeOptions(cmd, { existing: true });
   for (const option of intercomApiOptions()) cmd.addOption(option);
   for (const option of outboundOptions().filter((o) => PACING_FLAGS.has(o.long ?? ""))) cmd.addOption(option);
   for (const option of routingOptions()) cmd.addOption(option);

@@ -133,11 +133,21 @@ describe("intercom-bridge reconcile", () => {
     expect(runs(f.dir)).toHaveLength(600);
   }, 180_000);
 
-  it("exits 1 with a clear message when Intercom refuses the token, storing nothing", async () => {
+  it("exits 1 when Intercom refuses the token and 2 without one, with clear messages, storing nothing", async () => {
     f.dir = mkdtempSync(join(tmpdir(), "ib-gap-cli-"));
     f.fake = await startFakeIntercom({ token: "the-real-token", appId: APP });
     seedRecentItems(f.fake, { tickets: 3 });
     const store = `sqlite:${join(f.dir, "bridge.db")}`;
+    // Not a store serve made: refused before anything is asked or created.
+    const noStore = await runCli(["reconcile", "--since", "1h", "--store", store], {
+      INTERCOM_ACCESS_TOKEN: "an-old-token",
+      INTERCOM_API_BASE_URL: f.fake.url,
+    });
+    expect(noStore.code).toBe(2);
+    expect(noStore.stderr).toMatch(/no store at/);
+    expect(f.fake.workspace.stats().me).toBe(0);
+    f.serve = await startServe(["--store", store], {}, SECRET);
+    await f.serve.stop();
     const r = await runCli(["reconcile", "--since", "1h", "--store", store], {
       INTERCOM_ACCESS_TOKEN: "an-old-token",
       INTERCOM_API_BASE_URL: f.fake.url,
@@ -147,7 +157,7 @@ describe("intercom-bridge reconcile", () => {
     expect(r.stderr).not.toContain("an-old-token");
     expect(r.stdout).toBe("");
     const missing = await runCli(["reconcile", "--since", "1h", "--store", store], { INTERCOM_ACCESS_TOKEN: "" });
-    expect(missing.code).toBe(1);
+    expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(/INTERCOM_ACCESS_TOKEN is not set/);
     const list = await runCli(["deliveries", "list", "--store", store, "--json"], {});
     expect((JSON.parse(list.stdout) as { items: unknown[] }).items).toEqual([]);
