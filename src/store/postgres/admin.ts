@@ -278,4 +278,35 @@ export class PgAdmin {
     );
     return rows.map((r) => r.member);
   }
+  /**
+   * See {@link Store.compareAndSet}. Absent expected: one `INSERT … ON CONFLICT DO NOTHING` (two racing inserts cannot
+   * both succeed). Otherwise the row is read `FOR UPDATE` and replaced in the same transaction, so the answer is the
+   * value the swap was decided on.
+   */
+  async compareAndSet(name: string, expected: string | null, next: string): Promise<string | null> {
+    return transaction(this.pool, "compareAndSet", async (client) => {
+      if (expected === null) {
+        const inserted = await query<{ name: string }>(
+          client,
+          "compareAndSet",
+          `INSERT INTO ${this.s}.named_values (name, value) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING name`,
+          [name, next],
+        );
+        if (inserted.length === 1) return null;
+      }
+      const [row] = await query<{ value: string }>(
+        client,
+        "compareAndSet",
+        `SELECT value FROM ${this.s}.named_values WHERE name = $1 FOR UPDATE`,
+        [name],
+      );
+      const current = row?.value ?? null;
+      if (current !== null && current === expected)
+        await query(client, "compareAndSet", `UPDATE ${this.s}.named_values SET value = $2 WHERE name = $1`, [
+          name,
+          next,
+        ]);
+      return current;
+    });
+  }
 }

@@ -268,6 +268,10 @@ export class PostgresStore implements Store {
   setMembers(name: string): Promise<string[]> {
     return this.open(() => this.admin.setMembers(name));
   }
+  /** See {@link Store.compareAndSet}. */
+  compareAndSet(name: string, expected: string | null, next: string): Promise<string | null> {
+    return this.open(() => this.admin.compareAndSet(name, expected, next));
+  }
 
   /**
    * Deletes expired dedupe keys (chunks of 10,000). Runs every `purgeIntervalMs` on every instance (rows another
