@@ -28,7 +28,14 @@ export function loadMigrations(dir: string = MIGRATIONS_DIR): Migration[] {
   return readdirSync(dir)
     .filter((f) => /^\d+_.+\.sql$/.test(f))
     .map((f) => ({ version: Number.parseInt(f, 10), name: f, sql: readFileSync(`${dir}/${f}`, "utf8") }))
-    .sort((a, b) => a.version - b.version);
+    .sort((a, b) => a.version - b.version)
+    .map((m, i, all) => {
+      // Two files with one number would apply both and then collide on the recorded version: refuse at load instead.
+      if (i > 0 && all[i - 1]!.version === m.version) {
+        throw new Error(`PostgreSQL migrations ${all[i - 1]!.name} and ${m.name} share version ${m.version}`);
+      }
+      return m;
+    });
 }
 
 /** The advisory lock key of a schema's migrations (two int4 halves: a fixed class id and the name's hash). */
