@@ -775,12 +775,12 @@ export class MemoryStore implements Store {
       return state;
     };
     return {
-      acquire: (max, windowMs) =>
+      acquire: (max, windowMs, originMs = 0) =>
         this.guard(() => {
           const state = get();
           const now = this.clock.now();
           if (state.pausedUntil !== null && state.pausedUntil > now) return state.pausedUntil - now;
-          const windowStart = Math.floor(now / windowMs) * windowMs;
+          const windowStart = now - ((((now - originMs) % windowMs) + windowMs) % windowMs);
           if (state.windowStart !== windowStart) {
             state.windowStart = windowStart;
             state.used = 0;

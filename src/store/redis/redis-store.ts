@@ -1659,8 +1659,10 @@ export class RedisStore implements Store {
   limiter(name: string): SharedLimiter {
     const key = this.keys.limiter(name);
     return {
-      acquire: (max, windowMs) =>
-        this.guard("limiter", () => this.cmd.ibLimiterAcquire(key, Math.floor(max), Math.max(1, Math.floor(windowMs)))),
+      acquire: (max, windowMs, originMs = 0) =>
+        this.guard("limiter", () =>
+          this.cmd.ibLimiterAcquire(key, Math.floor(max), Math.max(1, Math.floor(windowMs)), Math.floor(originMs)),
+        ),
       pauseUntil: (untilMs, reason) =>
         this.guard("limiter", async () => void (await this.cmd.ibLimiterPause(key, Math.floor(untilMs), reason))),
       resume: () => this.guard("limiter", async () => void (await this.cmd.hdel(key, "pu", "pr"))),

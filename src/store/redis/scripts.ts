@@ -41,9 +41,10 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[
 return 0`;
 
 /**
- * KEYS[1] limiter hash; ARGV[1] max, ARGV[2] window ms. A fixed window aligned to multiples of the window length
- * since the epoch, like the memory and SQLite stores (and Intercom's windows as `X-RateLimit-Reset` shows them), on
- * the server clock so every instance agrees. A window that started at the first acquire instead straddles two of
+ * KEYS[1] limiter hash; ARGV[1] max, ARGV[2] window ms, ARGV[3] origin ms (any window edge; 0 when absent). A fixed
+ * window starting at origin + k * window ms, like the memory and SQLite stores (the outbox passes Intercom's window
+ * clock as `X-RateLimit-Reset` shows it), on the server clock so every instance agrees. Lua's % is a floored modulo,
+ * never negative. A window that started at the first acquire instead straddles two of
  * Intercom's windows and lets a second budget land in one of them.
  * Returns 0 when granted, else ms to wait.
  */
@@ -54,7 +55,7 @@ local pu = tonumber(redis.call('HGET', KEYS[1], 'pu') or '0')
 if pu > now then return pu - now end
 local wm = tonumber(ARGV[2])
 local max = tonumber(ARGV[1])
-local ws = now - (now % wm)
+local ws = now - ((now - tonumber(ARGV[3] or '0')) % wm)
 local cur_ws = tonumber(redis.call('HGET', KEYS[1], 'ws') or '-1')
 local cur = tonumber(redis.call('HGET', KEYS[1], 'wm') or '0')
 if cur_ws ~= ws or cur ~= wm then
@@ -203,7 +204,7 @@ export interface StoreScripts {
     jobId: string,
   ): Promise<number>;
   ibPurgeRecord(numKeys: number, ...keysThenArgs: (string | number)[]): Promise<number>;
-  ibLimiterAcquire(key: string, max: number, windowMs: number): Promise<number>;
+  ibLimiterAcquire(key: string, max: number, windowMs: number, originMs: number): Promise<number>;
   ibLimiterPause(key: string, untilMs: number, reason: string): Promise<number>;
   ibLimiterState(key: string): Promise<(string | null)[]>;
 }

@@ -881,7 +881,7 @@ export class SqliteStore implements Store {
       return this.s.limiterGet.get(name) as Row;
     };
     return {
-      acquire: (max, windowMs) =>
+      acquire: (max, windowMs, originMs = 0) =>
         this.run("limiter", () =>
           this.db
             .transaction((): number => {
@@ -889,7 +889,7 @@ export class SqliteStore implements Store {
               const now = this.clock.now();
               if (row.paused_until !== null && row.paused_until > now) return row.paused_until - now;
               const size = Math.max(1, windowMs);
-              const windowStart = Math.floor(now / size) * size;
+              const windowStart = now - ((((now - originMs) % size) + size) % size);
               const used = row.window_start === windowStart ? row.used : 0;
               if (used < max) {
                 this.s.limiterSet.run(windowStart, used + 1, name);
