@@ -183,10 +183,35 @@ export function createRateGate(options: RateGateOptions): RateGate {
       signal.addEventListener("abort", onAbort, { once: true });
     });
 
+  // Waits for budget end early when the clock changes (a wait computed on an assumed 10-s window is wrong once the
+  // server shows 2-s windows).
+  let clockChange = new AbortController();
+  const clockChanged = (): void => {
+    const c = clockChange;
+    clockChange = new AbortController();
+    c.abort();
+  };
+  const sleepUnlessClockChanges = async (ms: number, signal: AbortSignal): Promise<void> => {
+    const change = clockChange.signal;
+    const both = new AbortController();
+    const stop = (): void => both.abort();
+    signal.addEventListener("abort", stop, { once: true });
+    change.addEventListener("abort", stop, { once: true });
+    try {
+      await clock.sleep(ms, both.signal);
+    } catch (error) {
+      if (signal.aborted || !change.aborted) throw error;
+    } finally {
+      signal.removeEventListener("abort", stop);
+      change.removeEventListener("abort", stop);
+    }
+  };
+
   const adopt = (view: WindowClockView): void => {
     if (!windowClock.adopt(view)) return;
     if (windowClock.limit !== null) perWindow = windowClock.limit;
     isKnown = true;
+    clockChanged();
     wakeAll();
   };
   // What other instances learned: read before this process sends anything.
@@ -238,12 +263,22 @@ export function createRateGate(options: RateGateOptions): RateGate {
           await clock.sleep(msLeft, signal);
           continue;
         }
-        const waitMs = await limiter.acquire(perWindow, windowClock.lengthMs, windowClock.originMs);
+        // A probe's slot is taken before asking the store, so concurrent runs cannot all pass as the first burst.
+        const isProbe = !isKnown;
+        if (isProbe) probesInFlight++;
+        let waitMs: number;
+        try {
+          waitMs = await limiter.acquire(perWindow, windowClock.lengthMs, windowClock.originMs);
+        } catch (error) {
+          if (isProbe) probesInFlight--;
+          throw error;
+        }
         // Granted, but the window turned while we asked: that unit was charged to the old window, and the request
         // lands in the new one. Take a unit of the new window too.
-        if (waitMs <= 0 && windowClock.windowAt(clock.now()).startMs === win.startMs) {
-          if (!isKnown) probesInFlight++;
-          return;
+        if (waitMs <= 0 && windowClock.windowAt(clock.now()).startMs === win.startMs) return;
+        if (isProbe) {
+          probesInFlight--;
+          wakeAll();
         }
         if (waitMs <= 0) continue;
         if (waitMs > maxInlineWaitMs)
@@ -251,7 +286,7 @@ export function createRateGate(options: RateGateOptions): RateGate {
             Math.min(waitMs, pauseRecheckMs),
             `${OUTBOX_PAUSED_MESSAGE_PREFIX} for ${waitMs} ms`,
           );
-        await clock.sleep(waitMs, signal);
+        await sleepUnlessClockChanges(waitMs, signal);
       }
     },
     recordLatency(ms) {
@@ -279,6 +314,7 @@ export function createRateGate(options: RateGateOptions): RateGate {
     if (info === null) return;
     const changed = windowClock.observe(info);
     if (windowClock.limit !== null) perWindow = windowClock.limit;
+    if (changed) clockChanged();
     await writeNote(changed);
     if (info.remaining === null || info.resetAtMs === null) return;
     const now = clock.now();
