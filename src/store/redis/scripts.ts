@@ -44,7 +44,8 @@ return 0`;
  * KEYS[1] limiter hash; ARGV[1] max, ARGV[2] window ms, ARGV[3] origin ms (any window edge; 0 when absent). A fixed
  * window starting at origin + k * window ms, like the memory and SQLite stores (the outbox passes Intercom's window
  * clock as `X-RateLimit-Reset` shows it), on the server clock so every instance agrees. Lua's % is a floored modulo,
- * never negative. A window that started at the first acquire instead straddles two of
+ * never negative. Only a new window start begins a fresh count, as in the other stores: a window length corrected
+ * mid-window (the outbox learning Intercom's) keeps what was already granted in it. A window that started at the first acquire instead straddles two of
  * Intercom's windows and lets a second budget land in one of them.
  * Returns 0 when granted, else ms to wait.
  */
@@ -57,9 +58,10 @@ local wm = tonumber(ARGV[2])
 local max = tonumber(ARGV[1])
 local ws = now - ((now - tonumber(ARGV[3] or '0')) % wm)
 local cur_ws = tonumber(redis.call('HGET', KEYS[1], 'ws') or '-1')
-local cur = tonumber(redis.call('HGET', KEYS[1], 'wm') or '0')
-if cur_ws ~= ws or cur ~= wm then
+if cur_ws ~= ws then
   redis.call('HSET', KEYS[1], 'ws', ws, 'used', 0, 'wm', wm)
+else
+  redis.call('HSET', KEYS[1], 'wm', wm)
 end
 local used = tonumber(redis.call('HGET', KEYS[1], 'used') or '0')
 if used < max then
