@@ -31,6 +31,13 @@ export function outboundOptions(label = ""): Option[] {
       .choices(["error", "truncate"])
       .default("error"),
     new Option(
+      "--metadata-key-case <mode>",
+      `${label}metadata keys that differ only in case (Plan, plan), which Intercom treats as one key: accepted with a warning (warn) or refused (error)`,
+    )
+      .env(ENV.metadataKeyCase)
+      .choices(["warn", "error"])
+      .default("warn"),
+    new Option(
       "--max-event-names <n>",
       `${label}distinct event names before a warning (Intercom keeps 120 active names per workspace and answers 422 past them)`,
     )

@@ -84,6 +84,11 @@ export interface EventTrackerOptions {
   dedupeTtlMs?: number;
   /** More than 10 metadata keys: refuse (`"error"`) or keep the first 10 with a warning. @defaultValue "error" */
   metadataOverflow?: ValidateEventOptions["metadataOverflow"];
+  /**
+   * Metadata keys that differ only in case (`Plan`, `plan`; Intercom treats them as one): accept with a warning
+   * (`"warn"`) or refuse the event (`"error"`). @defaultValue "warn"
+   */
+  metadataKeyCase?: ValidateEventOptions["metadataKeyCase"];
   /** Distinct event names before a warning (Intercom keeps 120 active ones). @defaultValue 120 */
   maxEventNames?: number;
   /** Pause after a 401/403 before the next event probes the token again, ms. @defaultValue 300_000 */
@@ -225,7 +230,10 @@ export function createEventTracker(options: EventTrackerOptions): EventTracker {
     1,
   );
   const pauseRecheckMs = requireInt(options.pauseRecheckMs ?? 5_000, "pauseRecheckMs", 1);
-  const validateOptions: ValidateEventOptions = { metadataOverflow: options.metadataOverflow ?? "error" };
+  const validateOptions: ValidateEventOptions = {
+    metadataOverflow: options.metadataOverflow ?? "error",
+    metadataKeyCase: options.metadataKeyCase ?? "warn",
+  };
   const names = createEventNameTracker(store, options.maxEventNames ?? DEFAULT_MAX_EVENT_NAMES);
   const limiter = store.limiter(OUTBOX_LIMITER);
   const gate: RateGate = createRateGate({

@@ -36,6 +36,7 @@ interface SendFlags extends StoreFlags {
   timeout: number;
   lease: number;
   metadataOverflow: "error" | "truncate";
+  metadataKeyCase: "warn" | "error";
   maxEventNames: number;
 }
 
@@ -90,6 +91,7 @@ function makeTracker(store: Store, flags: SendFlags): EventTracker {
     timeoutMs: flags.timeout,
     leaseMs: flags.lease,
     metadataOverflow: flags.metadataOverflow,
+    metadataKeyCase: flags.metadataKeyCase,
     maxEventNames: flags.maxEventNames,
     pollMs: 50,
     log: cliLogger(),
@@ -325,7 +327,11 @@ export function registerEventsCommand(program: Command): void {
       }
       const lines = parseImportFile(text, format);
       const batchId = flags.batchId ?? realpathSync(file);
-      const plan = planImport(lines, { metadataOverflow: flags.metadataOverflow, batchId });
+      const plan = planImport(lines, {
+        metadataOverflow: flags.metadataOverflow,
+        metadataKeyCase: flags.metadataKeyCase,
+        batchId,
+      });
       checkImportEventNames(plan, await storedEventNames(flags), flags.maxEventNames);
       for (const i of plan.invalid) process.stderr.write(`line ${i.line}: invalid: ${formatIssues(i.issues)}\n`);
       for (const v of plan.valid)

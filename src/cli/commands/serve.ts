@@ -33,6 +33,7 @@ interface ServeFlags {
   maxEventNames: number;
   rateLimitWindowSeconds: number;
   metadataOverflow: "error" | "truncate";
+  metadataKeyCase: "warn" | "error";
 }
 
 /** `intercom-bridge serve`: the webhook receiver, workers, operator API and dashboard in one process. */
@@ -201,6 +202,7 @@ export function registerServeCommand(program: Command): void {
         maxEventNames: flags.maxEventNames,
         rateLimitWindowMs: flags.rateLimitWindowSeconds * 1000,
         metadataOverflow: flags.metadataOverflow,
+        metadataKeyCase: flags.metadataKeyCase,
       }),
     });
     const url = await service.listen();
