@@ -31,11 +31,12 @@ describe("generate-topics", () => {
   });
 
   it("lists every documented topic, the captured spelling and the legacy ones", () => {
-    expect(topicNames).toHaveLength(122);
+    expect(topicNames).toHaveLength(123);
     const docs = topicNames.filter((t) => topicCatalogue[t].source === "docs");
     expect(docs).toHaveLength(106); // the current 2.x table (facts §1.8)
     expect(topicNames.filter((t) => "preview" in topicCatalogue[t])).toHaveLength(9);
     for (const t of [
+      "contact.archive",
       "contact.unarchive",
       "contact.unarchived",
       "ping",
@@ -47,6 +48,7 @@ describe("generate-topics", () => {
       expect(isKnownTopic(t), t).toBe(true);
     }
     expect(topicCatalogue["contact.unarchived"].source).toBe("capture");
+    expect(topicCatalogue["contact.archive"].source).toBe("docs-2.5");
     expect(topicCatalogue["company.contact.attached"].item).toBeNull();
     expect(topicCatalogue["ticket.admin.replied"].item).toBe("ticket_ticket_part");
     expect(topicCatalogue["user.created"]).toMatchObject({ legacy: true, source: "docs-1.x" });
