@@ -18,7 +18,7 @@ export function outboundOptions(label = ""): Option[] {
       .default(10_000),
     new Option(
       "--rate-limit-window-seconds <n>",
-      `${label}rate-limit window length (Intercom: 10; X-RateLimit-* do not say it, so match a fake-intercom's --window-seconds)`,
+      `${label}rate-limit window length assumed until Intercom's answers show it (the window end comes from X-RateLimit-Reset and the length from successive resets; Intercom: 10)`,
     )
       .env(ENV.rateLimitWindowSeconds)
       .argParser(intArg(1))

@@ -11,11 +11,17 @@ export { defineStoreConformance, makeRecord, makeDelivery } from "./store-confor
 export type { StoreFixture } from "./store-conformance.js";
 export { waitFor, sleep } from "./wait-for.js";
 export type { WaitForOptions } from "./wait-for.js";
-export { startFakeIntercom } from "../outbound/fake-intercom.js";
+export { startFakeIntercom, errorReply, jsonReply } from "../outbound/fake-intercom.js";
 export type {
   FakeIntercom,
   FakeIntercomFaults,
   FakeIntercomOptions,
   FakeIntercomStats,
   FakeStoredEvent,
+  FakeEventSummary,
+  FakeReply,
+  FakeRoute,
+  FakeRouteContext,
+  FakeRouteModule,
+  FakeWorkspace,
 } from "../outbound/fake-intercom.js";

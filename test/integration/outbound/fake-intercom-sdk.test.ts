@@ -4,7 +4,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { IntercomClient, type Intercom } from "intercom-client";
-import { startFakeIntercom, type FakeIntercom } from "../../../src/outbound/fake-intercom.js";
+import { jsonReply, startFakeIntercom, type FakeIntercom, type FakeRouteModule } from "../../../src/testing/index.js";
 
 const TOKEN = "tok_sdk";
 let fake: FakeIntercom;
@@ -89,6 +89,38 @@ describe("intercom-client v7 against fake-intercom", () => {
         description: "",
       },
     ]);
+  });
+
+  it("serves a plugged-in route module behind the same token check and rate limit, sharing the workspace", async () => {
+    await fake.close();
+    const contacts: FakeRouteModule = {
+      name: "contacts",
+      routes: [
+        {
+          method: "POST",
+          path: "/contacts/search",
+          handle: (ctx) => jsonReply(200, { type: "list", total_count: ctx.workspace.events.length, seen: ctx.json }),
+        },
+      ],
+    };
+    fake = await startFakeIntercom({ token: TOKEN, routes: [contacts], limitPerWindow: 2 });
+    client = new IntercomClient({ token: TOKEN, baseUrl: fake.url, maxRetries: 0 });
+    await client.events.create({ user_id: "1", event_name: "placed-order", created_at: 1 });
+    const post = (token: string): Promise<Response> =>
+      fetch(`${fake.url}/contacts/search`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+        body: JSON.stringify({ query: { field: "email" } }),
+      });
+    expect((await post("wrong")).status).toBe(401);
+    const ok = await post(TOKEN);
+    expect(ok.status).toBe(200);
+    expect(ok.headers.get("x-ratelimit-remaining")).toBe("0");
+    expect(await ok.json()).toEqual({ type: "list", total_count: 1, seen: { query: { field: "email" } } });
+    expect((await post(TOKEN)).status).toBe(429);
+    await expect(
+      startFakeIntercom({ routes: [{ name: "twice", routes: [contacts.routes[0]!, contacts.routes[0]!] }] }),
+    ).rejects.toThrow(/already served/);
   });
 
   it("refuses what Intercom refuses, with an error.list", async () => {
