@@ -7,7 +7,7 @@ import { existsSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createSqliteStore } from "../src/store/sqlite/index.js";
-import type { JobFilter } from "../src/queue/types.js";
+import type { JobFilter } from "../src/delivery/types.js";
 import type { EnqueueInput } from "../src/store/store.js";
 
 const total = Number(process.argv[2] ?? 1_000_000);

@@ -42,7 +42,7 @@ export type {
   RegisterOptions,
 } from "./core/router.js";
 export { defineHandlers } from "./core/define-handlers.js";
-export type { HandlerMap } from "./core/define-handlers.js";
+export type { HandlerMap, UnknownTopicNotification } from "./core/define-handlers.js";
 
 // Signatures and envelopes
 export { sign, verifySignature, signBody, verifyBodySignature } from "./core/signature.js";
@@ -125,7 +125,7 @@ export type { Logger } from "./core/logger.js";
 export type { Clock } from "./core/clock.js";
 
 // Queue vocabulary and stores
-export { computeBackoff } from "./queue/backoff.js";
+export { computeBackoff } from "./delivery/backoff.js";
 export type {
   QueueName,
   Job,
@@ -146,9 +146,13 @@ export type {
   Page,
   QueueStats,
   StateCounts,
-} from "./queue/types.js";
+} from "./delivery/types.js";
 export type {
   Store,
+  DeliveryStore,
+  StoreReader,
+  StoreAdmin,
+  StoreCoordination,
   EnqueueInput,
   EnqueueResult,
   DeliveryInput,

@@ -12,7 +12,8 @@ export function createProgram(): Command {
       "Intercom webhooks in (verified, stored before 200, deduplicated, retried, replayable) and Data Events out (validated, durable, rate-paced).",
     )
     .version(pkg.version, "-v, --version", "print the version")
-    .showHelpAfterError()
+    // A usage error is one line (commander adds its did-you-mean), then where the help is; never the whole help.
+    .showHelpAfterError("(add --help for usage)")
     .exitOverride();
   // Subcommands inherit exitOverride only when it is set before they are added: usage errors then exit 2.
   registerCommands(program);
@@ -24,7 +25,7 @@ if (isMain || process.argv[1]?.endsWith("/intercom-bridge") || process.argv[1]?.
   const program = createProgram();
   program.parseAsync(process.argv).catch((err: unknown) => {
     if (err instanceof CommanderError) {
-      // help and version exit 0; usage errors exit 2 (STYLE §10).
+      // help and version exit 0; usage errors exit 2.
       process.exit(err.exitCode === 0 ? 0 : 2);
     }
     const e = err as { message?: string; code?: unknown };
@@ -32,6 +33,7 @@ if (isMain || process.argv[1]?.endsWith("/intercom-bridge") || process.argv[1]?.
     // Our own codes are worth showing; Node's (ENOENT…) already start the message.
     const code = typeof e.code === "string" && e.code.startsWith("IB_ERR_") ? `${e.code}: ` : "";
     process.stderr.write(`intercom-bridge: ${code}${message}\n`);
-    process.exit(1);
+    // A configuration mistake (a flag, a variable, a handlers module) is a usage error: 2, like commander's own.
+    process.exit(e.code === "IB_ERR_CONFIG" ? 2 : 1);
   });
 }

@@ -1,7 +1,7 @@
 import { Option } from "commander";
 import { ENV } from "../config/env.js";
 import { DEFAULT_MAX_EVENT_NAMES } from "../outbound/event-names.js";
-import { intArg } from "./parse.js";
+import { intArg, secondsArg } from "./parse.js";
 
 /**
  * The outbound options `serve` and the `events` commands share (pacing, metadata overflow, the event-name limit), with
@@ -21,7 +21,7 @@ export function outboundOptions(label = ""): Option[] {
       `${label}rate-limit window length assumed until Intercom's answers show it (the window end comes from X-RateLimit-Reset and the length from successive resets; Intercom: 10)`,
     )
       .env(ENV.rateLimitWindowSeconds)
-      .argParser(intArg(1))
+      .argParser(secondsArg)
       .default(10),
     new Option(
       "--metadata-overflow <mode>",

@@ -34,3 +34,21 @@ export function timeArg(value: string): number {
 export function collect(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), value];
 }
+
+/** commander parser: a duration (`500ms`, `30s`, `2h`; a bare number is milliseconds) of at least `minMs`. */
+export function durationAtLeast(minMs: number): (value: string) => number {
+  return (value) => {
+    const ms = durationArg(value);
+    if (ms < minMs) throw new InvalidArgumentError(`must be at least ${minMs} ms`);
+    return ms;
+  };
+}
+
+/** commander parser for a `…-seconds` option: whole seconds (`10`) or a duration (`10s`, `1m`); returns seconds >= 1. */
+export function secondsArg(value: string): number {
+  const v = value.trim();
+  const seconds = /^\d+$/.test(v) ? Number(v) : durationArg(v) / 1000;
+  if (!Number.isInteger(seconds) || seconds < 1)
+    throw new InvalidArgumentError("must be whole seconds >= 1 (10, 10s, 1m)");
+  return seconds;
+}

@@ -1,5 +1,6 @@
 import { dirname } from "node:path";
 import { ConfigError } from "../core/errors.js";
+import type { Logger } from "../core/logger.js";
 import type { Store } from "../store/store.js";
 
 /** The default store: the embedded SQLite file. */
@@ -11,6 +12,10 @@ export interface OpenStoreOptions {
   redisPrefix?: string;
   /** Where a Redis store spools notifications while Redis is unreachable. @defaultValue ./data/redis-spool.db */
   spoolPath?: string;
+  /** Accept a Redis that may lose acknowledged writes (no append-only file, evicting keys). @defaultValue false */
+  allowVolatileRedis?: boolean;
+  /** Where a Redis store logs outages, recoveries and its persistence check. @defaultValue no logging */
+  log?: Partial<Logger>;
 }
 
 /**
@@ -56,9 +61,22 @@ export function dataDirOf(url: string): string {
 async function openRedis(url: string, options: OpenStoreOptions): Promise<Store> {
   const { createRedisStore } = await import("../store/redis/index.js");
   // Validates the URL (host, port, /db, credentials) now, so a typo is a usage error rather than endless reconnects.
-  return createRedisStore({
+  const store = createRedisStore({
     url,
     prefix: options.redisPrefix ?? "intercom-bridge",
     spoolPath: options.spoolPath ?? null,
+    allowVolatile: options.allowVolatileRedis ?? false,
+    ...(options.log ? { log: options.log } : {}),
   });
+  // A reachable Redis that would lose acknowledged notifications is refused now, not at the first webhook. An
+  // unreachable one is checked when it answers (meanwhile the spool, if any, takes notifications).
+  try {
+    await store.ping();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      await store.close();
+      throw error;
+    }
+  }
+  return store;
 }

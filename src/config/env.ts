@@ -9,6 +9,7 @@ export const ENV = Object.freeze({
   forwardSecret: "INTERCOM_BRIDGE_FORWARD_SECRET",
   adminToken: "INTERCOM_BRIDGE_ADMIN_TOKEN",
   redisPrefix: "INTERCOM_BRIDGE_REDIS_PREFIX",
+  allowVolatileRedis: "INTERCOM_BRIDGE_ALLOW_VOLATILE_REDIS",
   accessToken: "INTERCOM_ACCESS_TOKEN",
   region: "INTERCOM_REGION",
   apiBaseUrl: "INTERCOM_API_BASE_URL",

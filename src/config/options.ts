@@ -1,5 +1,5 @@
 import { ConfigError } from "../core/errors.js";
-import type { RetryPolicy } from "../queue/types.js";
+import type { RetryPolicy } from "../delivery/types.js";
 
 /** Frozen defaults (STYLE §8). Units are in the names. */
 export const DEFAULTS = Object.freeze({

@@ -4,9 +4,11 @@ import { dedupeKeyOf, itemIdOf, parseNotification } from "./notification.js";
 import { createRouter, type ErrorHandler, type Handler, type HandlerOptions, type Router } from "./router.js";
 import { normalizeSecrets, rawBodyToBuffer, verifySignature, type RawBody } from "./signature.js";
 import { systemClock, type Clock } from "./clock.js";
+import { withTimeout } from "./with-timeout.js";
 import { DEFAULTS, requireInt, resolveRetry } from "../config/options.js";
-import { createRunner } from "../queue/dispatch.js";
-import type { RetryPolicy } from "../queue/types.js";
+import { createRunner } from "../delivery/dispatch.js";
+import { orderingKeyOf } from "../delivery/ordering-key.js";
+import type { RetryPolicy } from "../delivery/types.js";
 import type { DeliveryInput, Processor, ProcessorEvents, Store } from "../store/store.js";
 import type { IntercomNotification, NotificationFor, TopicPattern } from "../topics/index.js";
 
@@ -156,7 +158,7 @@ export function createReceiver(options: ReceiverOptions): Receiver {
     const deliveries: DeliveryInput[] = targets.map((t) => ({
       target: t.name,
       retry: t.retry ? resolveRetry(retry, t.retry, `handler "${t.name}" retry`) : retry,
-      orderingKey: ordered && itemId !== null ? `${t.name}|${appId ?? ""}|${itemId}` : null,
+      orderingKey: ordered ? orderingKeyOf(t.name, appId, itemId) : null,
     }));
     const text = typeof body === "string" ? body : rawBodyToBuffer(body).toString("utf8");
     const headers: Record<string, string> = {};
@@ -164,7 +166,7 @@ export function createReceiver(options: ReceiverOptions): Receiver {
       const v = getHeader(input.headers, name);
       if (typeof v === "string") headers[name] = v;
     }
-    const result = await withTimeout(
+    const result = await storeAnswer(
       store.enqueue({
         dedupeKey: dedupeKeyOf(n),
         dedupeTtlMs,
@@ -245,16 +247,11 @@ export function getHeader(headers: ReceiveInput["headers"], name: string): strin
   return undefined;
 }
 
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new StoreError(`The store did not answer within ${ms} ms (storeTimeoutMs)`)), ms);
+/** The store's answer within `storeTimeoutMs`; a driver failure becomes a {@link StoreError} (a 503). */
+function storeAnswer<T>(promise: Promise<T>, ms: number): Promise<T> {
+  const mapped = promise.catch((err: unknown) => {
+    if (err instanceof IntercomBridgeError) throw err;
+    throw new StoreError("The store could not save the notification", { cause: err });
   });
-  return Promise.race([
-    promise.catch((err: unknown) => {
-      if (err instanceof IntercomBridgeError) throw err;
-      throw new StoreError("The store could not save the notification", { cause: err });
-    }),
-    timeout,
-  ]).finally(() => clearTimeout(timer));
+  return withTimeout(mapped, ms, () => new StoreError(`The store did not answer within ${ms} ms (storeTimeoutMs)`));
 }

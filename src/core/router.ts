@@ -1,6 +1,10 @@
 import { ConfigError } from "./errors.js";
 import { createLogger, type Logger } from "./logger.js";
-import type { RetryPolicy } from "../queue/types.js";
+import { checkTopicPattern } from "../topics/check-pattern.js";
+import type { HandlerContext } from "../delivery/dispatch.js";
+import type { RetryPolicy } from "../delivery/types.js";
+
+export type { HandlerContext } from "../delivery/dispatch.js";
 import {
   isKnownTopic,
   topicMatches,
@@ -8,24 +12,6 @@ import {
   type NotificationFor,
   type TopicPattern,
 } from "../topics/index.js";
-
-/** What a handler receives besides the notification. */
-export interface HandlerContext {
-  /** 1-based attempt number of this run. */
-  attempt: number;
-  /** Total attempts this delivery may use. */
-  maxAttempts: number;
-  /** Aborted on timeout (`handlerTimeoutMs`) or shutdown; pass it to fetch and friends. */
-  signal: AbortSignal;
-  /** A logger bound to this delivery. */
-  log: Logger;
-  /** The delivery's id (stable across attempts). */
-  deliveryId: string;
-  /** The handler's registered name. */
-  name: string;
-  /** The notification body exactly as received (e.g. to forward or archive it byte for byte). */
-  rawBody: string;
-}
 
 /** A notification handler. Resolve = done; throw to retry (see `UnrecoverableError`, `RetryLaterError`). */
 export type Handler<TNotification = IntercomNotification<string>> = (
@@ -73,7 +59,8 @@ export interface Registration {
   readonly timeoutMs: number | undefined;
   /**
    * True for typed `on()` registrations: their handler is typed for catalogued topics only, so a topic outside the
-   * catalogue never reaches them (even `on("*")` or a matching `group.*`). `onAny` and `register` receive every topic.
+   * catalogue never reaches them through `on("*")` or a matching `group.*` (only through a key naming it exactly).
+   * `onAny` and `register` receive every topic.
    */
   readonly knownTopicsOnly: boolean;
 }
@@ -168,6 +155,13 @@ export function createRouter(options: RouterOptions = {}): Router {
     on(pattern, handler, opts = {}) {
       const patterns = typeof pattern === "string" ? [pattern] : [...(pattern as readonly string[])];
       if (patterns.length === 0) throw new ConfigError("on() needs at least one topic or pattern");
+      for (const p of patterns) {
+        if (typeof p !== "string") continue; // add() names the problem
+        const check = checkTopicPattern(p);
+        if (check.kind === "error")
+          throw new ConfigError(`on(${JSON.stringify(p)}): ${check.message} (\`intercom-bridge topics\` lists them)`);
+        if (check.kind === "uncatalogued") log.warn({ topic: p }, `on(): ${check.message}`);
+      }
       const { name, ...rest } = opts;
       return add(name ?? defaultName(patterns.join(",")), patterns, handler as Handler, {
         ...rest,
@@ -190,7 +184,10 @@ export function createRouter(options: RouterOptions = {}): Router {
         log.warn({ topic }, "Unknown Intercom topic received; accepted and routed to onAny handlers only");
       }
       return [...registrations.values()].filter(
-        (r) => (isKnown || !r.knownTopicsOnly) && r.patterns.some((p) => topicMatches(p, topic)),
+        // A topic outside the catalogue reaches untyped registrations, and typed ones that name it exactly.
+        (r) =>
+          (isKnown || !r.knownTopicsOnly || r.patterns.includes(topic)) &&
+          r.patterns.some((p) => topicMatches(p, topic)),
       );
     },
     get: (name) => registrations.get(name),

@@ -4,8 +4,8 @@
  * once. Listens and polls only while a stream is open. Reads through the Store contract only.
  */
 import type { Logger } from "../core/logger.js";
-import type { Page, QueueName, RecordSummary } from "../queue/types.js";
-import type { Store } from "../store/store.js";
+import type { Page, QueueName, RecordSummary } from "../delivery/types.js";
+import type { StoreReader } from "../store/store.js";
 import { presentNotification, type NotificationView } from "./present.js";
 
 /** What the service reports when a notification has been stored; the receiver's `ReceiveResult` is one. */
@@ -31,7 +31,7 @@ export type ReceivedEventSource =
 
 /** Options of {@link createLiveFeed}. */
 export interface LiveFeedOptions {
-  store: Store;
+  store: StoreReader;
   /** Push source. Without it the feed polls the store while someone listens. */
   events?: ReceivedEventSource | undefined;
   /**

@@ -4,7 +4,7 @@
  */
 import type { Logger } from "../core/logger.js";
 import type { RetentionStatus } from "../store/retention.js";
-import type { Store } from "../store/store.js";
+import type { StoreAdmin, StoreCoordination, StoreReader } from "../store/store.js";
 import type { ReceivedEventSource } from "./live-feed.js";
 
 /**
@@ -35,7 +35,7 @@ export interface TopicRoutes {
 /** Options of {@link registerDashboard}. */
 export interface DashboardOptions {
   /** The store to read and requeue through (memory, SQLite or Redis). */
-  store: Store;
+  store: StoreReader & StoreAdmin & Pick<StoreCoordination, "limiter">;
   /** The bearer token every `/api/` request must carry; compared in constant time. Must not be empty. */
   adminToken: string;
   /** Where warnings go (a failed stream poll, missing assets); `serve` passes fastify's pino. @defaultValue silent */

@@ -3,7 +3,7 @@
  * `JobFilter`: every parameter checked by name, unknown or repeated ones refused with a message naming them. Pure; no
  * store, no fastify.
  */
-import { JOB_STATES, type JobFilter, type JobState, type QueueName } from "../queue/types.js";
+import { JOB_STATES, type JobFilter, type JobState, type QueueName } from "../delivery/types.js";
 
 /** A query parameter the dashboard API understands. Each endpoint allows a subset. */
 export type FilterParam =

@@ -16,7 +16,7 @@ import type {
   RecordDetail,
   RecordSummary,
   RecordWithId,
-} from "../queue/types.js";
+} from "../delivery/types.js";
 
 /** One delivery as the API shows it. */
 export interface DeliveryView {

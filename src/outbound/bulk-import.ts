@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import type { EventValidationIssue } from "../core/errors.js";
-import type { JobId, JobSummary } from "../queue/types.js";
-import type { Store } from "../store/store.js";
+import type { JobId, JobSummary } from "../delivery/types.js";
+import type { StoreAdmin, StoreCoordination, StoreReader } from "../store/store.js";
 import { DEFAULT_MAX_EVENT_NAMES } from "./event-names.js";
 import { eventDedupeKey, type EventTracker } from "./outbox.js";
 import { canonicalEventName, checkEvent, type DataEvent, type ValidateEventOptions } from "./validate-event.js";
@@ -378,7 +378,7 @@ async function mapLimit<T, R>(
  */
 export async function runImport(
   tracker: EventTracker,
-  store: Store,
+  store: Pick<StoreReader, "getJob"> & Pick<StoreAdmin, "requeue"> & Pick<StoreCoordination, "setMembers">,
   plan: ImportPlan,
   options: RunImportOptions = {},
 ): Promise<ImportSummary> {

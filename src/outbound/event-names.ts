@@ -1,5 +1,5 @@
 import type { EventValidationIssue } from "../core/errors.js";
-import type { Store } from "../store/store.js";
+import type { StoreCoordination } from "../store/store.js";
 import { canonicalEventName } from "./validate-event.js";
 
 /** Intercom keeps at most 120 active event names per workspace (facts §2.3). */
@@ -20,7 +20,10 @@ export interface EventNameTracker {
  * `.`/`$` as `-`). A warning is returned, never an error: Intercom answers 422 for the 121st name, and only the
  * workspace owner can archive old ones.
  */
-export function createEventNameTracker(store: Store, maxEventNames = DEFAULT_MAX_EVENT_NAMES): EventNameTracker {
+export function createEventNameTracker(
+  store: StoreCoordination,
+  maxEventNames = DEFAULT_MAX_EVENT_NAMES,
+): EventNameTracker {
   const known = new Set<string>();
   let loaded: Promise<void> | undefined;
   const load = (): Promise<void> =>

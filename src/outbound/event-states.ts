@@ -1,4 +1,4 @@
-import type { JobState } from "../queue/types.js";
+import type { JobState } from "../delivery/types.js";
 
 /**
  * How outbound events name job states to operators (CLI, API, dashboard): "sending", "retrying", "sent" and "failed"

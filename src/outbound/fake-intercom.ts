@@ -12,6 +12,7 @@ import { createHash, timingSafeEqual } from "node:crypto";
 import {
   emptyWorkspace,
   errorReply,
+  jsonReply,
   type FakeCounter,
   type FakeReply,
   type FakeRoute,
@@ -194,9 +195,29 @@ const NO_FAULTS: Faults = {
   loseAnswerRate: 0,
 };
 
+/** `GET /me`: who the token belongs to (the token check `intercom-bridge doctor` makes; a bad token gets 401). */
+const ADMIN_ROUTES: FakeRouteModule = {
+  name: "admins",
+  routes: [
+    {
+      method: "GET",
+      path: "/me",
+      handle: () =>
+        jsonReply(200, {
+          type: "admin",
+          id: "1",
+          name: "fake-intercom",
+          email: "admin@fake-intercom.invalid",
+          app: { type: "app", id_code: "fake", name: "fake-intercom" },
+        }),
+    },
+  ],
+};
+
 /**
  * Starts a local stand-in for Intercom's REST API: the Data Events routes (`POST /events`, `GET /events` with and
- * without `summary=true`, `POST /events/summaries`; facts §2) plus any extra route modules, behind a bearer-token
+ * without `summary=true`, `POST /events/summaries`; facts §2), `GET /me` (the token check `intercom-bridge doctor` makes), plus any
+ * extra route modules, behind a bearer-token
  * check, `error.list` errors, `X-RateLimit-*` windows with 429 `rate_limit_exceeded`, and injectable errors, slow
  * answers and lost answers. Control endpoints: `GET /_fake/stats`, `GET /_fake/events`, `POST /_fake/control` (a
  * {@link FakeIntercomFaults} body), `POST /_fake/reset`.
@@ -215,6 +236,7 @@ export async function startFakeIntercom(options: FakeIntercomOptions = {}): Prom
       ![c.user_id, c.id, c.email].some((v) => v?.startsWith("missing")));
   const modules = [
     dataEventsRoutes({ maxEventNames: options.maxEventNames ?? 120, contactExists }),
+    ADMIN_ROUTES,
     ...(options.routes ?? []),
   ];
   const routes = new Map<string, FakeRoute>();

@@ -4,8 +4,8 @@
  * Keeps the set of deliveries tracked by this process that are not finished yet. Imports no store implementation.
  */
 import type { Clock } from "../core/clock.js";
-import type { JobId, JobState, JobSummary } from "../queue/types.js";
-import type { Store } from "../store/store.js";
+import type { JobId, JobState, JobSummary } from "../delivery/types.js";
+import type { StoreReader } from "../store/store.js";
 
 /** Delivery states after which nothing more happens to an outbound event. */
 export const TERMINAL_STATES: ReadonlySet<JobState> = new Set<JobState>(["done", "dead"]);
@@ -37,7 +37,11 @@ export interface JobWaiter {
  * delivery is polled (a slice at a time); with one, deliveries finished here are checked at once and the rest (run by
  * other instances) only once a second.
  */
-export function createJobWaiter(store: Pick<Store, "getJob">, clock: Clock, hasLocalWorker: () => boolean): JobWaiter {
+export function createJobWaiter(
+  store: Pick<StoreReader, "getJob">,
+  clock: Clock,
+  hasLocalWorker: () => boolean,
+): JobWaiter {
   const pending = new Set<JobId>();
   const locallyTerminal = new Set<JobId>();
   let waiting = 0;

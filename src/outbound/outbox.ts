@@ -9,8 +9,8 @@ import { systemClock, type Clock } from "../core/clock.js";
 import { ConfigError, EventValidationError, type EventValidationIssue } from "../core/errors.js";
 import { createLogger, type Logger } from "../core/logger.js";
 import { DEFAULTS, requireInt, resolveRetry } from "../config/options.js";
-import type { JobId, JobSummary, RetryPolicy } from "../queue/types.js";
-import type { Processor, Store } from "../store/store.js";
+import type { JobId, JobSummary, RetryPolicy } from "../delivery/types.js";
+import type { DeliveryStore, Processor, StoreCoordination, StoreReader } from "../store/store.js";
 import { createEventNameTracker, DEFAULT_MAX_EVENT_NAMES } from "./event-names.js";
 import { createIntercomEventSender, type IntercomEventSender, type IntercomRegion } from "./intercom-api.js";
 import { createJobWaiter, TERMINAL_STATES, type EventWaitOptions } from "./job-waiter.js";
@@ -45,7 +45,7 @@ export const DEFAULT_UNAUTHORIZED_PAUSE_MS = 300_000;
 /** Options of {@link createEventTracker}. */
 export interface EventTrackerOptions {
   /** Where events are kept until Intercom has them. */
-  store: Store;
+  store: DeliveryStore & Pick<StoreReader, "getJob" | "getRecord"> & StoreCoordination;
   /** Intercom access token (write permission). Required unless `client` is given. Never logged. */
   token?: string;
   /** API region. @defaultValue "us" */

@@ -7,7 +7,7 @@
 import type { Clock } from "../core/clock.js";
 import { IntercomApiError, RateLimitedError, UnrecoverableError } from "../core/errors.js";
 import type { Logger } from "../core/logger.js";
-import type { Job } from "../queue/types.js";
+import type { Job } from "../delivery/types.js";
 import { classifySendResult } from "./classify.js";
 import type { IntercomEventSender, SendResult } from "./intercom-api.js";
 import { PAUSE_REASON_UNAUTHORIZED, type RateGate } from "./rate-limit.js";

@@ -4,22 +4,20 @@
  * receiver and its handlers, route webhooks, register health routes, mount the plugins (outbound API, dashboard),
  * and hand back the lifecycle. Each step is a short function in this folder.
  */
-import { pathToFileURL } from "node:url";
-import { existsSync } from "node:fs";
-import { resolve } from "node:path";
 import type { FastifyInstance } from "fastify";
 import { ConfigError } from "../core/errors.js";
 import type { Logger } from "../core/logger.js";
 import { itemIdOf } from "../core/notification.js";
 import { createReceiver, type Receiver } from "../core/receiver.js";
-import type { Handler } from "../core/router.js";
 import type { RetentionStatus } from "../store/retention.js";
 import type { Store } from "../store/store.js";
 import { combineProcessorEvents, deliveryLogEvents } from "./delivery-log.js";
 import { createForwardHandler, forwardTargetName, type ForwardTarget } from "./forward.js";
 import { registerHealthRoutes } from "./health-routes.js";
+import { installHandlersModule } from "./handlers-module.js";
 import { createHttpServer } from "./http-server.js";
 import { createLifecycle } from "./lifecycle.js";
+import { logDestination, type LogFormat } from "./log-format.js";
 import { createMetrics, type ServiceMetrics } from "./metrics.js";
 import { resolveConfiguration, resolveSecrets } from "./service-config.js";
 
@@ -38,6 +36,8 @@ export interface ServiceOptions {
   webhookPath?: string;
   /** Path of a `.js`/`.mjs` module whose default export maps patterns to handlers. */
   handlersModule?: string;
+  /** Where `handlersModule` came from (`--handlers`, `INTERCOM_BRIDGE_HANDLERS`), named in its errors. */
+  handlersModuleOrigin?: string;
   /** Forward targets (`pattern=url`). */
   forwards?: readonly ForwardTarget[];
   /**
@@ -79,6 +79,8 @@ export interface ServiceOptions {
   leaseMs?: number;
   /** pino level. @defaultValue "info" */
   logLevel?: string;
+  /** `json` (one object per line) or `pretty` (pino-pretty's coloured lines). @defaultValue "json" */
+  logFormat?: LogFormat;
   /** Bearer token of `/api/*` and the dashboard; empty = generate one in `dataDir` and print the dashboard URL once. */
   adminToken?: string;
   /** Grace period for in-flight work on shutdown, ms. @defaultValue 10_000 */
@@ -120,12 +122,12 @@ export const BUILT_IN_LOG_HANDLER = "log";
 /** Composes a service from `options`, not yet listening: each line is one step. */
 export async function createService(options: ServiceOptions): Promise<Service> {
   const config = resolveConfiguration(options);
-  const http = createHttpServer(config);
+  const http = createHttpServer({ ...config, logStream: await logDestination(options.logFormat ?? "json") });
   const { app, log } = http;
   const secrets = resolveSecrets(options, config, log);
-  const store = options.store;
-  const metrics = createMetrics(store);
-  const receiver = await buildReceiver(options, secrets.clientSecrets, metrics, log);
+  const metrics = createMetrics(options.store);
+  const store = metrics.timeEnqueue(options.store);
+  const receiver = await buildReceiver({ ...options, store }, secrets.clientSecrets, metrics, log);
   http.routeWebhooks(receiver, metrics);
   const readiness = registerHealthRoutes(app, store, metrics);
   const lifecycle = createLifecycle({
@@ -171,7 +173,8 @@ async function buildReceiver(
   });
   receiver.onReceived((r) => metrics.observeReceived(r.topic, r.status === "duplicate" ? "duplicate" : "accepted"));
 
-  if (options.handlersModule) await loadHandlers(receiver, options.handlersModule);
+  if (options.handlersModule)
+    await installHandlersModule(receiver.router, options.handlersModule, { origin: options.handlersModuleOrigin, log });
   registerForwards(receiver, options.forwards ?? [], options.forwardSecret ?? secrets[0]!);
   if (options.builtInLogHandler === true) registerBuiltInLogHandler(receiver, log);
   return receiver;
@@ -202,32 +205,6 @@ async function mountPlugins(
   for (const plugin of plugins) await plugin(ctx);
 }
 
-/** The handlers-module key that receives every notification, unknown topics included (the module's `onAny`). */
-const ANY_TOPIC_KEY = "**";
-
-async function loadHandlers(receiver: Receiver, modulePath: string): Promise<void> {
-  const abs = resolve(modulePath);
-  if (!existsSync(abs)) throw new ConfigError(`--handlers: module "${modulePath}" does not exist`);
-  const mod = (await import(pathToFileURL(abs).href)) as { default?: unknown };
-  const map = mod.default;
-  if (!map || typeof map !== "object") {
-    throw new ConfigError(
-      `--handlers: "${modulePath}" must default-export an object mapping topic patterns to handlers`,
-    );
-  }
-  for (const [pattern, handler] of Object.entries(map as Record<string, unknown>)) {
-    if (typeof handler !== "function")
-      throw new ConfigError(`--handlers: "${pattern}" in "${modulePath}" is not a function`);
-    // "**" is the module's onAny; other keys are typed by defineHandlers like on(): catalogued topics only.
-    if (pattern === ANY_TOPIC_KEY) receiver.router.register(pattern, ["*"], handler as Handler);
-    else receiver.router.register(pattern, [pattern], handler as Handler, { knownTopicsOnly: true });
-  }
-}
-
-/**
- * One delivery target per forward URL, named without credentials or query ({@link forwardTargetName}), since names
- * appear in logs, deliveries and the dashboard. Two URLs that differ only there would share a name: refused.
- */
 function registerForwards(receiver: Receiver, forwards: readonly ForwardTarget[], secret: string): void {
   const byUrl = new Map<string, string[]>();
   for (const f of forwards) byUrl.set(f.url, [...(byUrl.get(f.url) ?? []), f.pattern]);

@@ -4,8 +4,8 @@ import { ConfigError, EventValidationError, type EventValidationIssue } from "..
 import { DEFAULT_PAGE_SIZE, parseFilter, type FilterParam } from "../dashboard/parse-filter.js";
 import { bodyErrorCode, STATUS_BY_CODE, toErrorResponse } from "../http/status.js";
 import { pathOf } from "../http/node.js";
-import type { JobFilter, JobSummary } from "../queue/types.js";
-import type { Store } from "../store/store.js";
+import type { JobFilter, JobSummary } from "../delivery/types.js";
+import type { StoreAdmin, StoreReader } from "../store/store.js";
 import { failureReason } from "../outbound/bulk-import.js";
 import type { EventTracker } from "../outbound/outbox.js";
 import { checkEvent } from "../outbound/validate-event.js";
@@ -18,7 +18,7 @@ export interface EventsRoutesOptions {
   /** `INTERCOM_BRIDGE_ADMIN_TOKEN`; every route requires `Authorization: Bearer <it>`. Empty: every request is refused. */
   adminToken: string;
   /** Enables `GET /api/events` and `POST /api/events/:id/retry` (dashboard). */
-  store?: Store;
+  store?: StoreReader & StoreAdmin;
   /** Largest array `POST /api/events` accepts. @defaultValue 1_000 */
   maxBatchEvents?: number;
   /**

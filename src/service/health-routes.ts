@@ -3,8 +3,10 @@
  * store's ping is one, plugins add more) and `/metrics` (Prometheus). Composed by `create-service.ts`.
  */
 import type { FastifyInstance } from "fastify";
+import { withTimeout } from "../core/with-timeout.js";
 import type { Store } from "../store/store.js";
 import type { ServiceMetrics } from "./metrics.js";
+import { registerSpoolGauge, storeReadiness } from "./store-health.js";
 
 /** Registers readiness checks; `/readyz` runs them all. */
 export interface Readiness {
@@ -17,8 +19,10 @@ export interface Readiness {
 
 /** Registers `/healthz`, `/readyz` (starting with the store's ping) and `/metrics` on `app`. */
 export function registerHealthRoutes(app: FastifyInstance, store: Store, metrics: ServiceMetrics): Readiness {
+  const storeReady = storeReadiness(store);
+  registerSpoolGauge(store, metrics.registry);
   const readiness = new Map<string, { check: () => Promise<void>; critical: boolean }>([
-    ["store", { check: () => store.ping(), critical: true }],
+    ["store", { check: storeReady.check, critical: true }],
   ]);
   app.get("/healthz", (_req, reply) => reply.send({ status: "ok" }));
   app.get("/readyz", async (_req, reply) => {
@@ -33,7 +37,8 @@ export function registerHealthRoutes(app: FastifyInstance, store: Store, metrics
         checks[name] = (err as Error).message;
       }
     }
-    return reply.code(ready ? 200 : 503).send({ ready, checks });
+    const details = await withDeadline(storeReady.details(), 2_000).catch(() => ({}));
+    return reply.code(ready ? 200 : 503).send({ ready, checks, ...details });
   });
   app.get("/metrics", async (_req, reply) => {
     const body = await metrics.registry.metrics();
@@ -45,9 +50,5 @@ export function registerHealthRoutes(app: FastifyInstance, store: Store, metrics
 }
 
 function withDeadline<T>(p: Promise<T>, ms: number): Promise<T> {
-  let t: NodeJS.Timeout | undefined;
-  return Promise.race([
-    p,
-    new Promise<never>((_, rej) => (t = setTimeout(() => rej(new Error(`no answer within ${ms} ms`)), ms))),
-  ]).finally(() => clearTimeout(t));
+  return withTimeout(p, ms, () => new Error(`no answer within ${ms} ms`));
 }

@@ -9,6 +9,7 @@ import { STATUS_CODES, createServer, type IncomingMessage, type Server, type Ser
 import type { Socket } from "node:net";
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import { IntercomBridgeError, type ErrorCode } from "../core/errors.js";
+import type { DestinationStream } from "pino";
 import type { Logger } from "../core/logger.js";
 import type { Receiver } from "../core/receiver.js";
 import { type WebhookResponse } from "../http/handle-webhook.js";
@@ -30,6 +31,8 @@ export interface HttpServerOptions {
   requestTimeoutMs: number;
   /** Open connections beyond this are closed at once. */
   maxConnections: number;
+  /** Where log lines go instead of stdout as JSON (`--log-format pretty`). @defaultValue JSON on stdout */
+  logStream?: DestinationStream | undefined;
 }
 
 /** The server {@link createHttpServer} built, not yet listening. */
@@ -54,6 +57,7 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
       redact: ["req.headers.authorization", 'req.headers["x-hub-signature"]'],
       // Paths only: a token put in a query string must not reach the logs.
       serializers: { req: serializeRequest },
+      ...(options.logStream ? { stream: options.logStream } : {}),
     },
     ...(quietLog ? { logController: quietLog } : {}),
     bodyLimit: options.maxBodyBytes,

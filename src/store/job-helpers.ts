@@ -4,7 +4,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { ConfigError } from "../core/errors.js";
-import type { JobFilter, JobState, QueueName, QueueStats, StateCounts } from "../queue/types.js";
+import type { JobFilter, JobState, QueueName, QueueStats, StateCounts } from "../delivery/types.js";
 import type { EnqueueInput } from "./store.js";
 
 /** Default and maximum page sizes of list methods. */
@@ -57,13 +57,6 @@ export function parseJobId(id: string): { recordId: string; index: number } | un
   const index = Number(id.slice(dash + 1));
   if (!Number.isSafeInteger(index) || index < 0 || String(index) !== id.slice(dash + 1)) return undefined;
   return { recordId: id.slice(0, dash), index };
-}
-
-/** Whether `topic` matches a filter pattern: exact topic, `group.*` or `*`. */
-export function topicMatches(pattern: string, topic: string): boolean {
-  if (pattern === "*") return true;
-  if (pattern.endsWith(".*")) return topic.startsWith(pattern.slice(0, -1));
-  return topic === pattern;
 }
 
 /** Encodes a keyset position as an opaque, URL-safe cursor. */

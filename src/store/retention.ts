@@ -1,11 +1,11 @@
 import { systemClock, type Clock } from "../core/clock.js";
 import { ConfigError } from "../core/errors.js";
 import { createLogger, type Logger } from "../core/logger.js";
-import type { Store } from "./store.js";
+import type { StoreAdmin } from "./store.js";
 
 /** Options of {@link startRetention}. */
 export interface RetentionOptions {
-  store: Store;
+  store: Pick<StoreAdmin, "purgeRecords">;
   /**
    * How long a record is kept after it was received, ms. Only records whose deliveries are all `done` or `dead` are
    * deleted (see {@link Store.purgeRecords}); unfinished ones are kept whatever their age.

@@ -1,3 +1,8 @@
+/**
+ * The store contract, split by who uses it: {@link DeliveryStore} (the engine), {@link StoreReader} (operators read),
+ * {@link StoreAdmin} (operators write) and {@link StoreCoordination} (the outbox). Types only: imports nothing but
+ * the delivery vocabulary, so any layer may depend on it.
+ */
 import type {
   JobDetail,
   JobFilter,
@@ -5,6 +10,8 @@ import type {
   JobRunner,
   JobSummary,
   Page,
+  ProcessOptions,
+  Processor,
   QueueName,
   QueueStats,
   ReceivedBucket,
@@ -12,7 +19,9 @@ import type {
   RecordSummary,
   RetryPolicy,
   StoredRecord,
-} from "../queue/types.js";
+} from "../delivery/types.js";
+
+export type { ProcessOptions, Processor, ProcessorEvents } from "../delivery/types.js";
 
 /** One delivery to create with a record. */
 export interface DeliveryInput {
@@ -41,60 +50,6 @@ export interface EnqueueInput {
 export type EnqueueResult =
   { status: "enqueued"; recordId: string; jobIds: JobId[] } | { status: "duplicate"; recordId: string | null };
 
-/** Events a processor reports, past tense (BullMQ `WorkerListener` style). */
-export interface ProcessorEvents {
-  /** A run started. */
-  started: (e: { jobId: JobId; target: string; attempt: number; queue: QueueName }) => void;
-  /** A run finished, whatever its outcome; `durationMs` is wall time. */
-  finished: (e: {
-    jobId: JobId;
-    target: string;
-    attempt: number;
-    queue: QueueName;
-    durationMs: number;
-    outcome: "completed" | "failed" | "dead" | "retry-later" | "rate-limited";
-    error?: unknown;
-    /** The record's topic (inbound) or event name (outbox), for logs. */
-    topic?: string;
-    /** Intercom's notification id, or null (`ping`, outbound events). */
-    notificationId?: string | null;
-    /** After a failure: when the delivery runs again (epoch ms), or null when it will not (dead). */
-    nextRunAt?: number | null;
-  }) => void;
-}
-
-/** Options of {@link Store.process}. */
-export interface ProcessOptions {
-  /** Runs at once in this process. @defaultValue 8 */
-  concurrency: number;
-  /** How long a claim lasts without renewal before another worker may take the job, ms. @defaultValue 30_000 */
-  leaseMs: number;
-  /** How often to look for due work when idle, ms (stores with push notification may ignore it). @defaultValue 200 */
-  pollMs?: number;
-  /** Honour `orderingKey` (one running delivery per key, in order). @defaultValue true */
-  ordered?: boolean;
-  /** Reports runs, for logs and metrics. */
-  on?: Partial<ProcessorEvents>;
-}
-
-/** A running processor. */
-export interface Processor {
-  /**
-   * Stops claiming, waits up to `timeoutMs` for running jobs, then aborts the rest and releases them
-   * (they become due again at once, without using an attempt).
-   */
-  close(timeoutMs?: number): Promise<void>;
-  /** Jobs running in this processor now. */
-  readonly running: number;
-  /**
-   * Optional test hook (added for the conformance suite's lease-expiry test): simulates this worker dying. It stops
-   * claiming and renewing leases at once and ignores the outcome of running jobs, without aborting or releasing them,
-   * so their leases expire and another processor reclaims them. BullMQ equivalent: `worker.close(true)`.
-   * Backends without it skip that test.
-   */
-  kill?(): Promise<void>;
-}
-
 /** A fixed-window rate budget shared by every process using the same store. */
 export interface SharedLimiter {
   /**
@@ -117,13 +72,18 @@ export interface SharedLimiter {
 /** Result of {@link Store.requeue}. */
 export type RequeueResult = "requeued" | "not-found" | "conflict";
 
-/**
- * The storage contract every backend (memory, SQLite, Redis) satisfies and one conformance suite checks
- * (`defineStoreConformance` in `intercom-bridge/testing`). It speaks in records and deliveries, not SQL or Redis.
- */
-export interface Store {
-  /** A short name for logs (`memory`, `sqlite`, `redis`). */
+/** What every part of the contract carries: which backend it is. */
+export interface StoreKind {
+  /** A short name for logs and the dashboard (`memory`, `sqlite`, `redis`). */
   readonly kind: string;
+}
+
+/**
+ * What the delivery engine needs from a store: durable, deduplicated enqueue, a processor over due deliveries
+ * (the lease loop or the BullMQ worker, both applying `delivery/outcome.ts`), readiness and shutdown. The receiver
+ * and the outbox depend on this part.
+ */
+export interface DeliveryStore extends StoreKind {
   /**
    * Atomically: remember `dedupeKey`, store the record and one job per delivery. All or nothing; durable when the
    * promise resolves. A second call with a remembered key stores nothing and answers `duplicate`.
@@ -132,6 +92,14 @@ export interface Store {
   enqueue(input: EnqueueInput): Promise<EnqueueResult>;
   /** Runs `run` over due jobs of `queue` until the processor is closed. */
   process(queue: QueueName, run: JobRunner, opts: ProcessOptions): Processor;
+  /** Resolves when the store answers; rejects with {@link StoreError} otherwise. */
+  ping(): Promise<void>;
+  /** Stops processors (waiting for running jobs), then releases connections. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** The operator read model: what the dashboard, the CLI and metrics read. Never changes anything. */
+export interface StoreReader extends StoreKind {
   /** Deliveries, newest record first. */
   listJobs(filter: JobFilter): Promise<Page<JobSummary>>;
   /** Records with their deliveries, newest first; `state` keeps records with at least one delivery in that state. */
@@ -142,6 +110,14 @@ export interface Store {
   getJob(id: JobId): Promise<JobDetail | undefined>;
   /** One record with all its deliveries. */
   getRecord(recordId: string): Promise<RecordDetail | undefined>;
+  /** Counts per queue and state, and the oldest due delivery. */
+  stats(): Promise<QueueStats>;
+  /** Records received since `sinceMs`, per `bucketMs` bucket and topic. */
+  receivedHistogram(queue: QueueName, sinceMs: number, bucketMs: number): Promise<ReceivedBucket[]>;
+}
+
+/** Operator writes: requeue and replay deliveries, re-deliver a record to another target, retention. */
+export interface StoreAdmin {
   /**
    * Makes a `dead`, `failed` or `done` delivery due now with its attempts reset. `running` and `pending` ones are a
    * `conflict`.
@@ -155,7 +131,11 @@ export interface Store {
    * @throws {ConfigError} when `limit` is not an integer >= 1.
    */
   requeueMany(filter: JobFilter): Promise<number>;
-  /** Adds deliveries to an existing record (replay to handlers that did not exist when it arrived). */
+  /**
+   * Adds deliveries to an existing record, due now (replay of a stored record to a handler under a new name, see
+   * `replay --to`).
+   * @throws {StoreError} when the record does not exist.
+   */
   addDeliveries(recordId: string, deliveries: readonly DeliveryInput[]): Promise<JobId[]>;
   /**
    * Retention: deletes up to `limit` records received before `beforeMs` whose deliveries are all finished (`done` or
@@ -165,18 +145,21 @@ export interface Store {
    * @returns how many records were deleted (less than `limit` once none is left to delete)
    */
   purgeRecords(beforeMs: number, limit: number): Promise<number>;
-  /** Counts per queue and state, and the oldest due delivery. */
-  stats(): Promise<QueueStats>;
-  /** Records received since `sinceMs`, per `bucketMs` bucket and topic. */
-  receivedHistogram(queue: QueueName, sinceMs: number, bucketMs: number): Promise<ReceivedBucket[]>;
+}
+
+/** Coordination between processes sharing the store: rate budgets and named sets (the outbox uses them). */
+export interface StoreCoordination {
   /** A rate budget shared by all processes on this store, by name. */
   limiter(name: string): SharedLimiter;
   /** Adds members to a named set; returns the set's size afterwards (e.g. distinct outbound event names). */
   addToSet(name: string, members: readonly string[]): Promise<number>;
   /** Members of a named set. */
   setMembers(name: string): Promise<string[]>;
-  /** Resolves when the store answers; rejects with {@link StoreError} otherwise. */
-  ping(): Promise<void>;
-  /** Stops processors (waiting for running jobs), then releases connections. Idempotent. */
-  close(): Promise<void>;
 }
+
+/**
+ * The storage contract every backend (memory, SQLite, Redis) satisfies and one conformance suite checks
+ * (`defineStoreConformance` in `intercom-bridge/testing`): the four parts above. It speaks in records and deliveries,
+ * not SQL or Redis. Code that uses a store should ask for the parts it needs, not for all of `Store`.
+ */
+export interface Store extends DeliveryStore, StoreReader, StoreAdmin, StoreCoordination {}

@@ -6,7 +6,7 @@ import { randomUUID } from "node:crypto";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { RateLimitedError, RetryLaterError, StoreError, UnrecoverableError } from "../core/errors.js";
 import type { DeliveryInput, EnqueueInput, ProcessOptions, Processor, Store } from "../store/store.js";
-import type { Job, JobRunner, JobSummary, QueueName, StoredRecord } from "../queue/types.js";
+import type { Job, JobRunner, JobSummary, QueueName, StoredRecord } from "../delivery/types.js";
 import { sleep, waitFor } from "./wait-for.js";
 
 /** What a backend's factory returns: a fresh, empty store and how to dispose of what it created. */

@@ -1,6 +1,6 @@
 import { describe, it } from "vitest";
 import { createRedisStore } from "../../src/store/redis/index.js";
-import { checkRedis, deletePrefix, REDIS_URL, uniquePrefix } from "../helpers/redis.js";
+import { ALLOW_VOLATILE, checkRedis, deletePrefix, REDIS_URL, uniquePrefix } from "../helpers/redis.js";
 import { defineStoreConformance } from "../../src/testing/store-conformance.js";
 
 // Skipped (reported as skipped) when Redis is unreachable; fails instead under REQUIRE_REDIS=1 (.ci/run).
@@ -9,7 +9,7 @@ const isReachable = await checkRedis();
 if (isReachable) {
   defineStoreConformance("redis", async () => {
     const prefix = uniquePrefix("ib-conformance");
-    const store = createRedisStore({ url: REDIS_URL, prefix });
+    const store = createRedisStore({ url: REDIS_URL, prefix, ...ALLOW_VOLATILE });
     return { store, cleanup: async () => void (await deletePrefix(prefix)) };
   });
 } else {

@@ -10,6 +10,16 @@ import { Redis } from "ioredis";
 /** The Redis the tests use: `REDIS_URL`, default `redis://127.0.0.1:6379`. */
 export const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 
+/**
+ * The shared test Redis keeps nothing on disk, so the store refuses it unless told to accept a volatile Redis: every
+ * test on it passes these options (library) or {@link VOLATILE_REDIS_ENV} (CLI). Tests about persistence start their
+ * own `redis-server` instead.
+ */
+export const ALLOW_VOLATILE = { allowVolatile: true } as const;
+
+/** The environment that lets `serve` and the CLI use the shared, volatile test Redis. */
+export const VOLATILE_REDIS_ENV = { INTERCOM_BRIDGE_ALLOW_VOLATILE_REDIS: "1" } as const;
+
 /** Whether an unreachable Redis must fail the run instead of skipping (`.ci/run` sets `REQUIRE_REDIS=1`). */
 export const IS_REDIS_REQUIRED = process.env.REQUIRE_REDIS === "1";
 
@@ -84,10 +94,12 @@ export function hasRedisServerBinary(): boolean {
   return spawnSync("redis-server", ["--version"], { stdio: "ignore" }).status === 0;
 }
 
-/** A private redis-server (its own port, no persistence) that a test may stop and start at will. */
+/** A private redis-server (its own port) that a test may stop and start at will. */
 export interface PrivateRedis {
   port: number;
   url: string;
+  /** Extra `redis-server` arguments for the next {@link start} (e.g. `["--maxmemory-policy", "allkeys-lru"]`). */
+  args: string[];
   /** Starts (or restarts) the server and waits until it answers. */
   start(): Promise<void>;
   /** Kills the server (SIGKILL) and waits until the port is closed. */
@@ -96,23 +108,27 @@ export interface PrivateRedis {
 
 /**
  * Creates (does not start) a private redis-server on a free port. With `dataDir`, it persists with
- * `appendfsync always`, so a SIGKILL + restart keeps every acknowledged write (like a real outage of a durable Redis).
+ * `appendfsync always`, so a SIGKILL + restart keeps every acknowledged write (like a real outage of a durable Redis);
+ * without, it keeps nothing (`--appendonly no`). `args` are appended (later arguments win).
  */
-export async function privateRedis(dataDir?: string): Promise<PrivateRedis> {
+export async function privateRedis(dataDir?: string, args: string[] = []): Promise<PrivateRedis> {
   const port = await freePort();
   const url = `redis://127.0.0.1:${port}`;
   let child: ReturnType<typeof spawn> | null = null;
-  return {
+  const server: PrivateRedis = {
     port,
     url,
+    args,
     async start() {
       if (child) return;
       const persistence = dataDir
         ? ["--dir", dataDir, "--appendonly", "yes", "--appendfsync", "always"]
         : ["--appendonly", "no"];
-      child = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", ...persistence], {
-        stdio: "ignore",
-      });
+      child = spawn(
+        "redis-server",
+        ["--port", String(port), "--bind", "127.0.0.1", "--save", "", ...persistence, ...server.args],
+        { stdio: "ignore" },
+      );
       const deadline = Date.now() + 10_000;
       while (!(await isRedisReachable(url, 300))) {
         if (Date.now() > deadline) throw new Error(`redis-server on port ${port} did not start`);
@@ -128,4 +144,5 @@ export async function privateRedis(dataDir?: string): Promise<PrivateRedis> {
       await exited;
     },
   };
+  return server;
 }

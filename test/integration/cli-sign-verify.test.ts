@@ -103,9 +103,9 @@ describe("intercom-bridge sign / verify (child process)", () => {
     expect(r.stderr).toContain('Malformed signature: the "sha1=" prefix is missing');
   });
 
-  it("exits 1 with a clear message when no secret is configured", async () => {
+  it("exits 2 (a configuration error) with a clear message when no secret is configured", async () => {
     const r = await runCli(["sign", PING]);
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(2);
     expect(r.stderr).toContain("IB_ERR_CONFIG: No client secret: pass --secret <secret> or set INTERCOM_CLIENT_SECRET");
   });
 

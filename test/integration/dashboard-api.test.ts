@@ -7,12 +7,12 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { IntercomApiError, RateLimitedError, UnrecoverableError } from "../../src/core/errors.js";
 import { createRouter } from "../../src/core/router.js";
 import { dashboardPlugin, registerDashboard, type DashboardOptions } from "../../src/dashboard/api.js";
-import type { JobFilter, JobState, QueueName } from "../../src/queue/types.js";
+import type { JobFilter, JobState, QueueName } from "../../src/delivery/types.js";
 import { createMemoryStore } from "../../src/store/memory-store.js";
 import { createRedisStore } from "../../src/store/redis/index.js";
 import { createSqliteStore } from "../../src/store/sqlite/index.js";
 import type { Store } from "../../src/store/store.js";
-import { checkRedis, deletePrefix, REDIS_URL, uniquePrefix } from "../helpers/redis.js";
+import { ALLOW_VOLATILE, checkRedis, deletePrefix, REDIS_URL, uniquePrefix } from "../helpers/redis.js";
 
 const TOKEN = "dash-token-0123456789";
 const AUTH = { authorization: `Bearer ${TOKEN}` };
@@ -36,7 +36,7 @@ if (await checkRedis()) {
     async () => {
       const prefix = uniquePrefix("ib-dashboard");
       return {
-        store: createRedisStore({ url: REDIS_URL, prefix }),
+        store: createRedisStore({ url: REDIS_URL, prefix, ...ALLOW_VOLATILE }),
         cleanup: async () => void (await deletePrefix(prefix)),
       };
     },

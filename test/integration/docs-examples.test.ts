@@ -1,5 +1,6 @@
 /**
- * Runs every example in docs/frameworks.md, so the documentation cannot rot: each ```ts block tagged
+ * Runs every example in docs/frameworks.md, the README, docs/library.md and docs/testing.md, so the documentation
+ * cannot rot: each ```ts block tagged
  * `example=<name>` is extracted, its `intercom-bridge` imports are pointed at the local sources (nothing else is
  * changed), and it is started with tsx in a child process with PORT and INTERCOM_CLIENT_SECRET set. The test then
  * checks the HEAD probe, sends a signed notification, expects 200 and waits for the example's handler to print the
@@ -21,7 +22,6 @@ import { sign } from "../../src/index.js";
 import { localSource, rewriteImports, ROOT, TSX, typecheckExamples } from "../helpers/doc-examples.js";
 
 const DOC = join(ROOT, "docs/frameworks.md");
-const README = join(ROOT, "README.md");
 const SECRET = "docs-example-secret";
 const PATH = "/webhooks/intercom";
 // Inside the repository (test-output/ is git-ignored) so the examples resolve express, fastify, hono… from node_modules.
@@ -115,9 +115,11 @@ async function waitFor<T>(
 }
 
 const markdown = readFileSync(DOC, "utf8");
+/** The other documents with ts examples: the README, then the docs it points to for the library and for tests. */
+const OTHER_DOCS = ["README.md", "docs/library.md", "docs/testing.md"];
 const documented = [
   ...extractExamples(markdown, "docs/frameworks.md"),
-  ...extractExamples(readFileSync(README, "utf8"), "README.md"),
+  ...OTHER_DOCS.flatMap((file) => extractExamples(readFileSync(join(ROOT, file), "utf8"), file)),
 ];
 const examples = documented.filter((e) => !e.typesOnly);
 const children = new Set<ChildProcess>();
@@ -129,121 +131,130 @@ afterAll(() => {
 });
 
 // Child processes and a tsc run: generous when the whole suite shares the CPU.
-describe("documentation examples (docs/frameworks.md and the README)", { timeout: 120_000 }, () => {
-  it("has one runnable example per framework, and every ts block is tagged", () => {
-    expect(examples.map((e) => e.name)).toEqual([...EXPECTED_EXAMPLES, "library", "core"]);
-    expect(documented.filter((e) => e.typesOnly).map((e) => e.name)).toEqual(["handlers-module", "tracker", "testing"]);
-    expect(markdown).toMatch(/Which should I use: `serve` or the library\?/);
-  });
+describe(
+  "documentation examples (docs/frameworks.md, the README, docs/library.md, docs/testing.md)",
+  { timeout: 120_000 },
+  () => {
+    it("has one runnable example per framework, and every ts block is tagged", () => {
+      expect(examples.map((e) => e.name)).toEqual([...EXPECTED_EXAMPLES, "library", "core"]);
+      expect(documented.filter((e) => e.typesOnly).map((e) => e.name)).toEqual([
+        "handlers-module",
+        "idempotent",
+        "tracker",
+        "testing",
+      ]);
+      expect(markdown).toMatch(/Which should I use: `serve` or the library\?/);
+    });
 
-  it("imports only package entries that exist", () => {
-    for (const { code } of documented) {
-      for (const [, sub] of code.matchAll(/from\s+"(?:npm:)?intercom-bridge((?:\/[\w-]+)?)"/g))
-        expect(() => localSource(sub ?? "", OUT)).not.toThrow();
-    }
-  });
+    it("imports only package entries that exist", () => {
+      for (const { code } of documented) {
+        for (const [, sub] of code.matchAll(/from\s+"(?:npm:)?intercom-bridge((?:\/[\w-]+)?)"/g))
+          expect(() => localSource(sub ?? "", OUT)).not.toThrow();
+      }
+    });
 
-  it("type-checks every example as written (strict, with the package's types)", async () => {
-    // The two platform globals the Bun and Deno examples use, as small as they need.
-    const platformGlobals = `declare const Bun: { serve(options: { port: number; fetch: (request: Request) => Promise<Response> }): unknown };
+    it("type-checks every example as written (strict, with the package's types)", async () => {
+      // The two platform globals the Bun and Deno examples use, as small as they need.
+      const platformGlobals = `declare const Bun: { serve(options: { port: number; fetch: (request: Request) => Promise<Response> }): unknown };
 declare const Deno: {
   env: { get(name: string): string | undefined };
   serve(options: { port: number }, handler: (request: Request) => Promise<Response>): unknown;
 };
 `;
-    const result = await typecheckExamples(
-      join(OUT, "typecheck"),
-      Object.fromEntries(documented.map((e) => [e.name, e.code])),
-      { "platform-globals.d.ts": platformGlobals },
-    );
-    expect(result).toBe("");
-  });
+      const result = await typecheckExamples(
+        join(OUT, "typecheck"),
+        Object.fromEntries(documented.map((e) => [e.name, e.code])),
+        { "platform-globals.d.ts": platformGlobals },
+      );
+      expect(result).toBe("");
+    });
 
-  it.each(examples)(
-    "runs the $name example: HEAD 200, a signed notification is accepted and its handler runs",
-    async ({ name, code }) => {
-      mkdirSync(OUT, { recursive: true });
-      const examplePath = join(OUT, `${name}.ts`);
-      writeFileSync(examplePath, rewriteImports(code, OUT));
-      let entry = examplePath;
-      const standin = STANDINS[name];
-      if (standin) {
-        entry = join(OUT, `${name}.run.ts`);
-        writeFileSync(entry, standin(examplePath));
-      }
-      const cwd = mkdtempSync(join(tmpdir(), `ib-docs-${name}-`));
-      workDirs.push(cwd);
-      const port = await freePort();
-      const child = spawn(process.execPath, ["--import", TSX, entry], {
-        cwd,
-        env: { ...process.env, PORT: String(port), INTERCOM_CLIENT_SECRET: SECRET, NODE_ENV: "production" },
-        stdio: ["ignore", "pipe", "pipe"],
-      });
-      children.add(child);
-      let out = "";
-      child.stdout.on("data", (d: Buffer) => (out += d.toString()));
-      child.stderr.on("data", (d: Buffer) => (out += d.toString()));
-      const url = `http://127.0.0.1:${port}${PATH}`;
-      try {
-        const head = await waitFor(
-          "the server to answer HEAD",
-          async () => {
-            try {
-              return await fetch(url, { method: "HEAD" });
-            } catch {
-              return undefined;
-            }
-          },
-          child,
-          () => out,
-        );
-        expect(head.status).toBe(200);
+    it.each(examples)(
+      "runs the $name example: HEAD 200, a signed notification is accepted and its handler runs",
+      async ({ name, code }) => {
+        mkdirSync(OUT, { recursive: true });
+        const examplePath = join(OUT, `${name}.ts`);
+        writeFileSync(examplePath, rewriteImports(code, OUT));
+        let entry = examplePath;
+        const standin = STANDINS[name];
+        if (standin) {
+          entry = join(OUT, `${name}.run.ts`);
+          writeFileSync(entry, standin(examplePath));
+        }
+        const cwd = mkdtempSync(join(tmpdir(), `ib-docs-${name}-`));
+        workDirs.push(cwd);
+        const port = await freePort();
+        const child = spawn(process.execPath, ["--import", TSX, entry], {
+          cwd,
+          env: { ...process.env, PORT: String(port), INTERCOM_CLIENT_SECRET: SECRET, NODE_ENV: "production" },
+          stdio: ["ignore", "pipe", "pipe"],
+        });
+        children.add(child);
+        let out = "";
+        child.stdout.on("data", (d: Buffer) => (out += d.toString()));
+        child.stderr.on("data", (d: Buffer) => (out += d.toString()));
+        const url = `http://127.0.0.1:${port}${PATH}`;
+        try {
+          const head = await waitFor(
+            "the server to answer HEAD",
+            async () => {
+              try {
+                return await fetch(url, { method: "HEAD" });
+              } catch {
+                return undefined;
+              }
+            },
+            child,
+            () => out,
+          );
+          expect(head.status).toBe(200);
 
-        const { id, body } = freshNotification();
-        const unsigned = await fetch(url, {
-          method: "POST",
-          headers: { "content-type": "application/json" },
-          body: new Uint8Array(body),
-        });
-        expect(unsigned.status).toBe(401);
-        const res = await fetch(url, {
-          method: "POST",
-          headers: { "content-type": "application/json", "x-hub-signature": sign(body, SECRET) },
-          body: new Uint8Array(body),
-        });
-        const text = await res.text();
-        expect(res.status, `${text}\n${out}`).toBe(200);
-        expect(text).toBe('{"received":true}');
-        if (code.includes('"/api/orders"')) {
-          // The example says the app's own routes keep their JSON parsing: check it.
-          const orders = await fetch(url.replace(PATH, "/api/orders"), {
+          const { id, body } = freshNotification();
+          const unsigned = await fetch(url, {
             method: "POST",
             headers: { "content-type": "application/json" },
-            body: '{"sku":"A-1","qty":2}',
+            body: new Uint8Array(body),
           });
-          expect(await orders.json()).toEqual({ ok: true, order: { sku: "A-1", qty: 2 } });
+          expect(unsigned.status).toBe(401);
+          const res = await fetch(url, {
+            method: "POST",
+            headers: { "content-type": "application/json", "x-hub-signature": sign(body, SECRET) },
+            body: new Uint8Array(body),
+          });
+          const text = await res.text();
+          expect(res.status, `${text}\n${out}`).toBe(200);
+          expect(text).toBe('{"received":true}');
+          if (code.includes('"/api/orders"')) {
+            // The example says the app's own routes keep their JSON parsing: check it.
+            const orders = await fetch(url.replace(PATH, "/api/orders"), {
+              method: "POST",
+              headers: { "content-type": "application/json" },
+              body: '{"sku":"A-1","qty":2}',
+            });
+            expect(await orders.json()).toEqual({ ok: true, order: { sku: "A-1", qty: 2 } });
+          }
+          await waitFor(
+            "the handler to print the notification id",
+            () => (out.includes(id) ? true : undefined),
+            child,
+            () => out,
+          );
+          expect(out).toContain("customer replied in");
+        } finally {
+          child.kill("SIGTERM");
+          await new Promise<void>((resolve) => {
+            if (child.exitCode !== null) return resolve();
+            const timer = setTimeout(() => {
+              child.kill("SIGKILL");
+              resolve();
+            }, 5_000);
+            child.once("exit", () => {
+              clearTimeout(timer);
+              resolve();
+            });
+          });
         }
-        await waitFor(
-          "the handler to print the notification id",
-          () => (out.includes(id) ? true : undefined),
-          child,
-          () => out,
-        );
-        expect(out).toContain("customer replied in");
-      } finally {
-        child.kill("SIGTERM");
-        await new Promise<void>((resolve) => {
-          if (child.exitCode !== null) return resolve();
-          const timer = setTimeout(() => {
-            child.kill("SIGKILL");
-            resolve();
-          }, 5_000);
-          child.once("exit", () => {
-            clearTimeout(timer);
-            resolve();
-          });
-        });
-      }
-    },
-  );
-});
+      },
+    );
+  },
+);

@@ -9,7 +9,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createRedisStore, type RedisStore } from "../../src/store/redis/index.js";
-import { checkRedis, deletePrefix, REDIS_URL, uniquePrefix } from "../helpers/redis.js";
+import {
+  ALLOW_VOLATILE,
+  VOLATILE_REDIS_ENV,
+  checkRedis,
+  deletePrefix,
+  REDIS_URL,
+  uniquePrefix,
+} from "../helpers/redis.js";
 import { startServe, type ServeProcess } from "../helpers/serve-process.js";
 import { waitFor } from "../helpers/wait-for.js";
 
@@ -115,12 +122,12 @@ describe.skipIf(!isReachable)("three serve instances on one Redis prefix", () =>
             "--data-dir",
             join(dir, `instance-${i}`),
           ],
-          {},
+          { ...VOLATILE_REDIS_ENV },
           SECRET,
         ),
       ),
     );
-    store = createRedisStore({ url: REDIS_URL, prefix });
+    store = createRedisStore({ url: REDIS_URL, prefix, ...ALLOW_VOLATILE });
   }, 60_000);
 
   afterAll(async () => {

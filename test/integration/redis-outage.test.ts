@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { StoreError } from "../../src/core/errors.js";
-import type { QueueName, RetryPolicy } from "../../src/queue/types.js";
+import type { QueueName, RetryPolicy } from "../../src/delivery/types.js";
 import type { EnqueueInput, Processor } from "../../src/store/store.js";
 import { createRedisStore, type RedisStore } from "../../src/store/redis/index.js";
 import { hasRedisServerBinary, IS_REDIS_REQUIRED, privateRedis, type PrivateRedis } from "../helpers/redis.js";
@@ -111,6 +111,8 @@ describe.skipIf(!hasBinary)("RedisStore during a Redis outage", () => {
     await redis.stop();
     await expect(store.enqueue(input(2))).rejects.toBeInstanceOf(StoreError);
     await expect(store.ping()).rejects.toBeInstanceOf(StoreError);
+    // Nothing can take a notification now: /readyz answers 503 from this.
+    expect(await store.health()).toMatchObject({ reachable: false, accepting: false, spooled: 0 });
   });
 
   it("fails enqueue with StoreError when even the spool cannot be written", async () => {
@@ -123,10 +125,13 @@ describe.skipIf(!hasBinary)("RedisStore during a Redis outage", () => {
     await store.ping();
     await redis.stop();
     // Simulate a full or read-only disk under the spool.
-    const spool = (store as unknown as { spool: { put: () => never } }).spool;
+    const spool = (store as unknown as { enqueuer: { spool: { put: () => never } } }).enqueuer.spool;
     spool.put = () => {
       throw new Error("SQLITE_FULL: database or disk is full");
     };
+    expect((await store.health()).accepting).toBe(true);
     await expect(store.enqueue(input(9))).rejects.toMatchObject({ code: "IB_ERR_STORE_UNAVAILABLE" });
+    // The spool failed too: the instance cannot accept durably, and says so.
+    expect((await store.health()).accepting).toBe(false);
   });
 });

@@ -36,7 +36,7 @@ describe.skipIf(!isReachable)("openStore with a redis:// URL", () => {
   });
 
   it("opens a Redis store under --redis-prefix", async () => {
-    store = await openStore(`${REDIS_URL}/0`, { redisPrefix: prefix });
+    store = await openStore(`${REDIS_URL}/0`, { redisPrefix: prefix, allowVolatileRedis: true });
     expect(store.kind).toBe("redis");
     await store.ping();
     const r = await store.enqueue({

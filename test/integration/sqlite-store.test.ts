@@ -29,7 +29,7 @@ describe("SqliteStore (backend-specific behaviour)", () => {
       expect(page.items).toHaveLength(1);
     }
     // The statements listRecords prepared, explained: each must read a covering index (no row lookups per candidate).
-    const cache = (store as unknown as { dynamic: Map<string, unknown> }).dynamic;
+    const cache = (store as unknown as { reader: { dynamic: Map<string, unknown> } }).reader.dynamic;
     const db = new Database(path, { readonly: true });
     const plans = [...cache.keys()]
       .filter((sql) => sql.startsWith("SELECT r.seq FROM records r"))

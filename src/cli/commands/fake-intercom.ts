@@ -1,6 +1,6 @@
 import { InvalidArgumentError, Option, type Command } from "commander";
 import { startFakeIntercom } from "../../outbound/fake-intercom.js";
-import { intArg } from "../parse.js";
+import { durationAtLeast, intArg, secondsArg } from "../parse.js";
 
 function fractionArg(value: string): number {
   const n = Number(value);
@@ -31,9 +31,9 @@ export function registerFakeIntercomCommand(program: Command): void {
     .addOption(
       new Option(
         "--window-seconds <n>",
-        "rate-limit window length in seconds; every answer announces the window's end in X-RateLimit-Reset",
+        "rate-limit window length in seconds (10, 10s, 1m); every answer announces the window's end in X-RateLimit-Reset",
       )
-        .argParser(intArg(1))
+        .argParser(secondsArg)
         .default(10),
     )
     .addOption(
@@ -67,8 +67,11 @@ export function registerFakeIntercomCommand(program: Command): void {
         .default(0),
     )
     .addOption(
-      new Option("--delay-ms <ms>", "answer every request this late (the event is still processed at once)")
-        .argParser(intArg(0))
+      new Option(
+        "--delay-ms <duration>",
+        "answer every request this late, e.g. 200ms or 2s (the event is still processed at once)",
+      )
+        .argParser(durationAtLeast(0))
         .default(0),
     )
     .action(

@@ -1,8 +1,16 @@
 import { InvalidArgumentError, Option, type Command } from "commander";
 import { storeOptions, withStore, type StoreFlags } from "../store-options.js";
 import { IntercomBridgeError } from "../../core/errors.js";
-import { JOB_STATES, type JobFilter, type JobState, type JobSummary, type QueueName } from "../../queue/types.js";
-import type { Store } from "../../store/store.js";
+import {
+  JOB_STATES,
+  type JobFilter,
+  type JobState,
+  type JobSummary,
+  type QueueName,
+  type RecordDetail,
+} from "../../delivery/types.js";
+import { replayRecord } from "../../store/replay.js";
+import type { StoreReader } from "../../store/store.js";
 import { durationArg, intArg, timeArg } from "../parse.js";
 import { alignColumns } from "../table.js";
 
@@ -54,6 +62,7 @@ export function registerOperatorCommands(program: Command): void {
       )
       .addOption(new Option("--limit <n>", "at most this many").argParser(intArg(1)).default(50))
       .option("--json", "print JSON (one object with items and nextCursor)"),
+    { existing: true },
   ).action(
     async (
       flags: StoreFlags & {
@@ -85,9 +94,10 @@ export function registerOperatorCommands(program: Command): void {
         "Show a notification (by Intercom id, or by record id), its deliveries and every attempt with its error",
       )
       .option("--json", "print JSON"),
+    { existing: true },
   ).action(async (id: string, flags: StoreFlags & { json?: boolean }) => {
     await withStore(flags, async (store) => {
-      const detail = await findRecord(store, id);
+      const detail = await findRecord(store, id, flags.store);
       if (flags.json) {
         process.stdout.write(JSON.stringify(detail, null, 2) + "\n");
         return;
@@ -129,6 +139,10 @@ export function registerOperatorCommands(program: Command): void {
         "Requeue the deliveries of one notification, or with --dead every dead delivery matching the filters; prints how many",
       )
       .option("--dead", "replay dead deliveries (use with --topic/--since/--handler to narrow)")
+      .option(
+        "--to <handler>",
+        "with a notification id: deliver it once more to this handler or forward-target name, as a new delivery with the default retry policy (for a handler renamed since it arrived)",
+      )
       .option("--topic <pattern>", "with --dead: exact topic, group.* or *")
       .option("--handler <name>", "with --dead: only this handler or forward target")
       .addOption(
@@ -138,15 +152,27 @@ export function registerOperatorCommands(program: Command): void {
         ).argParser(timeArg),
       )
       .addOption(new Option("--queue <queue>", "inbound or outbox").choices(["inbound", "outbox"]).default("inbound")),
+    { existing: true },
   ).action(
     async (
       id: string | undefined,
-      flags: StoreFlags & { dead?: boolean; topic?: string; handler?: string; since?: number; queue: QueueName },
+      flags: StoreFlags & {
+        dead?: boolean;
+        to?: string;
+        topic?: string;
+        handler?: string;
+        since?: number;
+        queue: QueueName;
+      },
     ) => {
       if (!id && !flags.dead)
         throw new IntercomBridgeError("IB_ERR_CONFIG", "give a notification id, or --dead to replay dead deliveries");
       if (id && flags.dead)
         throw new IntercomBridgeError("IB_ERR_CONFIG", "give either a notification id or --dead, not both");
+      if (flags.to !== undefined && flags.dead)
+        throw new IntercomBridgeError("IB_ERR_CONFIG", "--to takes a notification id, not --dead");
+      if (flags.to !== undefined && flags.to.trim() === "")
+        throw new IntercomBridgeError("IB_ERR_CONFIG", "--to needs a handler or forward-target name");
       await withStore(flags, async (store) => {
         if (flags.dead) {
           const filter: JobFilter = { queue: flags.queue, state: "dead" };
@@ -157,17 +183,16 @@ export function registerOperatorCommands(program: Command): void {
           process.stdout.write(`Requeued ${n} dead deliver${n === 1 ? "y" : "ies"}.\n`);
           return;
         }
-        const detail = await findRecord(store, id!);
-        let n = 0;
-        const skipped: string[] = [];
-        for (const j of detail.jobs) {
-          const r = await store.requeue(j.id);
-          if (r === "requeued") n++;
-          else skipped.push(`${j.target} (${j.state})`);
-        }
-        process.stdout.write(
-          `Requeued ${n} deliver${n === 1 ? "y" : "ies"} of ${detail.record.notificationId ?? detail.record.id}.${skipped.length ? ` Skipped, already queued or running: ${skipped.join(", ")}.` : ""}\n`,
+        const result = await replayRecord(
+          store,
+          await recordIdOf(store, id!),
+          flags.to !== undefined ? { to: flags.to } : {},
         );
+        if (result.status !== "requeued" && result.status !== "delivered") {
+          const code = result.status === "not-found" ? "IB_ERR_NOT_FOUND" : "IB_ERR_CONFLICT";
+          throw new IntercomBridgeError(code, result.message);
+        }
+        process.stdout.write(`${result.message}\n`);
       });
     },
   );
@@ -186,6 +211,7 @@ export function registerPurgeCommand(program: Command): void {
           .argParser(durationArg)
           .makeOptionMandatory(),
       ),
+    { existing: true },
   ).action(async (flags: StoreFlags & { olderThan: number }) => {
     await withStore(flags, async (store) => {
       const before = Date.now() - flags.olderThan;
@@ -202,10 +228,14 @@ export function registerPurgeCommand(program: Command): void {
   });
 }
 
-async function findRecord(store: Store, id: string): Promise<NonNullable<Awaited<ReturnType<Store["getRecord"]>>>> {
+/** The record id of a notification id (or of a record id given as is). */
+async function recordIdOf(store: Pick<StoreReader, "listRecords">, id: string): Promise<string> {
   const byNotification = await store.listRecords({ notificationId: id, limit: 1 });
-  const recordId = byNotification.items[0]?.record.id ?? id;
-  const detail = await store.getRecord(recordId);
-  if (!detail) throw new IntercomBridgeError("IB_ERR_NOT_FOUND", `No notification with id "${id}" in this store`);
+  return byNotification.items[0]?.record.id ?? id;
+}
+
+async function findRecord(store: StoreReader, id: string, url: string): Promise<RecordDetail> {
+  const detail = await store.getRecord(await recordIdOf(store, id));
+  if (!detail) throw new IntercomBridgeError("IB_ERR_NOT_FOUND", `No notification with id "${id}" in the store ${url}`);
   return detail;
 }

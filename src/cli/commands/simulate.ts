@@ -118,6 +118,12 @@ export function registerSimulateCommand(program: Command): void {
     .option("--json", "print the summary as JSON")
     .action(async (flags: SimulateFlags) => {
       const secret = flags.secret ?? secretsFromEnv()[0] ?? readDevSecret(flags.dataDir);
+      const secretOrigin =
+        flags.secret !== undefined
+          ? "--secret"
+          : secretsFromEnv()[0] !== undefined
+            ? "INTERCOM_CLIENT_SECRET"
+            : join(flags.dataDir, "dev-client-secret");
       if (!secret) {
         throw new Error(
           "No secret: pass --secret, set INTERCOM_CLIENT_SECRET, or start `intercom-bridge serve` once so it generates a development secret in ./data",
@@ -152,7 +158,7 @@ export function registerSimulateCommand(program: Command): void {
             const text = await res.text();
             key = res.status === 200 && text.includes('"duplicate":true') ? "200 duplicate" : String(res.status);
           } catch (err) {
-            key = `error: ${(err as Error).message}`;
+            key = `error: ${describeFetchError(err)}`;
           }
           statuses.set(key, (statuses.get(key) ?? 0) + 1);
         }
@@ -165,6 +171,7 @@ export function registerSimulateCommand(program: Command): void {
         process.stdout.write(`Sent ${bodies.length} notifications (${topics.length} topics) to ${flags.url}\n`);
         for (const [k, v] of Object.entries(summary)) process.stdout.write(`  ${k.padEnd(16)} ${v}\n`);
       }
+      for (const hint of hintsFor(statuses, flags.url, secretOrigin)) process.stderr.write(`${hint}\n`);
       if ([...statuses.keys()].some((k) => !k.startsWith("200"))) process.exitCode = 1;
     });
 }
@@ -178,4 +185,28 @@ function fractionArg(value: string): number {
   const n = Number(value);
   if (!Number.isFinite(n) || n < 0 || n > 1) throw new InvalidArgumentError("must be a number between 0 and 1");
   return n;
+}
+
+/** The reason a request could not be made, from undici's `fetch failed` and its cause (ECONNREFUSED, ENOTFOUND…). */
+function describeFetchError(err: unknown): string {
+  const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+  if (cause?.code === "ECONNREFUSED") return "connection refused";
+  if (cause?.code) return `${cause.code}${cause.message ? ` (${cause.message})` : ""}`;
+  return cause?.message ?? (err as Error).message;
+}
+
+/** What to do about the statuses seen: nothing listening, or a secret the server does not share. */
+function hintsFor(statuses: ReadonlyMap<string, number>, url: string, secretOrigin: string): string[] {
+  const hints: string[] = [];
+  if (statuses.has("error: connection refused")) {
+    hints.push(
+      `Nothing is listening at ${url}: is \`intercom-bridge serve\` running on ${new URL(url).host}? (--url or INTERCOM_BRIDGE_URL sets where simulate sends)`,
+    );
+  }
+  if (statuses.has("401")) {
+    hints.push(
+      `401: the server refused the signature, so the secret simulate signed with (from ${secretOrigin}) differs from the server's. serve reads INTERCOM_CLIENT_SECRET, else the development secret in its --data-dir (./data/dev-client-secret); give simulate the same one with --secret or INTERCOM_CLIENT_SECRET.`,
+    );
+  }
+  return hints;
 }

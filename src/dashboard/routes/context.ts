@@ -7,13 +7,13 @@ import type { FastifyReply } from "fastify";
 import type { ErrorCode } from "../../core/errors.js";
 import type { Logger } from "../../core/logger.js";
 import { STATUS_BY_CODE, type ErrorBody } from "../../http/status.js";
-import type { Store } from "../../store/store.js";
+import type { StoreAdmin, StoreCoordination, StoreReader } from "../../store/store.js";
 import type { DashboardOptions } from "../options.js";
 import type { FilterParam } from "../parse-filter.js";
 
 /** What a route module is registered with. */
 export interface ApiContext {
-  store: Store;
+  store: StoreReader & StoreAdmin & Pick<StoreCoordination, "limiter">;
   options: DashboardOptions;
   log: Logger;
   /** Epoch ms (`options.now`, else `Date.now`). */

@@ -4,8 +4,8 @@
  * attempts). Reads through the Store contract only.
  */
 import type { FastifyInstance } from "fastify";
-import type { JobFilter } from "../../queue/types.js";
-import type { Store } from "../../store/store.js";
+import type { JobFilter } from "../../delivery/types.js";
+import type { StoreReader } from "../../store/store.js";
 import { DEFAULT_PAGE_SIZE, parseFilter, type FilterParam, type ParsedFilter } from "../parse-filter.js";
 import { presentNotification, presentRecordDetail } from "../present.js";
 import { ID_RE, sendError, type ApiContext } from "./context.js";
@@ -54,7 +54,7 @@ type NotificationsResult =
  * selects at most a handful of records), then the item id. The mode is carried in the cursor (`n~` / `i~`) so later
  * pages keep searching the same field.
  */
-async function listNotifications(store: Store, parsed: ParsedFilter): Promise<NotificationsResult> {
+async function listNotifications(store: StoreReader, parsed: ParsedFilter): Promise<NotificationsResult> {
   const { q } = parsed;
   const base: JobFilter = { ...parsed.filter, queue: "inbound", limit: parsed.filter.limit ?? DEFAULT_PAGE_SIZE };
   if (q === undefined) {

@@ -5,7 +5,7 @@
  */
 import type { FastifyInstance } from "fastify";
 import type { Logger } from "../../core/logger.js";
-import type { QueueName } from "../../queue/types.js";
+import type { QueueName } from "../../delivery/types.js";
 import type { DashboardOptions, OutboundStatus } from "../options.js";
 import { sendError, type ApiContext } from "./context.js";
 

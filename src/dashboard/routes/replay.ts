@@ -5,38 +5,20 @@
  * delivery due now with its attempts reset. Writes through the Store contract only.
  */
 import type { FastifyInstance } from "fastify";
-import type { JobFilter, JobState } from "../../queue/types.js";
+import type { JobFilter } from "../../delivery/types.js";
+import { replayRecord } from "../../store/replay.js";
 import { parseFilter } from "../parse-filter.js";
 import { presentDelivery } from "../present.js";
 import { DEAD_FILTER_PARAMS, ID_RE, sendError, type ApiContext } from "./context.js";
 
-const REPLAYABLE: readonly JobState[] = ["dead", "failed", "done"];
-
 /** Registers the three replay routes. */
 export function registerReplayRoutes(api: FastifyInstance, { store }: ApiContext): void {
   api.post<{ Params: { id: string } }>("/api/notifications/:id/replay", async (req, reply) => {
-    const detail = ID_RE.test(req.params.id) ? await store.getRecord(req.params.id) : undefined;
-    if (!detail || detail.record.queue !== "inbound")
-      return sendError(reply, "IB_ERR_NOT_FOUND", `No notification with id "${req.params.id}"`);
-    if (detail.jobs.length === 0)
-      return sendError(
-        reply,
-        "IB_ERR_CONFLICT",
-        "This notification has no deliveries to replay (no handler matched its topic)",
-      );
-    if (!detail.jobs.some((j) => REPLAYABLE.includes(j.state))) {
-      return sendError(
-        reply,
-        "IB_ERR_CONFLICT",
-        "Every delivery of this notification is pending or running; replay it once they finish",
-      );
-    }
-    const requeued = await store.requeueMany({
-      queue: "inbound",
-      recordId: detail.record.id,
-      limit: detail.jobs.length,
-    });
-    return { requeued };
+    const result = ID_RE.test(req.params.id)
+      ? await replayRecord(store, req.params.id, { queue: "inbound" })
+      : ({ status: "not-found", message: `No notification with id "${req.params.id}"` } as const);
+    if (result.status === "requeued") return { requeued: result.requeued };
+    return sendError(reply, result.status === "not-found" ? "IB_ERR_NOT_FOUND" : "IB_ERR_CONFLICT", result.message);
   });
 
   api.post<{ Params: { id: string } }>("/api/deliveries/:id/replay", async (req, reply) => {

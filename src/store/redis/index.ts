@@ -3,4 +3,4 @@
  * (for the outage spool) `better-sqlite3`; the package root never does.
  */
 export { RedisStore, createRedisStore, parseRedisUrl } from "./redis-store.js";
-export type { RedisStoreOptions } from "./redis-store.js";
+export type { RedisStoreHealth, RedisStoreOptions } from "./redis-store.js";

@@ -2,7 +2,7 @@
  * Redis key names used by {@link RedisStore} besides BullMQ's own (`<prefix>:<queue>:*`). Everything of ours lives
  * under `<prefix>:x:` so one `SCAN <prefix>:*` finds a deployment's keys. Internal.
  */
-import type { QueueName } from "../../queue/types.js";
+import type { QueueName } from "../../delivery/types.js";
 
 /** Key builder for one prefix. */
 export class RedisKeys {

@@ -40,18 +40,27 @@ const ORDER_EXTEND = `
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
 return 0`;
 
+/** Lua: `now` in ms from `ARGV[n]` when given (the limiter's table test), else from the Redis clock (`TIME`). */
+function nowFrom(n: number): string {
+  return `local now = tonumber(ARGV[${n}] or '')
+if not now then
+  local t = redis.call('TIME')
+  now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end`;
+}
+
 /**
- * KEYS[1] limiter hash; ARGV[1] max, ARGV[2] window ms, ARGV[3] origin ms (any window edge; 0 when absent). A fixed
- * window starting at origin + k * window ms, like the memory and SQLite stores (the outbox passes Intercom's window
- * clock as `X-RateLimit-Reset` shows it), on the server clock so every instance agrees. Lua's % is a floored modulo,
- * never negative. Only a new window start begins a fresh count, as in the other stores: a window length corrected
- * mid-window (the outbox learning Intercom's) keeps what was already granted in it. A window that started at the first acquire instead straddles two of
+ * KEYS[1] limiter hash; ARGV[1] max, ARGV[2] window ms, ARGV[3] origin ms (any window edge; 0 when absent), ARGV[4]
+ * (tests only) now ms. A fixed window starting at origin + k * window ms, the same rule as the pure limiter the memory
+ * and SQLite stores use (the outbox passes Intercom's window clock as `X-RateLimit-Reset` shows it), on the server
+ * clock so every instance agrees. Lua's % is a floored modulo, never negative. Only a new window start begins a fresh
+ * count: a window length corrected mid-window (the outbox learning Intercom's) keeps what was already granted in it.
+ * A window that started at the first acquire instead straddles two of
  * Intercom's windows and lets a second budget land in one of them.
  * Returns 0 when granted, else ms to wait.
  */
 const LIMITER_ACQUIRE = `
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+${nowFrom(4)}
 local pu = tonumber(redis.call('HGET', KEYS[1], 'pu') or '0')
 if pu > now then return pu - now end
 local wm = tonumber(ARGV[2])
@@ -76,10 +85,9 @@ local pu = tonumber(redis.call('HGET', KEYS[1], 'pu') or '0')
 if tonumber(ARGV[1]) > pu then redis.call('HSET', KEYS[1], 'pu', ARGV[1], 'pr', ARGV[2]) end
 return 1`;
 
-/** KEYS[1] limiter hash. Returns [now, ws, used, wm, pu, pr]. */
+/** KEYS[1] limiter hash; ARGV[1] (tests only) now ms. Returns [now, ws, used, wm, pu, pr]. */
 const LIMITER_STATE = `
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+${nowFrom(1)}
 local v = redis.call('HMGET', KEYS[1], 'ws', 'used', 'wm', 'pu', 'pr')
 return {tostring(now), v[1] or false, v[2] or false, v[3] or false, v[4] or false, v[5] or false}`;
 
@@ -206,9 +214,12 @@ export interface StoreScripts {
     jobId: string,
   ): Promise<number>;
   ibPurgeRecord(numKeys: number, ...keysThenArgs: (string | number)[]): Promise<number>;
-  ibLimiterAcquire(key: string, max: number, windowMs: number, originMs: number): Promise<number>;
+  /** `originMs`: any window edge (0: multiples of the window since the epoch). `nowMs` replaces the Redis clock
+   * (`TIME`): only the limiter's table test passes it. */
+  ibLimiterAcquire(key: string, max: number, windowMs: number, originMs: number, nowMs?: number): Promise<number>;
   ibLimiterPause(key: string, untilMs: number, reason: string): Promise<number>;
-  ibLimiterState(key: string): Promise<(string | null)[]>;
+  /** `nowMs` replaces the Redis clock (`TIME`): only the limiter's table test passes it. */
+  ibLimiterState(key: string, nowMs?: number): Promise<(string | null)[]>;
 }
 
 /** Registers the scripts on `client` and returns it typed with them. */

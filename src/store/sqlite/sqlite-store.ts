@@ -1,17 +1,21 @@
+/**
+ * The default, durable store on one SQLite file: opening and migrating it, group commit of `enqueue` (in a writer
+ * thread when there is one), the lease loop's backend, requeue, retention and named sets. Reads live in `reader.ts`,
+ * SQL building in `query.ts`, the limiter in `limiter.ts`, write transactions in `sqlite-writer.ts`. Only `service/`,
+ * `cli/` and the `intercom-bridge/sqlite` entry import this file (it loads better-sqlite3).
+ */
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
-import type { Database as Db, Statement } from "better-sqlite3";
+import type { Database as Db } from "better-sqlite3";
 import { systemClock, type Clock } from "../../core/clock.js";
 import { ConfigError, StoreError } from "../../core/errors.js";
+import { LeaseProcessor, type LeaseBackend, type QueuePauses } from "../../delivery/lease-loop.js";
 import type {
-  AttemptRecord,
   JobDetail,
-  JobError,
   JobFilter,
   JobId,
   JobRunner,
-  JobState,
   JobSummary,
   Page,
   QueueName,
@@ -19,17 +23,9 @@ import type {
   ReceivedBucket,
   RecordDetail,
   RecordSummary,
-  RecordWithId,
-} from "../../queue/types.js";
-import { JOB_STATES } from "../../queue/types.js";
+} from "../../delivery/types.js";
 import {
   createWorkerId,
-  decodeCursor,
-  emptyStats,
-  encodeCursor,
-  filterStates,
-  jobIdOf,
-  pageLimit,
   parseJobId,
   QUEUE_NAMES,
   requeueLimit,
@@ -37,7 +33,6 @@ import {
   validateEnqueueInput,
   withoutCursor,
 } from "../job-helpers.js";
-import { LeaseProcessor, type LeaseBackend, type QueuePauses } from "../lease-loop.js";
 import type {
   DeliveryInput,
   EnqueueInput,
@@ -48,133 +43,26 @@ import type {
   SharedLimiter,
   Store,
 } from "../store.js";
+import { GroupCommit } from "./group-commit.js";
+import { createSqliteLimiters } from "./limiter.js";
 import { migrate } from "./migrate.js";
-import {
-  FIRST_SEQ_AT_SQL,
-  NEXT_RUN_AT_SQL,
-  RECOMPUTE_HEADS_SQL,
-  SEQ_BOUND_SLACK_MS,
-  SqliteWriter,
-  toRecord,
-  type BatchOutcome,
-  type RecordRow,
-} from "./sqlite-writer.js";
+import type { SqliteStoreOptions } from "./options.js";
+import { jobConditions } from "./query.js";
+import { SqliteReader } from "./reader.js";
+import { RECOMPUTE_HEADS_SQL, type RecordRow } from "./schema.js";
+import { SqliteWriter } from "./sqlite-writer.js";
 import { WriterClient } from "./writer-client.js";
 
-/** Options of {@link createSqliteStore}. */
-/**
- * Enqueue batches the store sends to its writer thread before waiting for an answer: the second is already waiting
- * in the thread when the first commits, and the thread merges waiting batches into one commit.
- */
-const MAX_BATCHES_IN_FLIGHT = 2;
+export type { SqliteStoreOptions } from "./options.js";
 
-export interface SqliteStoreOptions {
-  /** Database file; its parent directory is created. `:memory:` works for a single process. */
-  path: string;
-  /**
-   * `FULL` syncs the WAL on every commit, so a resolved `enqueue` survives power loss (a 200 promises that).
-   * `NORMAL` survives a process crash but may lose the last commits on power loss.
-   * @defaultValue "FULL"
-   */
-  synchronous?: "FULL" | "NORMAL";
-  /**
-   * `synchronous` for the processor's own transactions (claims, settlements, lease renewals). `NORMAL` skips their
-   * fsync: on power loss the last outcomes may be lost and those deliveries run again (at-least-once, as after a
-   * crash), while every `enqueue` still commits with `synchronous`, whose fsync also covers all earlier frames.
-   * @defaultValue "NORMAL"
-   */
-  processingSynchronous?: "FULL" | "NORMAL";
-  /** How long to wait for another process's write lock before failing, ms. @defaultValue 5000 */
-  busyTimeoutMs?: number;
-  /**
-   * Group commit: how long an `enqueue` may wait for others to share its transaction, ms. 0 = the enqueues of the
-   * same event-loop turn share one commit.
-   * @defaultValue 0
-   */
-  groupCommitWindowMs?: number;
-  /** Group commit: most enqueues in one transaction; a full batch commits at once. @defaultValue 256 */
-  maxBatchSize?: number;
-  /** How often expired dedupe keys are deleted, ms (0 disables). @defaultValue 60000 */
-  purgeIntervalMs?: number;
-  /**
-   * WAL pages between automatic checkpoints on the writer connection. Larger values trade latency for throughput:
-   * measured with `bench/ingest-ab.ts` on 2 CPUs, 10000 gave +15–17 % ingest req/s but p99 ~41 ms instead of ~19 ms
-   * (bigger, rarer checkpoints). Durability is the same either way: every enqueue commit fsyncs the WAL.
-   * @defaultValue 1000 (SQLite's default, ~4 MB of WAL)
-   */
-  walAutocheckpointPages?: number;
-  /**
-   * With the writer thread: a third thread copies the WAL into the database file this often (ms), on its own
-   * connection, so enqueue commits never carry a checkpoint; the writer's own autocheckpoint then only runs at 10x
-   * `walAutocheckpointPages`, as a backstop that restarts the WAL. 0: the writer checkpoints alone, every
-   * `walAutocheckpointPages`. Measured with `bench/ingest-ab.ts` (paired, 4 rounds, 2 CPUs), medians against 0
-   * (7,925 req/s, p99 14–15 ms): 5 ms gave 8,303 req/s, p99 12–13 ms; 20 ms gave 9,239 req/s but p99 22–23 ms
-   * (bigger checkpoints compete with the WAL fsyncs), too close to the 25 ms the ingest benchmark allows.
-   * @defaultValue 5
-   */
-  checkpointIntervalMs?: number;
-  /** Page cache size, KiB. @defaultValue 65536 (64 MiB) */
-  cacheSizeKiB?: number;
-  /** Time source (receive times, due times, dedupe expiry). @defaultValue the system clock */
-  clock?: Clock;
-  /**
-   * Run enqueue commits and the processor's claim / settle / renew transactions in a worker thread that owns a second
-   * connection to the file, so the event loop keeps parsing requests while a commit waits for its fsync; enqueues
-   * that arrive meanwhile share the next commit. Needs a file (not `:memory:`) and the system clock.
-   * @defaultValue true for a file with the system clock, false otherwise
-   */
-  writerThread?: boolean;
-}
-
-interface PendingEnqueue {
-  input: EnqueueInput;
-  resolve: (r: EnqueueResult) => void;
-  reject: (e: unknown) => void;
-}
-
-interface JobRow {
-  j_seq: number;
-  record_seq: number;
-  idx: number;
-  queue: QueueName;
-  target: string;
-  state: JobState;
-  attempts: number;
-  max_attempts: number;
-  run_at: number | null;
-  updated_at: number;
-  last_error: string | null;
-  record_id: string;
-  topic: string;
-  app_id: string | null;
-  notification_id: string | null;
-  item_id: string | null;
-  created_at: number;
-  received_at: number;
-}
-
-const JOB_COLUMNS = `j.seq AS j_seq, j.record_seq, j.idx, j.queue, j.target, j.state, j.attempts, j.max_attempts,
-  j.run_at, j.updated_at, j.last_error, r.id AS record_id, r.topic, r.app_id, r.notification_id, r.item_id,
-  r.created_at, r.received_at`;
-const RECORD_COLUMNS =
-  "r.seq, r.id, r.queue, r.topic, r.app_id, r.notification_id, r.item_id, r.created_at, r.received_at";
 const PURGE_CHUNK = 10_000;
 
-function parseError(text: string | null): JobError | null {
-  return text === null ? null : (JSON.parse(text) as JobError);
-}
-
-function wrap(error: unknown, what: string): StoreError {
+/** A driver error as a {@link StoreError} naming the operation. */
+export function wrap(error: unknown, what: string): StoreError {
   if (error instanceof StoreError) return error;
   return new StoreError(`SQLite ${what} failed: ${error instanceof Error ? error.message : String(error)}`, {
     cause: error,
   });
-}
-
-/** SQL conditions built from a {@link JobFilter}. */
-interface Conditions {
-  sql: string[];
-  params: unknown[];
 }
 
 /**
@@ -195,15 +83,8 @@ export class SqliteStore implements Store {
   readonly path: string;
   private readonly db: Db;
   private readonly clock: Clock;
-  private readonly windowMs: number;
-  private readonly maxBatch: number;
-  private batch: PendingEnqueue[] = [];
-  private batchScheduled: NodeJS.Immediate | NodeJS.Timeout | null = null;
-  /**
-   * Batches sent to the writer thread and not answered yet. Up to {@link MAX_BATCHES_IN_FLIGHT} go out without
-   * waiting: the thread merges whatever waits for it into one commit, so no batch waits for a round trip.
-   */
-  private readonly inFlight = new Set<Promise<void>>();
+  /** Pending enqueues and their shared commits. */
+  private readonly commits: GroupCommit;
   private readonly workerPrefix = createWorkerId(process.pid);
   private workerCount = 0;
   private readonly pauses: QueuePauses = new Map();
@@ -218,8 +99,11 @@ export class SqliteStore implements Store {
   /** The writer thread, when enabled: enqueues, claims, settlements and renewals go there. */
   private readonly thread: WriterClient | null = null;
   private readonly backend: LeaseBackend;
-  private readonly dynamic = new Map<string, Statement>();
   private readonly s: ReturnType<SqliteStore["prepare"]>;
+  /** The operator read model on this connection. */
+  private readonly reader: SqliteReader;
+  /** `limiter(name)`: see {@link createSqliteLimiters}. */
+  private readonly limiters: (name: string) => SharedLimiter;
 
   constructor(options: SqliteStoreOptions) {
     if (typeof options.path !== "string" || options.path.length === 0)
@@ -232,8 +116,6 @@ export class SqliteStore implements Store {
       throw new ConfigError("processingSynchronous must be FULL or NORMAL");
     }
     this.clock = options.clock ?? systemClock;
-    this.windowMs = Math.max(0, options.groupCommitWindowMs ?? 0);
-    this.maxBatch = Math.max(1, Math.floor(options.maxBatchSize ?? 256));
     const isMemory = options.path === ":memory:" || options.path.startsWith("file::memory:");
     try {
       if (!isMemory) mkdirSync(dirname(options.path), { recursive: true });
@@ -247,6 +129,8 @@ export class SqliteStore implements Store {
       this.db.pragma(`cache_size = -${Math.max(1024, Math.floor(options.cacheSizeKiB ?? 65_536))}`);
       migrate(this.db);
       this.s = this.prepare();
+      this.reader = new SqliteReader(this.db);
+      this.limiters = createSqliteLimiters(this.db, this.clock, (what, fn) => this.run(what, fn));
       this.writer = new SqliteWriter(this.db, { synchronous, processingSynchronous, clock: this.clock });
     } catch (error) {
       this.db.close();
@@ -264,6 +148,16 @@ export class SqliteStore implements Store {
         checkpointIntervalMs: Math.max(0, Math.floor(options.checkpointIntervalMs ?? 5)),
       });
     }
+    this.commits = new GroupCommit({
+      windowMs: Math.max(0, options.groupCommitWindowMs ?? 0),
+      maxBatch: Math.max(1, Math.floor(options.maxBatchSize ?? 256)),
+      thread: this.thread,
+      writer: this.writer,
+      clock: this.clock,
+      isOpen: () => this.isOpen,
+      wrap,
+      wake: (queue) => this.wake(queue),
+    });
     this.backend = {
       exchange: (req) =>
         this.thread ? this.threadCall(this.thread.exchange(req)) : this.run("claim", () => this.writer.exchange(req)),
@@ -287,39 +181,17 @@ export class SqliteStore implements Store {
   private prepare() {
     const db = this.db;
     return {
-      recordBySeq: db.prepare("SELECT * FROM records WHERE seq = ?"),
       recordById: db.prepare("SELECT * FROM records WHERE id = ?"),
       maxIdx: db.prepare("SELECT coalesce(max(idx), -1) FROM jobs WHERE record_seq = ?").pluck(),
-      nextRunAt: db.prepare(NEXT_RUN_AT_SQL).pluck(),
       recomputeHeads: db.prepare(RECOMPUTE_HEADS_SQL),
       jobSeqById: db
         .prepare("SELECT j.seq FROM jobs j JOIN records r ON r.seq = j.record_seq WHERE r.id = ? AND j.idx = ?")
         .pluck(),
-      jobById: db.prepare(
-        `SELECT ${JOB_COLUMNS} FROM records r JOIN jobs j ON j.record_seq = r.seq WHERE r.id = ? AND j.idx = ?`,
-      ),
-      jobsOfRecord: db.prepare(
-        `SELECT ${JOB_COLUMNS} FROM records r JOIN jobs j ON j.record_seq = r.seq WHERE r.seq = ? ORDER BY j.idx`,
-      ),
-      attemptsOf: db.prepare("SELECT * FROM attempts WHERE job_seq = ? ORDER BY rowid"),
       requeue: db.prepare(
         `UPDATE jobs SET state = 'pending', attempts = 0, run_at = ?, updated_at = ?, last_error = NULL
          WHERE seq = ? AND state IN ('dead', 'failed', 'done')`,
       ),
       jobState: db.prepare("SELECT state, queue, ordering_key FROM jobs WHERE seq = ?"),
-      counts: db.prepare("SELECT queue, state, count(*) AS n FROM jobs GROUP BY queue, state"),
-      firstSeqAt: db.prepare(FIRST_SEQ_AT_SQL).pluck(),
-      histogram: db.prepare(
-        `SELECT CAST(@since + CAST((received_at - @since) / @bucket AS INTEGER) * @bucket AS INTEGER) AS bucket_start, topic, count(*) AS n
-         FROM records WHERE queue = @queue AND received_at >= @since GROUP BY bucket_start, topic ORDER BY bucket_start, topic`,
-      ),
-      limiterGet: db.prepare("SELECT window_start, used, paused_until, pause_reason FROM limiters WHERE name = ?"),
-      limiterEnsure: db.prepare("INSERT INTO limiters (name) VALUES (?) ON CONFLICT (name) DO NOTHING"),
-      limiterSet: db.prepare("UPDATE limiters SET window_start = ?, used = ? WHERE name = ?"),
-      limiterPause: db.prepare(
-        `UPDATE limiters SET paused_until = ?, pause_reason = ? WHERE name = ? AND (paused_until IS NULL OR paused_until < ?)`,
-      ),
-      limiterResume: db.prepare("UPDATE limiters SET paused_until = NULL, pause_reason = NULL WHERE name = ?"),
       setAdd: db.prepare("INSERT INTO sets (name, member) VALUES (?, ?) ON CONFLICT DO NOTHING"),
       setCount: db.prepare("SELECT count(*) FROM sets WHERE name = ?").pluck(),
       setMembers: db.prepare("SELECT member FROM sets WHERE name = ? ORDER BY member").pluck(),
@@ -350,7 +222,7 @@ export class SqliteStore implements Store {
     for (const listener of this.wakeListeners.get(queue) ?? []) listener();
   }
 
-  // ---------------------------------------------------------------- enqueue (group commit)
+  // ---------------------------------------------------------------- enqueue (group-commit.ts)
 
   /**
    * See {@link Store.enqueue}. Calls made in the same event-loop turn (or within `groupCommitWindowMs`) share one
@@ -364,73 +236,7 @@ export class SqliteStore implements Store {
     } catch (error) {
       return Promise.reject(error instanceof Error ? error : new Error(String(error)));
     }
-    return new Promise<EnqueueResult>((resolve, reject) => {
-      this.batch.push({ input, resolve, reject });
-      if (this.batch.length >= this.maxBatch) this.flushBatch();
-      else if (!this.batchScheduled && this.inFlight.size < MAX_BATCHES_IN_FLIGHT) {
-        this.batchScheduled =
-          this.windowMs > 0
-            ? setTimeout(() => this.flushBatch(), this.windowMs)
-            : setImmediate(() => this.flushBatch());
-      }
-    });
-  }
-
-  private flushBatch(): void {
-    if (this.batchScheduled) {
-      clearTimeout(this.batchScheduled as NodeJS.Timeout);
-      clearImmediate(this.batchScheduled as NodeJS.Immediate);
-      this.batchScheduled = null;
-    }
-    // A bounded number of batches at a time through the thread: what arrives meanwhile joins the next batch.
-    if (this.thread && this.inFlight.size >= MAX_BATCHES_IN_FLIGHT) return;
-    const items = this.batch.length > this.maxBatch ? this.batch.splice(0, this.maxBatch) : this.batch;
-    if (items === this.batch) this.batch = [];
-    if (items.length === 0) return;
-    if (!this.isOpen) {
-      const e = new StoreError("Store is closed");
-      for (const item of items) item.reject(e);
-      return;
-    }
-    const inputs = items.map((item) => item.input);
-    if (this.thread) {
-      const sent: Promise<void> = this.thread.enqueue(inputs).then(
-        (results) => this.settleBatch(items, results),
-        (error: unknown) => {
-          const e = wrap(error, "enqueue");
-          for (const item of items) item.reject(e);
-        },
-      );
-      this.inFlight.add(sent);
-      void sent.finally(() => {
-        this.inFlight.delete(sent);
-        if (this.batch.length > 0) this.flushBatch();
-      });
-      return;
-    }
-    let results: BatchOutcome[];
-    try {
-      results = this.writer.enqueueBatch(inputs, this.clock.now());
-    } catch (error) {
-      const e = wrap(error, "enqueue");
-      for (const item of items) item.reject(e);
-      return;
-    }
-    this.settleBatch(items, results);
-  }
-
-  private settleBatch(items: readonly PendingEnqueue[], results: readonly BatchOutcome[]): void {
-    const woken = new Set<QueueName>();
-    results.forEach((result, i) => {
-      const item = items[i];
-      if (!item) return;
-      if ("error" in result) item.reject(new StoreError(`SQLite enqueue failed: ${result.error}`));
-      else {
-        if (result.status === "enqueued" && result.jobIds.length > 0) woken.add(item.input.record.queue);
-        item.resolve(result);
-      }
-    });
-    for (const q of woken) this.wake(q);
+    return this.commits.add(input);
   }
 
   // ---------------------------------------------------------------- processing
@@ -449,318 +255,44 @@ export class SqliteStore implements Store {
     return processor;
   }
 
-  // ---------------------------------------------------------------- reads
-
-  private recordConditions(filter: JobFilter, c: Conditions): void {
-    if (filter.queue !== undefined) {
-      c.sql.push("r.queue = ?");
-      c.params.push(filter.queue);
-    }
-    if (filter.topic !== undefined && filter.topic !== "*") {
-      if (filter.topic.endsWith(".*")) {
-        const prefix = filter.topic.slice(0, -1); // "group."
-        c.sql.push("r.topic >= ? AND r.topic < ?");
-        c.params.push(prefix, `${prefix.slice(0, -1)}/`); // '/' sorts right after '.'
-      } else {
-        c.sql.push("r.topic = ?");
-        c.params.push(filter.topic);
-      }
-    }
-    for (const [field, column] of [
-      ["appId", "app_id"],
-      ["notificationId", "notification_id"],
-      ["itemId", "item_id"],
-      ["recordId", "id"],
-    ] as const) {
-      const value = filter[field];
-      if (value !== undefined) {
-        c.sql.push(`r.${column} = ?`);
-        c.params.push(value);
-      }
-    }
-    if (filter.since !== undefined) {
-      c.sql.push("r.received_at >= ?");
-      c.params.push(filter.since);
-    }
-    if (filter.until !== undefined) {
-      c.sql.push("r.received_at < ?");
-      c.params.push(filter.until);
-    }
-  }
-
-  /** Record-seq bounds implied by `since`/`until`, so keyset scans stop early instead of filtering every row. */
-  private seqBounds(filter: JobFilter, column: string, c: Conditions): void {
-    if (filter.since !== undefined) {
-      const seq = this.s.firstSeqAt.get({ t: filter.since - SEQ_BOUND_SLACK_MS }) as number | null | undefined;
-      c.sql.push(`${column} >= ?`);
-      c.params.push(seq ?? Number.MAX_SAFE_INTEGER);
-    }
-    if (filter.until !== undefined) {
-      const seq = this.s.firstSeqAt.get({ t: filter.until + SEQ_BOUND_SLACK_MS }) as number | null | undefined;
-      if (seq !== undefined && seq !== null) {
-        c.sql.push(`${column} < ?`);
-        c.params.push(seq);
-      }
-    }
-  }
-
-  private statement(sql: string): Statement {
-    let st = this.dynamic.get(sql);
-    if (!st) {
-      st = this.db.prepare(sql);
-      this.dynamic.set(sql, st);
-    }
-    return st;
-  }
-
-  private static isRecordSelective(filter: JobFilter): boolean {
-    return filter.recordId !== undefined || filter.notificationId !== undefined || filter.itemId !== undefined;
-  }
-
-  /**
-   * How to read `records` newest first for a filter: an index that yields rows already in `seq` order, or the
-   * rowid itself (`NOT INDEXED`). Without this the planner may pick an equality index and sort a million rows.
-   */
-  private static recordAccess(filter: JobFilter): string {
-    if (SqliteStore.isRecordSelective(filter)) return "";
-    const isExactTopic = filter.topic !== undefined && filter.topic !== "*" && !filter.topic.endsWith(".*");
-    if (isExactTopic && filter.queue !== undefined) return "INDEXED BY records_topic";
-    if (filter.appId !== undefined) return "INDEXED BY records_app";
-    return "NOT INDEXED";
-  }
-
-  /**
-   * Jobs matching `filter`, newest record first, after the keyset position `after` ([record seq, idx]).
-   * Without a selective record filter this runs one index-ordered query per (queue, state) and merges them, so a
-   * page never sorts the whole table.
-   */
-  private jobRows(filter: JobFilter, after: readonly [number, number] | null, limit: number): JobRow[] {
-    const base: Conditions = { sql: [], params: [] };
-    this.recordConditions(filter, base);
-    this.seqBounds(filter, "j.record_seq", base);
-    if (filter.target !== undefined) {
-      base.sql.push("j.target = ?");
-      base.params.push(filter.target);
-    }
-    if (after) {
-      base.sql.push("(j.record_seq, j.idx) < (?, ?)");
-      base.params.push(after[0], after[1]);
-    }
-    const states = filterStates(filter) ?? JOB_STATES;
-    if (SqliteStore.isRecordSelective(filter) || filter.state === undefined) {
-      const c: Conditions = { sql: [...base.sql], params: [...base.params] };
-      if (filter.state !== undefined) {
-        c.sql.push(`j.state IN (${states.map(() => "?").join(", ")})`);
-        c.params.push(...states);
-      }
-      if (after) {
-        c.sql.push("r.seq <= ?");
-        c.params.push(after[0]);
-      }
-      // CROSS JOIN keeps records as the outer loop, read newest first through an order-preserving access path.
-      const sql = `SELECT ${JOB_COLUMNS} FROM records r ${SqliteStore.recordAccess(filter)} CROSS JOIN jobs j ON j.record_seq = r.seq
-        ${c.sql.length > 0 ? `WHERE ${c.sql.join(" AND ")}` : ""} ORDER BY r.seq DESC, j.idx DESC LIMIT ?`;
-      return this.statement(sql).all(...c.params, limit) as JobRow[];
-    }
-    const queues = filter.queue !== undefined ? [filter.queue] : QUEUE_NAMES;
-    const where = base.sql.length > 0 ? ` AND ${base.sql.join(" AND ")}` : "";
-    const sql = `SELECT ${JOB_COLUMNS} FROM jobs j INDEXED BY jobs_state CROSS JOIN records r ON r.seq = j.record_seq
-      WHERE j.queue = ? AND j.state = ?${where} ORDER BY j.record_seq DESC, j.idx DESC LIMIT ?`;
-    const st = this.statement(sql);
-    const rows: JobRow[] = [];
-    for (const q of queues)
-      for (const state of states) rows.push(...(st.all(q, state, ...base.params, limit) as JobRow[]));
-    rows.sort((a, b) => b.record_seq - a.record_seq || b.idx - a.idx);
-    return rows.slice(0, limit);
-  }
-
-  private summaryOf(row: JobRow): JobSummary {
-    return {
-      id: jobIdOf(row.record_id, row.idx),
-      queue: row.queue,
-      recordId: row.record_id,
-      target: row.target,
-      state: row.state,
-      attempts: row.attempts,
-      maxAttempts: row.max_attempts,
-      topic: row.topic,
-      appId: row.app_id,
-      notificationId: row.notification_id,
-      itemId: row.item_id,
-      createdAt: row.created_at,
-      receivedAt: row.received_at,
-      runAt: row.state === "pending" || row.state === "failed" ? row.run_at : null,
-      updatedAt: row.updated_at,
-      lastError: parseError(row.last_error),
-    };
-  }
-
-  private detailOf(row: JobRow, record: RecordWithId): JobDetail {
-    const history = (
-      this.s.attemptsOf.all(row.j_seq) as {
-        attempt: number;
-        started_at: number;
-        finished_at: number;
-        outcome: AttemptRecord["outcome"];
-        error: string | null;
-        worker: string | null;
-      }[]
-    ).map((a) => {
-      const entry: AttemptRecord = {
-        attempt: a.attempt,
-        startedAt: a.started_at,
-        finishedAt: a.finished_at,
-        outcome: a.outcome,
-      };
-      const error = parseError(a.error);
-      if (error) entry.error = error;
-      if (a.worker !== null) entry.worker = a.worker;
-      return entry;
-    });
-    return { ...this.summaryOf(row), record, history };
-  }
-
-  private decodeJobCursor(cursor: string | undefined): [number, number] | null {
-    if (cursor === undefined) return null;
-    const [seq, idx] = decodeCursor(cursor);
-    if (typeof seq !== "number" || typeof idx !== "number")
-      throw new ConfigError("cursor is not a cursor returned by a previous page");
-    return [seq, idx];
-  }
+  // ---------------------------------------------------------------- reads (reader.ts)
 
   /** See {@link Store.listJobs}. Keyset pagination over (record seq, delivery index). */
   listJobs(filter: JobFilter): Promise<Page<JobSummary>> {
-    return this.run("listJobs", () => {
-      const limit = pageLimit(filter);
-      const rows = this.jobRows(filter, this.decodeJobCursor(filter.cursor), limit + 1);
-      const page = rows.slice(0, limit);
-      const last = page.at(-1);
-      return {
-        items: page.map((r) => this.summaryOf(r)),
-        nextCursor: rows.length > limit && last ? encodeCursor([last.record_seq, last.idx]) : null,
-      };
-    });
+    return this.run("listJobs", () => this.reader.listJobs(filter));
   }
 
   /** See {@link Store.listRecords}. Keyset pagination over the record seq. */
   listRecords(filter: JobFilter): Promise<Page<RecordSummary>> {
-    return this.run("listRecords", () => {
-      const limit = pageLimit(filter);
-      let before: number | null = null;
-      if (filter.cursor !== undefined) {
-        const [seq] = decodeCursor(filter.cursor);
-        if (typeof seq !== "number") throw new ConfigError("cursor is not a cursor returned by a previous page");
-        before = seq;
-      }
-      let seqs: number[];
-      if (filter.state !== undefined || filter.target !== undefined) {
-        // Walk matching jobs newest first and keep distinct records.
-        seqs = [];
-        let after: [number, number] | null = before === null ? null : [before, -1];
-        const chunk = Math.max(64, (limit + 1) * 4);
-        while (seqs.length < limit + 1) {
-          const rows = this.jobRows(filter, after, chunk);
-          for (const row of rows)
-            if (seqs.at(-1) !== row.record_seq && seqs.length < limit + 1) seqs.push(row.record_seq);
-          const last = rows.at(-1);
-          if (rows.length < chunk || !last) break;
-          after = [last.record_seq, last.idx];
-        }
-      } else {
-        const c: Conditions = { sql: [], params: [] };
-        this.recordConditions(filter, c);
-        this.seqBounds(filter, "r.seq", c);
-        if (before !== null) {
-          c.sql.push("r.seq < ?");
-          c.params.push(before);
-        }
-        const where = c.sql.length > 0 ? `WHERE ${c.sql.join(" AND ")}` : "";
-        const sql = `SELECT r.seq FROM records r ${SqliteStore.recordAccess(filter)} ${where} ORDER BY r.seq DESC LIMIT ?`;
-        seqs = this.statement(sql)
-          .pluck()
-          .all(...c.params, limit + 1) as number[];
-      }
-      const page = seqs.slice(0, limit);
-      const recordSt = this.statement(`SELECT ${RECORD_COLUMNS} FROM records r WHERE r.seq = ?`);
-      const items = page.map((seq) => {
-        const r = recordSt.get(seq) as Omit<RecordRow, "headers" | "body">;
-        return {
-          record: {
-            id: r.id,
-            queue: r.queue,
-            topic: r.topic,
-            appId: r.app_id,
-            notificationId: r.notification_id,
-            itemId: r.item_id,
-            createdAt: r.created_at,
-            receivedAt: r.received_at,
-          },
-          jobs: (this.s.jobsOfRecord.all(seq) as JobRow[]).map((j) => this.summaryOf(j)),
-        };
-      });
-      const last = page.at(-1);
-      return { items, nextCursor: seqs.length > limit && last !== undefined ? encodeCursor([last]) : null };
-    });
+    return this.run("listRecords", () => this.reader.listRecords(filter));
   }
 
   /** See {@link Store.countJobs}. */
   countJobs(filter: JobFilter): Promise<number> {
-    return this.run("countJobs", () => {
-      // One count per queue, so the (queue, state, …) index applies even when the filter names no queue.
-      let total = 0;
-      for (const queue of filter.queue !== undefined ? [filter.queue] : QUEUE_NAMES) {
-        const c = this.jobConditions({ ...filter, queue });
-        const sql = `SELECT count(*) FROM jobs j JOIN records r ON r.seq = j.record_seq WHERE ${c.sql.join(" AND ")}`;
-        total += this.statement(sql)
-          .pluck()
-          .get(...c.params) as number;
-      }
-      return total;
-    });
-  }
-
-  private jobConditions(filter: JobFilter): Conditions {
-    const c: Conditions = { sql: [], params: [] };
-    this.recordConditions(filter, c);
-    this.seqBounds(filter, "j.record_seq", c);
-    const states = filterStates(filter);
-    if (states) {
-      c.sql.push(`j.state IN (${states.map(() => "?").join(", ")})`);
-      c.params.push(...states);
-    }
-    if (filter.queue !== undefined) {
-      c.sql.push("j.queue = ?");
-      c.params.push(filter.queue);
-    }
-    if (filter.target !== undefined) {
-      c.sql.push("j.target = ?");
-      c.params.push(filter.target);
-    }
-    return c;
+    return this.run("countJobs", () => this.reader.countJobs(filter));
   }
 
   /** See {@link Store.getJob}. */
   getJob(id: JobId): Promise<JobDetail | undefined> {
-    return this.run("getJob", () => {
-      const parsed = parseJobId(id);
-      if (!parsed) return undefined;
-      const row = this.s.jobById.get(parsed.recordId, parsed.index) as JobRow | undefined;
-      if (!row) return undefined;
-      const r = this.s.recordBySeq.get(row.record_seq) as RecordRow;
-      return this.detailOf(row, toRecord(r));
-    });
+    return this.run("getJob", () => this.reader.getJob(id));
   }
 
   /** See {@link Store.getRecord}. */
   getRecord(recordId: string): Promise<RecordDetail | undefined> {
-    return this.run("getRecord", () => {
-      const r = this.s.recordById.get(recordId) as RecordRow | undefined;
-      if (!r) return undefined;
-      const record = toRecord(r);
-      const jobs = (this.s.jobsOfRecord.all(r.seq) as JobRow[]).map((row) => this.detailOf(row, { ...record }));
-      return { record, jobs };
-    });
+    return this.run("getRecord", () => this.reader.getRecord(recordId));
   }
+
+  /** See {@link Store.stats}. */
+  stats(): Promise<QueueStats> {
+    return this.run("stats", () => this.reader.stats());
+  }
+
+  /** See {@link Store.receivedHistogram}. */
+  receivedHistogram(queue: QueueName, sinceMs: number, bucketMs: number): Promise<ReceivedBucket[]> {
+    return this.run("receivedHistogram", () => this.reader.receivedHistogram(queue, sinceMs, bucketMs));
+  }
+
+  // ---------------------------------------------------------------- operator writes
 
   /** See {@link Store.requeue}. */
   requeue(id: JobId): Promise<RequeueResult> {
@@ -788,7 +320,7 @@ export class SqliteStore implements Store {
   requeueMany(filter: JobFilter): Promise<number> {
     return this.run("requeueMany", () => {
       const max = requeueLimit(filter);
-      const c = this.jobConditions(withoutCursor(filter));
+      const c = jobConditions(withoutCursor(filter), this.reader.seqAt);
       c.sql.push("j.state IN ('dead', 'failed', 'done')");
       if (Number.isFinite(max)) c.params.push(max);
       const now = this.clock.now();
@@ -798,7 +330,7 @@ export class SqliteStore implements Store {
         RETURNING queue, ordering_key`;
       const n = this.db
         .transaction(() => {
-          const rows = this.statement(sql).all(now, now, ...c.params) as {
+          const rows = this.reader.statement(sql).all(now, now, ...c.params) as {
             queue: QueueName;
             ordering_key: string | null;
           }[];
@@ -837,19 +369,6 @@ export class SqliteStore implements Store {
     });
   }
 
-  /** See {@link Store.stats}. */
-  stats(): Promise<QueueStats> {
-    return this.run("stats", () => {
-      const stats = emptyStats();
-      for (const row of this.s.counts.all() as { queue: QueueName; state: JobState; n: number }[]) {
-        if (row.queue in stats.counts && row.state in stats.counts[row.queue])
-          stats.counts[row.queue][row.state] = row.n;
-      }
-      for (const q of QUEUE_NAMES) stats.oldestDueAt[q] = (this.s.nextRunAt.get(q, q) as number | null) ?? null;
-      return stats;
-    });
-  }
-
   /**
    * See {@link Store.purgeRecords}. One transaction, in the writer thread when there is one (which runs it after
    * waiting enqueues, so the event loop and acknowledgements never wait for a purge); callers purging many records
@@ -860,76 +379,9 @@ export class SqliteStore implements Store {
     return this.run("purgeRecords", () => this.writer.purge(beforeMs, limit));
   }
 
-  /** See {@link Store.receivedHistogram}. */
-  receivedHistogram(queue: QueueName, sinceMs: number, bucketMs: number): Promise<ReceivedBucket[]> {
-    return this.run("receivedHistogram", () =>
-      (
-        this.s.histogram.all({ queue, since: Math.floor(sinceMs), bucket: Math.max(1, Math.floor(bucketMs)) }) as {
-          bucket_start: number;
-          topic: string;
-          n: number;
-        }[]
-      ).map((r) => ({ bucketStart: r.bucket_start, topic: r.topic, count: r.n })),
-    );
-  }
-
   /** See {@link Store.limiter}. The budget lives in the `limiters` table, so every process on this file shares it. */
   limiter(name: string): SharedLimiter {
-    type Row = { window_start: number; used: number; paused_until: number | null; pause_reason: string | null };
-    const read = (): Row => {
-      this.s.limiterEnsure.run(name);
-      return this.s.limiterGet.get(name) as Row;
-    };
-    return {
-      acquire: (max, windowMs, originMs = 0) =>
-        this.run("limiter", () =>
-          this.db
-            .transaction((): number => {
-              const row = read();
-              const now = this.clock.now();
-              if (row.paused_until !== null && row.paused_until > now) return row.paused_until - now;
-              const size = Math.max(1, windowMs);
-              const windowStart = now - ((((now - originMs) % size) + size) % size);
-              const used = row.window_start === windowStart ? row.used : 0;
-              if (used < max) {
-                this.s.limiterSet.run(windowStart, used + 1, name);
-                return 0;
-              }
-              if (row.window_start !== windowStart) this.s.limiterSet.run(windowStart, used, name);
-              return Math.max(1, windowStart + size - now);
-            })
-            .immediate(),
-        ),
-      pauseUntil: (untilMs, reason) =>
-        this.run("limiter", () => {
-          this.db
-            .transaction(() => {
-              this.s.limiterEnsure.run(name);
-              this.s.limiterPause.run(untilMs, reason, name, untilMs);
-            })
-            .immediate();
-        }),
-      resume: () =>
-        this.run("limiter", () => {
-          this.s.limiterResume.run(name);
-        }),
-      state: () =>
-        this.run("limiter", () => {
-          const row = (this.s.limiterGet.get(name) as Row | undefined) ?? {
-            window_start: 0,
-            used: 0,
-            paused_until: null,
-            pause_reason: null,
-          };
-          const isPaused = row.paused_until !== null && row.paused_until > this.clock.now();
-          return {
-            windowStart: row.window_start,
-            used: row.used,
-            pausedUntil: isPaused ? row.paused_until : null,
-            pauseReason: isPaused ? row.pause_reason : null,
-          };
-        }),
-    };
+    return this.limiters(name);
   }
 
   /** See {@link Store.addToSet}. */
@@ -979,8 +431,7 @@ export class SqliteStore implements Store {
   close(): Promise<void> {
     this.closePromise ??= (async () => {
       this.closing = true;
-      this.flushBatch();
-      while (this.inFlight.size > 0) await Promise.all(this.inFlight);
+      await this.commits.drain();
       await Promise.all([...this.processors].map((p) => p.close()));
       if (this.purgeTimer) clearInterval(this.purgeTimer);
       this.isOpen = false;

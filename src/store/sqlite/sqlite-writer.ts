@@ -9,31 +9,24 @@
 import type { Database as Db } from "better-sqlite3";
 import { systemClock, type Clock } from "../../core/clock.js";
 import { StoreError } from "../../core/errors.js";
-import type { JobId, QueueName, RecordWithId } from "../../queue/types.js";
+import type { JobId, QueueName, RecordWithId } from "../../delivery/types.js";
 import { createRecordIdGenerator, jobIdOf, parseJobId } from "../job-helpers.js";
+import { decideLeaseExpired } from "../../delivery/outcome.js";
 import {
-  LEASE_EXPIRED_ERROR,
   type ClaimedJob,
   type ExchangeRequest,
   type ExchangeResult,
   type Settlement,
-} from "../lease-loop.js";
+} from "../../delivery/lease-loop.js";
 import type { DeliveryInput, EnqueueInput, EnqueueResult } from "../store.js";
-
-/** A row of `records` as stored. */
-export interface RecordRow {
-  seq: number;
-  id: string;
-  queue: QueueName;
-  topic: string;
-  app_id: string | null;
-  notification_id: string | null;
-  item_id: string | null;
-  created_at: number;
-  received_at: number;
-  headers: string | null;
-  body: string;
-}
+import {
+  activeSql,
+  FIRST_SEQ_AT_SQL,
+  NEXT_RUN_AT_SQL,
+  SEQ_BOUND_SLACK_MS,
+  toRecord,
+  type RecordRow,
+} from "./schema.js";
 
 interface ClaimRow {
   seq: number;
@@ -48,25 +41,6 @@ interface ClaimRow {
   backoff_max_ms: number | null;
 }
 
-/**
- * "The job is active" (pending, failed or running) as `jobs_order`'s predicate spells it (migration 0004), for the
- * `state` column `column`: a query must say it this way for the planner to use that index. Do not write it as a
- * three-value IN list (see the migration).
- */
-export function activeSql(column = "state"): string {
-  return `${column} NOT IN ('done', 'dead')`;
-}
-
-/** Earliest due time of the waiting jobs of queue (bound twice): the smaller minimum of the two `jobs_due` ranges. */
-export const NEXT_RUN_AT_SQL = `SELECT min(t) FROM (SELECT min(run_at) AS t FROM jobs WHERE queue = ? AND is_head = 1 AND state IN ('pending', 'failed')
-  UNION ALL SELECT min(run_at) FROM jobs WHERE queue = ? AND is_head = 0 AND state IN ('pending', 'failed'))`;
-
-/** Recomputes `is_head` for the active jobs of one ordering key (after jobs re-entered it: requeue). */
-export const RECOMPUTE_HEADS_SQL = `UPDATE jobs SET is_head = NOT EXISTS (SELECT 1 FROM jobs e WHERE e.queue = jobs.queue
-    AND e.ordering_key = jobs.ordering_key AND ${activeSql("e.state")}
-    AND (e.order_created_at, e.order_received_at, e.seq) < (jobs.order_created_at, jobs.order_received_at, jobs.seq))
-  WHERE queue = ? AND ordering_key = ? AND ${activeSql()}`;
-
 /** One enqueue's outcome inside a batch: its result, or the message of the error that failed it alone. */
 export type BatchOutcome = EnqueueResult | { error: string };
 
@@ -77,23 +51,6 @@ export interface SqliteWriterOptions {
   /** `synchronous` of claim / settle / renew commits. */
   processingSynchronous: "FULL" | "NORMAL";
   clock?: Clock;
-}
-
-/** Converts a stored row to the record the contract returns. */
-export function toRecord(r: RecordRow): RecordWithId {
-  const record: RecordWithId = {
-    id: r.id,
-    queue: r.queue,
-    topic: r.topic,
-    body: r.body,
-    appId: r.app_id,
-    notificationId: r.notification_id,
-    itemId: r.item_id,
-    createdAt: r.created_at,
-    receivedAt: r.received_at,
-  };
-  if (r.headers !== null) record.headers = JSON.parse(r.headers) as Record<string, string>;
-  return record;
 }
 
 function workerOf(token: string | null): string | undefined {
@@ -358,11 +315,11 @@ export class SqliteWriter {
       lease_started_at: number | null;
       ordering_key: string | null;
     }[];
-    const error = JSON.stringify(LEASE_EXPIRED_ERROR);
     for (const row of rows) {
-      const isLast = row.attempts >= row.max_attempts;
-      this.s.expire.run(isLast ? "dead" : "failed", isLast ? null : now, error, now, row.seq);
-      if (isLast && row.ordering_key !== null) this.s.promoteHead.run(queue, row.ordering_key);
+      const expired = decideLeaseExpired({ attempts: row.attempts, maxAttempts: row.max_attempts, now });
+      const error = JSON.stringify(expired.error);
+      this.s.expire.run(expired.state, expired.runAt, error, now, row.seq);
+      if (expired.state === "dead" && row.ordering_key !== null) this.s.promoteHead.run(queue, row.ordering_key);
       this.s.insertAttempt.run(
         row.seq,
         row.attempts,
@@ -428,15 +385,6 @@ export class SqliteWriter {
 export function writerError(what: string, message: string): StoreError {
   return new StoreError(`SQLite ${what} failed: ${message}`);
 }
-
-/** Received-time slack when turning a time into a record-seq bound (batches from several processes interleave). */
-export const SEQ_BOUND_SLACK_MS = 10_000;
-
-/** The first record seq received at or after `@t`: one probe per queue through records_received. */
-export const FIRST_SEQ_AT_SQL = `SELECT min(seq) FROM (
-  SELECT * FROM (SELECT seq FROM records WHERE queue = 'inbound' AND received_at >= @t ORDER BY received_at LIMIT 1)
-  UNION ALL
-  SELECT * FROM (SELECT seq FROM records WHERE queue = 'outbox' AND received_at >= @t ORDER BY received_at LIMIT 1))`;
 
 /** The SQL of each of the writer's statements by name, prepared on `db` (for the schema tests, which EXPLAIN them). */
 export function writeStatementSql(db: Db): Record<string, string> {

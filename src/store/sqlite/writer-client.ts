@@ -9,7 +9,8 @@ import { pathToFileURL } from "node:url";
  */
 import { Worker } from "node:worker_threads";
 import { StoreError } from "../../core/errors.js";
-import type { ExchangeRequest, ExchangeResult } from "../lease-loop.js";
+import { withTimeout } from "../../core/with-timeout.js";
+import type { ExchangeRequest, ExchangeResult } from "../../delivery/lease-loop.js";
 import type { EnqueueInput } from "../store.js";
 import type { CheckpointThreadData } from "./checkpoint-thread.js";
 import type { BatchOutcome } from "./sqlite-writer.js";
@@ -171,7 +172,5 @@ export class WriterClient {
 
 /** Waits for `promise`, or `ms` at most. */
 async function within(promise: Promise<void>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([promise, new Promise((r) => (timer = setTimeout(r, ms)))]);
-  clearTimeout(timer);
+  await withTimeout(promise, ms, () => new Error("timed out")).catch(() => undefined);
 }

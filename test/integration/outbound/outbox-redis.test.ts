@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { startFakeIntercom, type FakeIntercom } from "../../../src/outbound/fake-intercom.js";
 import { createEventTracker, type EventTracker } from "../../../src/outbound/outbox.js";
 import { createRedisStore, type RedisStore } from "../../../src/store/redis/index.js";
-import { checkRedis, deletePrefix, REDIS_URL, uniquePrefix } from "../../helpers/redis.js";
+import { ALLOW_VOLATILE, checkRedis, deletePrefix, REDIS_URL, uniquePrefix } from "../../helpers/redis.js";
 
 const isReachable = await checkRedis();
 const TOKEN = "tok_shared";
@@ -31,7 +31,7 @@ describe.skipIf(!isReachable)("two trackers on one Redis prefix", () => {
     fake = await startFakeIntercom({ token: TOKEN, limitPerWindow: 10, windowMs });
     prefix = uniquePrefix("outbox-shared");
     for (let i = 0; i < 2; i++) {
-      const store = createRedisStore({ url: REDIS_URL, prefix });
+      const store = createRedisStore({ url: REDIS_URL, prefix, ...ALLOW_VOLATILE });
       stores.push(store);
       const tracker = createEventTracker({
         store,

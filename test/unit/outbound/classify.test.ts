@@ -6,7 +6,7 @@ import { resolveBaseUrl, type SendResult } from "../../../src/outbound/intercom-
 import { budgetPerWindow, createRateGate, parseRateLimitHeaders } from "../../../src/outbound/rate-limit.js";
 import { failureReason, parseCsv, parseNdjson, planImport } from "../../../src/outbound/bulk-import.js";
 import { createMemoryStore } from "../../../src/store/memory-store.js";
-import type { JobSummary } from "../../../src/queue/types.js";
+import type { JobSummary } from "../../../src/delivery/types.js";
 
 const NOW = 1_700_000_000_000;
 const r = (status: number | null, extra: Partial<SendResult> = {}): SendResult => ({

@@ -1,7 +1,7 @@
 /** `events list`: outbound events from the store, newest first, as a table or JSON. */
 import { storeOptions, withStore, type StoreFlags } from "../../store-options.js";
 import { Option, type Command } from "commander";
-import type { JobFilter, JobState } from "../../../queue/types.js";
+import type { JobFilter, JobState } from "../../../delivery/types.js";
 import { intArg } from "../../parse.js";
 import { FROM_PRESENTED, formatEventTable, presentJob } from "./shared.js";
 

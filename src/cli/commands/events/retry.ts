@@ -4,7 +4,7 @@
  */
 import { withStore } from "../../store-options.js";
 import { type Command } from "commander";
-import type { JobId } from "../../../queue/types.js";
+import type { JobId } from "../../../delivery/types.js";
 import { failureReason } from "../../../outbound/bulk-import.js";
 import {
   PRESENTED,

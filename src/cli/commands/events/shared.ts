@@ -9,7 +9,7 @@ import { EVENT_STATE_FROM_NAME, EVENT_STATE_NAMES } from "../../../outbound/even
 import { Option, type Command } from "commander";
 import { ENV } from "../../../config/env.js";
 import { ConfigError } from "../../../core/errors.js";
-import type { JobSummary } from "../../../queue/types.js";
+import type { JobSummary } from "../../../delivery/types.js";
 import type { Store } from "../../../store/store.js";
 import { failureReason, type ImportSummary } from "../../../outbound/bulk-import.js";
 import type { IntercomRegion } from "../../../outbound/intercom-api.js";

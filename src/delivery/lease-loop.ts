@@ -1,21 +1,28 @@
 /**
- * The poll / claim / lease / heartbeat loop shared by the memory and SQLite stores (STYLE §5). A backend only has to
- * store state; this file decides what each run outcome means, so both backends behave the same.
+ * The poll / claim / lease / heartbeat loop of the stores that keep their own queue (memory, SQLite, PostgreSQL). A
+ * backend only stores state through {@link LeaseBackend}; what each run outcome means comes from `outcome.ts`, the
+ * rules the BullMQ worker applies too. Must not import a store implementation or a driver.
  *
  * Internal: stores use it; it is not exported from the package root.
  */
 import { systemClock, type Clock } from "../core/clock.js";
-import {
-  ConfigError,
-  describeError,
-  RateLimitedError,
-  RetryLaterError,
-  StoreError,
-  UnrecoverableError,
-} from "../core/errors.js";
-import { computeBackoff } from "../queue/backoff.js";
-import type { AttemptRecord, Job, JobError, JobRunner, QueueName, RetryPolicy } from "../queue/types.js";
-import type { ProcessOptions, Processor, ProcessorEvents } from "./store.js";
+import { StoreError } from "../core/errors.js";
+import { decideOutcome, decideRelease, waitingState, type RunOutcome, type RunResult } from "./outcome.js";
+import { checkProcessOptions } from "./process-options.js";
+import type {
+  AttemptRecord,
+  Job,
+  JobError,
+  JobRunner,
+  ProcessOptions,
+  Processor,
+  ProcessorEvents,
+  QueueName,
+  RetryPolicy,
+} from "./types.js";
+
+export { LEASE_EXPIRED_ERROR } from "./outcome.js";
+export type { RunOutcome } from "./outcome.js";
 
 /** A job a backend claimed for this processor under a lease. */
 export interface ClaimedJob {
@@ -89,119 +96,60 @@ export interface LeaseLoopEnv {
   random?: () => number;
 }
 
-/** The outcome names {@link ProcessorEvents.finished} reports. */
-export type RunOutcome = "completed" | "failed" | "dead" | "retry-later" | "rate-limited";
-
 const DEFAULT_POLL_MS = 200;
 
-function hasCode(error: unknown, code: string): boolean {
-  return typeof error === "object" && error !== null && (error as { code?: unknown }).code === code;
-}
-
 /**
- * STYLE §5's outcome table as a pure function: the settlement of one run, the event outcome, and the queue pause to
- * apply (for {@link RateLimitedError}).
+ * The settlement of one finished run under the outcome rules ({@link decideOutcome}), the event outcome, and the queue
+ * pause to apply (for a rate-limited run).
  */
 export function settleRun(
   claimed: ClaimedJob,
-  result: { ok: true } | { ok: false; error: unknown },
+  result: RunResult,
   times: { startedAt: number; now: number; worker: string },
   random: () => number = Math.random,
 ): { settlement: Settlement; outcome: RunOutcome; pauseUntil?: number } {
   const { job } = claimed;
-  const base = { jobId: job.id, token: claimed.token };
-  const run = (outcome: AttemptRecord["outcome"], error?: JobError): AttemptRecord => {
-    const r: AttemptRecord = {
-      attempt: job.attempt,
-      startedAt: times.startedAt,
-      finishedAt: times.now,
-      outcome,
-      worker: times.worker,
-    };
-    if (error) r.error = error;
-    return r;
-  };
-  if (result.ok) {
-    return {
-      settlement: { ...base, state: "done", attempts: job.attempt, runAt: null, run: run("completed") },
-      outcome: "completed",
-    };
-  }
-  const { error } = result;
-  const described = describeError(error);
-  const unused = job.attempt - 1;
-  const waitingState = unused > 0 ? "failed" : "pending";
-  const dead = (): { settlement: Settlement; outcome: RunOutcome } => ({
-    settlement: {
-      ...base,
-      state: "dead",
-      attempts: job.attempt,
-      runAt: null,
-      lastError: described,
-      run: run("dead", described),
-    },
-    outcome: "dead",
+  const decision = decideOutcome({
+    attempt: job.attempt,
+    maxAttempts: job.maxAttempts,
+    retry: claimed.retry,
+    result,
+    now: times.now,
+    random,
   });
-  if (error instanceof UnrecoverableError || hasCode(error, "IB_ERR_UNRECOVERABLE")) return dead();
-  if (
-    error instanceof RetryLaterError ||
-    (hasCode(error, "IB_ERR_RETRY_LATER") && typeof (error as RetryLaterError).delayMs === "number")
-  ) {
-    const delayMs = Math.max(0, (error as RetryLaterError).delayMs);
-    return {
-      settlement: {
-        ...base,
-        state: waitingState,
-        attempts: unused,
-        runAt: times.now + delayMs,
-        lastError: described,
-        run: run("retry-later", described),
-      },
-      outcome: "retry-later",
-    };
-  }
-  if (
-    error instanceof RateLimitedError ||
-    (hasCode(error, "IB_ERR_RATE_LIMITED") && typeof (error as RateLimitedError).retryAfterMs === "number")
-  ) {
-    const pauseUntil = times.now + Math.max(0, (error as RateLimitedError).retryAfterMs);
-    return {
-      settlement: {
-        ...base,
-        state: waitingState,
-        attempts: unused,
-        runAt: pauseUntil,
-        lastError: described,
-        run: run("rate-limited", described),
-      },
-      outcome: "rate-limited",
-      pauseUntil,
-    };
-  }
-  if (job.attempt >= job.maxAttempts) return dead();
-  const delay = computeBackoff(claimed.retry.backoff, job.attempt, random);
-  return {
-    settlement: {
-      ...base,
-      state: "failed",
-      attempts: job.attempt,
-      runAt: times.now + delay,
-      lastError: described,
-      run: run("failed", described),
-    },
-    outcome: "failed",
+  const run: AttemptRecord = {
+    attempt: job.attempt,
+    startedAt: times.startedAt,
+    finishedAt: times.now,
+    outcome: decision.outcome,
+    worker: times.worker,
   };
+  const settlement: Settlement = {
+    jobId: job.id,
+    token: claimed.token,
+    state: "done",
+    attempts: decision.attempts,
+    runAt: null,
+    run,
+  };
+  if (decision.kind === "done") return { settlement, outcome: decision.outcome };
+  run.error = decision.error;
+  settlement.lastError = decision.error;
+  if (decision.kind === "dead") return { settlement: { ...settlement, state: "dead" }, outcome: decision.outcome };
+  settlement.runAt = decision.runAt;
+  if (decision.kind === "retry") return { settlement: { ...settlement, state: "failed" }, outcome: decision.outcome };
+  settlement.state = waitingState(decision.attempts);
+  if (decision.kind === "pause") return { settlement, outcome: decision.outcome, pauseUntil: decision.runAt };
+  return { settlement, outcome: decision.outcome };
 }
 
 /** The settlement of a run given back at shutdown: due now, attempt not used, history `released`. */
 export function releaseRun(claimed: ClaimedJob, times: { startedAt: number; now: number; worker: string }): Settlement {
-  const unused = claimed.job.attempt - 1;
+  const release = decideRelease({ attempt: claimed.job.attempt, now: times.now });
   return {
     jobId: claimed.job.id,
     token: claimed.token,
-    state: unused > 0 ? "failed" : "pending",
-    attempts: unused,
-    runAt: times.now,
+    ...release,
     run: {
       attempt: claimed.job.attempt,
       startedAt: times.startedAt,
@@ -212,27 +160,12 @@ export function releaseRun(claimed: ClaimedJob, times: { startedAt: number; now:
   };
 }
 
-/** The history entry and error of a run whose lease expired (its worker died or stalled). */
-export const LEASE_EXPIRED_ERROR: JobError = {
-  name: "LeaseExpiredError",
-  message: "The worker running this delivery stopped renewing its lease (crashed or stalled)",
-};
-
 interface RunState {
   claimed: ClaimedJob;
   controller: AbortController;
   startedAt: number;
   /** Set when the outcome must be ignored (released, lease lost, killed). */
   detached: boolean;
-}
-
-/** Validates {@link ProcessOptions}; throws {@link ConfigError} naming the option. */
-function checkOptions(opts: ProcessOptions): void {
-  if (!Number.isSafeInteger(opts.concurrency) || opts.concurrency < 1)
-    throw new ConfigError("concurrency must be an integer >= 1");
-  if (!Number.isFinite(opts.leaseMs) || opts.leaseMs < 10) throw new ConfigError("leaseMs must be a number >= 10");
-  if (opts.pollMs !== undefined && (!Number.isFinite(opts.pollMs) || opts.pollMs < 1))
-    throw new ConfigError("pollMs must be a number >= 1");
 }
 
 /**
@@ -265,7 +198,7 @@ export class LeaseProcessor implements Processor {
     private readonly opts: ProcessOptions,
     private readonly env: LeaseLoopEnv,
   ) {
-    checkOptions(opts);
+    checkProcessOptions(opts);
     this.clock = env.clock ?? systemClock;
     this.random = env.random ?? Math.random;
     this.pollMs = opts.pollMs ?? DEFAULT_POLL_MS;
@@ -449,7 +382,7 @@ export class LeaseProcessor implements Processor {
     this.events.started?.({ jobId: job.id, target: job.target, attempt: job.attempt, queue: job.queue });
     this.ensureHeartbeat();
     const runner = this.runner;
-    void (async (): Promise<{ ok: true } | { ok: false; error: unknown }> => {
+    void (async (): Promise<RunResult> => {
       try {
         await runner(job, state.controller.signal);
         return { ok: true };
@@ -459,7 +392,7 @@ export class LeaseProcessor implements Processor {
     })().then((result) => this.finish(state, result));
   }
 
-  private finish(state: RunState, result: { ok: true } | { ok: false; error: unknown }): void {
+  private finish(state: RunState, result: RunResult): void {
     if (state.detached) return;
     this.active.delete(state.claimed.job.id);
     const now = this.clock.now();

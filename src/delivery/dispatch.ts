@@ -1,8 +1,45 @@
-import { HandlerMissingError, HandlerTimeoutError, describeError } from "../core/errors.js";
+/**
+ * Run-time dispatch of inbound deliveries: the job runner the engine calls for the `inbound` queue. It looks the
+ * delivery's stable name up in a {@link HandlerLookup} (the router satisfies it), runs the handler with its context
+ * under a timeout, and reports failures. Routing a topic to names happens at receive time, in `core/router.ts`; this
+ * file must not import the router or the receiver (it takes the lookup as a parameter), nor a store or a framework.
+ */
+import { HandlerMissingError, HandlerTimeoutError } from "../core/errors.js";
 import type { Logger } from "../core/logger.js";
-import type { Router } from "../core/router.js";
 import type { IntercomNotification } from "../topics/index.js";
 import type { JobRunner } from "./types.js";
+
+/** What a handler receives besides the notification. */
+export interface HandlerContext {
+  /** 1-based attempt number of this run. */
+  attempt: number;
+  /** Total attempts this delivery may use. */
+  maxAttempts: number;
+  /** Aborted on timeout (`handlerTimeoutMs`) or shutdown; pass it to fetch and friends. */
+  signal: AbortSignal;
+  /** A logger bound to this delivery. */
+  log: Logger;
+  /** The delivery's id (stable across attempts). */
+  deliveryId: string;
+  /** The handler's registered name. */
+  name: string;
+  /** The notification body exactly as received (e.g. to forward or archive it byte for byte). */
+  rawBody: string;
+}
+
+/** What dispatch needs of the router: a registration by name, and the `onError` listeners. */
+export interface HandlerLookup {
+  get(name: string):
+    | {
+        handler: (notification: IntercomNotification<string>, context: HandlerContext) => Promise<void> | void;
+        timeoutMs: number | undefined;
+      }
+    | undefined;
+  emitError(
+    error: unknown,
+    info: { name: string; notification: IntercomNotification<string>; attempt: number; willRetry: boolean },
+  ): void;
+}
 
 /** Options of {@link createRunner}. */
 export interface RunnerOptions {
@@ -16,7 +53,7 @@ export interface RunnerOptions {
  * a context (attempt, signal, log) under a timeout, and reports failures to `onError` listeners.
  * A delivery whose name is no longer registered dead-letters with `IB_ERR_HANDLER_MISSING`.
  */
-export function createRunner(router: Router, options: RunnerOptions): JobRunner {
+export function createRunner(router: HandlerLookup, options: RunnerOptions): JobRunner {
   return async (job, signal) => {
     const reg = router.get(job.target);
     if (!reg) throw new HandlerMissingError(job.target);
@@ -66,7 +103,6 @@ export function createRunner(router: Router, options: RunnerOptions): JobRunner 
         attempt: job.attempt,
         willRetry: job.attempt < job.maxAttempts,
       });
-      log.warn({ err: describeError(error) }, "handler failed");
       throw error;
     } finally {
       clearTimeout(timer);

@@ -191,3 +191,57 @@ export interface ReceivedBucket {
   topic: string;
   count: number;
 }
+
+/** Events a processor reports, past tense (BullMQ `WorkerListener` style). */
+export interface ProcessorEvents {
+  /** A run started. */
+  started: (e: { jobId: JobId; target: string; attempt: number; queue: QueueName }) => void;
+  /** A run finished, whatever its outcome; `durationMs` is wall time. */
+  finished: (e: {
+    jobId: JobId;
+    target: string;
+    attempt: number;
+    queue: QueueName;
+    durationMs: number;
+    outcome: "completed" | "failed" | "dead" | "retry-later" | "rate-limited";
+    error?: unknown;
+    /** The record's topic (inbound) or event name (outbox), for logs. */
+    topic?: string;
+    /** Intercom's notification id, or null (`ping`, outbound events). */
+    notificationId?: string | null;
+    /** After a failure: when the delivery runs again (epoch ms), or null when it will not (dead). */
+    nextRunAt?: number | null;
+  }) => void;
+}
+
+/** Options of {@link Store.process}. */
+export interface ProcessOptions {
+  /** Runs at once in this process. @defaultValue 8 */
+  concurrency: number;
+  /** How long a claim lasts without renewal before another worker may take the job, ms. @defaultValue 30_000 */
+  leaseMs: number;
+  /** How often to look for due work when idle, ms (stores with push notification may ignore it). @defaultValue 200 */
+  pollMs?: number;
+  /** Honour `orderingKey` (one running delivery per key, in order). @defaultValue true */
+  ordered?: boolean;
+  /** Reports runs, for logs and metrics. */
+  on?: Partial<ProcessorEvents>;
+}
+
+/** A running processor. */
+export interface Processor {
+  /**
+   * Stops claiming, waits up to `timeoutMs` for running jobs, then aborts the rest and releases them
+   * (they become due again at once, without using an attempt).
+   */
+  close(timeoutMs?: number): Promise<void>;
+  /** Jobs running in this processor now. */
+  readonly running: number;
+  /**
+   * Optional test hook (added for the conformance suite's lease-expiry test): simulates this worker dying. It stops
+   * claiming and renewing leases at once and ignores the outcome of running jobs, without aborting or releasing them,
+   * so their leases expire and another processor reclaims them. BullMQ equivalent: `worker.close(true)`.
+   * Backends without it skip that test.
+   */
+  kill?(): Promise<void>;
+}

@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { computeBackoff, DEFAULT_MAX_DELAY_MS } from "../../../src/queue/backoff.js";
-import type { BackoffSpec } from "../../../src/queue/types.js";
+import { computeBackoff, DEFAULT_MAX_DELAY_MS } from "../../../src/delivery/backoff.js";
+import type { BackoffSpec } from "../../../src/delivery/types.js";
 
 const mid = (): number => 0.5; // jitter factor 1 - j + 2j*0.5 = 1: no jitter
 const low = (): number => 0; // the lowest jitter: 1 - j
