@@ -50,12 +50,20 @@ export default tseslint.config(
                 "better-sqlite3",
                 "bullmq",
                 "ioredis",
+                "pg",
                 "pino",
               ],
               message: "core must stay framework- and driver-free (STYLE §4)",
             },
             {
-              group: ["../http/*", "../service/*", "../cli/*", "../store/sqlite/*", "../store/redis/*"],
+              group: [
+                "../http/*",
+                "../service/*",
+                "../cli/*",
+                "../store/sqlite/*",
+                "../store/redis/*",
+                "../store/postgres/*",
+              ],
               message: "core must not import adapters (STYLE §4)",
             },
           ],
@@ -75,7 +83,15 @@ export default tseslint.config(
         {
           patterns: [
             {
-              group: ["better-sqlite3", "bullmq", "ioredis", "../store/sqlite/*", "../store/redis/*"],
+              group: [
+                "better-sqlite3",
+                "bullmq",
+                "ioredis",
+                "pg",
+                "../store/sqlite/*",
+                "../store/redis/*",
+                "../store/postgres/*",
+              ],
               message: "adapters never import a driver (STYLE §4)",
             },
           ],

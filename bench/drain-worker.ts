@@ -6,7 +6,11 @@ import { createReceiver } from "../src/core/receiver.js";
 import { openStore } from "../src/cli/store-url.js";
 
 const [storeUrl, prefix, concurrency] = process.argv.slice(2);
-const store = await openStore(storeUrl!, { redisPrefix: prefix ?? "intercom-bridge" });
+// The prefix names the Redis key prefix or the PostgreSQL schema, whichever the store URL is.
+const store = await openStore(storeUrl!, {
+  redisPrefix: prefix ?? "intercom-bridge",
+  postgresSchema: prefix ?? "intercom_bridge",
+});
 const receiver = createReceiver({ secrets: ["drain"], store, concurrency: Number(concurrency ?? 16), ordered: false });
 receiver.onAny(() => undefined, { name: "noop" });
 receiver.start();

@@ -1,10 +1,13 @@
 /**
  * `npm run bench:drain`: how fast queued notifications are delivered through a no-op handler.
  * Enqueues N notifications (default 100,000) into a store, starts K worker processes, and times until every delivery
- * is done. Runs SQLite with one worker, and Redis with one and two workers when Redis answers at REDIS_URL.
- * After each run it prints the CPU the worker processes used (from /proc) and, on Redis, what redis-server used
- * (`INFO cpu`), in cores over the drain, so a figure can be read against the machine's core count.
- * Environment: N, CONCURRENCY (per worker, default 16), REDIS_URL.
+ * is done. Runs SQLite with one worker, Redis with one and two workers when Redis answers at REDIS_URL, and
+ * PostgreSQL with one and two workers when it answers at POSTGRES_URL (a fresh schema each run).
+ * After each run it prints the CPU the worker processes used (from /proc) and what the database server used
+ * (redis-server's `INFO cpu`; the postgres processes from /proc), in cores over the drain, so a figure can be read
+ * against the machine's core count.
+ * Environment: N, CONCURRENCY (per worker, default 16), REDIS_URL, POSTGRES_URL, STORES (comma-separated subset of
+ * sqlite,redis,bullmq,postgres; default all).
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";
@@ -15,15 +18,22 @@ import { fileURLToPath } from "node:url";
 import { openStore } from "../src/cli/store-url.js";
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
-import { benchPingEnqueue, cpuTimeMs, fmt } from "./lib.js";
-import { REDIS_URL, deleteKeys, redisReachable } from "./variants.js";
+import { benchPingEnqueue, cpuTimeMs, fmt, postgresCpuMs } from "./lib.js";
+import {
+  POSTGRES_URL,
+  REDIS_URL,
+  deleteKeys,
+  dropPostgresSchema,
+  postgresReachable,
+  redisReachable,
+} from "./variants.js";
 
 const N = Number(process.env.N ?? 100_000);
 const CONCURRENCY = Number(process.env.CONCURRENCY ?? 16);
 const root = fileURLToPath(new URL("..", import.meta.url));
 
 async function fill(storeUrl: string, prefix: string): Promise<number> {
-  const store = await openStore(storeUrl, { redisPrefix: prefix });
+  const store = await openStore(storeUrl, { redisPrefix: prefix, postgresSchema: prefix });
   const started = Date.now();
   let next = 0;
   const worker = async (): Promise<void> => {
@@ -71,7 +81,7 @@ function storeSubject(storeUrl: string): Subject {
     fill: (prefix) => fill(storeUrl, prefix),
     workerScript: "drain-worker.ts",
     async counter(prefix) {
-      const store = await openStore(storeUrl, { redisPrefix: prefix });
+      const store = await openStore(storeUrl, { redisPrefix: prefix, postgresSchema: prefix });
       return { done: async () => (await store.stats()).counts.inbound.done, close: () => store.close() };
     },
   };
@@ -107,8 +117,10 @@ async function run(
   workers: number,
   cleanup: (prefix: string) => Promise<void>,
   redisCpu: RedisCpu = async () => null,
+  serverName = "redis-server",
 ): Promise<void> {
-  const prefix = `bench-drain-${randomUUID()}`;
+  // Also a valid PostgreSQL schema name.
+  const prefix = `bench_drain_${randomUUID().replace(/-/g, "")}`;
   const fillMs = await subject.fill(prefix);
   const store = await subject.counter(prefix);
   const children: ChildProcess[] = [];
@@ -142,7 +154,7 @@ async function run(
   );
   const cores = [
     workerCores.every((c) => c !== null) ? `workers ${workerCores.map((c) => c.toFixed(2)).join(" + ")} cores` : "",
-    redisCores === null ? "" : `redis-server ${redisCores.toFixed(2)} cores`,
+    redisCores === null ? "" : `${serverName} ${redisCores.toFixed(2)} cores`,
   ].filter(Boolean);
   if (cores.length > 0)
     process.stdout.write(
@@ -150,11 +162,28 @@ async function run(
     );
 }
 
+const stores = new Set((process.env.STORES ?? "sqlite,redis,bullmq,postgres").split(",").map((s) => s.trim()));
 const dir = mkdtempSync(join(tmpdir(), "ib-drain-"));
-await run("SQLite, 1 worker", storeSubject(`sqlite:${join(dir, "drain.db")}`), 1, async () =>
-  rmSync(dir, { recursive: true, force: true }),
-);
-if (await redisReachable()) {
+if (stores.has("sqlite"))
+  await run("SQLite, 1 worker", storeSubject(`sqlite:${join(dir, "drain.db")}`), 1, async () =>
+    rmSync(dir, { recursive: true, force: true }),
+  );
+if (stores.has("postgres") && (await postgresReachable())) {
+  const postgresCpu: RedisCpu = async () => {
+    const ms = postgresCpuMs();
+    return ms === null ? null : ms / 1000;
+  };
+  for (const workers of [1, 2])
+    await run(
+      `PostgreSQL, ${workers} worker${workers > 1 ? "s" : ""}`,
+      storeSubject(POSTGRES_URL),
+      workers,
+      dropPostgresSchema,
+      postgresCpu,
+      "postgres",
+    );
+} else if (stores.has("postgres")) process.stdout.write("PostgreSQL skipped: not reachable at POSTGRES_URL\n");
+if ((stores.has("redis") || stores.has("bullmq")) && (await redisReachable())) {
   const info = new Redis(REDIS_URL);
   const redisCpu: RedisCpu = async () => {
     const text = await info.info("cpu");
@@ -162,7 +191,7 @@ if (await redisReachable()) {
     const total = field("used_cpu_user") + field("used_cpu_sys");
     return Number.isFinite(total) ? total : null;
   };
-  for (const workers of [1, 2])
+  for (const workers of stores.has("redis") ? [1, 2] : [])
     await run(
       `Redis, ${workers} worker${workers > 1 ? "s" : ""}`,
       storeSubject(REDIS_URL),
@@ -170,7 +199,7 @@ if (await redisReachable()) {
       deleteKeys,
       redisCpu,
     );
-  for (const workers of [1, 2])
+  for (const workers of stores.has("bullmq") ? [1, 2] : [])
     await run(
       `plain BullMQ, ${workers} worker${workers > 1 ? "s" : ""}`,
       bullmqSubject(REDIS_URL),
@@ -179,5 +208,6 @@ if (await redisReachable()) {
       redisCpu,
     );
   info.disconnect();
-} else process.stdout.write("Redis skipped: not reachable at REDIS_URL\n");
+} else if (stores.has("redis") || stores.has("bullmq"))
+  process.stdout.write("Redis skipped: not reachable at REDIS_URL\n");
 process.exit(0);

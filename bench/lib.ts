@@ -3,7 +3,7 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -232,7 +232,8 @@ export function cpuTimeMs(pid: number | undefined): number | null {
 
 /**
  * Runs {@link runLoad} and measures the server's CPU over the measured period (after the warm-up): cores used and
- * CPU µs per request. `cpuUsPerReq`/`cores` are null where /proc is not available.
+ * CPU µs per request; with `dbCpu` (CPU ms a database server used so far, e.g. {@link postgresCpuMs}), also the
+ * database's CPU µs per request. Figures are null where /proc is not available.
  */
 export async function runLoadWithCpu(
   name: string,
@@ -240,13 +241,64 @@ export async function runLoadWithCpu(
   bodies: ReadonlyArray<{ body: Buffer; signature: string }>,
   opts: { connections: number; durationS: number; warmupS: number },
   pid: number | undefined,
-): Promise<LoadResult & { cores: number | null; cpuUsPerReq: number | null }> {
-  let start: { cpu: number | null; at: number } = { cpu: null, at: 0 };
-  const timer = setTimeout(() => (start = { cpu: cpuTimeMs(pid), at: Date.now() }), opts.warmupS * 1000);
+  dbCpu?: () => number | null,
+): Promise<LoadResult & { cores: number | null; cpuUsPerReq: number | null; dbCpuUsPerReq: number | null }> {
+  let start: { cpu: number | null; db: number | null; at: number } = { cpu: null, db: null, at: 0 };
+  const timer = setTimeout(
+    () => (start = { cpu: cpuTimeMs(pid), db: dbCpu?.() ?? null, at: Date.now() }),
+    opts.warmupS * 1000,
+  );
   const result = await runLoad(name, url, bodies, opts);
   clearTimeout(timer);
   const end = cpuTimeMs(pid);
-  if (start.cpu === null || end === null || result.total === 0) return { ...result, cores: null, cpuUsPerReq: null };
+  const dbEnd = dbCpu?.() ?? null;
+  const dbCpuUsPerReq =
+    start.db === null || dbEnd === null || result.total === 0 ? null : ((dbEnd - start.db) * 1000) / result.total;
+  if (start.cpu === null || end === null || result.total === 0)
+    return { ...result, cores: null, cpuUsPerReq: null, dbCpuUsPerReq };
   const cpuMs = end - start.cpu;
-  return { ...result, cores: cpuMs / (Date.now() - start.at), cpuUsPerReq: (cpuMs * 1000) / result.total };
+  return {
+    ...result,
+    cores: cpuMs / (Date.now() - start.at),
+    cpuUsPerReq: (cpuMs * 1000) / result.total,
+    dbCpuUsPerReq,
+  };
+}
+
+/**
+ * CPU ms used so far by the PostgreSQL server on this machine: every live `postgres` process plus what the
+ * postmaster has collected from children that exited (`cutime`/`cstime`). Null where /proc is not available or no
+ * server runs here. Read before and after a run; the difference includes other clients of the same server.
+ */
+export function postgresCpuMs(): number | null {
+  if (!existsSync("/proc")) return null;
+  let total = 0;
+  let found = false;
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    let stat: string;
+    try {
+      if (readFileSync(`/proc/${entry}/comm`, "utf8").trim() !== "postgres") continue;
+      stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+    } catch {
+      continue; // exited meanwhile
+    }
+    const fields = stat.split(") ")[1]!.split(" ");
+    const ppidIsInit = fields[1] === "1" || !existsSync(`/proc/${fields[1]}/comm`);
+    let ticks = Number(fields[11]) + Number(fields[12]);
+    // The postmaster (its parent is not a postgres process) also carries its exited children's CPU.
+    const parentComm = ppidIsInit ? "" : safeRead(`/proc/${fields[1]}/comm`).trim();
+    if (parentComm !== "postgres") ticks += Number(fields[13]) + Number(fields[14]);
+    total += ticks * 10;
+    found = true;
+  }
+  return found ? total : null;
+}
+
+function safeRead(path: string): string {
+  try {
+    return readFileSync(path, "utf8");
+  } catch {
+    return "";
+  }
 }

@@ -12,6 +12,7 @@ import {
   fmt,
   freePort,
   median,
+  postgresCpuMs,
   runLoadWithCpu,
   startServe,
   startServeOnTempSqlite,
@@ -31,10 +32,12 @@ export interface Variant {
   key: string;
   name: string;
   start(port: number): Promise<Running>;
+  /** CPU ms its database server has used so far, when it has one on this machine (reported per request). */
+  dbCpu?: () => number | null;
 }
 
-/** One run's figures with the server's CPU (null where /proc is not available). */
-export type Result = LoadResult & { cores: number | null; cpuUsPerReq: number | null };
+/** One run's figures with the server's (and its database's) CPU (null where /proc is not available). */
+export type Result = LoadResult & { cores: number | null; cpuUsPerReq: number | null; dbCpuUsPerReq: number | null };
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 /** The CLI build the `serve` variants run. */
@@ -160,6 +163,60 @@ export const floorBullmq = (): Variant =>
     script("", "", "floor-bullmq.mjs", { SECRET, REDIS_URL, PREFIX: prefix }).start(port),
   );
 
+/** The PostgreSQL the PostgreSQL variants use. */
+export const POSTGRES_URL = process.env.POSTGRES_URL ?? "postgres://postgres@127.0.0.1:5432/test";
+
+/** A schema name no other run uses. */
+export function freshPostgresSchema(name: string): string {
+  return `${name}_${randomUUID().replace(/-/g, "").slice(0, 16)}`;
+}
+
+/** Drops a schema the bench created on the PostgreSQL at POSTGRES_URL. */
+export async function dropPostgresSchema(schema: string): Promise<void> {
+  const { default: pg } = await import("pg");
+  const client = new pg.Client({ connectionString: POSTGRES_URL });
+  await client.connect();
+  try {
+    await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+  } finally {
+    await client.end();
+  }
+}
+
+/** True when PostgreSQL answers at POSTGRES_URL. */
+export async function postgresReachable(): Promise<boolean> {
+  const { default: pg } = await import("pg");
+  const client = new pg.Client({ connectionString: POSTGRES_URL, connectionTimeoutMillis: 2_000 });
+  client.on("error", () => undefined);
+  try {
+    await client.connect();
+    await client.query("SELECT 1");
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+/** (p) `serve` on PostgreSQL under a fresh schema, dropped afterwards; the database's CPU is reported too. */
+export const servePostgres = (): Variant => ({
+  key: "p",
+  name: "serve (PostgreSQL)",
+  dbCpu: postgresCpuMs,
+  async start(port) {
+    const schema = freshPostgresSchema("bench_ingest");
+    const child = await startServe(CLI, port, ["--store", POSTGRES_URL, "--postgres-schema", schema]);
+    return {
+      pid: child.pid,
+      async stop() {
+        await stopServer(child);
+        await dropPostgresSchema(schema);
+      },
+    };
+  },
+});
+
 /** True when Redis answers PING at REDIS_URL. */
 export async function redisReachable(): Promise<boolean> {
   const { Redis } = await import("ioredis");
@@ -201,6 +258,7 @@ export async function runRounds(
           bodies,
           opts,
           server.pid,
+          v.dbCpu,
         );
       } finally {
         await server.stop();
@@ -222,7 +280,7 @@ export function printMedians(variants: readonly Variant[], rounds: ReadonlyArray
   for (const v of variants) {
     const rs = rounds.map((r) => r[v.key]!);
     process.stdout.write(
-      `  (${v.key}) ${v.name.padEnd(22)} ${fmt(median(rs.map((x) => x.rps))).padStart(7)} req/s  p50 ${fmt(median(rs.map((x) => x.p50)), 1)} ms  p99 ${fmt(median(rs.map((x) => x.p99)), 1)} ms  non-2xx total ${rs.reduce((s, x) => s + x.non2xx, 0)}${cpuText({ cores: medianOrNull(rs.map((x) => x.cores)), cpuUsPerReq: medianOrNull(rs.map((x) => x.cpuUsPerReq)) })}\n`,
+      `  (${v.key}) ${v.name.padEnd(22)} ${fmt(median(rs.map((x) => x.rps))).padStart(7)} req/s  p50 ${fmt(median(rs.map((x) => x.p50)), 1)} ms  p99 ${fmt(median(rs.map((x) => x.p99)), 1)} ms  non-2xx total ${rs.reduce((s, x) => s + x.non2xx, 0)}${cpuText({ cores: medianOrNull(rs.map((x) => x.cores)), cpuUsPerReq: medianOrNull(rs.map((x) => x.cpuUsPerReq)), dbCpuUsPerReq: medianOrNull(rs.map((x) => x.dbCpuUsPerReq)) })}\n`,
     );
   }
 }
@@ -232,9 +290,11 @@ export function medianRatio(rounds: ReadonlyArray<Record<string, Result>>, x: st
   return median(rounds.map((r) => r[x]!.rps / r[y]!.rps));
 }
 
-function cpuText(x: { cores: number | null; cpuUsPerReq: number | null }): string {
+function cpuText(x: { cores: number | null; cpuUsPerReq: number | null; dbCpuUsPerReq?: number | null }): string {
   if (x.cores === null || x.cpuUsPerReq === null) return "";
-  return `  server CPU ${x.cores.toFixed(2)} cores, ${fmt(x.cpuUsPerReq)} µs/req`;
+  const db =
+    x.dbCpuUsPerReq === null || x.dbCpuUsPerReq === undefined ? "" : `, database ${fmt(x.dbCpuUsPerReq)} µs/req`;
+  return `  server CPU ${x.cores.toFixed(2)} cores, ${fmt(x.cpuUsPerReq)} µs/req${db}`;
 }
 
 function medianOrNull(xs: ReadonlyArray<number | null>): number | null {

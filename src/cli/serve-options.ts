@@ -3,7 +3,7 @@
  * Logging). `doctor` takes the same options, so it resolves exactly the configuration `serve` would run with and can
  * say where each value came from. Every time option takes a duration (`500ms`, `30s`, `2h`; a bare number is ms).
  */
-import { allowVolatileRedisOption } from "./store-options.js";
+import { allowVolatileRedisOption, postgresSchemaOption } from "./store-options.js";
 import { Option } from "commander";
 import { ENV } from "../config/env.js";
 import { DEFAULTS } from "../config/options.js";
@@ -36,6 +36,7 @@ export interface ServeFlags {
   logFormat: "pretty" | "json";
   redisPrefix: string;
   allowVolatileRedis?: boolean;
+  postgresSchema: string;
   dataDir?: string;
   adminToken?: string;
   rateLimitPerMinute: number;
@@ -90,7 +91,7 @@ export function serveOptions(): Option[] {
     ),
     g(
       "Store",
-      new Option("--store <url>", "sqlite:<path>, memory: or redis://host:port/db")
+      new Option("--store <url>", "sqlite:<path>, memory:, redis://host:port/db or postgres://user:pass@host:5432/db")
         .env(ENV.store)
         .default(DEFAULT_STORE_URL),
     ),
@@ -101,6 +102,7 @@ export function serveOptions(): Option[] {
         .default("intercom-bridge"),
     ),
     g("Store", allowVolatileRedisOption()),
+    g("Store", postgresSchemaOption()),
     g(
       "Store",
       new Option(

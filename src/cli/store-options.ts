@@ -15,6 +15,7 @@ export interface StoreFlags {
   store: string;
   redisPrefix: string;
   allowVolatileRedis?: boolean;
+  postgresSchema: string;
 }
 
 /** Options of {@link storeOptions}. */
@@ -23,11 +24,11 @@ export interface StoreOptionsConfig {
   existing?: boolean;
 }
 
-/** Adds `--store` and `--redis-prefix` (with their environment variables) to a command. */
+/** Adds `--store`, `--redis-prefix` and `--postgres-schema` (with their environment variables) to a command. */
 export function storeOptions(cmd: Command, config: StoreOptionsConfig = {}): Command {
   cmd
     .addOption(
-      new Option("--store <url>", "sqlite:<path>, memory: or redis://host:port/db")
+      new Option("--store <url>", "sqlite:<path>, memory:, redis://host:port/db or postgres://user:pass@host:5432/db")
         .env(ENV.store)
         .default(DEFAULT_STORE_URL),
     )
@@ -36,7 +37,8 @@ export function storeOptions(cmd: Command, config: StoreOptionsConfig = {}): Com
         .env(ENV.redisPrefix)
         .default("intercom-bridge"),
     )
-    .addOption(allowVolatileRedisOption());
+    .addOption(allowVolatileRedisOption())
+    .addOption(postgresSchemaOption());
   if (config.existing === true) {
     cmd.hook("preAction", (_hooked, action) => {
       requireExistingStore(action.getOptionValue("store") as string, storeUrlOrigin(action));
@@ -85,6 +87,13 @@ export function allowVolatileRedisOption(): Option {
   );
 }
 
+/** `--postgres-schema` / INTERCOM_BRIDGE_POSTGRES_SCHEMA: the schema of `postgres://` stores. */
+export function postgresSchemaOption(): Option {
+  return new Option("--postgres-schema <name>", "schema holding the tables of postgres:// stores")
+    .env(ENV.postgresSchema)
+    .default("intercom_bridge");
+}
+
 /** Whether `--allow-volatile-redis` or `INTERCOM_BRIDGE_ALLOW_VOLATILE_REDIS=1` (or `true`) was given. */
 export function isVolatileRedisAllowed(
   flags: { allowVolatileRedis?: boolean },
@@ -99,6 +108,7 @@ export async function withStore<T>(flags: StoreFlags, fn: (store: Store) => Prom
   const store = await openStore(flags.store, {
     redisPrefix: flags.redisPrefix,
     allowVolatileRedis: isVolatileRedisAllowed(flags),
+    postgresSchema: flags.postgresSchema,
   });
   try {
     return await fn(store);

@@ -16,6 +16,8 @@ export interface OpenStoreOptions {
   allowVolatileRedis?: boolean;
   /** Where a Redis store logs outages, recoveries and its persistence check. @defaultValue no logging */
   log?: Partial<Logger>;
+  /** Schema of `postgres://` stores. @defaultValue "intercom_bridge" */
+  postgresSchema?: string;
 }
 
 /**
@@ -28,7 +30,8 @@ export function sqlitePathOf(url: string): string | undefined {
 }
 
 /**
- * Opens a store from a URL: `sqlite:<path>`, `memory:`, `redis://host:port/db` or `rediss://…`.
+ * Opens a store from a URL: `sqlite:<path>`, `memory:`, `redis://host:port/db`, `rediss://…`, or
+ * `postgres://user:pass@host:5432/db` (also `postgresql://`).
  * Drivers are imported lazily, so a command that does not use one never loads it.
  */
 export async function openStore(url: string, options: OpenStoreOptions = {}): Promise<Store> {
@@ -46,9 +49,18 @@ export async function openStore(url: string, options: OpenStoreOptions = {}): Pr
   if (url.startsWith("redis://") || url.startsWith("rediss://")) {
     return openRedis(url, options);
   }
+  if (url.startsWith("postgres://") || url.startsWith("postgresql://")) {
+    const { createPostgresStore } = await import("../store/postgres/index.js");
+    return createPostgresStore({ connectionString: url }, { schema: options.postgresSchema ?? "intercom_bridge" });
+  }
   throw new ConfigError(
-    `--store "${url}" is not supported: use sqlite:<path>, memory:, redis://host:port/db or rediss://…`,
+    `--store "${redactUrl(url)}" is not supported: use sqlite:<path>, memory:, redis://host:port/db, rediss://… or postgres://user:pass@host:5432/db`,
   );
+}
+
+/** `url` without its password, for messages. */
+function redactUrl(url: string): string {
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:@/]*):[^@/]*@/i, "$1:***@");
 }
 
 /** The directory where a store keeps local files (generated secrets, tokens, spool). */

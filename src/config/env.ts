@@ -10,6 +10,7 @@ export const ENV = Object.freeze({
   adminToken: "INTERCOM_BRIDGE_ADMIN_TOKEN",
   redisPrefix: "INTERCOM_BRIDGE_REDIS_PREFIX",
   allowVolatileRedis: "INTERCOM_BRIDGE_ALLOW_VOLATILE_REDIS",
+  postgresSchema: "INTERCOM_BRIDGE_POSTGRES_SCHEMA",
   accessToken: "INTERCOM_ACCESS_TOKEN",
   region: "INTERCOM_REGION",
   apiBaseUrl: "INTERCOM_API_BASE_URL",

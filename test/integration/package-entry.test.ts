@@ -23,15 +23,17 @@ const HEAVY = [
   "better-sqlite3",
   "bullmq",
   "ioredis",
+  "pg",
   "pino",
   "prom-client",
   "commander",
   "intercom-client",
 ] as const;
-/** What each subpath exists to load (the Redis store spools to SQLite during a Redis outage). */
+/** What each subpath exists to load (the Redis store spools to SQLite during a Redis outage; the PostgreSQL one loads pg). */
 const ALLOWED: Record<string, readonly string[]> = {
   "./sqlite": ["better-sqlite3"],
   "./redis": ["bullmq", "ioredis", "better-sqlite3"],
+  "./postgres": ["pg"],
 };
 /** Loaded by the tsx loader this test runs the sources with, not by intercom-bridge. */
 const LOADER_PACKAGES = new Set(["tsx", "esbuild", "get-tsconfig", "resolve-pkg-maps"]);
@@ -110,8 +112,8 @@ describe("package entries", { timeout: 60_000 }, () => {
       expect(pkg.exports).toHaveProperty([key]);
   });
 
-  it("declares the frameworks as optional peer dependencies", () => {
-    for (const name of ["express", "fastify", "hono"]) {
+  it("declares the frameworks and the PostgreSQL driver as optional peer dependencies", () => {
+    for (const name of ["express", "fastify", "hono", "pg"]) {
       expect(pkg.peerDependencies?.[name], name).toBeTypeOf("string");
       expect(pkg.peerDependenciesMeta?.[name]?.optional, name).toBe(true);
     }

@@ -35,6 +35,7 @@ export function registerServeCommand(program: Command): void {
       redisPrefix: flags.redisPrefix,
       spoolPath: `${dataDir}/redis-spool.db`,
       allowVolatileRedis: isVolatileRedisAllowed(flags),
+      postgresSchema: flags.postgresSchema,
       // The store logs before the service exists (its persistence check): JSON lines on stdout, like the service's.
       log: pino({ level: flags.logLevel }),
     });
