@@ -132,7 +132,10 @@ export class WindowClock {
         const d = this.#resets[i]! - this.#resets[i - 1]!;
         if (d >= MIN_LEARNED_MS && d <= MAX_LEARNED_MS && d < gap) gap = d;
       }
-      if (Number.isFinite(gap)) {
+      // A gap that is a whole multiple of a length already learned (here or adopted from another instance) only means
+      // windows passed without a request: it confirms the length rather than replacing it.
+      const isMultiple = before.source === "learned" && gap > before.lengthMs && isWholeMultiple(gap, before.lengthMs);
+      if (Number.isFinite(gap) && !isMultiple) {
         this.#lengthMs = gap;
         this.#source = "learned";
       } else if (this.#source === "assumed") this.#source = "announced";
@@ -146,4 +149,10 @@ export class WindowClock {
       after.source !== before.source
     );
   }
+}
+
+/** Whether `gap` is `length` times a whole number, to within a millisecond (resets are whole or fractional seconds). */
+function isWholeMultiple(gap: number, length: number): boolean {
+  const k = Math.round(gap / length);
+  return k >= 1 && Math.abs(gap - k * length) <= 1;
 }

@@ -13,7 +13,7 @@ import { startFakeIntercom, type FakeIntercom } from "../../../src/outbound/fake
 import { createEventTracker, type EventTracker } from "../../../src/outbound/outbox.js";
 import { createMemoryStore } from "../../../src/store/memory-store.js";
 import { createRedisStore, type RedisStore } from "../../../src/store/redis/index.js";
-import { checkRedis, deletePrefix, REDIS_URL, uniquePrefix } from "../../helpers/redis.js";
+import { ALLOW_VOLATILE, checkRedis, deletePrefix, REDIS_URL, uniquePrefix } from "../../helpers/redis.js";
 
 const TOKEN = "tok_clock";
 const MAIN = join(import.meta.dirname, "../../../src/cli/main.ts");
@@ -131,7 +131,7 @@ describe("pacing by Intercom's window clock", () => {
       const prefix = uniquePrefix("outbox-clock");
       cleanups.push(async () => void (await deletePrefix(prefix)));
       const open = (): { store: RedisStore; tracker: EventTracker } => {
-        const store = createRedisStore({ url: REDIS_URL, prefix });
+        const store = createRedisStore({ url: REDIS_URL, prefix, ...ALLOW_VOLATILE });
         cleanups.push(() => store.close());
         return { store, tracker: tracked(createEventTracker({ store, token: TOKEN, baseUrl: fake!.url, pollMs: 10 })) };
       };

@@ -63,6 +63,17 @@ describe("WindowClock", () => {
     expect(clock.adopt({ lengthMs: 10_000, edgeMs: T0, limit: 9, source: "announced" })).toBe(false);
     expect(clock.limit).toBe(50);
   });
+
+  it("keeps a learned length when the next reset comes whole windows later (windows passed without a request)", () => {
+    const clock = new WindowClock(10_000);
+    clock.adopt({ lengthMs: 1_000, edgeMs: T0 + 1_000, limit: 20, source: "learned" });
+    clock.observe(rl(20, 19, T0 + 3_000));
+    expect(clock.lengthMs).toBe(1_000);
+    expect(clock.windowAt(T0 + 2_500)).toEqual({ startMs: T0 + 2_000, endMs: T0 + 3_000 });
+    // A shorter gap still corrects a length learned too long.
+    clock.observe(rl(20, 19, T0 + 3_500));
+    expect(clock.lengthMs).toBe(500);
+  });
 });
 
 describe("createRateGate on Intercom's clock", () => {
