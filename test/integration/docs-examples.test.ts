@@ -142,6 +142,7 @@ describe(
         "idempotent",
         "tracker",
         "testing",
+        "fake-intercom-routes",
       ]);
       expect(markdown).toMatch(/Which should I use: `serve` or the library\?/);
     });
