@@ -9,9 +9,12 @@
  *   (fr) floor Redis + dedupe: one script per request, SET NX EX + RPUSH (servers/floor-redis.mjs), when Redis answers;
  *   (fb) floor BullMQ: STYLE §5's protocol done plainly per request: SET NX, BullMQ Queue.add, SET XX
  *        (servers/floor-bullmq.mjs);
- *   (d)  `intercom-bridge serve` on Redis.
+ *   (d)  `intercom-bridge serve` on Redis;
+ *   (m)  `intercom-bridge serve` on the memory store (no I/O), whose floor is (a).
  * Prints each run, the medians, every variant's median ratio to (a), and c/fs and d/fr: what share of the floor
- * `serve` reaches, and d/fb. Environment: ROUNDS (default 3), DURATION_S (10), WARMUP_S (3), CONNECTIONS (50), REDIS_URL.
+ * `serve` reaches, and d/fb; then a summary table of each serve variant against its floor (c/fs, d/fb, m/a) in req/s
+ * and in server CPU per request. Environment: ROUNDS (default 3), DURATION_S (10), WARMUP_S (3), CONNECTIONS (50),
+ * REDIS_URL, VARIANTS (comma-separated keys to run, e.g. "fs,c"; default all).
  */
 import { buildSignedBodies, fmt, loadOptionsFromEnv } from "./lib.js";
 import {
@@ -20,9 +23,11 @@ import {
   floorRedis,
   floorSqlite,
   medianRatio,
+  printFloorSummary,
   printMedians,
   redisReachable,
   runRounds,
+  serveMemory,
   serveRedis,
   serveSqlite,
   type Variant,
@@ -31,20 +36,27 @@ import {
 const load = loadOptionsFromEnv(3);
 
 async function main(): Promise<void> {
-  const variants: Variant[] = [bare(), floorSqlite(false), floorSqlite(true), serveSqlite()];
-  const redis = await redisReachable();
-  if (redis) variants.push(floorRedis(), floorBullmq(), serveRedis());
+  let variants: Variant[] = [bare(), floorSqlite(false), floorSqlite(true), serveSqlite(), serveMemory()];
+  if (await redisReachable()) variants.push(floorRedis(), floorBullmq(), serveRedis());
   else process.stdout.write("(fr), (fb) and (d) skipped: no Redis at REDIS_URL\n");
+  const only = process.env.VARIANTS?.split(",").map((k) => k.trim());
+  if (only) variants = variants.filter((v) => only.includes(v.key));
+  const has = (key: string): boolean => variants.some((v) => v.key === key);
   const bodies = buildSignedBodies(Math.ceil(40_000 * (load.durationS + load.warmupS)));
   const rounds = await runRounds(variants, bodies, load);
   printMedians(variants, rounds);
   process.stdout.write("Median ratios:\n");
-  for (const v of variants.slice(1)) process.stdout.write(`  ${v.key}/a ${fmt(medianRatio(rounds, v.key, "a"), 2)}\n`);
-  process.stdout.write(`  c/fs ${fmt(medianRatio(rounds, "c", "fs"), 2)} (share of the SQLite floor serve reaches)\n`);
-  if (redis) {
-    process.stdout.write(`  d/fr ${fmt(medianRatio(rounds, "d", "fr"), 2)} (share of the Redis floor)\n`);
-    process.stdout.write(`  d/fb ${fmt(medianRatio(rounds, "d", "fb"), 2)} (share of the plain BullMQ floor)\n`);
-  }
+  if (has("a"))
+    for (const v of variants.filter((x) => x.key !== "a"))
+      process.stdout.write(`  ${v.key}/a ${fmt(medianRatio(rounds, v.key, "a"), 2)}\n`);
+  const notes: Array<[string, string, string]> = [
+    ["c", "fs", "share of the SQLite floor serve reaches"],
+    ["d", "fr", "share of the Redis floor"],
+    ["d", "fb", "share of the plain BullMQ floor"],
+  ];
+  for (const [x, y, note] of notes)
+    if (has(x) && has(y)) process.stdout.write(`  ${x}/${y} ${fmt(medianRatio(rounds, x, y), 2)} (${note})\n`);
+  printFloorSummary(variants, rounds);
 }
 
 main().then(

@@ -6,18 +6,23 @@
  *   (d) `intercom-bridge serve` on Redis, when Redis answers at REDIS_URL,
  *   (p) `intercom-bridge serve` on PostgreSQL (a fresh schema), when PostgreSQL answers at POSTGRES_URL,
  *   (m) `intercom-bridge serve` on the memory store: no storage at all, the ceiling any durable store can reach here,
+ *   (fs) the SQLite dedupe floor and (fb) the plain BullMQ floor of `npm run bench:floor` (see bench/floor.ts),
  * with autocannon (50 connections, 3 s warm-up, 10 s measured; pre-built signed 1.5 KB bodies, unique ids).
  * Prints req/s, p50/p99 latency, non-2xx and the server's CPU (cores used, CPU µs per request, from /proc) per run
  * (for PostgreSQL also the database server's CPU µs per request), the ratios c/a, c/b (and d/a, p/d, m/a) per round
- * and their medians.
+ * and their medians; then a summary table of each serve variant against its floor (c/fs, d/fb, m/a, and p/fs) in
+ * req/s and in server CPU per request.
  * Environment: ROUNDS (default 3), DURATION_S (10), WARMUP_S (3), CONNECTIONS (50), REDIS_URL, POSTGRES_URL,
  * VARIANTS (comma-separated keys to run, e.g. "c,d,p"; default all).
  */
 import { buildSignedBodies, fmt, loadOptionsFromEnv } from "./lib.js";
 import {
   bare,
+  floorBullmq,
+  floorSqlite,
   medianRatio,
   postgresReachable,
+  printFloorSummary,
   printMedians,
   redisReachable,
   referenceExpress,
@@ -32,8 +37,8 @@ import {
 const load = loadOptionsFromEnv(3);
 
 async function main(): Promise<void> {
-  let variants: Variant[] = [bare(), referenceExpress(), serveSqlite(), serveMemory()];
-  if (await redisReachable()) variants.push(serveRedis());
+  let variants: Variant[] = [bare(), referenceExpress(), floorSqlite(true), serveSqlite(), serveMemory()];
+  if (await redisReachable()) variants.push(floorBullmq(), serveRedis());
   else process.stdout.write("(d) skipped: no Redis at REDIS_URL\n");
   if (await postgresReachable()) variants.push(servePostgres());
   else process.stdout.write("(p) skipped: no PostgreSQL at POSTGRES_URL\n");
@@ -58,6 +63,7 @@ async function main(): Promise<void> {
   printMedians(variants, rounds);
   for (const [x, y, note] of pairs)
     process.stdout.write(`  ${x}/${y} ${medianRatio(rounds, x, y).toFixed(2)} (${note})\n`);
+  printFloorSummary(variants, rounds);
 }
 
 main().then(

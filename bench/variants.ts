@@ -144,10 +144,16 @@ function onFreshPrefix(key: string, name: string, start: (port: number, prefix: 
   };
 }
 
-/** (d) `serve` on Redis under a fresh key prefix. */
+/** (d) `serve` on Redis under a fresh key prefix; the bench Redis may keep nothing on disk (`--allow-volatile-redis`). */
 export const serveRedis = (): Variant =>
   onFreshPrefix("d", "serve (Redis)", async (port, prefix) => {
-    const child = await startServe(CLI, port, ["--store", REDIS_URL, "--redis-prefix", prefix]);
+    const child = await startServe(CLI, port, [
+      "--store",
+      REDIS_URL,
+      "--redis-prefix",
+      prefix,
+      "--allow-volatile-redis",
+    ]);
     return { pid: child.pid, stop: () => stopServer(child) };
   });
 
@@ -300,4 +306,75 @@ function cpuText(x: { cores: number | null; cpuUsPerReq: number | null; dbCpuUsP
 function medianOrNull(xs: ReadonlyArray<number | null>): number | null {
   const known = xs.filter((x): x is number => x !== null);
   return known.length === 0 ? null : median(known);
+}
+
+/** A `serve` variant and the floor it is measured against in the closing summary, with the target ratios. */
+export interface FloorPair {
+  serve: string;
+  floor: string;
+  /** Target for serve/floor req/s (at least) and for serve/floor server CPU per request (at most), when set. */
+  rpsTarget?: number;
+  cpuTarget?: number;
+}
+
+/** The pairs the benches summarise: SQLite against the dedupe floor, Redis against BullMQ, memory against bare. */
+export const FLOOR_PAIRS: readonly FloorPair[] = [
+  { serve: "c", floor: "fs", rpsTarget: 0.8, cpuTarget: 1.3 },
+  { serve: "d", floor: "fb", rpsTarget: 0.75, cpuTarget: 1.4 },
+  { serve: "m", floor: "a", rpsTarget: 0.6 },
+  // PostgreSQL has no floor server of its own; the SQLite dedupe floor is the least durable ingest measured here.
+  { serve: "p", floor: "fs" },
+];
+
+/** Server CPU µs per request of a run, with its database server's for variants that report one. */
+function totalCpu(x: Result): number | null {
+  return x.cpuUsPerReq === null ? null : x.cpuUsPerReq + (x.dbCpuUsPerReq ?? 0);
+}
+
+/**
+ * Prints the closing summary: for each {@link FLOOR_PAIRS} pair present in the run, the medians of serve's and the
+ * floor's req/s and server CPU per request (for PostgreSQL, server plus database), and the median over rounds of the
+ * per-round ratios serve/floor, against their targets.
+ */
+export function printFloorSummary(variants: readonly Variant[], rounds: ReadonlyArray<Record<string, Result>>): void {
+  const has = (key: string): boolean => variants.some((v) => v.key === key);
+  const pairs = FLOOR_PAIRS.filter((p) => has(p.serve) && has(p.floor));
+  if (pairs.length === 0) return;
+  const name = (key: string): string => variants.find((v) => v.key === key)!.name;
+  const ratios = (f: (x: Result) => number | null, p: FloorPair): number | null =>
+    medianOrNull(
+      rounds.map((r) => {
+        const s = f(r[p.serve]!);
+        const b = f(r[p.floor]!);
+        return s === null || b === null || b === 0 ? null : s / b;
+      }),
+    );
+  const mid = (key: string, f: (x: Result) => number | null): number | null =>
+    medianOrNull(rounds.map((r) => f(r[key]!)));
+  const text = (n: number | null, digits = 0): string => (n === null ? "n/a" : fmt(n, digits));
+  const target = (t: number | undefined, sign: string): string => (t === undefined ? "" : ` (${sign} ${t})`);
+  const rows = pairs.map((p) => [
+    `(${p.serve}) ${name(p.serve)}`,
+    `(${p.floor}) ${name(p.floor)}`,
+    `${text(mid(p.serve, (x) => x.rps))} / ${text(mid(p.floor, (x) => x.rps))}`,
+    `${text(
+      ratios((x) => x.rps, p),
+      2,
+    )}${target(p.rpsTarget, "≥")}`,
+    `${text(mid(p.serve, totalCpu))} / ${text(mid(p.floor, totalCpu))}`,
+    `${text(ratios(totalCpu, p), 2)}${target(p.cpuTarget, "≤")}`,
+  ]);
+  const header = ["serve", "floor", "req/s serve / floor", "req/s ratio", "CPU µs/req serve / floor", "CPU ratio"];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: readonly string[]): string =>
+    cells
+      .map((c, i) => c.padEnd(widths[i]!))
+      .join(" | ")
+      .trimEnd();
+  process.stdout.write(
+    `\nServe against its floor (medians over ${rounds.length} rounds; ratios are medians of per-round ratios; ` +
+      `CPU is the server's, plus the database's for PostgreSQL):\n`,
+  );
+  process.stdout.write(`  ${line(header)}\n  ${widths.map((w) => "-".repeat(w)).join("-|-")}\n`);
+  for (const r of rows) process.stdout.write(`  ${line(r)}\n`);
 }

@@ -1,6 +1,7 @@
 import { dirname } from "node:path";
-import { ConfigError } from "../core/errors.js";
+import { ConfigError, StoreError } from "../core/errors.js";
 import type { Logger } from "../core/logger.js";
+import { ENV } from "../config/env.js";
 import type { Store } from "../store/store.js";
 
 /** The default store: the embedded SQLite file. */
@@ -44,7 +45,16 @@ export async function openStore(url: string, options: OpenStoreOptions = {}): Pr
     if (path.length === 0)
       throw new ConfigError(`--store "${url}": give a file path, e.g. sqlite:./data/intercom-bridge.db`);
     const { createSqliteStore } = await import("../store/sqlite/index.js");
-    return createSqliteStore({ path });
+    try {
+      return createSqliteStore({ path });
+    } catch (error) {
+      // The store names the file and the reason; say how to point the command elsewhere. The remedy is the operator's
+      // (another path, or permissions), so it is a configuration error: exit 2.
+      if (!(error instanceof StoreError)) throw error;
+      throw new ConfigError(`${error.message}. Point --store at a usable file: sqlite:<path> (or ${ENV.store})`, {
+        cause: error,
+      });
+    }
   }
   if (url.startsWith("redis://") || url.startsWith("rediss://")) {
     return openRedis(url, options);

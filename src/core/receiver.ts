@@ -1,4 +1,5 @@
 import { ConfigError, IntercomBridgeError, PayloadError, SignatureVerificationError, StoreError } from "./errors.js";
+import { bodyBase64IfNotUtf8 } from "./exact-body.js";
 import { createLogger, type Logger } from "./logger.js";
 import { dedupeKeyOf, itemIdOf, parseNotification } from "./notification.js";
 import { createRouter, type ErrorHandler, type Handler, type HandlerOptions, type Router } from "./router.js";
@@ -160,7 +161,9 @@ export function createReceiver(options: ReceiverOptions): Receiver {
       retry: t.retry ? resolveRetry(retry, t.retry, `handler "${t.name}" retry`) : retry,
       orderingKey: ordered ? orderingKeyOf(t.name, appId, itemId) : null,
     }));
-    const text = typeof body === "string" ? body : rawBodyToBuffer(body).toString("utf8");
+    const bytes = typeof body === "string" ? null : rawBodyToBuffer(body);
+    const text = bytes === null ? (body as string) : bytes.toString("utf8");
+    const bodyBase64 = bytes === null ? undefined : bodyBase64IfNotUtf8(bytes, text);
     const headers: Record<string, string> = {};
     for (const name of ["content-type", "user-agent", "x-forwarded-for"]) {
       const v = getHeader(input.headers, name);
@@ -174,6 +177,7 @@ export function createReceiver(options: ReceiverOptions): Receiver {
           queue: "inbound",
           topic: n.topic,
           body: text,
+          ...(bodyBase64 !== undefined ? { bodyBase64 } : {}),
           appId,
           notificationId: n.id,
           itemId,

@@ -4,6 +4,7 @@
  * under a timeout, and reports failures. Routing a topic to names happens at receive time, in `core/router.ts`; this
  * file must not import the router or the receiver (it takes the lookup as a parameter), nor a store or a framework.
  */
+import { recordBodyBytes } from "../core/exact-body.js";
 import { HandlerMissingError, HandlerTimeoutError } from "../core/errors.js";
 import type { Logger } from "../core/logger.js";
 import type { IntercomNotification } from "../topics/index.js";
@@ -23,8 +24,13 @@ export interface HandlerContext {
   deliveryId: string;
   /** The handler's registered name. */
   name: string;
-  /** The notification body exactly as received (e.g. to forward or archive it byte for byte). */
+  /**
+   * The notification body as text, decoded as UTF-8. It is exactly what was received unless the body was not valid
+   * UTF-8; to forward, sign or archive it byte for byte, use {@link HandlerContext.rawBodyBytes}.
+   */
   rawBody: string;
+  /** The notification body exactly as received, byte for byte (what Intercom signed). */
+  rawBodyBytes: Buffer;
 }
 
 /** What dispatch needs of the router: a registration by name, and the `onError` listeners. */
@@ -58,6 +64,7 @@ export function createRunner(router: HandlerLookup, options: RunnerOptions): Job
     const reg = router.get(job.target);
     if (!reg) throw new HandlerMissingError(job.target);
     const notification = JSON.parse(job.record.body) as IntercomNotification<string>;
+    let bytes: Buffer | undefined;
     const timeoutMs = reg.timeoutMs ?? options.handlerTimeoutMs;
     const timeout = new AbortController();
     const combined = AbortSignal.any([signal, timeout.signal]);
@@ -91,6 +98,10 @@ export function createRunner(router: HandlerLookup, options: RunnerOptions): Job
             deliveryId: job.id,
             name: job.target,
             rawBody: job.record.body,
+            // Built on first use: most handlers never read the bytes.
+            get rawBodyBytes() {
+              return (bytes ??= recordBodyBytes(job.record));
+            },
           }),
         ),
         timedOut,

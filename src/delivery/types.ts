@@ -43,8 +43,13 @@ export interface StoredRecord {
   queue: QueueName;
   /** Notification topic (inbound) or `event_name` (outbox). */
   topic: string;
-  /** The raw body exactly as received (inbound) or the event JSON (outbox), UTF-8. */
+  /** The raw body as received (inbound) or the event JSON (outbox), as text (decoded as UTF-8). */
   body: string;
+  /**
+   * Present only when the received body is not valid UTF-8: its exact bytes, base64 (`body` then holds them decoded,
+   * invalid sequences as U+FFFD, for display). Stores keep it as given; forwards and replays send these bytes.
+   */
+  bodyBase64?: string;
   /** Workspace `app_id` (inbound), or null. */
   appId: string | null;
   /** Intercom's notification id (`notif_…`), or null (`ping`, outbound events). */

@@ -62,6 +62,8 @@ export function createForwardHandler(url: string, secret: string): Handler {
   target.password = "";
   const href = target.href;
   return async (notification, ctx) => {
+    // The bytes Intercom signed, not the decoded text: they differ when the body is not valid UTF-8.
+    const body = new Uint8Array(ctx.rawBodyBytes);
     let res: Response;
     try {
       res = await fetch(href, {
@@ -69,13 +71,13 @@ export function createForwardHandler(url: string, secret: string): Handler {
         headers: {
           "content-type": "application/json",
           "user-agent": "intercom-bridge",
-          "x-hub-signature": sign(ctx.rawBody, secret),
+          "x-hub-signature": sign(body, secret),
           "x-intercom-bridge-delivery": ctx.deliveryId,
           "x-intercom-bridge-attempt": String(ctx.attempt),
           "x-intercom-topic": notification.topic,
           ...(authorization ? { authorization } : {}),
         },
-        body: ctx.rawBody,
+        body,
         signal: ctx.signal,
         redirect: "manual",
       });

@@ -125,6 +125,13 @@ export function validateEnqueueInput(input: EnqueueInput): void {
     throw new ConfigError("record.queue must be inbound or outbox");
   }
   if (typeof input.record.body !== "string") throw new ConfigError("record.body must be a string");
+  const { bodyBase64 } = input.record;
+  if (
+    bodyBase64 !== undefined &&
+    (typeof bodyBase64 !== "string" || Buffer.from(bodyBase64, "base64").toString("base64") !== bodyBase64)
+  ) {
+    throw new ConfigError("record.bodyBase64 must be canonical base64 (the exact bytes of the body)");
+  }
   if (!Number.isFinite(input.record.createdAt)) throw new ConfigError("record.createdAt must be a number");
   input.deliveries.forEach((d, i) => validateDelivery(d, i));
 }

@@ -234,7 +234,7 @@ export class MemoryStore implements Store {
           more = true;
           break;
         }
-        const { body: _body, headers: _headers, ...rest } = entry.record;
+        const { body: _body, bodyBase64: _bytes, headers: _headers, ...rest } = entry.record;
         items.push({ record: clone(rest), jobs: entry.jobs.map((j) => this.summary(j)) });
       }
       const last = items.at(-1);

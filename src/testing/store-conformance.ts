@@ -94,6 +94,27 @@ export function defineStoreConformance(name: string, factory: () => Promise<Stor
     });
 
     describe("enqueue", () => {
+      it("keeps a body that is not valid UTF-8 byte for byte (bodyBase64), and none for valid UTF-8", async () => {
+        const bytes = Buffer.concat([
+          Buffer.from('{"a":"'),
+          Buffer.from([0x80, 0xc0, 0xaf, 0xe2, 0x82]),
+          Buffer.from('"}'),
+        ]);
+        const record = makeRecord({ body: bytes.toString("utf8"), bodyBase64: bytes.toString("base64") });
+        const r = await enqueueOk(store, input(record, [makeDelivery("a")]));
+        const detail = await store.getRecord(r.recordId);
+        expect(detail?.record).toMatchObject({ body: record.body, bodyBase64: record.bodyBase64 });
+        expect((await store.getJob(r.jobIds[0]!))?.record.bodyBase64).toBe(record.bodyBase64);
+        const seen: Job[] = [];
+        process("inbound", async (job) => void seen.push(job));
+        await waitFor(() => seen.length === 1);
+        expect(Buffer.from(seen[0]!.record.bodyBase64 ?? "", "base64").equals(bytes)).toBe(true);
+        const plain = await enqueueOk(store, input(makeRecord(), []));
+        expect((await store.getRecord(plain.recordId))?.record).not.toHaveProperty("bodyBase64");
+        const listed = await store.listRecords({ recordId: r.recordId });
+        expect(listed.items[0]?.record).not.toHaveProperty("bodyBase64");
+      });
+
       it("stores the record and one pending job per delivery when the key is new", async () => {
         const record = makeRecord({ body: '{"a":1,  "kept":"exactly"}', headers: { "user-agent": "Intercom" } });
         const r = await enqueueOk(store, input(record, [makeDelivery("a"), makeDelivery("b")]));

@@ -2,6 +2,8 @@
  * Runs `intercom-bridge serve` (from src, through tsx) as a real child process for end-to-end tests.
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { existsSync, readdirSync, statSync } from "node:fs";
+import { join } from "node:path";
 import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
 import { sign } from "../../src/core/signature.js";
@@ -29,7 +31,7 @@ export interface ServeProcess {
   output(): string;
   /** Sends a signed notification body; returns status and parsed body. */
   post(
-    body: string,
+    body: string | Buffer,
     init?: { secret?: string; headers?: Record<string, string> },
   ): Promise<{ status: number; body: unknown }>;
   /** SIGTERM and wait for exit; resolves with the exit code. */
@@ -38,18 +40,43 @@ export interface ServeProcess {
   kill9(): Promise<void>;
 }
 
-/** Starts serve with the given flags and environment and waits until /healthz answers. */
-export async function startServe(args: string[], env: Record<string, string>, secret: string): Promise<ServeProcess> {
-  const port = await freePort();
-  const child = spawn(
-    process.execPath,
-    ["--import", "tsx", CLI, "serve", "--port", String(port), "--log-level", "warn", ...args],
-    {
-      cwd: ROOT,
-      env: { ...process.env, INTERCOM_CLIENT_SECRET: secret, INTERCOM_BRIDGE_ADMIN_TOKEN: "test-admin-token", ...env },
-      stdio: ["ignore", "pipe", "pipe"],
-    },
+/** The built CLI (`npm run build`), which the reliability tests kill and restart: it starts faster than through tsx. */
+export const BUILT_CLI = fileURLToPath(new URL("../../dist/cli/main.js", import.meta.url));
+
+/** Throws when `dist/` is missing or older than a file in `src/`, so a test never exercises stale code. */
+function assertBuildIsCurrent(): void {
+  if (!existsSync(BUILT_CLI)) throw new Error(`${BUILT_CLI} is missing: run npm run build first`);
+  const builtAt = statSync(BUILT_CLI).mtimeMs;
+  const src = join(ROOT, "src");
+  const newer = readdirSync(src, { recursive: true, encoding: "utf8" }).find(
+    (f) => f.endsWith(".ts") && statSync(join(src, f)).mtimeMs > builtAt,
   );
+  if (newer) throw new Error(`src/${newer} is newer than ${BUILT_CLI}: run npm run build first`);
+}
+
+/** How to start serve, besides its flags. */
+export interface StartServeOptions {
+  /** Listen on this port (e.g. the one a killed instance used) instead of a free one. */
+  port?: number;
+  /** Run the built CLI in `dist/` instead of the sources through tsx. */
+  built?: boolean;
+}
+
+/** Starts serve with the given flags and environment and waits until /healthz answers. */
+export async function startServe(
+  args: string[],
+  env: Record<string, string>,
+  secret: string,
+  options: StartServeOptions = {},
+): Promise<ServeProcess> {
+  const port = options.port ?? (await freePort());
+  if (options.built) assertBuildIsCurrent();
+  const entry = options.built ? [BUILT_CLI] : ["--import", "tsx", CLI];
+  const child = spawn(process.execPath, [...entry, "serve", "--port", String(port), "--log-level", "warn", ...args], {
+    cwd: ROOT,
+    env: { ...process.env, INTERCOM_CLIENT_SECRET: secret, INTERCOM_BRIDGE_ADMIN_TOKEN: "test-admin-token", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let out = "";
   child.stdout.on("data", (d: Buffer) => (out += d.toString()));
   child.stderr.on("data", (d: Buffer) => (out += d.toString()));
@@ -83,7 +110,7 @@ export async function startServe(args: string[], env: Record<string, string>, se
           "x-hub-signature": sign(body, init.secret ?? secret),
           ...init.headers,
         },
-        body,
+        body: typeof body === "string" ? body : new Uint8Array(body),
       });
       const text = await res.text();
       let parsed: unknown = text;

@@ -81,6 +81,31 @@ describe("serve --forward", () => {
     expect(deliveries.map((d) => d.headers["x-intercom-bridge-attempt"])).toEqual(["1", "2"]);
   });
 
+  it("stores, forwards and replays a body that is not valid UTF-8 byte for byte, and shows it decoded", async () => {
+    const id = `notif_${randomUUID()}`;
+    const head = `{"type":"notification_event","topic":"conversation.user.replied","app_id":"fw","id":"${id}","created_at":${Math.floor(Date.now() / 1000)},"data":{"type":"notification_event_data","item":{"type":"conversation","id":"c2","note":"`;
+    // A lone continuation byte, an overlong encoding and a truncated sequence: what Intercom signed, not text.
+    const body = Buffer.concat([Buffer.from(head), Buffer.from([0x80, 0xc0, 0xaf, 0xe2, 0x82]), Buffer.from('"}}}')]);
+    expect((await server.post(body)).status).toBe(200);
+    const exact = () => received.filter((r) => r.body.equals(body));
+    await waitFor(() => exact().length === 2, { timeoutMs: 10_000 });
+    for (const d of exact()) expect(verifySignature(d.body, d.headers["x-hub-signature"], FORWARD_SECRET)).toBe(true);
+    expect(received.filter((r) => r.body.includes(Buffer.from(id)) && !r.body.equals(body))).toEqual([]);
+
+    // A replay sends the same bytes again.
+    const replay = runCli(["replay", id, "--store", `sqlite:${join(dir, "bridge.db")}`]);
+    expect(replay.code, replay.stderr).toBe(0);
+    await waitFor(() => exact().length === 3, { timeoutMs: 10_000 });
+
+    // Operators see it decoded, the invalid bytes as U+FFFD.
+    const shown = runCli(["inspect", id, "--store", `sqlite:${join(dir, "bridge.db")}`]);
+    expect(shown.code, shown.stderr).toBe(0);
+    const note = (JSON.parse(body.toString("utf8")) as { data: { item: { note: string } } }).data.item.note;
+    expect(note).toBe("\uFFFD".repeat(4));
+    expect(shown.stdout).toContain(`"note": "${note}"`);
+    expect(shown.stdout).toContain("not valid UTF-8");
+  });
+
   it("does not forward topics outside the pattern", async () => {
     const before = received.length;
     const id = `notif_${randomUUID()}`;

@@ -3,33 +3,13 @@
  * timeout (408 and the connection closed), signature checks before the body is read, the connection cap, client
  * aborts (not internal errors), and the documented JSON error shape for answers the HTTP layer gives on its own.
  */
-import { connect, type Socket } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { head, open, parseAnswer } from "../helpers/raw-http.js";
 import { startServe, type ServeProcess } from "../helpers/serve-process.js";
 import { sign } from "../../src/core/signature.js";
 
 const SECRET = "slow-client-secret";
 const ADMIN = "test-admin-token";
-
-/** A raw connection: what it received, and when the server closed it (ms after opening). */
-interface Raw {
-  socket: Socket;
-  received(): string;
-  closed: Promise<number>;
-}
-
-function open(port: number): Promise<Raw> {
-  return new Promise((resolve, reject) => {
-    const started = Date.now();
-    const socket = connect(port, "127.0.0.1");
-    let data = "";
-    socket.on("data", (d: Buffer) => (data += d.toString()));
-    socket.on("error", () => undefined); // a reset after the answer is part of what is tested
-    const closed = new Promise<number>((r) => socket.once("close", () => r(Date.now() - started)));
-    socket.once("connect", () => resolve({ socket, received: () => data, closed }));
-    socket.once("error", reject);
-  });
-}
 
 function notification(): string {
   return JSON.stringify({
@@ -40,19 +20,6 @@ function notification(): string {
     created_at: Math.floor(Date.now() / 1000),
     data: { type: "notification_event_data", item: { type: "ping", message: "hi" } },
   });
-}
-
-/** Request head of a POST to the webhook path. */
-function head(headers: Record<string, string>): string {
-  const lines = Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`);
-  return `POST /webhooks/intercom HTTP/1.1\r\nHost: 127.0.0.1\r\n${lines.join("")}\r\n`;
-}
-
-/** Status line, and the parsed JSON body of a raw HTTP answer. */
-function parseAnswer(raw: string): { status: number; body: unknown } {
-  const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(raw)?.[1]);
-  const text = raw.slice(raw.indexOf("\r\n\r\n") + 4);
-  return { status, body: text ? (JSON.parse(text) as unknown) : undefined };
 }
 
 async function metric(server: ServeProcess, outcome: string): Promise<number> {

@@ -116,6 +116,11 @@ export function registerOperatorCommands(program: Command): void {
         `  item        ${r.itemId ?? "-"}`,
         `  created_at  ${new Date(r.createdAt * 1000).toISOString()}`,
         `  received    ${new Date(r.receivedAt).toISOString()}`,
+        ...(r.bodyBase64 !== undefined
+          ? [
+              `  body        not valid UTF-8 (${Buffer.from(r.bodyBase64, "base64").length} bytes): shown decoded, invalid bytes as U+FFFD; forwards and replays send the exact bytes`,
+            ]
+          : []),
         "",
         `Deliveries (${detail.jobs.length}):`,
       ];

@@ -147,6 +147,7 @@ export class EnqueueBatcher {
       created: [] as number[],
       headers: [] as (string | null)[],
       body: [] as string[],
+      bodyBase64: [] as (string | null)[],
     };
     const jobs = {
       i: [] as number[],
@@ -172,6 +173,7 @@ export class EnqueueBatcher {
       cols.created.push(r.createdAt);
       cols.headers.push(r.headers === undefined ? null : JSON.stringify(r.headers));
       cols.body.push(r.body);
+      cols.bodyBase64.push(r.bodyBase64 ?? null);
       input.deliveries.forEach((d, idx) => {
         jobs.i.push(i);
         jobs.idx.push(idx);
@@ -211,6 +213,7 @@ export class EnqueueBatcher {
         jobs.delay,
         jobs.jitter,
         jobs.maxDelay,
+        cols.bodyBase64,
       ],
     );
     const results: EnqueueResult[] = inputs.map(() => ({ status: "duplicate", recordId: null }));
@@ -235,8 +238,8 @@ export function enqueueSql(s: string): string {
   return `WITH sc AS (SELECT set_config('synchronous_commit', 'on', true) AS v),
 input AS (
   SELECT * FROM unnest($1::int[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::text[], $7::text[], $8::text[],
-                       $9::text[], $10::bigint[], $11::text[], $12::text[])
-    AS t(i, queue, key, id, expires_at, topic, app_id, notification_id, item_id, created_at, headers, body)
+                       $9::text[], $10::bigint[], $11::text[], $12::text[], $23::text[])
+    AS t(i, queue, key, id, expires_at, topic, app_id, notification_id, item_id, created_at, headers, body, body_base64)
 ),
 d AS (
   INSERT INTO ${s}.dedupe AS x (queue, key, record_id, expires_at)
@@ -246,8 +249,10 @@ d AS (
   RETURNING x.record_id
 ),
 rec AS (
-  INSERT INTO ${s}.records (id, queue, topic, app_id, notification_id, item_id, created_at, received_at, headers, body)
-  SELECT i.id, i.queue, i.topic, i.app_id, i.notification_id, i.item_id, i.created_at, $13, i.headers, i.body
+  INSERT INTO ${s}.records (id, queue, topic, app_id, notification_id, item_id, created_at, received_at, headers, body,
+    body_base64)
+  SELECT i.id, i.queue, i.topic, i.app_id, i.notification_id, i.item_id, i.created_at, $13, i.headers, i.body,
+    i.body_base64
   FROM input i JOIN d ON d.record_id = i.id ORDER BY i.i
   RETURNING seq, id, queue, created_at
 ),

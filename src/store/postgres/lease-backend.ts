@@ -275,7 +275,7 @@ cu AS (
   FROM c, ${s}.records r WHERE j.seq = c.seq AND r.seq = j.record_seq
   RETURNING j.seq AS j_seq, j.idx, j.target, j.attempts, j.max_attempts, j.backoff_type, j.backoff_delay_ms,
     j.backoff_jitter, j.backoff_max_ms, r.seq, r.id, r.queue, r.topic, r.app_id, r.notification_id, r.item_id,
-    r.created_at, r.received_at, r.headers, r.body
+    r.created_at, r.received_at, r.headers, r.body, r.body_base64
 )
 SELECT n.next, n.sc, cu.* FROM (
   SELECT (SELECT v FROM sc) AS sc,

@@ -133,6 +133,8 @@ export interface RecordRow {
   received_at: number;
   headers: string | null;
   body: string;
+  /** The exact bytes, base64, of a body that is not valid UTF-8; NULL otherwise (absent from summary queries). */
+  body_base64?: string | null;
 }
 
 /** Converts a stored row to the record the contract returns. */
@@ -149,6 +151,7 @@ export function toRecord(r: RecordRow): RecordWithId {
     receivedAt: r.received_at,
   };
   if (r.headers !== null) record.headers = JSON.parse(r.headers) as Record<string, string>;
+  if (r.body_base64 !== undefined && r.body_base64 !== null) record.bodyBase64 = r.body_base64;
   return record;
 }
 

@@ -267,6 +267,8 @@ export class RedisEnqueuer {
     if (record.notificationId !== null) fields.push("nid", record.notificationId);
     if (record.itemId !== null) fields.push("item", record.itemId);
     if (record.headers) fields.push("hdr", JSON.stringify(record.headers));
+    // The exact bytes of a body that is not valid UTF-8 (the hash is read back as UTF-8 text).
+    if (record.bodyBase64 !== undefined) fields.push("b64", record.bodyBase64);
     const indices = recordIndices(k, queue, record.topic, record.appId, record.itemId, record.notificationId);
     const minute = Math.floor(receivedAt / 60_000) * 60_000;
     const keys = [dk, k.record(recordId), ...indices, k.topics(queue), k.minute(queue, minute)];

@@ -176,6 +176,7 @@ export function toRecord(id: string, h: Record<string, string>): RecordWithId | 
     createdAt: row.createdAt,
     receivedAt: row.receivedAt,
   };
+  if (h.b64 !== undefined) record.bodyBase64 = h.b64;
   if (h.hdr) record.headers = JSON.parse(h.hdr) as Record<string, string>;
   return record;
 }

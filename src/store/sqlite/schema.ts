@@ -17,7 +17,8 @@ export interface RecordRow {
   created_at: number;
   received_at: number;
   headers: string | null;
-  body: string;
+  /** Text; a BLOB of the exact bytes when the body is not valid UTF-8 (see `bodyBase64`). */
+  body: string | Buffer;
 }
 
 /**
@@ -45,13 +46,14 @@ export function toRecord(r: RecordRow): RecordWithId {
     id: r.id,
     queue: r.queue,
     topic: r.topic,
-    body: r.body,
+    body: typeof r.body === "string" ? r.body : r.body.toString("utf8"),
     appId: r.app_id,
     notificationId: r.notification_id,
     itemId: r.item_id,
     createdAt: r.created_at,
     receivedAt: r.received_at,
   };
+  if (typeof r.body !== "string") record.bodyBase64 = r.body.toString("base64");
   if (r.headers !== null) record.headers = JSON.parse(r.headers) as Record<string, string>;
   return record;
 }

@@ -46,6 +46,7 @@ import type {
 import { GroupCommit } from "./group-commit.js";
 import { createSqliteLimiters } from "./limiter.js";
 import { migrate } from "./migrate.js";
+import { openError } from "./open-error.js";
 import type { SqliteStoreOptions } from "./options.js";
 import { jobConditions } from "./query.js";
 import { SqliteReader } from "./reader.js";
@@ -121,7 +122,7 @@ export class SqliteStore implements Store {
       if (!isMemory) mkdirSync(dirname(options.path), { recursive: true });
       this.db = new Database(options.path, { timeout: options.busyTimeoutMs ?? 5000 });
     } catch (error) {
-      throw wrap(error, "open");
+      throw isMemory ? wrap(error, "open") : openError(options.path, error);
     }
     try {
       this.db.pragma("journal_mode = WAL");
@@ -134,7 +135,7 @@ export class SqliteStore implements Store {
       this.writer = new SqliteWriter(this.db, { synchronous, processingSynchronous, clock: this.clock });
     } catch (error) {
       this.db.close();
-      throw wrap(error, "open");
+      throw isMemory ? wrap(error, "open") : openError(options.path, error);
     }
     if (options.writerThread ?? (!isMemory && options.clock === undefined)) {
       if (isMemory) throw new ConfigError("writerThread needs a database file, not :memory:");

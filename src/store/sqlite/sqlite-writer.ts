@@ -142,7 +142,8 @@ export class SqliteWriter {
       record.createdAt,
       now,
       record.headers === undefined ? null : JSON.stringify(record.headers),
-      record.body,
+      // The exact bytes as a BLOB when the text is not them (a body that is not valid UTF-8).
+      record.bodyBase64 === undefined ? record.body : Buffer.from(record.bodyBase64, "base64"),
     );
     const recordSeq = Number(info.lastInsertRowid);
     const jobIds = this.insertJobs(recordSeq, id, record.queue, record.createdAt, now, 0, input.deliveries);

@@ -85,6 +85,39 @@ describe("createReceiver", () => {
     });
   });
 
+  describe("exact bytes", () => {
+    it("gives handlers the exact bytes of a body that is not valid UTF-8, and its text decoded", async () => {
+      const r = receiver();
+      const text = body("conversation.user.replied").replace(
+        '"delivery_attempts"',
+        '"note":"\uFFFD","delivery_attempts"',
+      );
+      // The same body with raw invalid bytes where the text has U+FFFD: what was signed is these bytes.
+      const bytes = Buffer.from(text.replace("\uFFFD", "\u0000"), "utf8");
+      bytes[bytes.indexOf(0)] = 0xff;
+      const seen: Array<{ raw: string; bytes: Buffer }> = [];
+      r.on("conversation.user.replied", (_n, ctx) => void seen.push({ raw: ctx.rawBody, bytes: ctx.rawBodyBytes }));
+      const result = await r.receive({ body: bytes, headers: { "x-hub-signature": sign(bytes, SECRET) } });
+      const stored = (await r.store.getRecord(result.recordId!))?.record;
+      expect(stored?.body).toBe(text);
+      expect(stored?.bodyBase64).toBe(bytes.toString("base64"));
+      r.start();
+      await waitFor(() => seen.length === 1);
+      expect(seen[0]!.raw).toBe(text);
+      expect(seen[0]!.bytes.equals(bytes)).toBe(true);
+      await r.close(100);
+    });
+
+    it("keeps no second copy of a valid UTF-8 body, even one that contains U+FFFD itself", async () => {
+      const r = receiver();
+      const text = body("ping").replace('"delivery_attempts"', '"note":"\uFFFD","delivery_attempts"');
+      const bytes = Buffer.from(text, "utf8");
+      const result = await r.receive({ body: bytes, headers: { "x-hub-signature": sign(bytes, SECRET) } });
+      expect((await r.store.getRecord(result.recordId!))?.record).not.toHaveProperty("bodyBase64");
+      await r.close(100);
+    });
+  });
+
   describe("delivery", () => {
     it("aborts a handler's signal after its timeout and records IB_ERR_HANDLER_TIMEOUT", async () => {
       const r = receiver({ handlerTimeoutMs: 40, retry: { maxAttempts: 1 } });
