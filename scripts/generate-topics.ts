@@ -25,7 +25,7 @@ const CATALOGUE_FILE = join(SCRIPTS_DIR, "topic-catalogue.yaml");
 const OUT_DIR = join(ROOT, "src", "topics", "generated");
 
 /** Where a topic name comes from; see the header of `topic-catalogue.yaml`. */
-export const TOPIC_SOURCES = ["docs", "docs-1.x", "openapi-preview", "capture", "intercom-bridge"] as const;
+export const TOPIC_SOURCES = ["docs", "docs-2.5", "docs-1.x", "openapi-preview", "capture", "intercom-bridge"] as const;
 
 /** One validated catalogue entry. */
 export interface CatalogueEntry {

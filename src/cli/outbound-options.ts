@@ -18,7 +18,7 @@ export function outboundOptions(label = ""): Option[] {
       .default(10_000),
     new Option(
       "--rate-limit-window-seconds <n>",
-      `${label}rate-limit window length (Intercom: 10; X-RateLimit-* do not say it, so match a fake-intercom's --window-seconds)`,
+      `${label}rate-limit window length assumed until Intercom's answers show it (the window end comes from X-RateLimit-Reset and the length from successive resets; Intercom: 10)`,
     )
       .env(ENV.rateLimitWindowSeconds)
       .argParser(secondsArg)
@@ -30,6 +30,13 @@ export function outboundOptions(label = ""): Option[] {
       .env(ENV.metadataOverflow)
       .choices(["error", "truncate"])
       .default("error"),
+    new Option(
+      "--metadata-key-case <mode>",
+      `${label}metadata keys that differ only in case (Plan, plan), which Intercom treats as one key: accepted with a warning (warn) or refused (error)`,
+    )
+      .env(ENV.metadataKeyCase)
+      .choices(["warn", "error"])
+      .default("warn"),
     new Option(
       "--max-event-names <n>",
       `${label}distinct event names before a warning (Intercom keeps 120 active names per workspace and answers 422 past them)`,

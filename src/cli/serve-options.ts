@@ -45,6 +45,7 @@ export interface ServeFlags {
   metadataOverflow: "error" | "truncate";
   /** A duration, or `off`. */
   reconcileMinGap: number | "off";
+  metadataKeyCase: "warn" | "error";
 }
 
 const g = (group: string, option: Option): Option => option.helpGroup(`${group}:`);

@@ -19,6 +19,7 @@ export const ENV = Object.freeze({
   rateLimitPerMinute: "INTERCOM_BRIDGE_RATE_LIMIT_PER_MINUTE",
   rateLimitWindowSeconds: "INTERCOM_BRIDGE_RATE_LIMIT_WINDOW_SECONDS",
   metadataOverflow: "INTERCOM_BRIDGE_METADATA_OVERFLOW",
+  metadataKeyCase: "INTERCOM_BRIDGE_METADATA_KEY_CASE",
 });
 
 /** The client secrets from `INTERCOM_CLIENT_SECRET` (or its alias `INTERCOM_WEBHOOK_SECRET`), comma-separated for rotation. */

@@ -1,7 +1,41 @@
+/**
+ * `fake-intercom`: a local stand-in for Intercom's REST API for development, tests and benches. This file is the
+ * server: bearer-token check, `X-RateLimit-*` windows announced through `X-RateLimit-Reset` as Intercom does (429
+ * `rate_limit_exceeded` past the budget), fault injection (errors, slow answers, answers lost after the request was
+ * processed), control endpoints, and dispatch to route modules. The Data Events routes live in
+ * `fake-intercom-events.ts`; other API areas plug in as extra route modules (`fake-intercom-api.ts`). Imports only
+ * Node built-ins and its own modules.
+ */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { createHash, randomUUID, timingSafeEqual } from "node:crypto";
-import { createFakeWorkspace, isWorkspacePath, type FakeWorkspace } from "../reconcile/fake-workspace.js";
+import { createHash, timingSafeEqual } from "node:crypto";
+import {
+  emptyWorkspace,
+  errorReply,
+  injectedError,
+  type FakeCounter,
+  type FakeReply,
+  type FakeRoute,
+  type FakeRouteModule,
+  type FakeStoredEvent,
+  type FakeWorkspace,
+} from "./fake-intercom-api.js";
+import { dataEventsRoutes } from "./fake-intercom-events.js";
+import {
+  createFakeWorkspace as createSearchWorkspace,
+  type FakeWorkspace as FakeSearchWorkspace,
+} from "../reconcile/fake-workspace.js";
+
+export type {
+  FakeEventSummary,
+  FakeReply,
+  FakeRoute,
+  FakeRouteContext,
+  FakeRouteModule,
+  FakeStoredEvent,
+  FakeWorkspace,
+} from "./fake-intercom-api.js";
+export { errorReply, jsonReply } from "./fake-intercom-api.js";
 
 function tokensEqual(a: string, b: string): boolean {
   return timingSafeEqual(createHash("sha256").update(a).digest(), createHash("sha256").update(b).digest());
@@ -17,8 +51,14 @@ export interface FakeIntercomOptions {
   token?: string;
   /** Requests allowed per window (`X-RateLimit-Limit`). @defaultValue 1666 (10,000/min over 10 s windows) */
   limitPerWindow?: number;
-  /** Window length, ms. Windows start at multiples of it since the epoch. @defaultValue 10_000 */
+  /**
+   * Window length, ms. Windows start at `windowOffsetMs` past multiples of it since the epoch, and every answer
+   * announces the end of the current one in `X-RateLimit-Reset` (unix seconds, as Intercom sends it).
+   * @defaultValue 10_000
+   */
   windowMs?: number;
+  /** Where windows start within `windowMs`, ms (Intercom's windows need not sit on epoch multiples). @defaultValue 0 */
+  windowOffsetMs?: number;
   /** Distinct event names accepted before 422 (facts §2.3). @defaultValue 120 */
   maxEventNames?: number;
   /**
@@ -26,6 +66,11 @@ export interface FakeIntercomOptions {
    * @defaultValue identifiers starting with `missing` are unknown
    */
   contactExists?: (identifier: { user_id?: string; id?: string; email?: string }) => boolean;
+  /**
+   * More API areas to serve, behind the same token check, rate limit and fault injection, sharing the same workspace.
+   * The Data Events module is always served. @defaultValue none
+   */
+  routes?: readonly FakeRouteModule[];
   /** `app.id_code` answered by `GET /me`. @defaultValue "fakeapp1" */
   appId?: string;
   /** IANA timezone of the workspace: where contacts search's calendar days begin. @defaultValue "UTC" */
@@ -50,26 +95,15 @@ export interface FakeIntercomFaults {
    * stored the event but answered late. Set above the client timeout to simulate a hang. @defaultValue 0
    */
   delayMs?: number;
+  /**
+   * The next N requests to a fault-injectable route (`POST /events`) are processed (the event is recorded) and then
+   * their connection is reset instead of answered, as on a volatile network where the 202 is lost. @defaultValue 0
+   */
+  loseAnswerNext?: number;
+  /** Fraction (0–1) of those requests whose answer is lost that way, at random. @defaultValue 0 */
+  loseAnswerRate?: number;
   /** Replace the accepted token (to simulate a revoked token). */
   token?: string;
-}
-
-/** One accepted event as the fake stored it. */
-export interface FakeStoredEvent {
-  /** As sent (the fake compares names case-insensitively, with `.`/`$` as `-`, like Intercom). */
-  event_name: string;
-  /** As sent, unix seconds. */
-  created_at: number;
-  /** The contact's external id, when sent. */
-  user_id?: string;
-  /** The Intercom contact id, when sent. */
-  id?: string;
-  /** The contact's email, when sent. */
-  email?: string;
-  /** The first 10 metadata keys (Intercom ignores the rest). */
-  metadata?: Record<string, unknown>;
-  /** Epoch ms the request arrived. */
-  receivedAtMs: number;
 }
 
 /** Counters for assertions and benches. */
@@ -92,6 +126,8 @@ export interface FakeIntercomStats {
   requestsByWindow: Record<string, number>;
   /** `POST /events` per `Intercom-Version` header value (`(none)` when absent). */
   intercomVersions: Record<string, number>;
+  /** Requests processed whose answer was lost on purpose (`loseAnswerNext`, `loseAnswerRate`). */
+  answersLost: number;
 }
 
 /** A running fake Intercom. */
@@ -106,13 +142,13 @@ export interface FakeIntercom {
   events(): FakeStoredEvent[];
   /** Changes fault injection; omitted fields keep their value. */
   setFaults(faults: FakeIntercomFaults): void;
-  /** Clears events, counters and faults (not the workspace's items). */
+  /** Clears events, counters and faults (not the search workspace's items). */
   reset(): void;
   /**
-   * The seeded conversations, contacts and tickets behind `GET /me` and the search endpoints. Searches and `/me`
-   * share the bearer token and the rate-limit window of `/events`.
+   * The seeded conversations, contacts and tickets behind `GET /me` and the search endpoints (seed them with
+   * `POST /_fake/items/<resource>` or `seedWorkspace`); searches share the token check and rate limit of `/events`.
    */
-  readonly workspace: FakeWorkspace;
+  readonly workspace: FakeSearchWorkspace;
   /** Stops listening and drops open connections (in-flight requests get no answer). */
   close(): Promise<void>;
 }
@@ -127,37 +163,8 @@ const EMPTY_STATS = (): FakeIntercomStats => ({
   metadataKeysDropped: 0,
   requestsByWindow: {},
   intercomVersions: {},
+  answersLost: 0,
 });
-
-/** The `error.list` code and message Intercom uses for each status (facts §2.4), for injected failures. */
-const INJECTED_ERRORS: Record<number, [code: string, message: string]> = {
-  400: ["parameter_invalid", "Injected bad request"],
-  401: ["unauthorized", "Access Token Invalid"],
-  403: ["forbidden", "Injected forbidden: the token may not use this API"],
-  404: ["not_found", "User Not Found"],
-  406: ["unsupported", "Injected unsupported Accept header"],
-  408: ["request_timeout", "Injected request timeout"],
-  409: ["conflict", "Injected conflict"],
-  422: ["unprocessable_entity", "Injected unprocessable entity"],
-  429: ["rate_limit_exceeded", "Injected rate limit exceeded"],
-  500: ["server_error", "Injected server error"],
-  502: ["server_error", "Injected bad gateway"],
-  503: ["service_unavailable", "Injected service unavailable"],
-  504: ["request_timeout", "Injected gateway timeout"],
-};
-
-/** The injected `error.list` for `status`: Intercom's code for it, else `client_error` / `server_error`. */
-function injectedError(status: number): { code: string; message: string } {
-  const known = INJECTED_ERRORS[status];
-  if (known) return { code: known[0], message: known[1] };
-  return status >= 500
-    ? { code: "server_error", message: `Injected server error ${status}` }
-    : { code: "client_error", message: `Injected client error ${status}` };
-}
-
-function errorList(code: string, message: string): string {
-  return JSON.stringify({ type: "error.list", request_id: randomUUID(), errors: [{ code, message }] });
-}
 
 async function readBody(req: IncomingMessage): Promise<string> {
   const chunks: Buffer[] = [];
@@ -165,14 +172,44 @@ async function readBody(req: IncomingMessage): Promise<string> {
   return Buffer.concat(chunks).toString("utf8");
 }
 
+type Faults = Required<Omit<FakeIntercomFaults, "token">>;
+const NO_FAULTS: Faults = {
+  failNext: 0,
+  failStatus: 500,
+  failRate: 0,
+  delayMs: 0,
+  loseAnswerNext: 0,
+  loseAnswerRate: 0,
+};
+
 /**
- * Starts a local stand-in for Intercom's `POST /events`, `GET /events` and `GET /me` (facts §2): bearer-token check,
- * `error.list`
- * errors, the 10-key metadata rule, dedupe on (contact, name, `created_at`), `X-RateLimit-*` windows with 429
- * `rate_limit_exceeded`, and injectable 5xx and slow answers. Control endpoints: `GET /_fake/stats`,
- * `GET /_fake/events`, `POST /_fake/control` (a {@link FakeIntercomFaults} body), `POST /_fake/reset`. It also serves
- * `GET /me` and the conversations, contacts and tickets search endpoints over a seeded workspace (see
- * `reconcile/fake-workspace.ts`: `POST /_fake/items/<resource>`, `POST /_fake/search-control`).
+ * `GET /me` (who the token belongs to: the token check `intercom-bridge doctor` makes, and the `app.id_code` that
+ * `reconcile` reads) and the conversations, contacts and tickets search endpoints, over the seeded search workspace.
+ */
+function searchRoutes(ws: FakeSearchWorkspace): FakeRouteModule {
+  const route = (method: "GET" | "POST", path: string): FakeRoute => ({
+    method,
+    path,
+    handle: (ctx) => ws.answer(path, ctx.json === undefined ? "" : JSON.stringify(ctx.json)),
+  });
+  return {
+    name: "workspace",
+    routes: [
+      route("GET", "/me"),
+      route("POST", "/conversations/search"),
+      route("POST", "/contacts/search"),
+      route("POST", "/tickets/search"),
+    ],
+  };
+}
+
+/**
+ * Starts a local stand-in for Intercom's REST API: the Data Events routes (`POST /events`, `GET /events` with and
+ * without `summary=true`, `POST /events/summaries`; facts §2), `GET /me` (the token check `intercom-bridge doctor` makes), plus any
+ * extra route modules, behind a bearer-token
+ * check, `error.list` errors, `X-RateLimit-*` windows with 429 `rate_limit_exceeded`, and injectable errors, slow
+ * answers and lost answers. Control endpoints: `GET /_fake/stats`, `GET /_fake/events`, `POST /_fake/control` (a
+ * {@link FakeIntercomFaults} body), `POST /_fake/reset`.
  * @example
  * const fake = await startFakeIntercom({ token: "t", limitPerWindow: 500, windowMs: 2_000 });
  * // … point INTERCOM_API_BASE_URL at fake.url …
@@ -181,54 +218,61 @@ async function readBody(req: IncomingMessage): Promise<string> {
 export async function startFakeIntercom(options: FakeIntercomOptions = {}): Promise<FakeIntercom> {
   const limit = options.limitPerWindow ?? 1666;
   const windowMs = options.windowMs ?? 10_000;
-  const maxEventNames = options.maxEventNames ?? 120;
+  const offsetMs = (((options.windowOffsetMs ?? 0) % windowMs) + windowMs) % windowMs;
   const contactExists =
     options.contactExists ??
     ((c: { user_id?: string; id?: string; email?: string }) =>
       ![c.user_id, c.id, c.email].some((v) => v?.startsWith("missing")));
-  let token = options.token ?? "test-token";
-  let faults: Required<Omit<FakeIntercomFaults, "token">> = { failNext: 0, failStatus: 500, failRate: 0, delayMs: 0 };
-  let stats = EMPTY_STATS();
-  let stored: FakeStoredEvent[] = [];
-  let keys = new Set<string>();
-  let names = new Set<string>();
-  let windowStart = 0;
-  let windowCount = 0;
-  const workspace = createFakeWorkspace({
+  const searchWorkspace = createSearchWorkspace({
     ...(options.appId !== undefined ? { appId: options.appId } : {}),
     ...(options.timezone !== undefined ? { timezone: options.timezone } : {}),
   });
+  const modules = [
+    dataEventsRoutes({ maxEventNames: options.maxEventNames ?? 120, contactExists }),
+    searchRoutes(searchWorkspace),
+    ...(options.routes ?? []),
+  ];
+  const routes = new Map<string, FakeRoute>();
+  for (const m of modules)
+    for (const r of m.routes) {
+      const key = `${r.method} ${r.path}`;
+      if (routes.has(key)) throw new Error(`fake-intercom: route ${key} of module "${m.name}" is already served`);
+      routes.set(key, r);
+    }
+  const paths = new Set([...routes.values()].map((r) => r.path));
+  let token = options.token ?? "test-token";
+  let faults: Faults = { ...NO_FAULTS };
+  let stats = EMPTY_STATS();
+  let workspace: FakeWorkspace = emptyWorkspace();
+  let windowStart = 0;
+  let windowCount = 0;
 
   const count = (status: number): void => {
     stats.byStatus[status] = (stats.byStatus[status] ?? 0) + 1;
   };
-  const send = (res: ServerResponse, status: number, body: string, headers: Record<string, string> = {}): void => {
-    count(status);
+  const send = (res: ServerResponse, reply: FakeReply, headers: Record<string, string> = {}): void => {
+    count(reply.status);
     const write = (): void => {
       if (res.destroyed) return;
-      res.writeHead(status, { ...(body ? { "content-type": "application/json" } : {}), ...headers });
-      res.end(body);
+      res.writeHead(reply.status, { ...(reply.body ? { "content-type": "application/json" } : {}), ...headers });
+      res.end(reply.body);
     };
     // A slow answer: the request is processed at once (as a slow Intercom may have done) and answered late.
     if (faults.delayMs > 0 && !(res.req.url ?? "").startsWith("/_fake/")) setTimeout(write, faults.delayMs);
     else write();
   };
 
-  /**
-   * The bearer-token check and the rate-limit window every API request goes through. Returns the `X-RateLimit-*`
-   * headers to answer with, or null when it already answered (401, 406, 429).
-   */
-  const admit = (req: IncomingMessage, res: ServerResponse): Record<string, string> | null => {
+  const handleApi = async (req: IncomingMessage, res: ServerResponse, url: URL, route: FakeRoute): Promise<void> => {
+    const isEventPost = req.method === "POST" && url.pathname === "/events";
     const auth = req.headers.authorization;
     const given = typeof auth === "string" ? /^Bearer\s+(\S+)$/i.exec(auth)?.[1] : undefined;
     if (given === undefined || !tokensEqual(given, token)) {
       // No rate-limit headers without valid credentials (facts §2.6).
-      if (req.method === "POST" && (req.url ?? "").startsWith("/events")) stats.requests++;
-      send(res, 401, errorList("unauthorized", "Access Token Invalid"));
-      return null;
+      if (isEventPost) stats.requests++;
+      return send(res, errorReply(401, "unauthorized", "Access Token Invalid"));
     }
     const now = Date.now();
-    const ws = Math.floor(now / windowMs) * windowMs;
+    const ws = now - ((now - offsetMs) % windowMs);
     if (ws !== windowStart) {
       windowStart = ws;
       windowCount = 0;
@@ -237,10 +281,10 @@ export async function startFakeIntercom(options: FakeIntercomOptions = {}): Prom
     const rl = {
       "x-ratelimit-limit": String(limit),
       "x-ratelimit-remaining": String(Math.max(0, limit - windowCount)),
-      // Unix seconds as Intercom sends; fractional only when a test window is not whole seconds.
+      // Unix seconds as Intercom sends; fractional only when a test window or offset is not whole seconds.
       "x-ratelimit-reset": String((ws + windowMs) / 1000),
     };
-    if (req.method === "POST" && (req.url ?? "").startsWith("/events")) {
+    if (isEventPost) {
       stats.requests++;
       stats.requestsByWindow[ws] = (stats.requestsByWindow[ws] ?? 0) + 1;
       const version = typeof req.headers["intercom-version"] === "string" ? req.headers["intercom-version"] : "(none)";
@@ -249,128 +293,55 @@ export async function startFakeIntercom(options: FakeIntercomOptions = {}): Prom
     // A missing or incompatible Accept header can produce 406 (facts §2.1).
     const accept = req.headers.accept;
     if (typeof accept === "string" && !/application\/json|\*\/\*/.test(accept)) {
-      send(res, 406, errorList("unsupported", "Accept must allow application/json"), rl);
-      return null;
+      return send(res, errorReply(406, "unsupported", "Accept must allow application/json"), rl);
     }
     if (windowCount > limit) {
       stats.rateLimited++;
       stats.rateLimitedByWindow[ws] = (stats.rateLimitedByWindow[ws] ?? 0) + 1;
-      send(
-        res,
-        429,
-        errorList("rate_limit_exceeded", `Exceeded rate limit of ${limit} in ${windowMs / 1000}_seconds`),
-        rl,
-      );
-      return null;
-    }
-    return rl;
-  };
-
-  const handleEvents = async (req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> => {
-    const rl = admit(req, res);
-    if (rl === null) return;
-    const now = Date.now();
-    const ws = Math.floor(now / windowMs) * windowMs;
-    if (req.method === "GET") {
-      if (url.searchParams.get("type") !== "user")
-        return send(res, 400, errorList("parameter_invalid", "type must be user"), rl);
-      const uid = url.searchParams.get("user_id");
-      const email = url.searchParams.get("email");
-      const iid = url.searchParams.get("intercom_user_id");
-      if (uid === null && email === null && iid === null)
-        return send(res, 400, errorList("parameter_not_found", "user_id, email or intercom_user_id required"), rl);
-      const list = stored
-        .filter(
-          (e) =>
-            (uid !== null && e.user_id === uid) ||
-            (email !== null && e.email === email) ||
-            (iid !== null && e.id === iid),
-        )
-        .map(({ receivedAtMs: _r, ...e }) => ({ type: "event", ...e }));
       return send(
         res,
-        200,
-        JSON.stringify({ type: "event.list", events: list, pages: { next: null, since: null } }),
+        errorReply(429, "rate_limit_exceeded", `Exceeded rate limit of ${limit} in ${windowMs / 1000}_seconds`),
         rl,
       );
     }
-
-    const raw = await readBody(req);
-    let body: unknown;
-    try {
-      body = JSON.parse(raw);
-    } catch {
-      return send(res, 400, errorList("parameter_invalid", "Request body is not valid JSON"), rl);
+    let json: unknown;
+    if (req.method === "POST" || req.method === "PUT") {
+      try {
+        json = JSON.parse(await readBody(req));
+      } catch {
+        return send(res, errorReply(400, "parameter_invalid", "Request body is not valid JSON"), rl);
+      }
     }
-    if (faults.failNext > 0 || (faults.failRate > 0 && Math.random() < faults.failRate)) {
+    if (route.faultInjectable && (faults.failNext > 0 || (faults.failRate > 0 && Math.random() < faults.failRate))) {
       if (faults.failNext > 0) faults.failNext--;
       if (faults.failStatus === 429) {
         stats.rateLimited++;
         stats.rateLimitedByWindow[ws] = (stats.rateLimitedByWindow[ws] ?? 0) + 1;
       }
-      const injected = injectedError(faults.failStatus);
-      return send(res, faults.failStatus, errorList(injected.code, injected.message), rl);
+      return send(res, injectedError(faults.failStatus), rl);
     }
-    const e = body as Partial<FakeStoredEvent> | null;
-    if (typeof e !== "object" || e === null || typeof e.event_name !== "string" || e.event_name === "") {
-      return send(res, 400, errorList("parameter_not_found", "event_name not specified"), rl);
-    }
-    if (typeof e.created_at !== "number")
-      return send(res, 400, errorList("parameter_not_found", "created_at not specified"), rl);
-    const ident =
-      typeof e.user_id === "string"
-        ? `u:${e.user_id}`
-        : typeof e.id === "string"
-          ? `i:${e.id}`
-          : typeof e.email === "string"
-            ? `e:${e.email}`
-            : null;
-    if (ident === null) return send(res, 400, errorList("parameter_not_found", "user_id, id or email required"), rl);
-    let metadata: Record<string, unknown> | undefined;
-    if (e.metadata !== undefined) {
-      if (typeof e.metadata !== "object" || e.metadata === null || Array.isArray(e.metadata)) {
-        return send(res, 400, errorList("parameter_invalid", "Invalid metadata"), rl);
-      }
-      const entries = Object.entries(e.metadata);
-      for (const [, v] of entries) {
-        const ok =
-          typeof v === "string" ||
-          typeof v === "number" ||
-          (typeof v === "object" &&
-            v !== null &&
-            !Array.isArray(v) &&
-            ["amount,currency", "url,value"].includes(Object.keys(v).sort().join(",")));
-        if (!ok) return send(res, 400, errorList("parameter_invalid", "Invalid metadata"), rl);
-      }
-      // Intercom keeps the first 10 keys and silently ignores the rest (facts §2.3).
-      stats.metadataKeysDropped += Math.max(0, entries.length - 10);
-      metadata = Object.fromEntries(entries.slice(0, 10));
-    }
-    const c: { user_id?: string; id?: string; email?: string } = {};
-    if (typeof e.user_id === "string") c.user_id = e.user_id;
-    if (typeof e.id === "string") c.id = e.id;
-    if (typeof e.email === "string") c.email = e.email;
-    if (!contactExists(c)) return send(res, 404, errorList("not_found", "User Not Found"), rl);
-    const name = e.event_name.toLowerCase().replace(/[.$]/g, "-");
-    if (!names.has(name) && names.size >= maxEventNames) {
-      return send(res, 422, errorList("422", `Cannot have more than ${maxEventNames} active event names`), rl);
-    }
-    const key = `${ident}\u0000${name}\u0000${e.created_at}`;
-    if (keys.has(key)) {
-      stats.duplicates++;
-      return send(res, 202, "", rl);
-    }
-    keys.add(key);
-    names.add(name);
-    stats.accepted++;
-    stored.push({
-      ...c,
-      event_name: e.event_name,
-      created_at: e.created_at,
-      ...(metadata ? { metadata } : {}),
-      receivedAtMs: now,
+    const reply = await route.handle({
+      req,
+      url,
+      json,
+      nowMs: now,
+      workspace,
+      count: (counter: FakeCounter, by = 1) => {
+        stats[counter] += by;
+      },
     });
-    return send(res, 202, "", rl);
+    const loseAnswer =
+      route.faultInjectable &&
+      reply.status < 300 &&
+      (faults.loseAnswerNext > 0 || (faults.loseAnswerRate > 0 && Math.random() < faults.loseAnswerRate));
+    if (loseAnswer) {
+      // Processed, then the connection drops before any answer: the client cannot tell whether it worked.
+      if (faults.loseAnswerNext > 0) faults.loseAnswerNext--;
+      stats.answersLost++;
+      req.socket.resetAndDestroy();
+      return;
+    }
+    return send(res, reply, rl);
   };
 
   const server = createServer((req, res) => {
@@ -378,36 +349,37 @@ export async function startFakeIntercom(options: FakeIntercomOptions = {}): Prom
     const run = async (): Promise<void> => {
       if (url.pathname.startsWith("/_fake/")) {
         const controlBody = req.method === "GET" ? "" : await readBody(req);
-        const control = workspace.control(req.method, url.pathname, controlBody);
-        if (control) return send(res, control.status, control.body);
-        if (url.pathname === "/_fake/stats") return send(res, 200, JSON.stringify(stats));
-        if (url.pathname === "/_fake/events") return send(res, 200, JSON.stringify(stored));
+        const control = searchWorkspace.control(req.method, url.pathname, controlBody);
+        if (control) return send(res, control);
+        if (url.pathname === "/_fake/stats") return send(res, { status: 200, body: JSON.stringify(stats) });
+        if (url.pathname === "/_fake/events") return send(res, { status: 200, body: JSON.stringify(workspace.events) });
         if (url.pathname === "/_fake/reset" && req.method === "POST") {
           fake.reset();
-          return send(res, 204, "");
+          return send(res, { status: 204, body: "" });
         }
         if (url.pathname === "/_fake/control" && req.method === "POST") {
           try {
             fake.setFaults(JSON.parse(controlBody) as FakeIntercomFaults);
           } catch {
-            return send(res, 400, errorList("parameter_invalid", "control body must be JSON"));
+            return send(res, errorReply(400, "parameter_invalid", "control body must be JSON"));
           }
-          return send(res, 200, JSON.stringify({ ...faults, limitPerWindow: limit, windowMs }));
+          return send(res, {
+            status: 200,
+            body: JSON.stringify({ ...faults, limitPerWindow: limit, windowMs, windowOffsetMs: offsetMs }),
+          });
         }
-        return send(res, 404, errorList("not_found", "Unknown control endpoint"));
+        return send(res, errorReply(404, "not_found", "Unknown control endpoint"));
       }
-      if (url.pathname === "/events" && (req.method === "POST" || req.method === "GET"))
-        return handleEvents(req, res, url);
-      if (isWorkspacePath(req.method, url.pathname)) {
-        const rl = admit(req, res);
-        if (rl === null) return;
-        const answer = workspace.answer(url.pathname, req.method === "POST" ? await readBody(req) : "");
-        return send(res, answer.status, answer.body, rl);
-      }
-      return send(res, 404, errorList("not_found", "Resource Not Found"));
+      const route = routes.get(`${req.method ?? "GET"} ${url.pathname}`);
+      if (route !== undefined) return handleApi(req, res, url, route);
+      // Intercom answers 404 for an unsupported method too (facts §2.4).
+      return send(
+        res,
+        errorReply(404, "not_found", paths.has(url.pathname) ? "Unsupported method" : "Resource Not Found"),
+      );
     };
     run().catch(() => {
-      if (!res.headersSent) send(res, 500, errorList("server_error", "fake-intercom failed"));
+      if (!res.headersSent) send(res, errorReply(500, "server_error", "fake-intercom failed"));
     });
   });
   await new Promise<void>((resolve, reject) => {
@@ -419,8 +391,8 @@ export async function startFakeIntercom(options: FakeIntercomOptions = {}): Prom
     url: `http://${options.host ?? "127.0.0.1"}:${port}`,
     port,
     stats: () => structuredClone(stats),
-    events: () => stored.slice(),
-    workspace,
+    events: () => workspace.events.slice(),
+    workspace: searchWorkspace,
     setFaults(f) {
       if (f.token !== undefined) token = f.token;
       faults = {
@@ -428,14 +400,14 @@ export async function startFakeIntercom(options: FakeIntercomOptions = {}): Prom
         failStatus: f.failStatus ?? faults.failStatus,
         failRate: f.failRate ?? faults.failRate,
         delayMs: f.delayMs ?? faults.delayMs,
+        loseAnswerNext: f.loseAnswerNext ?? faults.loseAnswerNext,
+        loseAnswerRate: f.loseAnswerRate ?? faults.loseAnswerRate,
       };
     },
     reset() {
       stats = EMPTY_STATS();
-      stored = [];
-      keys = new Set();
-      names = new Set();
-      faults = { failNext: 0, failStatus: 500, failRate: 0, delayMs: 0 };
+      workspace = emptyWorkspace();
+      faults = { ...NO_FAULTS };
     },
     close: () =>
       new Promise<void>((resolve) => {

@@ -1,31 +1,34 @@
+/**
+ * The Data Events outbox (`createEventTracker`): validates events, stores them durably with a dedupe key, and runs the
+ * worker that sends them (see `send-runner.ts`), paced by the rate gate (`rate-limit.ts`). Waiting for deliveries
+ * lives in `job-waiter.ts`. Depends on the store contract only, never on a store implementation.
+ */
 import { createHash } from "node:crypto";
 import type { IntercomClient } from "intercom-client";
 import { systemClock, type Clock } from "../core/clock.js";
-import {
-  ConfigError,
-  EventValidationError,
-  IntercomApiError,
-  RateLimitedError,
-  UnrecoverableError,
-  type EventValidationIssue,
-} from "../core/errors.js";
+import { ConfigError, EventValidationError, type EventValidationIssue } from "../core/errors.js";
 import { createLogger, type Logger } from "../core/logger.js";
 import { DEFAULTS, requireInt, resolveRetry } from "../config/options.js";
-import type { Job, JobId, JobState, JobSummary, RetryPolicy } from "../delivery/types.js";
+import type { JobId, JobSummary, RetryPolicy } from "../delivery/types.js";
 import type { DeliveryStore, Processor, StoreCoordination, StoreReader } from "../store/store.js";
-import { classifySendResult } from "./classify.js";
 import { createEventNameTracker, DEFAULT_MAX_EVENT_NAMES } from "./event-names.js";
 import { createIntercomEventSender, type IntercomEventSender, type IntercomRegion } from "./intercom-api.js";
+import { createJobWaiter, TERMINAL_STATES, type EventWaitOptions } from "./job-waiter.js";
 import {
   budgetPerWindow,
   createRateGate,
   DEFAULT_RATE_LIMIT_PER_MINUTE,
   DEFAULT_RATE_LIMIT_WINDOW_MS,
+  OUTBOX_CLOCK_NOTE,
   OUTBOX_LIMITER,
   PAUSE_REASON_UNAUTHORIZED,
   type RateGate,
 } from "./rate-limit.js";
+import { createSendRunner } from "./send-runner.js";
 import { checkEvent, type DataEvent, type ValidateEventOptions } from "./validate-event.js";
+import type { WindowClockSource } from "./window-clock.js";
+
+export type { EventWaitOptions } from "./job-waiter.js";
 
 /** The stable delivery target name of outbound events (STYLE §5). */
 export const OUTBOX_TARGET = "intercom-events";
@@ -57,8 +60,18 @@ export interface EventTrackerOptions {
   timeoutMs?: number;
   /** Intercom rate limit, requests per minute, until `X-RateLimit-Limit` says otherwise. @defaultValue 10_000 */
   rateLimitPerMinute?: number;
-  /** Rate-limit window, ms (Intercom uses 10 s windows; facts §2.6). @defaultValue 10_000 */
+  /**
+   * Rate-limit window length assumed until Intercom's answers show it, ms (Intercom uses 10 s windows; facts §2.6).
+   * The window end comes from `X-RateLimit-Reset` and the length is measured from successive resets; what one instance
+   * learned is shared with the others on the same store. @defaultValue 10_000
+   */
   rateLimitWindowMs?: number;
+  /**
+   * Requests this process sends before the first `X-RateLimit-*` headers are known (from its own answers or from
+   * another instance on the same store); the rest wait for them, so a small limit is not overshot in the first window.
+   * @defaultValue 1
+   */
+  firstBurst?: number;
   /** Retry policy for 5xx, 408, timeouts and network errors. @defaultValue 10 attempts, exponential 1 s ×2, cap 5 min */
   retry?: Partial<RetryPolicy>;
   /** Requests in flight at once in this process. @defaultValue 8 */
@@ -71,6 +84,11 @@ export interface EventTrackerOptions {
   dedupeTtlMs?: number;
   /** More than 10 metadata keys: refuse (`"error"`) or keep the first 10 with a warning. @defaultValue "error" */
   metadataOverflow?: ValidateEventOptions["metadataOverflow"];
+  /**
+   * Metadata keys that differ only in case (`Plan`, `plan`; Intercom treats them as one): accept with a warning
+   * (`"warn"`) or refuse the event (`"error"`). @defaultValue "warn"
+   */
+  metadataKeyCase?: ValidateEventOptions["metadataKeyCase"];
   /** Distinct event names before a warning (Intercom keeps 120 active ones). @defaultValue 120 */
   maxEventNames?: number;
   /** Pause after a 401/403 before the next event probes the token again, ms. @defaultValue 300_000 */
@@ -113,16 +131,6 @@ export interface TrackOptions {
   dedupeKey?: string;
 }
 
-/** Options of {@link EventTracker.waitFor}. */
-export interface EventWaitOptions {
-  /** Stop waiting after this long, ms. @defaultValue no limit */
-  timeoutMs?: number;
-  /** Stop waiting when aborted. */
-  signal?: AbortSignal;
-  /** Called when more deliveries finished: how many of `total` are `done` or `dead`. */
-  onProgress?: (settled: number, total: number) => void;
-}
-
 /** Sending status, for logs, metrics and readiness. */
 export interface OutboxStatus {
   /** `sending`, or why nothing is sent right now. */
@@ -133,8 +141,13 @@ export interface OutboxStatus {
   pauseReason: string | null;
   /** Budget per window in use (corrected from `X-RateLimit-Limit`). */
   perWindow: number;
-  /** Length of one rate-limit window, ms (`rateLimitWindowMs`). */
+  /** Length of one rate-limit window in use, ms: `rateLimitWindowMs` until learned from `X-RateLimit-Reset`. */
   windowMs: number;
+  /**
+   * Where the window clock comes from: `assumed` (the configured length, nothing announced yet), `announced` (the
+   * window end from `X-RateLimit-Reset`, the length still assumed) or `learned` (the length measured from resets).
+   */
+  windowSource: WindowClockSource;
   /** Last 401/403 seen by this process, epoch ms, or null. */
   lastUnauthorizedAt: number | null;
   /** Requests in flight in this process. */
@@ -186,8 +199,6 @@ export function eventDedupeKey(event: DataEvent): string {
   return `evt_${createHash("sha256").update(id).digest("hex").slice(0, 40)}`;
 }
 
-const TERMINAL: ReadonlySet<JobState> = new Set<JobState>(["done", "dead"]);
-
 /**
  * Creates the durable Data Events outbox: `track()` validates and stores; the worker (`start()`) sends with the
  * `intercom-client` SDK, paced to Intercom's window budget shared through the store, and classifies every answer.
@@ -219,12 +230,17 @@ export function createEventTracker(options: EventTrackerOptions): EventTracker {
     1,
   );
   const pauseRecheckMs = requireInt(options.pauseRecheckMs ?? 5_000, "pauseRecheckMs", 1);
-  const validateOptions: ValidateEventOptions = { metadataOverflow: options.metadataOverflow ?? "error" };
+  const validateOptions: ValidateEventOptions = {
+    metadataOverflow: options.metadataOverflow ?? "error",
+    metadataKeyCase: options.metadataKeyCase ?? "warn",
+  };
   const names = createEventNameTracker(store, options.maxEventNames ?? DEFAULT_MAX_EVENT_NAMES);
   const limiter = store.limiter(OUTBOX_LIMITER);
   const gate: RateGate = createRateGate({
     limiter,
+    clockNote: store.limiter(OUTBOX_CLOCK_NOTE),
     clock,
+    ...(options.firstBurst !== undefined ? { firstBurst: requireInt(options.firstBurst, "firstBurst", 1) } : {}),
     windowMs,
     initialPerWindow: budgetPerWindow(perMinute, windowMs),
     maxInlineWaitMs: Math.min(15_000, Math.floor(leaseMs / 2)),
@@ -248,84 +264,8 @@ export function createEventTracker(options: EventTrackerOptions): EventTracker {
   getSender();
 
   let processor: Processor | undefined;
-  let inFlight = 0;
-  let lastUnauthorizedAt: number | null = null;
-  let isUnauthorized = false;
-  let rateLimitLoggedUntil = 0;
-  const pending = new Set<JobId>();
-  const locallyTerminal = new Set<JobId>();
-  let waiting = 0;
-  let wakers: (() => void)[] = [];
-
-  const settle = (jobId: JobId): void => {
-    pending.delete(jobId);
-    if (waiting > 0) locallyTerminal.add(jobId);
-    const ws = wakers;
-    wakers = [];
-    for (const w of ws) w();
-  };
-
-  const run = async (job: Job, signal: AbortSignal): Promise<void> => {
-    const event = JSON.parse(job.record.body) as DataEvent;
-    await gate.acquire(signal);
-    inFlight++;
-    const sentAt = clock.now();
-    let result;
-    try {
-      result = await getSender().send(event, signal);
-    } finally {
-      inFlight--;
-    }
-    if (result.status !== null) gate.recordLatency(clock.now() - sentAt);
-    await gate.observe(result.rateLimit, inFlight);
-    const now = clock.now();
-    const outcome = classifySendResult(result, now);
-    switch (outcome.kind) {
-      case "sent":
-        if (isUnauthorized) {
-          isUnauthorized = false;
-          log.info({ jobId: job.id }, "Intercom accepted the access token again; outbound events resumed");
-        }
-        return;
-      case "rate-limited":
-        await gate.pause(outcome.resumeAtMs, "rate-limited");
-        if (outcome.resumeAtMs > rateLimitLoggedUntil) {
-          rateLimitLoggedUntil = outcome.resumeAtMs;
-          log.warn(
-            { resumeAt: new Date(outcome.resumeAtMs).toISOString() },
-            "Intercom answered 429; outbound events paused until the window resets",
-          );
-        }
-        throw new RateLimitedError(
-          outcome.resumeAtMs - now,
-          `Intercom 429 rate_limit_exceeded; paused until ${new Date(outcome.resumeAtMs).toISOString()}`,
-        );
-      case "unauthorized": {
-        lastUnauthorizedAt = now;
-        const until = now + unauthorizedPauseMs;
-        if (!isUnauthorized) {
-          isUnauthorized = true;
-          // Loud once per pause, not once per event; the token itself is never logged.
-          log.error(
-            { status: outcome.status, pausedUntil: new Date(until).toISOString() },
-            `Intercom rejected the access token (${outcome.status}); ALL outbound events are paused. Fix INTERCOM_ACCESS_TOKEN (write permission), then run "intercom-bridge events resume" or wait for the automatic re-check.`,
-          );
-        }
-        await gate.pause(until, PAUSE_REASON_UNAUTHORIZED);
-        throw new RateLimitedError(
-          Math.min(unauthorizedPauseMs, pauseRecheckMs),
-          `${outcome.reason}; outbound events paused (unauthorized)`,
-        );
-      }
-      case "retry":
-        throw new IntercomApiError(outcome.status ?? 0, outcome.reason, withDetails(result));
-      case "failed":
-        // Keeps Intercom's status, code and message in the message; the store records it as the job's last error.
-        throw new UnrecoverableError(outcome.reason, {
-          cause: new IntercomApiError(outcome.status, outcome.reason, withDetails(result)),
-        });
-    }
-  };
+  const runner = createSendRunner({ gate, sender: getSender, clock, log, unauthorizedPauseMs, pauseRecheckMs });
+  const waiter = createJobWaiter(store, clock, () => processor !== undefined);
 
   const track = async (input: unknown, trackOptions: TrackOptions = {}): Promise<TrackResult> => {
     const checked = checkEvent(input, { ...validateOptions, nowMs: clock.now() });
@@ -358,7 +298,7 @@ export function createEventTracker(options: EventTrackerOptions): EventTracker {
     });
     if (result.status === "enqueued") {
       const jobId = result.jobIds[0] ?? null;
-      if (jobId !== null) pending.add(jobId);
+      if (jobId !== null) waiter.track(jobId);
       return { id: result.recordId, jobId, isDuplicate: false, event, warnings };
     }
     let jobId: JobId | null = null;
@@ -368,68 +308,11 @@ export function createEventTracker(options: EventTrackerOptions): EventTracker {
       const job = detail?.jobs[0];
       if (job) {
         jobId = job.id;
-        if (!TERMINAL.has(job.state)) pending.add(job.id);
+        if (!TERMINAL_STATES.has(job.state)) waiter.track(job.id);
       }
       if (detail) stored = JSON.parse(detail.record.body) as DataEvent;
     }
     return { id: result.recordId ?? "", jobId, isDuplicate: true, event: stored, warnings };
-  };
-
-  const waitFor = async (jobIds: readonly JobId[], waitOptions: EventWaitOptions = {}): Promise<JobSummary[]> => {
-    const deadline = clock.now() + (waitOptions.timeoutMs ?? Number.POSITIVE_INFINITY);
-    const { signal, onProgress } = waitOptions;
-    const open = new Set(jobIds);
-    waiting++;
-    try {
-      let pollEveryMs = 20;
-      let lastSlowPollAt = 0;
-      while (open.size > 0) {
-        // Completions in this process arrive through processor events; jobs run elsewhere are polled, a slice at a time.
-        // A local completion is confirmed from the store (its settlement may still be on the way).
-        // Without a local worker every open job is polled (a slice at a time); with one, jobs finished here are
-        // checked at once and the rest (run by other instances) only once a second.
-        const candidates = new Set<JobId>();
-        for (const id of locallyTerminal) if (open.has(id)) candidates.add(id);
-        if (processor === undefined || clock.now() - lastSlowPollAt >= 1_000) {
-          lastSlowPollAt = clock.now();
-          for (const id of open) {
-            if (candidates.size >= 100 + locallyTerminal.size) break;
-            candidates.add(id);
-          }
-        }
-        let progressed = false;
-        for (const id of candidates) {
-          const job = await store.getJob(id);
-          if (job === undefined || TERMINAL.has(job.state)) {
-            open.delete(id);
-            locallyTerminal.delete(id);
-            progressed = true;
-          }
-        }
-        if (progressed) onProgress?.(jobIds.length - open.size, jobIds.length);
-        if (open.size === 0 || clock.now() >= deadline || signal?.aborted) break;
-        pollEveryMs = progressed ? 20 : Math.min(1_000, pollEveryMs * 2);
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(() => wake(), Math.min(pollEveryMs, Math.max(1, deadline - clock.now())));
-          const wake = (): void => {
-            clearTimeout(timer);
-            signal?.removeEventListener("abort", wake);
-            resolve();
-          };
-          wakers.push(wake);
-          signal?.addEventListener("abort", wake, { once: true });
-        });
-      }
-    } finally {
-      waiting--;
-      if (waiting === 0) locallyTerminal.clear();
-    }
-    const out: JobSummary[] = [];
-    for (const id of jobIds) {
-      const job = await store.getJob(id);
-      if (job) out.push(job);
-    }
-    return out;
   };
 
   return {
@@ -446,18 +329,18 @@ export function createEventTracker(options: EventTrackerOptions): EventTracker {
       return out;
     },
     async flush(timeoutMs) {
-      await waitFor([...pending], timeoutMs === undefined ? {} : { timeoutMs });
+      await waiter.waitFor(waiter.pending(), timeoutMs === undefined ? {} : { timeoutMs });
     },
-    waitFor,
+    waitFor: (jobIds, waitOptions) => waiter.waitFor(jobIds, waitOptions),
     start() {
-      processor ??= store.process("outbox", run, {
+      processor ??= store.process("outbox", (job, signal) => runner.run(job, signal), {
         concurrency,
         leaseMs,
         ordered: false,
         ...(options.pollMs !== undefined ? { pollMs: options.pollMs } : {}),
         on: {
           finished: (e) => {
-            if (e.outcome === "completed" || e.outcome === "dead") settle(e.jobId);
+            if (e.outcome === "completed" || e.outcome === "dead") waiter.settled(e.jobId);
           },
         },
       });
@@ -483,21 +366,15 @@ export function createEventTracker(options: EventTrackerOptions): EventTracker {
         pausedUntil: paused ? s.pausedUntil : null,
         pauseReason: paused ? s.pauseReason : null,
         perWindow: gate.perWindow,
-        windowMs,
-        lastUnauthorizedAt,
-        inFlight,
+        windowMs: gate.windowMs,
+        windowSource: gate.windowSource,
+        lastUnauthorizedAt: runner.lastUnauthorizedAt,
+        inFlight: runner.inFlight,
       };
     },
     async resume() {
-      isUnauthorized = false;
+      runner.clearUnauthorized();
       await limiter.resume();
     },
   };
-}
-
-function withDetails(r: { errorCode?: string; requestId?: string }): { intercomCode?: string; requestId?: string } {
-  const d: { intercomCode?: string; requestId?: string } = {};
-  if (r.errorCode !== undefined) d.intercomCode = r.errorCode;
-  if (r.requestId !== undefined) d.requestId = r.requestId;
-  return d;
 }

@@ -51,6 +51,12 @@ export interface ValidateEventOptions {
    * @defaultValue "error"
    */
   metadataOverflow?: "error" | "truncate";
+  /**
+   * What to do with metadata keys that differ only in case (`Plan` and `plan`), which Intercom treats as one key:
+   * `"warn"` accepts the event with a warning, `"error"` refuses it.
+   * @defaultValue "warn"
+   */
+  metadataKeyCase?: "warn" | "error";
   /** Current time, epoch ms, used to default `created_at`. @defaultValue Date.now() */
   nowMs?: number;
 }
@@ -289,6 +295,10 @@ export function checkEvent(input: unknown, options: ValidateEventOptions = {}): 
         }
         checkMetadataValue(key, value, issues);
       }
+      checkKeyCase(
+        kept.map(([k]) => k),
+        options.metadataKeyCase === "error" ? issues : warnings,
+      );
       metadata = Object.fromEntries(kept) as Record<string, MetadataValue>;
     }
   }
@@ -301,6 +311,21 @@ export function checkEvent(input: unknown, options: ValidateEventOptions = {}): 
   }
   if (metadata !== undefined) event.metadata = metadata;
   return { ok: true, event, warnings };
+}
+
+/** Reports every metadata key that differs from an earlier one only in case: Intercom keeps one of them. */
+function checkKeyCase(keys: readonly string[], into: EventValidationIssue[]): void {
+  const first = new Map<string, string>();
+  for (const key of keys) {
+    const folded = key.toLowerCase();
+    const earlier = first.get(folded);
+    if (earlier === undefined) first.set(folded, key);
+    else
+      into.push({
+        field: `metadata.${key}`,
+        message: `differs from "${earlier}" only in case; Intercom treats them as one key and keeps only one value`,
+      });
+  }
 }
 
 /**

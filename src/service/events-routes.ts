@@ -26,6 +26,8 @@ export interface EventsRoutesOptions {
    * the tracker's `metadataOverflow`. @defaultValue "error"
    */
   metadataOverflow?: "error" | "truncate";
+  /** Metadata keys differing only in case: accept with a warning, or refuse (422). Must match the tracker's. @defaultValue "warn" */
+  metadataKeyCase?: "warn" | "error";
 }
 
 const PRESENTED = EVENT_STATE_NAMES;
@@ -109,7 +111,11 @@ function defineEventsRoutes(app: FastifyInstance, options: EventsRoutesOptions):
     const now = Date.now();
     const invalid: { index: number; issues: EventValidationIssue[] }[] = [];
     inputs.forEach((e, index) => {
-      const c = checkEvent(e, { nowMs: now, metadataOverflow: options.metadataOverflow ?? "error" });
+      const c = checkEvent(e, {
+        nowMs: now,
+        metadataOverflow: options.metadataOverflow ?? "error",
+        metadataKeyCase: options.metadataKeyCase ?? "warn",
+      });
       if (!c.ok) invalid.push({ index, issues: c.issues });
     });
     if (invalid.length > 0) {

@@ -26,6 +26,8 @@ export interface OutboundServiceOptions {
   rateLimitWindowMs?: number;
   /** More than 10 metadata keys in `POST /api/events`: refuse the event, or keep the first 10 with a warning. @defaultValue "error" */
   metadataOverflow?: "error" | "truncate";
+  /** Metadata keys differing only in case in `POST /api/events`: accept with a warning, or refuse. @defaultValue "warn" */
+  metadataKeyCase?: "warn" | "error";
   /** Distinct event names before a warning (Intercom keeps 120 active ones per workspace). @defaultValue 120 */
   maxEventNames?: number;
 }
@@ -68,6 +70,7 @@ export function servicePlugins(
         ...(outbound.maxEventNames ? { maxEventNames: outbound.maxEventNames } : {}),
         ...(outbound.rateLimitWindowMs ? { rateLimitWindowMs: outbound.rateLimitWindowMs } : {}),
         ...(outbound.metadataOverflow ? { metadataOverflow: outbound.metadataOverflow } : {}),
+        ...(outbound.metadataKeyCase ? { metadataKeyCase: outbound.metadataKeyCase } : {}),
         log: ctx.log,
       });
       tracker = t;
@@ -76,6 +79,7 @@ export function servicePlugins(
         adminToken: ctx.adminToken,
         store: ctx.store,
         ...(outbound.metadataOverflow ? { metadataOverflow: outbound.metadataOverflow } : {}),
+        ...(outbound.metadataKeyCase ? { metadataKeyCase: outbound.metadataKeyCase } : {}),
       });
       t.start();
       ctx.onClose(() => t.close());

@@ -365,9 +365,9 @@ export class MemoryStore implements Store {
     const get = (): FixedWindowState => this.limiters.get(name) ?? EMPTY_WINDOW;
     const set = (state: FixedWindowState): void => void this.limiters.set(name, state);
     return {
-      acquire: (max, windowMs) =>
+      acquire: (max, windowMs, originMs = 0) =>
         this.guard(() => {
-          const { waitMs, state } = acquireFixedWindow(get(), max, windowMs, this.clock.now());
+          const { waitMs, state } = acquireFixedWindow(get(), max, windowMs, this.clock.now(), originMs);
           set(state);
           return waitMs;
         }),

@@ -53,11 +53,14 @@ export type EnqueueResult =
 /** A fixed-window rate budget shared by every process using the same store. */
 export interface SharedLimiter {
   /**
-   * Takes one unit of `max` per `windowMs` window. Windows are aligned to multiples of `windowMs` since the epoch
-   * (Intercom's windows reset on such edges), so every backend and instance agrees on where a window ends. Returns 0
-   * when granted, otherwise the ms to wait before trying again (end of window or of a pause).
+   * Takes one unit of `max` per `windowMs` window. Windows start at `originMs + k·windowMs` (k any integer; by
+   * default multiples of `windowMs` since the epoch), so every backend and instance given the same arguments agrees on
+   * where a window ends; the outbox passes the window clock Intercom announces. A call naming another window (another
+   * start) starts its count afresh. Returns 0 when granted, otherwise the ms to wait before trying again (end of window
+   * or of a pause).
+   * @param originMs - any window edge, epoch ms. @defaultValue 0
    */
-  acquire(max: number, windowMs: number): Promise<number>;
+  acquire(max: number, windowMs: number, originMs?: number): Promise<number>;
   /** Nothing is granted before `untilMs` (epoch ms); a later pause extends, an earlier one does not shorten. */
   pauseUntil(untilMs: number, reason: string): Promise<void>;
   /** Lifts a pause now. */

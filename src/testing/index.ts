@@ -11,12 +11,23 @@ export { defineStoreConformance, makeRecord, makeDelivery } from "./store-confor
 export type { StoreFixture } from "./store-conformance.js";
 export { waitFor, sleep } from "./wait-for.js";
 export type { WaitForOptions } from "./wait-for.js";
-export { startFakeIntercom } from "../outbound/fake-intercom.js";
+export { startFakeIntercom, errorReply, jsonReply } from "../outbound/fake-intercom.js";
 export type {
   FakeIntercom,
   FakeIntercomFaults,
   FakeIntercomOptions,
   FakeIntercomStats,
   FakeStoredEvent,
+  FakeEventSummary,
+  FakeReply,
+  FakeRoute,
+  FakeRouteContext,
+  FakeRouteModule,
+  FakeWorkspace,
 } from "../outbound/fake-intercom.js";
-export type { FakeWorkspace, FakeItem, FakeSearchFaults, FakeWorkspaceStats } from "../reconcile/fake-workspace.js";
+export type {
+  FakeWorkspace as FakeSearchWorkspace,
+  FakeItem,
+  FakeSearchFaults,
+  FakeWorkspaceStats,
+} from "../reconcile/fake-workspace.js";

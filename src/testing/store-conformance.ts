@@ -976,6 +976,24 @@ export function defineStoreConformance(name: string, factory: () => Promise<Stor
         expect(Math.abs(now + wait - (current + windowMs))).toBeLessThan(1_000);
       });
 
+      it("places windows at originMs + multiples of the window length when given an origin", async () => {
+        const limiter = store.limiter(`l-${randomUUID()}`);
+        const windowMs = 7_000;
+        const originMs = 2_345;
+        // Start well inside a window, so the acquires below cannot straddle an edge on a slow machine.
+        const into = (((Date.now() - originMs) % windowMs) + windowMs) % windowMs;
+        if (windowMs - into < 2_500) await sleep(windowMs - into + 50);
+        expect(await limiter.acquire(2, windowMs, originMs)).toBe(0);
+        const { windowStart } = await limiter.state();
+        expect((((windowStart - originMs) % windowMs) + windowMs) % windowMs).toBe(0);
+        expect(await limiter.acquire(2, windowMs, originMs)).toBe(0);
+        const wait = await limiter.acquire(2, windowMs, originMs);
+        expect(Math.abs(Date.now() + wait - (windowStart + windowMs))).toBeLessThan(1_000);
+        // The same window named with a corrected length keeps its count; another start begins a fresh one.
+        expect(await limiter.acquire(2, windowMs * 2, windowStart)).toBeGreaterThan(0);
+        expect(await limiter.acquire(2, windowMs, windowStart + 1_000)).toBe(0);
+      });
+
       it("starts a fresh budget in the next window", async () => {
         const limiter = store.limiter(`l-${randomUUID()}`);
         const windowMs = 200;

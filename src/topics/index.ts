@@ -98,9 +98,23 @@ export function isKnownTopic(topic: string): topic is IntercomTopic {
 }
 const KNOWN: ReadonlySet<string> = new Set(topicNames);
 
-/** True when `pattern` (exact, `group.*` or `*`) matches `topic`. `conversation.*` does not match `conversation_part.x`. */
+/**
+ * Topics Intercom spells two ways that are one topic when routing: a handler for either name receives both. The
+ * documentation's spelling first, the one real payloads carry second (facts §1.8).
+ */
+export const TOPIC_ALIASES: ReadonlyArray<readonly [documented: string, delivered: string]> = Object.freeze([
+  ["contact.archive", "contact.archived"] as const,
+]);
+const ALIAS_OF: ReadonlyMap<string, string> = new Map(
+  TOPIC_ALIASES.flatMap(([a, b]) => [[a, b] as const, [b, a] as const]),
+);
+
+/**
+ * True when `pattern` (exact, `group.*` or `*`) matches `topic`. `conversation.*` does not match `conversation_part.x`.
+ * An exact pattern also matches the other spelling of the same topic ({@link TOPIC_ALIASES}).
+ */
 export function topicMatches(pattern: string, topic: string): boolean {
   if (pattern === "*") return true;
   if (pattern.endsWith(".*")) return topic.startsWith(pattern.slice(0, -1));
-  return pattern === topic;
+  return pattern === topic || ALIAS_OF.get(pattern) === topic;
 }

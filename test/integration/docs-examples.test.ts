@@ -143,6 +143,7 @@ describe(
         "tracker",
         "reconcile-handler",
         "testing",
+        "fake-intercom-routes",
       ]);
       expect(markdown).toMatch(/Which should I use: `serve` or the library\?/);
     });

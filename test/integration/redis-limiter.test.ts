@@ -28,7 +28,13 @@ describe.skipIf(!isReachable)("Redis limiter script (the fixed-window table)", (
     for (const step of c.steps) {
       const now = T0 + step.at;
       if ("acquire" in step) {
-        const wait = await cmd.ibLimiterAcquire(key, step.acquire.max, step.acquire.windowMs, now);
+        const wait = await cmd.ibLimiterAcquire(
+          key,
+          step.acquire.max,
+          step.acquire.windowMs,
+          T0 + (step.acquire.originMs ?? 0),
+          now,
+        );
         expect({ at: step.at, wait }).toEqual({ at: step.at, wait: step.wait });
       } else if ("pauseUntil" in step) {
         await cmd.ibLimiterPause(key, T0 + step.pauseUntil, step.reason);

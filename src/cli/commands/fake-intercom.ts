@@ -11,14 +11,14 @@ function fractionArg(value: string): number {
 }
 
 /**
- * `fake-intercom`: a local stand-in for Intercom's `POST /events` and `GET /events`, for development and tests
- * (Intercom cannot be reached from here). Runs until interrupted.
+ * `fake-intercom`: a local stand-in for Intercom's Data Events API (`POST /events`, `GET /events`,
+ * `POST /events/summaries`), for development and tests (Intercom cannot be reached from here). Runs until interrupted.
  */
 export function registerFakeIntercomCommand(program: Command): void {
   program
     .command("fake-intercom")
     .description(
-      "Run a local stand-in for Intercom's Data Events API: POST /events, GET /events?type=user&user_id=…, bearer token, error.list errors, 10-key metadata rule, dedupe on (contact, name, created_at), X-RateLimit-* windows with 429, injectable errors (any 4xx/5xx, each with an error.list body carrying Intercom's code for it) and slow answers. Contacts whose identifier starts with \"missing\" answer 404. Control: GET /_fake/stats, GET /_fake/events, POST /_fake/control {failNext,failStatus,failRate,delayMs,token}, POST /_fake/reset.\n" +
+      "Run a local stand-in for Intercom's Data Events API: POST /events, GET /events?type=user&user_id=… (event.list, or event.summary with summary=true), POST /events/summaries, bearer token, error.list errors, 10-key metadata rule, dedupe on (contact, name, created_at), X-RateLimit-* windows announced through X-RateLimit-Reset with 429 past the budget, injectable errors (any 4xx/5xx, each with an error.list body carrying Intercom's code for it), slow answers and lost answers. Contacts whose identifier starts with \"missing\" answer 404. Control: GET /_fake/stats, GET /_fake/events, POST /_fake/control {failNext,failStatus,failRate,delayMs,loseAnswerNext,loseAnswerRate,token}, POST /_fake/reset.\n" +
         "It also answers GET /me and POST /conversations/search, /contacts/search and /tickets/search over a seeded workspace, with Intercom's query semantics (contacts match dates by calendar day in --timezone; AND/OR groups; cursor pagination). Seed with --seed <file> or POST /_fake/items/<conversations|contacts|tickets> (an item or an array; a known id is updated, updated_at defaults to now); POST /_fake/search-control {failNext,failStatus,skip} injects search failures.",
     )
     .addOption(new Option("--port <port>", "port to listen on (0: any free port)").argParser(intArg(0)).default(4010))
@@ -32,9 +32,20 @@ export function registerFakeIntercomCommand(program: Command): void {
         .default(1666),
     )
     .addOption(
-      new Option("--window-seconds <n>", "rate-limit window length in seconds (10, 10s, 1m)")
+      new Option(
+        "--window-seconds <n>",
+        "rate-limit window length in seconds (10, 10s, 1m); every answer announces the window's end in X-RateLimit-Reset",
+      )
         .argParser(secondsArg)
         .default(10),
+    )
+    .addOption(
+      new Option(
+        "--window-offset-seconds <n>",
+        "windows start this many seconds past multiples of --window-seconds since the epoch",
+      )
+        .argParser(intArg(0))
+        .default(0),
     )
     .addOption(new Option("--max-event-names <n>", "distinct event names before 422").argParser(intArg(1)).default(120))
     .addOption(
@@ -49,6 +60,14 @@ export function registerFakeIntercomCommand(program: Command): void {
       )
         .argParser(intArg(400))
         .default(500),
+    )
+    .addOption(
+      new Option(
+        "--lose-answer-rate <fraction>",
+        "fraction of POST /events that are recorded and then get their connection reset instead of an answer, as on a volatile network (0-1)",
+      )
+        .argParser(fractionArg)
+        .default(0),
     )
     .addOption(
       new Option(
@@ -74,7 +93,9 @@ export function registerFakeIntercomCommand(program: Command): void {
         token: string;
         limitPerWindow: number;
         windowSeconds: number;
+        windowOffsetSeconds: number;
         maxEventNames: number;
+        loseAnswerRate: number;
         failRate: number;
         failStatus: number;
         delayMs: number;
@@ -85,6 +106,7 @@ export function registerFakeIntercomCommand(program: Command): void {
           token: flags.token,
           limitPerWindow: flags.limitPerWindow,
           windowMs: flags.windowSeconds * 1000,
+          windowOffsetMs: flags.windowOffsetSeconds * 1000,
           maxEventNames: flags.maxEventNames,
           appId: flags.appId,
           timezone: flags.timezone,
@@ -92,7 +114,12 @@ export function registerFakeIntercomCommand(program: Command): void {
         const seeded = flags.seed
           ? seedWorkspace(fake.workspace, JSON.parse(readFileSync(flags.seed, "utf8")) as unknown)
           : null;
-        fake.setFaults({ failRate: flags.failRate, failStatus: flags.failStatus, delayMs: flags.delayMs });
+        fake.setFaults({
+          failRate: flags.failRate,
+          failStatus: flags.failStatus,
+          delayMs: flags.delayMs,
+          loseAnswerRate: flags.loseAnswerRate,
+        });
         process.stdout.write(
           `fake-intercom listening on ${fake.url} (${flags.limitPerWindow} requests per ${flags.windowSeconds} s)\n` +
             `  INTERCOM_API_BASE_URL=${fake.url}\n  stats: ${fake.url}/_fake/stats   events: ${fake.url}/_fake/events\n` +

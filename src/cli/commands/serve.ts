@@ -74,6 +74,7 @@ export function registerServeCommand(program: Command): void {
           maxEventNames: flags.maxEventNames,
           rateLimitWindowMs: flags.rateLimitWindowSeconds * 1000,
           metadataOverflow: flags.metadataOverflow,
+          metadataKeyCase: flags.metadataKeyCase,
         },
         { minGapMs: flags.reconcileMinGap === "off" ? null : flags.reconcileMinGap },
       ),

@@ -232,9 +232,9 @@ export class PgAdmin {
       });
     };
     return {
-      acquire: (max, windowMs) =>
+      acquire: (max, windowMs, originMs = 0) =>
         change((state) => {
-          const { waitMs, state: next } = acquireFixedWindow(state, max, windowMs, this.clock.now());
+          const { waitMs, state: next } = acquireFixedWindow(state, max, windowMs, this.clock.now(), originMs);
           return { result: waitMs, state: next };
         }),
       pauseUntil: (untilMs, reason) =>

@@ -252,7 +252,7 @@ export class PostgresStore implements Store {
   limiter(name: string): SharedLimiter {
     const limiter = this.admin.limiter(name);
     return {
-      acquire: (max, windowMs) => this.open(() => limiter.acquire(max, windowMs)),
+      acquire: (max, windowMs, originMs) => this.open(() => limiter.acquire(max, windowMs, originMs)),
       pauseUntil: (untilMs, reason) => this.open(() => limiter.pauseUntil(untilMs, reason)),
       resume: () => this.open(() => limiter.resume()),
       state: () => this.open(() => limiter.state()),

@@ -14,8 +14,10 @@ export function redisLimiter(conn: RedisConnection, keys: RedisKeys, name: strin
   const key = keys.limiter(name);
   const { cmd } = conn;
   return {
-    acquire: (max, windowMs) =>
-      conn.guard("limiter", () => cmd.ibLimiterAcquire(key, Math.floor(max), Math.max(1, Math.floor(windowMs)))),
+    acquire: (max, windowMs, originMs = 0) =>
+      conn.guard("limiter", () =>
+        cmd.ibLimiterAcquire(key, Math.floor(max), Math.max(1, Math.floor(windowMs)), Math.floor(originMs)),
+      ),
     pauseUntil: (untilMs, reason) =>
       conn.guard("limiter", async () => void (await cmd.ibLimiterPause(key, Math.floor(untilMs), reason))),
     resume: () => conn.guard("limiter", async () => void (await cmd.hdel(key, "pu", "pr"))),

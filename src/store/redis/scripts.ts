@@ -50,23 +50,27 @@ end`;
 }
 
 /**
- * KEYS[1] limiter hash; ARGV[1] max, ARGV[2] window ms, ARGV[3] (tests only) now ms. A fixed window aligned to multiples of the window length
- * since the epoch, like the memory and SQLite stores (and Intercom's windows as `X-RateLimit-Reset` shows them), on
- * the server clock so every instance agrees. A window that started at the first acquire instead straddles two of
+ * KEYS[1] limiter hash; ARGV[1] max, ARGV[2] window ms, ARGV[3] origin ms (any window edge; 0 when absent), ARGV[4]
+ * (tests only) now ms. A fixed window starting at origin + k * window ms, the same rule as the pure limiter the memory
+ * and SQLite stores use (the outbox passes Intercom's window clock as `X-RateLimit-Reset` shows it), on the server
+ * clock so every instance agrees. Lua's % is a floored modulo, never negative. Only a new window start begins a fresh
+ * count: a window length corrected mid-window (the outbox learning Intercom's) keeps what was already granted in it.
+ * A window that started at the first acquire instead straddles two of
  * Intercom's windows and lets a second budget land in one of them.
  * Returns 0 when granted, else ms to wait.
  */
 const LIMITER_ACQUIRE = `
-${nowFrom(3)}
+${nowFrom(4)}
 local pu = tonumber(redis.call('HGET', KEYS[1], 'pu') or '0')
 if pu > now then return pu - now end
 local wm = tonumber(ARGV[2])
 local max = tonumber(ARGV[1])
-local ws = now - (now % wm)
+local ws = now - ((now - tonumber(ARGV[3] or '0')) % wm)
 local cur_ws = tonumber(redis.call('HGET', KEYS[1], 'ws') or '-1')
-local cur = tonumber(redis.call('HGET', KEYS[1], 'wm') or '0')
-if cur_ws ~= ws or cur ~= wm then
+if cur_ws ~= ws then
   redis.call('HSET', KEYS[1], 'ws', ws, 'used', 0, 'wm', wm)
+else
+  redis.call('HSET', KEYS[1], 'wm', wm)
 end
 local used = tonumber(redis.call('HGET', KEYS[1], 'used') or '0')
 if used < max then
@@ -222,8 +226,9 @@ export interface StoreScripts {
     jobId: string,
   ): Promise<number>;
   ibPurgeRecord(numKeys: number, ...keysThenArgs: (string | number)[]): Promise<number>;
-  /** `nowMs` replaces the Redis clock (`TIME`): only the limiter's table test passes it. */
-  ibLimiterAcquire(key: string, max: number, windowMs: number, nowMs?: number): Promise<number>;
+  /** `originMs`: any window edge (0: multiples of the window since the epoch). `nowMs` replaces the Redis clock
+   * (`TIME`): only the limiter's table test passes it. */
+  ibLimiterAcquire(key: string, max: number, windowMs: number, originMs: number, nowMs?: number): Promise<number>;
   ibLimiterPause(key: string, untilMs: number, reason: string): Promise<number>;
   /** `nowMs` replaces the Redis clock (`TIME`): only the limiter's table test passes it. */
   ibLimiterState(key: string, nowMs?: number): Promise<(string | null)[]>;

@@ -1,6 +1,7 @@
 /**
  * The fixed-window rate limiter every store's `limiter()` applies, as pure functions over a small state: windows
- * aligned to multiples of the window length since the epoch (Intercom's windows reset on such edges), a pause that a
+ * starting at an origin plus multiples of the window length (by default the epoch; the outbox passes the window clock
+ * Intercom announces in `X-RateLimit-Reset`), a fresh count only when the window start changes, a pause that a
  * later pause extends and an earlier one never shortens. The memory and SQLite stores keep the state in a map or a
  * row and call these; the Redis store runs a Lua twin on the server clock, checked against the same table of cases.
  * Pure: imports nothing.
@@ -26,18 +27,21 @@ export const EMPTY_WINDOW: Readonly<FixedWindowState> = {
 };
 
 /**
- * Tries to take one unit of `max` per `windowMs` at `now`. Returns the wait (0: granted; otherwise ms until the end
- * of the window or of the pause, at least 1) and the state to store.
+ * Tries to take one unit of `max` per `windowMs` at `now`, windows starting at `originMs + k·windowMs` (k any
+ * integer). Returns the wait (0: granted; otherwise ms until the end of the window or of the pause, at least 1) and
+ * the state to store. Only another window start resets the count: the same start named with a corrected length keeps
+ * what was granted in it.
  */
 export function acquireFixedWindow(
   state: Readonly<FixedWindowState>,
   max: number,
   windowMs: number,
   now: number,
+  originMs = 0,
 ): { waitMs: number; state: FixedWindowState } {
   if (state.pausedUntil !== null && state.pausedUntil > now) return { waitMs: state.pausedUntil - now, state };
   const size = Math.max(1, windowMs);
-  const windowStart = Math.floor(now / size) * size;
+  const windowStart = now - ((((now - originMs) % size) + size) % size);
   const used = state.windowStart === windowStart ? state.used : 0;
   if (used < max) return { waitMs: 0, state: { ...state, windowStart, used: used + 1 } };
   return { waitMs: Math.max(1, windowStart + size - now), state: { ...state, windowStart, used } };

@@ -51,7 +51,7 @@ export function createSqliteLimiters(
     put.run(name, next.windowStart, next.used, next.pausedUntil, next.pauseReason);
   };
   return (name) => ({
-    acquire: (max, windowMs) =>
+    acquire: (max, windowMs, originMs = 0) =>
       run("limiter", () =>
         db
           .transaction((): number => {
@@ -60,6 +60,7 @@ export function createSqliteLimiters(
               max,
               windowMs,
               clock.now(),
+              originMs,
             );
             put.run(name, state.windowStart, state.used, state.pausedUntil, state.pauseReason);
             return waitMs;

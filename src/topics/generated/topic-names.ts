@@ -2,7 +2,7 @@
 // Source: scripts/topic-catalogue.yaml (facts §1.8, §1.9). Regenerate with `npm run generate:topics`.
 
 /** Where a topic name comes from: the 2.x topic table, the legacy 1.x models, the Preview OpenAPI description, only real deliveries, or intercom-bridge itself (synthetic `reconcile.*` notifications). */
-export type TopicSource = "docs" | "docs-1.x" | "openapi-preview" | "capture" | "intercom-bridge";
+export type TopicSource = "docs" | "docs-2.5" | "docs-1.x" | "openapi-preview" | "capture" | "intercom-bridge";
 
 /** What the catalogue knows about one topic. */
 export interface TopicCatalogueEntry {
@@ -20,7 +20,7 @@ export interface TopicCatalogueEntry {
   readonly legacy?: true;
 }
 
-/** Every topic Intercom documents or is seen sending (125 topics), spelled as on the wire. */
+/** Every topic Intercom documents or is seen sending (126 topics), spelled as on the wire. */
 export const topicNames = [
   "admin.added_to_workspace",
   "admin.away_mode_updated",
@@ -60,6 +60,7 @@ export const topicNames = [
   "contact.lead.added_email",
   "contact.lead.signed_up",
   "contact.email.updated",
+  "contact.archive",
   "contact.archived",
   "contact.unarchive",
   "contact.unarchived",
@@ -189,7 +190,8 @@ export const topicCatalogue = {
   "contact.lead.added_email": { item: "contact", shape: "Contact", description: "A lead adds an email address.", source: "docs" },
   "contact.lead.signed_up": { item: "contact", shape: "Contact", description: "A lead converts to a user.", source: "docs" },
   "contact.email.updated": { item: "contact", shape: "Contact", description: "A contact's email address changes.", source: "docs" },
-  "contact.archived": { item: "contact", shape: "ContactArchived", description: "A contact is archived (minimal payload).", source: "docs" },
+  "contact.archive": { item: "contact", shape: "ContactArchived", description: "A contact is archived, as the 2.5 docs spell it; real payloads say contact.archived (routed as one topic).", source: "docs-2.5" },
+  "contact.archived": { item: "contact", shape: "ContactArchived", description: "A contact is archived (minimal payload); docs 2.5: contact.archive (routed as one topic).", source: "docs" },
   "contact.unarchive": { item: "contact", shape: "Contact", description: "A contact is unarchived, as the docs spell it; real payloads say contact.unarchived.", source: "docs" },
   "contact.unarchived": { item: "contact", shape: "Contact", description: "A contact is unarchived, as real payloads spell it (docs: contact.unarchive).", source: "capture" },
   "contact.deleted": { item: "contact", shape: "Deleted", description: "A contact is deleted (minimal payload).", source: "docs" },

@@ -128,7 +128,13 @@ describe("createRateGate", () => {
   it("grants the window budget, then waits for the next window", async () => {
     const clock = fakeClock(10_000);
     const store = createMemoryStore({ clock });
-    const gate = createRateGate({ limiter: store.limiter("t"), clock, initialPerWindow: 3, windowMs: 1_000 });
+    const gate = createRateGate({
+      limiter: store.limiter("t"),
+      clock,
+      initialPerWindow: 3,
+      windowMs: 1_000,
+      firstBurst: Number.POSITIVE_INFINITY,
+    });
     for (let i = 0; i < 3; i++) await gate.acquire(signal);
     expect(clock.t).toBe(10_000);
     await gate.acquire(signal);

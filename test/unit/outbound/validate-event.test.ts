@@ -199,6 +199,34 @@ describe("validateEvent", () => {
     });
   });
 
+  describe("metadata keys that differ only in case", () => {
+    const metadata = { plan: "pro", Plan: "basic", seats: 3, PLAN: "x" };
+    it("are accepted with one warning per later key by default", () => {
+      const { event, warnings } = validateEvent({ ...base, metadata });
+      expect(event.metadata).toEqual(metadata);
+      expect(warnings).toEqual([
+        { field: "metadata.Plan", message: expect.stringMatching(/differs from "plan" only in case; Intercom/) },
+        { field: "metadata.PLAN", message: expect.stringMatching(/differs from "plan" only in case/) },
+      ]);
+    });
+    it('are refused with metadataKeyCase: "error", naming each key', () => {
+      const err = (() => {
+        try {
+          validateEvent({ ...base, metadata }, { metadataKeyCase: "error" });
+        } catch (e) {
+          return e;
+        }
+      })();
+      expect(err).toBeInstanceOf(EventValidationError);
+      expect((err as EventValidationError).issues.map((i) => i.field)).toEqual(["metadata.Plan", "metadata.PLAN"]);
+    });
+    it("distinct keys give no warning", () => {
+      expect(
+        validateEvent({ ...base, metadata: { plan: "pro", plans: 2 } }, { metadataKeyCase: "error" }).warnings,
+      ).toEqual([]);
+    });
+  });
+
   it("canonicalEventName lowercases and rewrites . and $ like Intercom", () => {
     expect(canonicalEventName("Placed.Order$Now")).toBe("placed-order-now");
   });

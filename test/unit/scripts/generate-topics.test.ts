@@ -31,8 +31,8 @@ describe("generate-topics", () => {
   });
 
   it("lists every documented topic, the captured spelling and the legacy ones", () => {
-    // 122 topics Intercom sends, plus the 3 synthetic reconcile.* ones.
-    expect(topicNames).toHaveLength(125);
+    // 123 topics Intercom sends (contact.archive included), plus the 3 synthetic reconcile.* ones.
+    expect(topicNames).toHaveLength(126);
     expect(topicNames.filter((t) => topicCatalogue[t].source === "intercom-bridge")).toEqual([
       "reconcile.conversation",
       "reconcile.contact",
@@ -42,6 +42,7 @@ describe("generate-topics", () => {
     expect(docs).toHaveLength(106); // the current 2.x table (facts §1.8)
     expect(topicNames.filter((t) => "preview" in topicCatalogue[t])).toHaveLength(9);
     for (const t of [
+      "contact.archive",
       "contact.unarchive",
       "contact.unarchived",
       "ping",
@@ -53,6 +54,7 @@ describe("generate-topics", () => {
       expect(isKnownTopic(t), t).toBe(true);
     }
     expect(topicCatalogue["contact.unarchived"].source).toBe("capture");
+    expect(topicCatalogue["contact.archive"].source).toBe("docs-2.5");
     expect(topicCatalogue["company.contact.attached"].item).toBeNull();
     expect(topicCatalogue["ticket.admin.replied"].item).toBe("ticket_ticket_part");
     expect(topicCatalogue["user.created"]).toMatchObject({ legacy: true, source: "docs-1.x" });

@@ -17,7 +17,13 @@ describe("fixed-window limiter (the table every store's limiter follows)", () =>
     for (const step of c.steps) {
       const now = T0 + step.at;
       if ("acquire" in step) {
-        const r = acquireFixedWindow(state, step.acquire.max, step.acquire.windowMs, now);
+        const r = acquireFixedWindow(
+          state,
+          step.acquire.max,
+          step.acquire.windowMs,
+          now,
+          T0 + (step.acquire.originMs ?? 0),
+        );
         expect({ at: step.at, wait: r.waitMs }).toEqual({ at: step.at, wait: step.wait });
         state = r.state;
       } else if ("pauseUntil" in step) {
