@@ -98,7 +98,7 @@ describe("intercom-client v7 against fake-intercom", () => {
       routes: [
         {
           method: "POST",
-          path: "/contacts/search",
+          path: "/tags",
           handle: (ctx) => jsonReply(200, { type: "list", total_count: ctx.workspace.events.length, seen: ctx.json }),
         },
       ],
@@ -107,7 +107,7 @@ describe("intercom-client v7 against fake-intercom", () => {
     client = new IntercomClient({ token: TOKEN, baseUrl: fake.url, maxRetries: 0 });
     await client.events.create({ user_id: "1", event_name: "placed-order", created_at: 1 });
     const post = (token: string): Promise<Response> =>
-      fetch(`${fake.url}/contacts/search`, {
+      fetch(`${fake.url}/tags`, {
         method: "POST",
         headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
         body: JSON.stringify({ query: { field: "email" } }),
