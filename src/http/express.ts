@@ -1,14 +1,14 @@
 /**
- * The Express adapter (`intercom-bridge/express`, Express 4 and 5): the Node adapter's request hooks with Express's
- * mount-relative path and a clearer message for the most common mistake, `express.json()` mounted first. Imports
- * `core/` and this folder only; Express comes in as types.
+ * The Express adapter (`intercom-bridge/express`, Express 4 and 5): the Node request hooks (`node-io.ts`) with
+ * Express's mount-relative path and a clearer message for the most common mistake, `express.json()` mounted first.
+ * Imports `core/` and this folder only; Express comes in as types.
  */
 import type { ServerResponse } from "node:http";
 import type { NextFunction, Request, Response } from "express";
 import { createLogger, type Logger } from "../core/logger.js";
 import type { Receiver } from "../core/receiver.js";
 import type { WebhookResponse } from "./handle-webhook.js";
-import { NODE_REQUEST_HOOKS, send, type NodeRequest } from "./node.js";
+import { NODE_REQUEST_HOOKS, send, type NodeRequest } from "./node-io.js";
 import { createRequestFlow } from "./request-flow.js";
 
 /** Options of {@link createExpressMiddleware}. */

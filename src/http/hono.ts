@@ -1,12 +1,13 @@
 /**
- * The Hono adapter (`intercom-bridge/hono`): the Web adapter's request hooks on `c.req.raw`, plus Hono's body cache
- * when an earlier middleware already read the body. Imports `core/` and this folder only; Hono comes in as types.
+ * The Hono adapter (`intercom-bridge/hono`): the Web-standard request hooks (`web-io.ts`) on `c.req.raw`, plus
+ * Hono's body cache when an earlier middleware already read the body. Imports `core/` and this folder only; Hono
+ * comes in as types.
  */
 import type { Context, MiddlewareHandler } from "hono";
 import type { Receiver } from "../core/receiver.js";
 import type { RawBody } from "../core/signature.js";
 import { createRequestFlow } from "./request-flow.js";
-import { WEB_REQUEST_HOOKS, readWebBody, toWebResponse } from "./web.js";
+import { WEB_REQUEST_HOOKS, readWebBody, toWebResponse } from "./web-io.js";
 
 /** Options of {@link createHonoMiddleware}. */
 export interface HonoMiddlewareOptions {

@@ -1,11 +1,15 @@
 /**
  * The Web-standard adapter (`intercom-bridge/web`): maps a `Request` onto the shared request flow and its answer onto
- * a `Response`, for Next.js route handlers, Bun, Deno and Hono. Imports `core/` and this folder only.
+ * a `Response`, for Next.js route handlers, Bun, Deno and Hono. The request hooks live in `web-io.ts`, which the Hono
+ * adapter shares. Imports `core/` and this folder only.
  */
 import { IntercomBridgeError } from "../core/errors.js";
 import type { Receiver } from "../core/receiver.js";
-import { bodyTooLargeError, clientAbortedError, errorResponse, type WebhookResponse } from "./handle-webhook.js";
-import { createRequestFlow, type RequestFlowHooks } from "./request-flow.js";
+import { errorResponse, type WebhookResponse } from "./handle-webhook.js";
+import { createRequestFlow } from "./request-flow.js";
+import { WEB_REQUEST_HOOKS, toWebResponse } from "./web-io.js";
+
+export { readWebBody, toWebResponse, WEB_REQUEST_HOOKS } from "./web-io.js";
 
 /** Options of {@link createWebHandler}. */
 export interface WebHandlerOptions {
@@ -48,19 +52,6 @@ export function createWebHandler(receiver: Receiver, options: WebHandlerOptions 
   };
 }
 
-/**
- * The request side of the Web adapter's flow hooks; the Hono adapter reuses them with its own body cache.
- */
-export const WEB_REQUEST_HOOKS: Pick<
-  RequestFlowHooks<Request, unknown, unknown>,
-  "method" | "headers" | "payload"
-> = Object.freeze({
-  method: (request: Request) => request.method,
-  headers: (request: Request) => request.headers,
-  payload: (request: Request, maxBytes: number) =>
-    request.bodyUsed ? Promise.resolve(undefined) : readWebBody(request, maxBytes),
-});
-
 const webFlow = createRequestFlow<Request, void, Response>({
   ...WEB_REQUEST_HOOKS,
   send: (_res, r) => toWebResponse(r),
@@ -82,61 +73,4 @@ const webResponseFlow = createRequestFlow<Request, void, WebhookResponse>({
  */
 export function handleWebRequest(receiver: Receiver, request: Request): Promise<WebhookResponse> {
   return webResponseFlow(receiver, request, undefined);
-}
-
-/**
- * Reads a request body as bytes, refusing more than `maxBytes`: first by `Content-Length`, without reading, then
- * while streaming (chunked bodies), cancelling the stream as soon as the limit is passed.
- * @throws {IntercomBridgeError} `IB_ERR_BODY_TOO_LARGE`; `IB_ERR_CLIENT_ABORTED` when the body stream fails (the client
- * went away)
- * @example
- * ```ts
- * const bytes = await readWebBody(request, 1_048_576);
- * ```
- */
-export async function readWebBody(request: Request, maxBytes: number): Promise<Uint8Array> {
-  const declared = Number(request.headers.get("content-length") ?? Number.NaN);
-  if (Number.isFinite(declared) && declared > maxBytes) {
-    await request.body?.cancel().catch(() => undefined);
-    throw bodyTooLargeError(declared, maxBytes);
-  }
-  if (request.body === null) return new Uint8Array(0);
-  const reader = request.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    let next: ReadableStreamReadResult<Uint8Array>;
-    try {
-      next = await reader.read();
-    } catch (error) {
-      throw clientAbortedError(error);
-    }
-    const { done, value } = next;
-    if (done) break;
-    size += value.byteLength;
-    if (size > maxBytes) {
-      await reader.cancel().catch(() => undefined);
-      throw bodyTooLargeError(null, maxBytes);
-    }
-    chunks.push(value);
-  }
-  if (chunks.length === 1) return chunks[0]!;
-  const out = new Uint8Array(size);
-  let offset = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return out;
-}
-
-/**
- * Converts a framework-neutral response to a Web `Response` (no body for HEAD-style empty bodies).
- * @example
- * ```ts
- * return toWebResponse(await handleWebhook(webhooks, { method, headers, body }));
- * ```
- */
-export function toWebResponse(r: WebhookResponse): Response {
-  return new Response(r.body === "" ? null : r.body, { status: r.status, headers: r.headers });
 }

@@ -3,13 +3,13 @@ import { EVENT_STATE_FILTER_NAMES, EVENT_STATE_NAMES } from "../outbound/event-s
 import { ConfigError, EventValidationError, type EventValidationIssue } from "../core/errors.js";
 import { DEFAULT_PAGE_SIZE, parseFilter, type FilterParam } from "../dashboard/parse-filter.js";
 import { bodyErrorCode, STATUS_BY_CODE, toErrorResponse } from "../http/status.js";
-import { pathOf } from "../http/node.js";
+import { pathOf } from "../http/node-io.js";
 import type { JobFilter, JobSummary } from "../delivery/types.js";
 import type { StoreAdmin, StoreReader } from "../store/store.js";
 import { failureReason } from "../outbound/bulk-import.js";
 import type { EventTracker } from "../outbound/outbox.js";
 import { checkEvent } from "../outbound/validate-event.js";
-import { isAuthorizedAdmin } from "./admin-auth.js";
+import { isAuthorizedAdmin } from "../dashboard/admin-auth.js";
 
 /** Options of {@link registerEventsRoutes}. */
 export interface EventsRoutesOptions {

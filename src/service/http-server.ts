@@ -13,7 +13,7 @@ import type { DestinationStream } from "pino";
 import type { Logger } from "../core/logger.js";
 import type { Receiver } from "../core/receiver.js";
 import { type WebhookResponse } from "../http/handle-webhook.js";
-import { NODE_REQUEST_HOOKS, pathOf, send, type NodeRequest } from "../http/node.js";
+import { NODE_REQUEST_HOOKS, pathOf, send, type NodeRequest } from "../http/node-io.js";
 import { createRequestFlow } from "../http/request-flow.js";
 import { STATUS_BY_CODE, bodyErrorCode, toErrorResponse } from "../http/status.js";
 import type { ServiceMetrics } from "./metrics.js";

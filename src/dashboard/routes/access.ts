@@ -6,7 +6,7 @@
 import type { FastifyInstance } from "fastify";
 import { ConfigError, IntercomBridgeError } from "../../core/errors.js";
 import { bodyErrorCode, STATUS_BY_CODE, toErrorResponse } from "../../http/status.js";
-import { isAuthorizedAdmin } from "../../service/admin-auth.js";
+import { isAuthorizedAdmin } from "../admin-auth.js";
 import { errorBody, sendError, type ApiContext } from "./context.js";
 
 /** Registers the token hook, the error handler, `GET /api/session` and the unknown-path answer on `api`. */

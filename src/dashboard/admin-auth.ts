@@ -1,3 +1,8 @@
+/**
+ * The admin token check shared by the dashboard API and the outbound events API: a Bearer header compared with the
+ * admin token in constant time. Lives with the dashboard, whose routes own operator access; `service/` imports it
+ * from here, never the other way round. Imports `node:crypto` only.
+ */
 import { createHash, timingSafeEqual } from "node:crypto";
 
 /**

@@ -1,0 +1,116 @@
+// Structure checks that ESLint cannot express, run by `npm run lint` after ESLint so the layout of src/ cannot rot:
+// (1) no import cycle between files (madge --circular, counting the imports that exist at run time: an
+// `import type` cycle is erased by the compiler and cannot bite in load order); (2) no cycle between folders,
+// counting every import, type-only ones included, because a folder cycle means the layers double back whatever the
+// runtime does: a folder is a top-level folder of src/, except that each backend under store/ is its own folder,
+// apart from the contract beside it; (3) every hand-written source file opens with a comment saying what it is for
+// (generated files excepted). Prints each problem with the imports that make it and exits 1 when there is one.
+import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import madge from "madge";
+
+const ROOT = path.resolve(import.meta.dirname, "..");
+const SRC = path.join(ROOT, "src");
+
+/** The folder a src-relative file belongs to, for the folder-cycle check. */
+function folderOf(file) {
+  const parts = file.split("/");
+  if (parts.length === 1) return "(src root)";
+  if (parts[0] === "store" && parts.length > 2) return `${parts[0]}/${parts[1]}`;
+  return parts[0];
+}
+
+/** Strongly connected components with more than one member (Tarjan), each a folder cycle. */
+function cyclesOf(graph) {
+  let index = 0;
+  const stack = [];
+  const onStack = new Set();
+  const indexOf = new Map();
+  const low = new Map();
+  const found = [];
+  const visit = (v) => {
+    indexOf.set(v, index);
+    low.set(v, index);
+    index++;
+    stack.push(v);
+    onStack.add(v);
+    for (const w of graph.get(v)?.keys() ?? []) {
+      if (!indexOf.has(w)) {
+        visit(w);
+        low.set(v, Math.min(low.get(v), low.get(w)));
+      } else if (onStack.has(w)) {
+        low.set(v, Math.min(low.get(v), indexOf.get(w)));
+      }
+    }
+    if (low.get(v) === indexOf.get(v)) {
+      const component = [];
+      let w;
+      do {
+        w = stack.pop();
+        onStack.delete(w);
+        component.push(w);
+      } while (w !== v);
+      if (component.length > 1) found.push(component.sort());
+    }
+  };
+  for (const v of graph.keys()) if (!indexOf.has(v)) visit(v);
+  return found;
+}
+
+const problems = [];
+const options = { fileExtensions: ["ts"], tsConfig: path.join(ROOT, "tsconfig.json") };
+
+// (1) File cycles, run-time imports only.
+const runtime = await madge(SRC, { ...options, detectiveOptions: { ts: { skipTypeImports: true } } });
+for (const cycle of runtime.circular()) {
+  problems.push(`import cycle between files: ${[...cycle, cycle[0]].join(" > ")}`);
+}
+
+// (2) Folder cycles, every import.
+const all = await madge(SRC, options);
+const skipped = all.warnings().skipped;
+if (skipped.length > 0) problems.push(`imports madge could not resolve: ${skipped.join(", ")}`);
+const graph = new Map();
+for (const [file, deps] of Object.entries(all.obj())) {
+  const from = folderOf(file);
+  if (!graph.has(from)) graph.set(from, new Map());
+  for (const dep of deps) {
+    const to = folderOf(dep);
+    if (to === from) continue;
+    const edges = graph.get(from);
+    if (!edges.has(to)) edges.set(to, []);
+    edges.get(to).push(`${file} -> ${dep}`);
+  }
+}
+for (const cycle of cyclesOf(graph)) {
+  const lines = [`import cycle between folders: ${cycle.join(", ")}; the imports that close it:`];
+  for (const a of cycle) {
+    for (const b of cycle) for (const edge of graph.get(a)?.get(b) ?? []) lines.push(`    ${edge}`);
+  }
+  problems.push(lines.join("\n"));
+}
+
+// (3) Purpose comments on hand-written source files.
+const files = execFileSync("git", ["ls-files", "src/**.ts", "src/**.js"], { cwd: ROOT, encoding: "utf8" })
+  .split("\n")
+  .filter((f) => f !== "" && !f.includes("/generated/"));
+for (const file of files) {
+  let text;
+  try {
+    text = readFileSync(path.join(ROOT, file), "utf8");
+  } catch {
+    continue; // deleted in the work tree, not yet in the index
+  }
+  const first = text.split("\n").find((line) => line.trim() !== "") ?? "";
+  if (!/^\s*(\/\*\*|\/\*|\/\/|#!)/.test(first)) {
+    problems.push(`${file}: does not open with a comment saying what the file is for`);
+  }
+}
+
+if (problems.length > 0) {
+  console.error(problems.join("\n"));
+  console.error(`\ncheck-structure: ${problems.length} problem(s)`);
+  process.exit(1);
+}
+console.log(`check-structure: ${Object.keys(all.obj()).length} files, no import cycle, every file says what it is for`);
