@@ -22,6 +22,19 @@ export default defineConfig({
       include: ["src/core/**/*.ts", "src/delivery/**/*.ts"],
       reporter: ["text", "json-summary"],
       reportsDirectory: "coverage",
+      reportOnFailure: true,
+      // Floors a little under what `npm run test:coverage` (unit + conformance) measures, so a change that leaves
+      // engine or core code untested fails it; the outcome table, the backoff formula and signature checking are
+      // fully covered and must stay so.
+      thresholds: {
+        lines: 94,
+        statements: 94,
+        functions: 88,
+        branches: 88,
+        "src/delivery/outcome.ts": { lines: 100, statements: 100, functions: 100, branches: 95 },
+        "src/delivery/backoff.ts": { lines: 100, statements: 100, functions: 100, branches: 100 },
+        "src/core/signature.ts": { lines: 100, statements: 100, functions: 100, branches: 100 },
+      },
     },
     projects: [
       { extends: true, test: { name: "unit", include: [UNIT], pool: "threads" } },
