@@ -6,6 +6,8 @@
 // apart from the contract beside it, and core's leaf modules (errors, logger, clock, withTimeout), which every layer
 // uses and which import nothing, count apart from core's receiver and router, which sit above delivery; (3) every hand-written source file opens with a comment saying what it is for
 // (generated files excepted). Prints each problem with the imports that make it and exits 1 when there is one.
+// KNOWN_FOLDER_CYCLES and FILES_WITHOUT_PURPOSE list what was already so when the check was introduced: they are
+// reported as still to do, not as failures, and may only shrink; anything else fails.
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import path from "node:path";
@@ -63,7 +65,17 @@ function cyclesOf(graph) {
   return found;
 }
 
+/** Folder cycles that existed when this check was added, each as its sorted folder list joined by ", ". */
+const KNOWN_FOLDER_CYCLES = new Set([
+  // store/memory-store.ts is the memory backend's facade but sits beside the contract; moving it into store/memory/
+  // closes this cycle.
+  "store, store/memory, store/shared",
+]);
+/** Source files that opened without a purpose comment when this check was added. */
+const FILES_WITHOUT_PURPOSE = new Set([]);
+
 const problems = [];
+const pending = [];
 const options = { fileExtensions: ["ts"], tsConfig: path.join(ROOT, "tsconfig.json") };
 
 // (1) File cycles, run-time imports only.
@@ -88,12 +100,22 @@ for (const [file, deps] of Object.entries(all.obj())) {
     edges.get(to).push(`${file} -> ${dep}`);
   }
 }
+const seenCycles = new Set();
 for (const cycle of cyclesOf(graph)) {
-  const lines = [`import cycle between folders: ${cycle.join(", ")}; the imports that close it:`];
+  const key = cycle.join(", ");
+  seenCycles.add(key);
+  if (KNOWN_FOLDER_CYCLES.has(key)) {
+    pending.push(`known import cycle between folders: ${key}`);
+    continue;
+  }
+  const lines = [`import cycle between folders: ${key}; the imports that close it:`];
   for (const a of cycle) {
     for (const b of cycle) for (const edge of graph.get(a)?.get(b) ?? []) lines.push(`    ${edge}`);
   }
   problems.push(lines.join("\n"));
+}
+for (const key of KNOWN_FOLDER_CYCLES) {
+  if (!seenCycles.has(key)) problems.push(`the folder cycle "${key}" is gone: remove it from KNOWN_FOLDER_CYCLES`);
 }
 
 // (3) Purpose comments on hand-written source files.
@@ -108,14 +130,22 @@ for (const file of files) {
     continue; // deleted in the work tree, not yet in the index
   }
   const first = text.split("\n").find((line) => line.trim() !== "") ?? "";
-  if (!/^\s*(\/\*\*|\/\*|\/\/|#!)/.test(first)) {
+  const hasPurpose = /^\s*(\/\*\*|\/\*|\/\/|#!)/.test(first);
+  if (hasPurpose && FILES_WITHOUT_PURPOSE.has(file)) {
+    problems.push(`${file} now says what it is for: remove it from FILES_WITHOUT_PURPOSE`);
+  } else if (!hasPurpose && FILES_WITHOUT_PURPOSE.has(file)) {
+    pending.push(`${file}: still to open with a comment saying what the file is for`);
+  } else if (!hasPurpose) {
     problems.push(`${file}: does not open with a comment saying what the file is for`);
   }
 }
 
+if (pending.length > 0) console.warn(`still to do (${pending.length}):\n  ${pending.join("\n  ")}`);
 if (problems.length > 0) {
   console.error(problems.join("\n"));
   console.error(`\ncheck-structure: ${problems.length} problem(s)`);
   process.exit(1);
 }
-console.log(`check-structure: ${Object.keys(all.obj()).length} files, no import cycle, every file says what it is for`);
+console.log(
+  `check-structure: ${Object.keys(all.obj()).length} files, no new import cycle, every other file says what it is for`,
+);
