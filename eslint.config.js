@@ -42,7 +42,6 @@ function importBoundaries() {
         "src/core/**",
         "src/topics/**",
         "src/delivery/**",
-        "src/queue/**",
         "src/config/options.ts",
         "src/store/store.ts",
         "src/store/job-helpers.ts",
