@@ -1,5 +1,3 @@
-import { createRequire } from "node:module";
-import { pathToFileURL } from "node:url";
 /**
  * The store's side of the SQLite writer thread: starts `writer-thread.ts`, sends it enqueue batches and processor
  * exchanges, and resolves each with the thread's answer. The thread holds the process open only while a request is
@@ -7,6 +5,8 @@ import { pathToFileURL } from "node:url";
  *
  * Internal: used by {@link SqliteStore}; not exported from the package entry.
  */
+import { createRequire } from "node:module";
+import { pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
 import { StoreError } from "../../core/errors.js";
 import { withTimeout } from "../../core/with-timeout.js";
