@@ -1,3 +1,8 @@
+/**
+ * `createIntercomWebhooks`, the library's front door: a receiver with typed handlers over the store you pass, or over
+ * the in-memory store, with a one-time warning, when you pass none. Loads no optional dependency: no driver, no
+ * framework.
+ */
 import { ConfigError } from "./core/errors.js";
 import { createLogger } from "./core/logger.js";
 import { createReceiver, type Receiver, type ReceiverOptions } from "./core/receiver.js";

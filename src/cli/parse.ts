@@ -1,3 +1,8 @@
+/**
+ * The commander argument parsers every command shares: integers with a floor, durations, times and ages, whole seconds,
+ * and the reducer of repeatable options. Each refuses a bad value with commander's `InvalidArgumentError`, so the
+ * message names the flag.
+ */
 import { InvalidArgumentError } from "commander";
 import type { ConfigError } from "../core/errors.js";
 import { parseDuration } from "../config/options.js";

@@ -1,3 +1,8 @@
+/**
+ * The library's defaults (frozen; units in the names) and the checks options go through: durations, integers in range,
+ * retry policies. Pure like `core/`: imports only the error classes and the delivery types; never `process.env` (that
+ * is `env.ts`, for the service and CLI), a framework or a driver.
+ */
 import { ConfigError } from "../core/errors.js";
 import type { RetryPolicy } from "../delivery/types.js";
 

@@ -1,3 +1,8 @@
+/**
+ * Parsing one webhook body into a notification: the envelope checks (`type`, `topic`, `created_at`, nesting depth), the
+ * dedupe key (`app_id` + `id`, or a key from stable fields when `id` is null, as for `ping`) and the id of the item a
+ * notification is about. Pure: must not import a store, a driver, a framework or `node:http`.
+ */
 import { createHash } from "node:crypto";
 import { PayloadError } from "./errors.js";
 import { rawBodyToBuffer, type RawBody } from "./signature.js";

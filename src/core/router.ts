@@ -1,3 +1,8 @@
+/**
+ * The router: named handler registrations matched by exact topic, `group.*` or `*`, resolved to stable target names at
+ * receive time, where each name becomes one delivery; run-time dispatch (`delivery/dispatch.ts`) looks the names up
+ * again. Framework- and storage-free: must not import a store, a driver or `node:http`.
+ */
 import { ConfigError } from "./errors.js";
 import { createLogger, type Logger } from "./logger.js";
 import { checkTopicPattern } from "../topics/check-pattern.js";

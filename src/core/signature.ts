@@ -1,3 +1,8 @@
+/**
+ * Signing and verifying request bodies: `X-Hub-Signature` (`sha1=` + HMAC-SHA1 hex over the exact bytes, against any of
+ * several secrets, in constant time) and `X-Body-Signature` (HMAC-SHA256). Imports `node:crypto` and the error classes
+ * only.
+ */
 import { createHmac, timingSafeEqual } from "node:crypto";
 import { ConfigError } from "./errors.js";
 

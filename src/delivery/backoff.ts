@@ -1,3 +1,8 @@
+/**
+ * The backoff formula of the delivery engine: fixed or exponential delay, plus or minus a jitter fraction, capped
+ * (BullMQ's semantics), as one pure function the outcome rules and every store use. Must not import a store, a driver
+ * or anything with side effects.
+ */
 import type { BackoffSpec } from "./types.js";
 
 /** Default cap of one backoff delay: 1 hour. */

@@ -1,3 +1,7 @@
+/**
+ * The one error-code → HTTP status table, and the JSON error body every adapter, the service and the dashboard answer
+ * with; nothing else maps codes to statuses. Imports the error classes only.
+ */
 import { IntercomBridgeError, type ErrorCode } from "../core/errors.js";
 
 /**

@@ -1,3 +1,8 @@
+/**
+ * The engine of `intercom-bridge events import`: parses NDJSON or CSV into events, validates every line (reporting each
+ * invalid one with its line number), plans what a previous run already sent or failed, then stores the rest through the
+ * outbox and waits until each is sent or failed. Knows no store backend: it uses the contract's parts only.
+ */
 import { createHash } from "node:crypto";
 import type { EventValidationIssue } from "../core/errors.js";
 import type { JobId, JobSummary } from "../delivery/types.js";

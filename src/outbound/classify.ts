@@ -1,3 +1,8 @@
+/**
+ * What one `POST /events` response means for the outbox: sent, rate-limited (pause every sender until the window
+ * resets), unauthorized (pause and alert), retry with backoff, or failed for good. A pure function of the response: no
+ * I/O.
+ */
 import type { SendResult } from "./intercom-api.js";
 
 /**

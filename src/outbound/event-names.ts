@@ -1,3 +1,7 @@
+/**
+ * Counting the distinct Data Event names a workspace has used, in a store set every instance shares, with a warning
+ * when a new name passes Intercom's limit on active event names.
+ */
 import type { EventValidationIssue } from "../core/errors.js";
 import type { StoreCoordination } from "../store/store.js";
 import { canonicalEventName } from "./validate-event.js";

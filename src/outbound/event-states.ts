@@ -1,3 +1,7 @@
+/**
+ * The names operators see for outbound event states in the CLI, the events API and the dashboard (`sending`,
+ * `retrying`, `sent`, `failed` for the queue's `running`, `failed`, `done`, `dead`), and the maps back for filters.
+ */
 import type { JobState } from "../delivery/types.js";
 
 /**

@@ -1,3 +1,9 @@
+/**
+ * The Intercom Events API client the outbox sends with: one `POST /events` through the official `intercom-client` SDK
+ * (its own retries off) on the workspace's regional host, with a pinned `Intercom-Version` and a timeout, read back
+ * into a `SendResult` (status, rate-limit headers, Intercom's error). No store and no retry rules: `classify.ts` and
+ * the outbox decide what a result means.
+ */
 import type * as IntercomSdk from "intercom-client";
 import type { Intercom, IntercomClient } from "intercom-client";
 import { ConfigError } from "../core/errors.js";

@@ -1,3 +1,8 @@
+/**
+ * Retention: a timer that deletes finished records older than the retention period through `StoreAdmin.purgeRecords`,
+ * in batches, catching up after a pause, and reports its status for the dashboard and metrics. Works on any store: must
+ * not import a store implementation or a driver.
+ */
 import { systemClock, type Clock } from "../core/clock.js";
 import { ConfigError } from "../core/errors.js";
 import { createLogger, type Logger } from "../core/logger.js";

@@ -1,3 +1,7 @@
+/**
+ * `signedRequest`, for tests of an integration: a notification's exact body bytes with the headers Intercom would send,
+ * signed with the given secret.
+ */
 import { sign, type RawBody } from "../core/signature.js";
 
 /** A request ready to send to a webhook endpoint: exact body bytes and the headers Intercom would send. */

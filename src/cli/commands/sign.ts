@@ -1,3 +1,8 @@
+/**
+ * `intercom-bridge sign <file>`: prints the `X-Hub-Signature` value Intercom would send for a file's exact bytes. Also
+ * the body-file reader (never decodes or re-serialises) and the secret lookup (`--secret`, else the environment) that
+ * `verify` shares.
+ */
 import { readFile } from "node:fs/promises";
 import { Option, type Command } from "commander";
 import { ConfigError } from "../../core/errors.js";

@@ -1,3 +1,8 @@
+/**
+ * `intercom-bridge verify <file> --signature <value>`: checks a signature against a file's exact bytes and exits 0 when
+ * it is valid, 1 when it is not, saying what is wrong with a header that is not even well formed, never printing a
+ * secret.
+ */
 import { Option, type Command } from "commander";
 import { SignatureVerificationError } from "../../core/errors.js";
 import { verifySignature } from "../../core/signature.js";

@@ -1,3 +1,8 @@
+/**
+ * The SQLite store's schema migrations: loads the numbered `.sql` files of `migrations/` and applies each one newer
+ * than the file's `PRAGMA user_version` in one transaction with the version bump, so two processes opening a new file
+ * at once do not both apply it. Imports `better-sqlite3` types only.
+ */
 import { readdirSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import type { Database } from "better-sqlite3";
