@@ -12,11 +12,7 @@ const SERVER = ["node:http", "node:https", "node:http2", "node:net"];
 const BACKENDS = ["sqlite", "redis", "postgres", "memory"];
 /** Relative imports into a folder of src/, from any depth ("../x/…", "../../x/…"). */
 const into = (...folders) => folders.flatMap((f) => [`../${f}/*`, `../../${f}/*`, `../../../${f}/*`]);
-const STORE_BACKENDS = [
-  ...BACKENDS.flatMap((b) => into(`store/${b}`)),
-  "**/store/memory-store.js",
-  "**/memory-store.js",
-];
+const STORE_BACKENDS = [...BACKENDS.flatMap((b) => into(`store/${b}`)), "**/memory-store.js"];
 const APP = into("http", "service", "cli", "dashboard");
 const HTTP_ADAPTERS = ["node", "express", "fastify", "web", "hono"];
 
@@ -129,13 +125,13 @@ function importBoundaries() {
     memory: [],
   };
   for (const b of BACKENDS) {
-    const files = b === "memory" ? ["src/store/memory/**", "src/store/memory-store.ts"] : [`src/store/${b}/**`];
+    const files = [`src/store/${b}/**`];
     const others = BACKENDS.filter((o) => o !== b);
     zones.push(
       restrict(files, [
         [DRIVERS.filter((d) => !backendDrivers[b].includes(d)), `the ${b} store uses only its own driver`],
         [
-          [...others.flatMap((o) => [`../${o}/*`, `./${o}/*`]), ...(b === "memory" ? [] : ["../memory-store.js"])],
+          [...others.map((o) => `../${o}/*`)],
           `the ${b} store never imports another store implementation: share code through store/shared/`,
         ],
         [[...APP, ...into("outbound")], "a store implementation never imports the layers above it"],

@@ -3,7 +3,7 @@
  * MemoryStore, then drains them through `store.process` with a no-op runner and prints deliveries/s.
  * Environment: N, CONCURRENCY (default 16), KEYS (ordering keys spread over the jobs; 0 = unordered, default 0).
  */
-import { createMemoryStore } from "../src/store/memory-store.js";
+import { createMemoryStore } from "../src/store/memory/memory-store.js";
 import { benchPingEnqueue, fmt } from "./lib.js";
 
 const N = Number(process.env.N ?? 50_000);

@@ -6,7 +6,7 @@
 import { ConfigError } from "./core/errors.js";
 import { createLogger } from "./core/logger.js";
 import { createReceiver, type Receiver, type ReceiverOptions } from "./core/receiver.js";
-import { createMemoryStore } from "./store/memory-store.js";
+import { createMemoryStore } from "./store/memory/memory-store.js";
 import type { Store } from "./store/store.js";
 
 /** The receiver {@link createIntercomWebhooks} returns: typed `on` / `onAny` / `onError`, `receive`, `start`, `close`. */

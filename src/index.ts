@@ -177,8 +177,8 @@ export type {
   SharedLimiter,
   RequeueResult,
 } from "./store/store.js";
-export { createMemoryStore, MemoryStore } from "./store/memory-store.js";
-export type { MemoryStoreOptions } from "./store/memory-store.js";
+export { createMemoryStore, MemoryStore } from "./store/memory/memory-store.js";
+export type { MemoryStoreOptions } from "./store/memory/memory-store.js";
 export { startRetention } from "./store/retention.js";
 export type { Retention, RetentionOptions, RetentionStatus } from "./store/retention.js";
 

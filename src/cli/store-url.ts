@@ -37,7 +37,7 @@ export function sqlitePathOf(url: string): string | undefined {
  */
 export async function openStore(url: string, options: OpenStoreOptions = {}): Promise<Store> {
   if (url === "memory:" || url === "memory") {
-    const { createMemoryStore } = await import("../store/memory-store.js");
+    const { createMemoryStore } = await import("../store/memory/memory-store.js");
     return createMemoryStore();
   }
   const path = sqlitePathOf(url);

@@ -15,7 +15,7 @@ import { createProgram } from "../../src/cli/main.js";
 import { IntercomApiError, UnrecoverableError } from "../../src/core/errors.js";
 import { dashboardPlugin, registerDashboard } from "../../src/dashboard/api.js";
 import { createService, type Service } from "../../src/service/create-service.js";
-import { createMemoryStore } from "../../src/store/memory-store.js";
+import { createMemoryStore } from "../../src/store/memory/memory-store.js";
 import type { Processor } from "../../src/store/store.js";
 
 const CHROMIUM = "/usr/bin/chromium";

@@ -16,7 +16,7 @@ import {
   type Receiver,
   type Store,
 } from "../../src/index.js";
-import { createMemoryStore } from "../../src/store/memory-store.js";
+import { createMemoryStore } from "../../src/store/memory/memory-store.js";
 import { createNodeMiddleware } from "../../src/http/node.js";
 import { createExpressMiddleware, EXPRESS_RAW_BODY_MESSAGE } from "../../src/http/express.js";
 import { createFastifyPlugin } from "../../src/http/fastify.js";

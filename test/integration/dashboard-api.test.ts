@@ -8,7 +8,7 @@ import { IntercomApiError, RateLimitedError, UnrecoverableError } from "../../sr
 import { createRouter } from "../../src/core/router.js";
 import { dashboardPlugin, registerDashboard, type DashboardOptions } from "../../src/dashboard/api.js";
 import type { JobFilter, JobState, QueueName } from "../../src/delivery/types.js";
-import { createMemoryStore } from "../../src/store/memory-store.js";
+import { createMemoryStore } from "../../src/store/memory/memory-store.js";
 import { createRedisStore } from "../../src/store/redis/index.js";
 import { createSqliteStore } from "../../src/store/sqlite/index.js";
 import type { Store } from "../../src/store/store.js";

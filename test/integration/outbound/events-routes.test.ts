@@ -1,7 +1,7 @@
 import Fastify, { type FastifyInstance } from "fastify";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { UnrecoverableError } from "../../../src/core/errors.js";
-import { createMemoryStore } from "../../../src/store/memory-store.js";
+import { createMemoryStore } from "../../../src/store/memory/memory-store.js";
 import type { Store } from "../../../src/store/store.js";
 import { createEventTracker, type EventTracker } from "../../../src/outbound/outbox.js";
 import { registerEventsRoutes } from "../../../src/service/events-routes.js";

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { EventValidationError } from "../../../src/core/errors.js";
-import { createMemoryStore } from "../../../src/store/memory-store.js";
+import { createMemoryStore } from "../../../src/store/memory/memory-store.js";
 import type { Store } from "../../../src/store/store.js";
 import { startFakeIntercom, type FakeIntercom, type FakeIntercomOptions } from "../../../src/outbound/fake-intercom.js";
 import { createEventTracker, type EventTracker, type EventTrackerOptions } from "../../../src/outbound/outbox.js";

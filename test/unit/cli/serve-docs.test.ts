@@ -9,7 +9,7 @@ import type { Option } from "commander";
 import { describe, expect, it } from "vitest";
 import { createProgram } from "../../../src/cli/main.js";
 import { createMetrics } from "../../../src/service/metrics.js";
-import { createMemoryStore } from "../../../src/store/memory-store.js";
+import { createMemoryStore } from "../../../src/store/memory/memory-store.js";
 
 const ROOT = join(import.meta.dirname, "../../..");
 const doc = readFileSync(join(ROOT, "docs/serve.md"), "utf8");

@@ -4,7 +4,7 @@ import type { IntercomBridgeError } from "../../../src/core/errors.js";
 import { RetryLaterError, StoreError } from "../../../src/core/errors.js";
 import { createReceiver, type Receiver } from "../../../src/core/receiver.js";
 import { sign } from "../../../src/core/signature.js";
-import { createMemoryStore } from "../../../src/store/memory-store.js";
+import { createMemoryStore } from "../../../src/store/memory/memory-store.js";
 import type { Store } from "../../../src/store/store.js";
 import { waitFor } from "../../helpers/wait-for.js";
 

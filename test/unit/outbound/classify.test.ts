@@ -5,7 +5,7 @@ import { classifySendResult, DEFAULT_RATE_LIMIT_PAUSE_MS } from "../../../src/ou
 import { resolveBaseUrl, type SendResult } from "../../../src/outbound/intercom-api.js";
 import { budgetPerWindow, createRateGate, parseRateLimitHeaders } from "../../../src/outbound/rate-limit.js";
 import { failureReason, parseCsv, parseNdjson, planImport } from "../../../src/outbound/bulk-import.js";
-import { createMemoryStore } from "../../../src/store/memory-store.js";
+import { createMemoryStore } from "../../../src/store/memory/memory-store.js";
 import type { JobSummary } from "../../../src/delivery/types.js";
 
 const NOW = 1_700_000_000_000;

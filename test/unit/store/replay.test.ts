@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { replayRecord } from "../../../src/store/replay.js";
-import { createMemoryStore, type MemoryStore } from "../../../src/store/memory-store.js";
+import { createMemoryStore, type MemoryStore } from "../../../src/store/memory/memory-store.js";
 import type { DeliveryInput } from "../../../src/store/store.js";
 import { waitFor } from "../../../src/testing/wait-for.js";
 

@@ -4,9 +4,9 @@
  * oldest-first requeue selection come from `shared/`, the same code the other backends use. Must not import a
  * driver or `node:*` I/O.
  */
-import { systemClock, type Clock } from "../core/clock.js";
-import { ConfigError, StoreError } from "../core/errors.js";
-import { LeaseProcessor, type QueuePauses } from "../delivery/lease-loop.js";
+import { systemClock, type Clock } from "../../core/clock.js";
+import { ConfigError, StoreError } from "../../core/errors.js";
+import { LeaseProcessor, type QueuePauses } from "../../delivery/lease-loop.js";
 import type {
   JobDetail,
   JobFilter,
@@ -20,7 +20,7 @@ import type {
   RecordDetail,
   RecordSummary,
   RecordWithId,
-} from "../delivery/types.js";
+} from "../../delivery/types.js";
 import {
   createRecordIdGenerator,
   createWorkerId,
@@ -31,18 +31,18 @@ import {
   requeueLimit,
   validateDelivery,
   validateEnqueueInput,
-} from "./job-helpers.js";
-import { clone, MemoryJobs, NON_TERMINAL, type MemJob, type MemRecord } from "./memory/jobs.js";
+} from "../job-helpers.js";
+import { clone, MemoryJobs, NON_TERMINAL, type MemJob, type MemRecord } from "./jobs.js";
 import {
   acquireFixedWindow,
   EMPTY_WINDOW,
   pauseFixedWindow,
   viewFixedWindow,
   type FixedWindowState,
-} from "./shared/fixed-window.js";
-import { hasJobFilter, jobMatchesFilter, recordMatchesFilter } from "./shared/filter.js";
-import { HistogramCounter } from "./shared/histogram.js";
-import { requeueOldestFirst } from "./shared/requeue-many.js";
+} from "../shared/fixed-window.js";
+import { hasJobFilter, jobMatchesFilter, recordMatchesFilter } from "../shared/filter.js";
+import { HistogramCounter } from "../shared/histogram.js";
+import { requeueOldestFirst } from "../shared/requeue-many.js";
 import type {
   DeliveryInput,
   EnqueueInput,
@@ -52,7 +52,7 @@ import type {
   RequeueResult,
   SharedLimiter,
   Store,
-} from "./store.js";
+} from "../store.js";
 
 /** Options of {@link createMemoryStore}. */
 export interface MemoryStoreOptions {
