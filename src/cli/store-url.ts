@@ -1,3 +1,8 @@
+/**
+ * The store a `--store` URL names (`sqlite:<path>`, `memory:`, `redis://`, `rediss://`, `postgres://`), opened for the
+ * CLI and `serve`: each backend's entry is imported only when its URL is used, so a command never loads a driver it
+ * does not need. Also where a store keeps its local files, and URLs without their password for messages.
+ */
 import { dirname } from "node:path";
 import { ConfigError, StoreError } from "../core/errors.js";
 import type { Logger } from "../core/logger.js";
