@@ -1,3 +1,9 @@
+/**
+ * The receiver: one request in, verified (signature, size, age), parsed, routed to its targets and stored with one
+ * delivery per target before the caller answers 200; duplicates are recognised by the store's dedupe key. `start()`
+ * runs the deliveries through the store's processor with `delivery/dispatch.ts`. Framework- and driver-free: it depends
+ * on the store contract, never on a store implementation, `node:http` or `process`.
+ */
 import { ConfigError, IntercomBridgeError, PayloadError, SignatureVerificationError, StoreError } from "./errors.js";
 import { bodyBase64IfNotUtf8 } from "./exact-body.js";
 import { createLogger, type Logger } from "./logger.js";

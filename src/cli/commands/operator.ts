@@ -1,3 +1,8 @@
+/**
+ * The operator commands over any store: `deliveries list`, `inspect <notification-id>`, `replay` (one notification,
+ * through the replay operation the dashboard uses too, or the dead deliveries a filter selects) and `purge`
+ * (retention by hand). They read and write through the store's read and admin parts only.
+ */
 import { InvalidArgumentError, Option, type Command } from "commander";
 import { storeOptions, withStore, type StoreFlags } from "../store-options.js";
 import { IntercomBridgeError } from "../../core/errors.js";

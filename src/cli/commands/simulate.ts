@@ -1,3 +1,8 @@
+/**
+ * `intercom-bridge simulate`: sends realistic signed notifications (the captured samples that ship with the package, or
+ * an envelope around a minimal item) to a running receiver, and says what to do when nothing listens or the secret does
+ * not match.
+ */
 import { InvalidArgumentError, Option, type Command } from "commander";
 import { randomUUID } from "node:crypto";
 import { existsSync, readdirSync, readFileSync } from "node:fs";

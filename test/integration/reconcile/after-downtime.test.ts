@@ -7,7 +7,7 @@ import { createReceiver } from "../../../src/core/receiver.js";
 import { startFakeIntercom, type FakeIntercom } from "../../../src/outbound/fake-intercom.js";
 import { createDowntimeRecovery, HEARTBEAT_KEY, LEASE_KEY } from "../../../src/reconcile/after-downtime.js";
 import { createSearchApi } from "../../../src/reconcile/search-api.js";
-import { createMemoryStore } from "../../../src/store/memory-store.js";
+import { createMemoryStore } from "../../../src/store/memory/memory-store.js";
 import type { Store } from "../../../src/store/store.js";
 
 let fake: FakeIntercom | undefined;

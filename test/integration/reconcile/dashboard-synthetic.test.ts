@@ -8,7 +8,7 @@ import { createReceiver, type Receiver } from "../../../src/core/receiver.js";
 import { sign } from "../../../src/core/signature.js";
 import { registerDashboard } from "../../../src/dashboard/api.js";
 import { synthesize } from "../../../src/reconcile/reconcile.js";
-import { createMemoryStore } from "../../../src/store/memory-store.js";
+import { createMemoryStore } from "../../../src/store/memory/memory-store.js";
 
 const TOKEN = "dash-token-0123456789";
 const AUTH = { authorization: `Bearer ${TOKEN}` };

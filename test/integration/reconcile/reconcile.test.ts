@@ -13,7 +13,7 @@ import { createSearchPacer } from "../../../src/reconcile/pacer.js";
 import { reconcile, type ReconcileOptions } from "../../../src/reconcile/reconcile.js";
 import type { SearchResource } from "../../../src/reconcile/resources.js";
 import { createSearchApi } from "../../../src/reconcile/search-api.js";
-import { createMemoryStore } from "../../../src/store/memory-store.js";
+import { createMemoryStore } from "../../../src/store/memory/memory-store.js";
 import { waitFor } from "../../helpers/wait-for.js";
 import { realNotification, seedRecentItems } from "../../helpers/reconcile-fixture.js";
 
