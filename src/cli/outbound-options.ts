@@ -1,3 +1,7 @@
+/**
+ * The outbound options `serve` and the `events` commands share (pacing, metadata overflow, the event-name limit),
+ * defined once with their environment variables and defaults.
+ */
 import { Option } from "commander";
 import { ENV } from "../config/env.js";
 import { DEFAULT_MAX_EVENT_NAMES } from "../outbound/event-names.js";

@@ -1,3 +1,8 @@
+/**
+ * Validation of one outbound Data Event against Intercom's rules: required fields, the event name, `created_at` in
+ * seconds, at most 10 metadata keys and the metadata value types (strings, numbers, dates, rich links, money).
+ * `checkEvent` lists every problem at once; `validateEvent` throws them as one `EventValidationError`. Pure: no I/O.
+ */
 import { EventValidationError, type EventValidationIssue } from "../core/errors.js";
 
 /** A rich link metadata value (facts §2.3). */

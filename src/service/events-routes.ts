@@ -1,3 +1,8 @@
+/**
+ * The outbound Data Events HTTP API of `serve` (`POST /api/events`, `GET /api/events`, `POST /api/events/:id/retry`),
+ * behind the admin token, validating every event before anything is stored and answering in the API's error shape.
+ * Reads and writes through the store's read and admin parts only.
+ */
 import type { FastifyInstance, FastifyReply } from "fastify";
 import { EVENT_STATE_FILTER_NAMES, EVENT_STATE_NAMES } from "../outbound/event-states.js";
 import { ConfigError, EventValidationError, type EventValidationIssue } from "../core/errors.js";

@@ -1,3 +1,8 @@
+/**
+ * The optional parts of `serve`, each registered on the service context before the server listens: the outbound Data
+ * Events API and worker (when an access token is set) and the operator dashboard. Also the outbound settings `serve`
+ * takes.
+ */
 import { Gauge } from "prom-client";
 import { ENV } from "../config/env.js";
 import { ConfigError } from "../core/errors.js";

@@ -1,3 +1,8 @@
+/**
+ * The public face of the topic catalogue: topic names, `IntercomTopic`, topic patterns (`group.*`, `*`) and the
+ * notification type each pattern gives a handler, `isKnownTopic` and `topicMatches`. Types and pure functions only; the
+ * catalogue itself is generated from `scripts/topic-catalogue.yaml`.
+ */
 import { topicNames, topicCatalogue } from "./generated/topic-names.js";
 import type { TopicItemMap } from "./item-map.js";
 

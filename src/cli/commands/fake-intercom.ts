@@ -1,3 +1,8 @@
+/**
+ * `intercom-bridge fake-intercom`: runs the local stand-in for Intercom's Data Events API and search workspace
+ * (`outbound/fake-intercom.ts`), with flags for rate-limit windows, injected errors and seeded items, until
+ * interrupted.
+ */
 import { InvalidArgumentError, Option, type Command } from "commander";
 import { readFileSync } from "node:fs";
 import { startFakeIntercom } from "../../outbound/fake-intercom.js";

@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { startFakeIntercom, type FakeIntercom } from "../../../src/outbound/fake-intercom.js";
 import { createEventTracker, type EventTracker } from "../../../src/outbound/outbox.js";
-import { createMemoryStore } from "../../../src/store/memory-store.js";
+import { createMemoryStore } from "../../../src/store/memory/memory-store.js";
 import { createRedisStore, type RedisStore } from "../../../src/store/redis/index.js";
 import { ALLOW_VOLATILE, checkRedis, deletePrefix, REDIS_URL, uniquePrefix } from "../../helpers/redis.js";
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { Clock } from "../../../src/core/clock.js";
 import { createRateGate, OUTBOX_CLOCK_NOTE } from "../../../src/outbound/rate-limit.js";
 import { WindowClock } from "../../../src/outbound/window-clock.js";
-import { createMemoryStore } from "../../../src/store/memory-store.js";
+import { createMemoryStore } from "../../../src/store/memory/memory-store.js";
 
 const T0 = 1_700_000_000_000;
 
