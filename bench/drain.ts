@@ -33,7 +33,7 @@ const CONCURRENCY = Number(process.env.CONCURRENCY ?? 16);
 const root = fileURLToPath(new URL("..", import.meta.url));
 
 async function fill(storeUrl: string, prefix: string): Promise<number> {
-  const store = await openStore(storeUrl, { redisPrefix: prefix, postgresSchema: prefix });
+  const store = await openStore(storeUrl, { redisPrefix: prefix, postgresSchema: prefix, allowVolatileRedis: true });
   const started = Date.now();
   let next = 0;
   const worker = async (): Promise<void> => {
@@ -81,7 +81,11 @@ function storeSubject(storeUrl: string): Subject {
     fill: (prefix) => fill(storeUrl, prefix),
     workerScript: "drain-worker.ts",
     async counter(prefix) {
-      const store = await openStore(storeUrl, { redisPrefix: prefix, postgresSchema: prefix });
+      const store = await openStore(storeUrl, {
+        redisPrefix: prefix,
+        postgresSchema: prefix,
+        allowVolatileRedis: true,
+      });
       return { done: async () => (await store.stats()).counts.inbound.done, close: () => store.close() };
     },
   };
